@@ -1,0 +1,94 @@
+#include "agent/agent.h"
+
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_format.h"
+#include "agent/sources/proc_parse.h"
+#include "common/clock.h"
+#include "common/files.h"
+
+namespace rollguard::agent {
+namespace {
+
+std::string RandomInstanceId() {
+  std::random_device rd;
+  return absl::StrFormat("%08x%08x", rd(), rd());
+}
+
+}  // namespace
+
+Agent::Agent(AgentConfig config)
+    : config_(std::move(config)),
+      buffer_(config_.buffer_max_samples),
+      system_(config_.proc_root, config_.disk_path),
+      bot_(config_.proc_root, config_.bot) {
+  UplinkOptions up;
+  up.collector = config_.collector;
+  up.host_id = config_.host_id;
+  up.labels = config_.labels;
+  up.agent_version = ROLLGUARD_VERSION;
+  up.instance_id = RandomInstanceId();
+  up.heartbeat_interval = config_.heartbeat_interval;
+  up.reconnect_initial = config_.reconnect_initial;
+  up.reconnect_max = config_.reconnect_max;
+  uplink_ = std::make_unique<Uplink>(std::move(up), &registry_, &buffer_);
+}
+
+Agent::~Agent() { uplink_->Stop(); }
+
+void Agent::SampleOnce() {
+  Readings readings;
+  readings.reserve(16);
+  system_.Sample(&readings);
+  bot_.Sample(&readings);
+  // The agent's own health, so a full buffer or a bloated agent is visible.
+  if (auto status = ReadFile(config_.proc_root + "/self/status"); status.ok()) {
+    if (auto kb = ParseVmRssKb(*status); kb.ok()) {
+      readings.push_back({"agent_rss_mb", {}, static_cast<double>(*kb) / 1024.0});
+    }
+  }
+  readings.push_back(
+      {"agent_buffered_samples", {}, static_cast<double>(buffer_.buffered_samples())});
+  readings.push_back(
+      {"agent_dropped_samples", {}, static_cast<double>(buffer_.dropped_samples())});
+
+  int64_t now_ms = Clock::Real().NowMs();
+  std::vector<BufferedSample> samples;
+  samples.reserve(readings.size());
+  for (const Reading& r : readings) {
+    samples.push_back({registry_.IdFor(r.metric, r.labels), now_ms, r.value});
+  }
+  buffer_.Push(std::move(samples));
+}
+
+void Agent::Run() {
+  spdlog::info("agent {} starting: host '{}', collector {}, interval {}ms", ROLLGUARD_VERSION,
+               config_.host_id, config_.collector, absl::ToInt64Milliseconds(config_.interval));
+  if (bot_.disabled()) spdlog::info("no bot pidfile or cmdline_match configured: bot not watched");
+  uplink_->Start();
+  absl::Time next = absl::Now();
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    SampleOnce();
+    lock.lock();
+    // Fixed-rate schedule; if a pass overran, skip ahead instead of bursting.
+    next += config_.interval;
+    absl::Time now = absl::Now();
+    if (next < now) next = now + config_.interval;
+    cv_.wait_for(lock, absl::ToChronoMilliseconds(next - now), [&] { return stop_; });
+  }
+  lock.unlock();
+  uplink_->Stop();
+  spdlog::info("agent stopped ({} samples still buffered)", buffer_.buffered_samples());
+}
+
+void Agent::Stop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stop_ = true;
+  cv_.notify_all();
+}
+
+}  // namespace rollguard::agent

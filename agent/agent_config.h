@@ -1,0 +1,37 @@
+// The agent's settings: defaults, then the optional YAML file, then flags.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "agent/sources/bot_process.h"
+#include "common/labels.h"
+
+namespace rollguard::agent {
+
+struct AgentConfig {
+  std::string collector = "127.0.0.1:7700";
+  std::string host_id;  // empty: the machine's hostname
+  absl::Duration interval = absl::Seconds(10);
+  Labels labels;
+  BotMatch bot;
+  std::string disk_path = "/";
+  std::string proc_root = "/proc";
+  size_t buffer_max_samples = 200000;
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  absl::Duration reconnect_initial = absl::Milliseconds(200);
+  absl::Duration reconnect_max = absl::Seconds(30);
+  std::string log_level = "info";
+};
+
+// Reads `path` over `base` (keys absent from the file keep base's values).
+// Relative paths in the file resolve against the file's own folder. Unknown
+// keys and bad values are errors naming file, line and key.
+[[nodiscard]] absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path,
+                                                          AgentConfig base = {});
+
+// Fills defaults that depend on the machine (host id) and checks the whole.
+[[nodiscard]] absl::Status FinalizeAgentConfig(AgentConfig* config);
+
+}  // namespace rollguard::agent

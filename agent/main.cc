@@ -1,0 +1,86 @@
+// rollguard-agent: watches one bot host and streams what it sees to the collector.
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "agent/agent.h"
+#include "agent/agent_config.h"
+#include "common/address.h"
+#include "common/duration.h"
+#include "common/labels.h"
+#include "common/logging.h"
+#include "common/signals.h"
+
+namespace {
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "rollguard-agent: %s\n", msg.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using rollguard::agent::AgentConfig;
+  CLI::App app{
+      "rollguard-agent: samples this host and its bot process and streams the samples to the "
+      "rollguard collector over one gRPC stream, buffering while the collector is away.\n"
+      "Flags override the config file."};
+  app.set_version_flag("--version", std::string(ROLLGUARD_VERSION));
+  std::string config_path, collector, host_id, interval, log_level;
+  std::vector<std::string> labels;
+  app.add_option("--config", config_path, "YAML config file (optional; see deploy/config/agent.yaml)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--collector", collector, "collector address HOST:PORT (default 127.0.0.1:7700)");
+  app.add_option("--host-id", host_id, "this host's id (default: the hostname)");
+  app.add_option("--interval", interval, "sampling interval, e.g. 10s, 500ms (default 10s)");
+  app.add_option("--label", labels, "a label k=v for this host (repeatable)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
+  CLI11_PARSE(app, argc, argv);
+
+  AgentConfig config;
+  if (!config_path.empty()) {
+    auto loaded = rollguard::agent::LoadAgentConfig(config_path);
+    if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+    config = *loaded;
+  }
+  if (!collector.empty()) config.collector = collector;
+  if (!host_id.empty()) config.host_id = host_id;
+  if (!log_level.empty()) config.log_level = log_level;
+  if (!interval.empty()) {
+    auto d = rollguard::ParseDuration(interval);
+    if (!d.ok()) return Fail("--interval: " + std::string(d.status().message()));
+    config.interval = *d;
+  }
+  for (const std::string& l : labels) {
+    auto kv = rollguard::ParseLabelFlag(l);
+    if (!kv.ok()) return Fail("--label: " + std::string(kv.status().message()));
+    config.labels[kv->first] = kv->second;
+  }
+  if (auto s = rollguard::agent::FinalizeAgentConfig(&config); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  if (auto s = rollguard::InitLogging("agent", config.log_level); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+
+  // Signals are blocked before the agent starts any thread (gRPC's included),
+  // so only the signal thread ever sees them.
+  static std::atomic<rollguard::agent::Agent*> running{nullptr};
+  static std::atomic<bool> stop_requested{false};
+  rollguard::HandleTerminationSignals([](int signo) {
+    spdlog::info("signal {}: stopping", signo);
+    stop_requested = true;
+    if (auto* a = running.load()) a->Stop();
+  });
+  rollguard::agent::Agent agent(config);
+  running = &agent;
+  if (stop_requested) agent.Stop();
+  agent.Run();
+  running = nullptr;
+  return 0;
+}

@@ -1,0 +1,200 @@
+#include "agent/uplink/uplink.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "common/backoff.h"
+#include "common/clock.h"
+#include "common/grpc_status.h"
+
+namespace rollguard::agent {
+
+using rollguard::v1::AgentMessage;
+using rollguard::v1::CollectorMessage;
+
+namespace {
+// Keep each message far below gRPC's 4 MB default: ~16 bytes a sample.
+constexpr size_t kBatchesPerWrite = 16;
+}  // namespace
+
+Uplink::Uplink(UplinkOptions options, SeriesRegistry* registry, SampleBuffer* buffer)
+    : options_(std::move(options)), registry_(registry), buffer_(buffer) {
+  grpc::ChannelArguments args;
+  // The channel's own reconnect backoff must not outlast ours.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options_.reconnect_initial)));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options_.reconnect_initial)));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options_.reconnect_max)));
+  // Notice a dead collector (or a cut network) within ~30 s even when idle.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  channel_ = grpc::CreateCustomChannel(options_.collector, grpc::InsecureChannelCredentials(), args);
+  stub_ = rollguard::v1::AgentService::NewStub(channel_);
+}
+
+Uplink::~Uplink() { Stop(); }
+
+void Uplink::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Uplink::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    if (current_ != nullptr) current_->TryCancel();
+  }
+  buffer_->Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Uplink::Run() {
+  Backoff backoff(options_.reconnect_initial, options_.reconnect_max);
+  while (true) {
+    bool got_ack = false;
+    absl::Status s = RunStream(&got_ack);
+    connected_ = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    if (got_ack) backoff.Reset();
+    absl::Duration wait = backoff.Next();
+    ++reconnects_;
+    spdlog::warn("collector {}: stream ended ({}); reconnecting in {}ms ({} samples buffered)",
+                 options_.collector, s.ToString(), absl::ToInt64Milliseconds(wait),
+                 buffer_->buffered_samples());
+    std::unique_lock<std::mutex> lock(mu_);
+    // Sleep, but wake at once on Stop.
+    absl::Time until = absl::Now() + wait;
+    while (!stopping_ && absl::Now() < until) {
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(
+          std::min<int64_t>(50, std::max<int64_t>(1, absl::ToInt64Milliseconds(until - absl::Now())))));
+      lock.lock();
+    }
+    if (stopping_) return;
+  }
+}
+
+bool Uplink::BuildBatch(const Batch& batch, std::vector<bool>* defined, AgentMessage* msg) {
+  auto* out = msg->mutable_batch();
+  out->set_sequence(batch.sequence);
+  out->mutable_series_ids()->Reserve(static_cast<int>(batch.samples.size()));
+  out->mutable_timestamps_ms()->Reserve(static_cast<int>(batch.samples.size()));
+  out->mutable_values()->Reserve(static_cast<int>(batch.samples.size()));
+  for (const BufferedSample& s : batch.samples) {
+    if (s.series_id >= defined->size()) defined->resize(s.series_id + 1, false);
+    if (!(*defined)[s.series_id]) {
+      if (!registry_->Definition(s.series_id, out->add_new_series())) return false;
+      (*defined)[s.series_id] = true;
+    }
+    out->add_series_ids(s.series_id);
+    out->add_timestamps_ms(s.timestamp_ms);
+    out->add_values(s.value);
+  }
+  return true;
+}
+
+absl::Status Uplink::RunStream(bool* got_hello_ack) {
+  grpc::ClientContext ctx;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    current_ = &ctx;
+  }
+  struct ClearCurrent {
+    Uplink* self;
+    ~ClearCurrent() {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->current_ = nullptr;
+    }
+  } clear{this};
+
+  auto stream = stub_->Connect(&ctx);
+  stream_broken_ = false;
+  redefine_series_ = false;
+  buffer_->MarkAllUnsent();
+
+  AgentMessage hello;
+  auto* h = hello.mutable_hello();
+  h->set_host_id(options_.host_id);
+  for (const auto& [k, v] : options_.labels) (*h->mutable_labels())[k] = v;
+  h->set_agent_version(options_.agent_version);
+  h->set_instance_id(options_.instance_id);
+
+  std::atomic<bool> reader_done{false};
+  std::thread reader;
+  if (stream->Write(hello)) {
+    reader = std::thread([&] {
+      CollectorMessage in;
+      while (stream->Read(&in)) {
+        if (in.has_hello_ack()) {
+          *got_hello_ack = true;
+          connected_ = true;
+          spdlog::info("connected to collector {} as host '{}' ({} samples buffered)",
+                       options_.collector, options_.host_id, buffer_->buffered_samples());
+        } else if (in.has_batch_ack()) {
+          const auto& ack = in.batch_ack();
+          if (!ack.accepted()) {
+            ++rejected_;
+            redefine_series_ = true;
+            spdlog::error("collector rejected batch {}: {}", ack.sequence(), ack.error());
+          }
+          buffer_->Remove(ack.sequence());
+        }
+      }
+      reader_done = true;
+      stream_broken_ = true;
+      buffer_->Wake();
+    });
+
+    std::vector<bool> defined;
+    absl::Time last_write = absl::Now();
+    while (!stream_broken_) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) break;
+      }
+      std::vector<Batch> batches =
+          buffer_->TakeUnsent(kBatchesPerWrite, options_.max_in_flight, options_.heartbeat_interval);
+      bool write_failed = false;
+      for (const Batch& b : batches) {
+        if (redefine_series_.exchange(false)) defined.clear();
+        AgentMessage msg;
+        if (!BuildBatch(b, &defined, &msg)) {
+          spdlog::error("batch {} names an unknown series; dropped", b.sequence);
+          buffer_->Remove(b.sequence);
+          continue;
+        }
+        if (!stream->Write(msg)) {
+          write_failed = true;
+          break;
+        }
+        last_write = absl::Now();
+      }
+      if (write_failed) break;
+      if (batches.empty() && absl::Now() - last_write >= options_.heartbeat_interval &&
+          !stream_broken_) {
+        AgentMessage hb;
+        hb.mutable_heartbeat()->set_timestamp_ms(Clock::Real().NowMs());
+        hb.mutable_heartbeat()->set_buffered_samples(buffer_->buffered_samples());
+        hb.mutable_heartbeat()->set_dropped_samples(buffer_->dropped_samples());
+        if (!stream->Write(hb)) break;
+        last_write = absl::Now();
+      }
+    }
+  }
+  // Half-close, then make sure the reader ends before Finish.
+  stream->WritesDone();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Without a reader the stream never started: keep Finish's real error.
+    if (reader.joinable() && (stopping_ || !reader_done)) ctx.TryCancel();
+  }
+  if (reader.joinable()) reader.join();
+  return FromGrpcStatus(stream->Finish());
+}
+
+}  // namespace rollguard::agent

@@ -1,0 +1,76 @@
+// The agent's one long-lived gRPC stream to the collector: sends a hello, then
+// batches from the buffer (each series' definition once per stream) and
+// heartbeats; removes batches from the buffer as the collector acknowledges
+// them. Reconnects with exponential backoff and jitter, resending everything
+// unacknowledged.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "agent/buffer/sample_buffer.h"
+#include "agent/buffer/series_registry.h"
+#include "common/labels.h"
+#include "rollguard/v1/agent_service.grpc.pb.h"
+
+namespace rollguard::agent {
+
+struct UplinkOptions {
+  std::string collector;
+  std::string host_id;
+  Labels labels;
+  std::string agent_version;
+  std::string instance_id;
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  absl::Duration reconnect_initial = absl::Milliseconds(200);
+  absl::Duration reconnect_max = absl::Seconds(30);
+  size_t max_in_flight = 64;  // batches sent but not yet acknowledged
+};
+
+// Thread-safe: Start/Stop from the owner; counters from anywhere.
+class Uplink {
+ public:
+  Uplink(UplinkOptions options, SeriesRegistry* registry, SampleBuffer* buffer);
+  ~Uplink();
+
+  void Start();
+  // Idempotent; safe without Start. Cancels the stream and joins the thread.
+  void Stop();
+
+  bool connected() const { return connected_.load(); }
+  uint64_t rejected_batches() const { return rejected_.load(); }
+  uint64_t reconnects() const { return reconnects_.load(); }
+
+ private:
+  void Run();
+  absl::Status RunStream(bool* got_hello_ack);
+  bool BuildBatch(const Batch& batch, std::vector<bool>* defined, rollguard::v1::AgentMessage* msg);
+
+  const UplinkOptions options_;
+  SeriesRegistry* const registry_;
+  SampleBuffer* const buffer_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<rollguard::v1::AgentService::Stub> stub_;
+
+  std::mutex mu_;
+  grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> stream_broken_{false};
+  std::atomic<bool> redefine_series_{false};
+  std::atomic<uint64_t> rejected_{0};
+  std::atomic<uint64_t> reconnects_{0};
+};
+
+}  // namespace rollguard::agent

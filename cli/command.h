@@ -1,0 +1,28 @@
+// What every CLI command shares: where the collector is, how to print.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/time/time.h"
+#include "cli/output.h"
+
+namespace rollguard::cli {
+
+struct GlobalOptions {
+  std::string collector;  // from --collector, else $ROLLGUARD_COLLECTOR, else 127.0.0.1:7700
+  std::string output = "table";
+  std::string timeout = "10s";
+
+  OutputFormat format() const { return output == "json" ? OutputFormat::kJson : OutputFormat::kTable; }
+};
+
+// Each command group adds its subcommands; the callback sets *exit_code.
+void RegisterHostsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterHistoryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+
+// Prints "rollguard: <message>" to stderr and returns the exit code to use.
+int ReportError(const absl::Status& status);
+
+}  // namespace rollguard::cli

@@ -1,0 +1,63 @@
+// rollguard hosts: the fleet at a glance.
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/client.h"
+#include "cli/command.h"
+#include "common/duration.h"
+
+namespace rollguard::cli {
+namespace {
+
+std::string Percent(bool has, double v) { return has ? FormatValue(v) + "%" : "-"; }
+
+int RunHosts(const GlobalOptions& g) {
+  auto timeout = ParseDuration(g.timeout);
+  if (!timeout.ok()) return ReportError(timeout.status());
+  AdminClient client(g.collector, *timeout);
+  auto resp = client.ListHosts();
+  if (!resp.ok()) return ReportError(resp.status());
+  if (g.format() == OutputFormat::kJson) {
+    auto s = PrintJson(*resp);
+    return s.ok() ? 0 : ReportError(s);
+  }
+  if (resp->hosts().empty()) {
+    std::printf("no hosts yet: start a rollguard-agent pointed at %s\n", g.collector.c_str());
+    return 0;
+  }
+  Table t({"host", "status", "last seen", "cpu", "memory", "disk", "bot", "bot mem", "labels",
+           "agent"});
+  absl::Time now = absl::Now();
+  int connected = 0;
+  for (const auto& h : resp->hosts()) {
+    connected += h.connected() ? 1 : 0;
+    std::string bot = h.has_bot_up() ? (h.bot_up() ? "up" : "DOWN") : "-";
+    std::string bot_mem = h.has_bot_memory_mb() ? FormatValue(h.bot_memory_mb()) + " MB" : "-";
+    std::vector<std::string> labels;
+    for (const auto& [k, v] : std::map<std::string, std::string>(h.labels().begin(), h.labels().end())) {
+      labels.push_back(absl::StrCat(k, "=", v));
+    }
+    std::string status = h.connected() ? "connected" : "offline";
+    if (h.dropped_samples() > 0) absl::StrAppend(&status, " (dropped ", h.dropped_samples(), ")");
+    t.AddRow({h.host_id(), status, FormatAgo(h.last_seen_ms(), now),
+              Percent(h.has_cpu_usage(), h.cpu_usage()),
+              Percent(h.has_memory_usage(), h.memory_usage()),
+              Percent(h.has_disk_usage(), h.disk_usage()), bot, bot_mem,
+              absl::StrJoin(labels, ","), h.agent_version()});
+  }
+  std::fputs(t.Render().c_str(), stdout);
+  std::printf("%d host(s), %d connected\n", resp->hosts_size(), connected);
+  return 0;
+}
+
+}  // namespace
+
+void RegisterHostsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "hosts", "List every host the collector knows: connected or offline, last seen, labels, "
+               "latest cpu/memory/disk and bot status");
+  cmd->callback([&global, exit_code] { *exit_code = RunHosts(global); });
+}
+
+}  // namespace rollguard::cli

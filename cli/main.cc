@@ -1,0 +1,45 @@
+// rollguard: the operator's command line for a rollguard fleet.
+#include <cstdio>
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/command.h"
+#include "common/address.h"
+
+namespace rollguard::cli {
+
+int ReportError(const absl::Status& status) {
+  std::fprintf(stderr, "rollguard: %s\n", std::string(status.message()).c_str());
+  return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+}  // namespace rollguard::cli
+
+int main(int argc, char** argv) {
+  using namespace rollguard::cli;
+  CLI::App app{"rollguard: watch a fleet of bot hosts and roll them back when they go wrong."};
+  app.set_version_flag("--version", std::string(ROLLGUARD_VERSION));
+  app.require_subcommand(1);
+  GlobalOptions global;
+  const char* env = std::getenv("ROLLGUARD_COLLECTOR");
+  global.collector = env != nullptr && *env != '\0' ? env : "127.0.0.1:7700";
+  app.add_option("--collector", global.collector,
+                 "collector address HOST:PORT (env ROLLGUARD_COLLECTOR)")
+      ->capture_default_str();
+  app.add_option("-o,--output", global.output, "output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  app.add_option("--timeout", global.timeout, "deadline for each call to the collector")
+      ->capture_default_str();
+  int exit_code = 0;
+  RegisterHostsCommand(app, global, &exit_code);
+  RegisterHistoryCommand(app, global, &exit_code);
+  app.parse_complete_callback([&] {
+    if (auto a = rollguard::ValidateAddress("--collector", global.collector); !a.ok()) {
+      throw CLI::ValidationError(std::string(a.status().message()));
+    }
+  });
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

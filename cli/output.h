@@ -1,0 +1,41 @@
+// Output for every listing: an aligned table for people, or JSON (protobuf's
+// own mapping of the response) for scripts with -o json.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/message.h>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace rollguard::cli {
+
+enum class OutputFormat { kTable, kJson };
+
+// Columns padded to their widest cell; the header in capitals.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> headers);
+  void AddRow(std::vector<std::string> cells);
+  std::string Render() const;
+  bool empty() const { return rows_.empty(); }
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Prints `message` as JSON (field names in lowerCamelCase, as protobuf maps them).
+[[nodiscard]] absl::Status PrintJson(const google::protobuf::Message& message);
+
+// "2026-11-28 17:05:03" in UTC.
+std::string FormatTimestamp(int64_t unix_ms);
+// "12s ago", "3m ago", "never".
+std::string FormatAgo(int64_t unix_ms, absl::Time now);
+// Up to 2 decimals, trailing zeros dropped: 42, 42.5, 0.07.
+std::string FormatValue(double v);
+
+}  // namespace rollguard::cli

@@ -1,0 +1,102 @@
+#include "collector/collector.h"
+
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "collector/storage/rocksdb_storage.h"
+#include "common/status_macros.h"
+
+namespace rollguard::collector {
+
+Collector::Collector(CollectorConfig config, const Clock* clock)
+    : config_(std::move(config)), clock_(clock) {}
+
+Collector::~Collector() { Shutdown(); }
+
+absl::Status Collector::Start() {
+  RocksDbOptions ro;
+  ro.sync_writes = config_.sync_writes;
+  ASSIGN_OR_RETURN(storage_, OpenRocksDbStorage(config_.data_dir, ro));
+  registry_ = std::make_unique<HostRegistry>(storage_.get(), clock_);
+  RETURN_IF_ERROR(registry_->Load());
+  pool_ = std::make_unique<WorkPool>(config_.ingest_threads);
+  agent_service_ =
+      std::make_unique<AgentServiceImpl>(storage_.get(), registry_.get(), pool_.get(), &stats_);
+  admin_service_ = std::make_unique<AdminServiceImpl>(storage_.get(), registry_.get(), clock_);
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(agent_service_.get());
+  builder.RegisterService(admin_service_.get());
+  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  // Agents ping every 20 s to notice a dead link; allow it.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config_.listen, " (in use, or not a local address?)"));
+  }
+  if (!config_.port_file.empty()) {
+    std::string tmp = config_.port_file + ".tmp";
+    std::ofstream(tmp) << port_ << "\n";
+    std::rename(tmp.c_str(), config_.port_file.c_str());
+  }
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
+  spdlog::info("collector {} listening on port {} (data {}, retention {}h, sync_writes {})",
+               ROLLGUARD_VERSION, port_, config_.data_dir,
+               absl::ToInt64Hours(config_.retention), config_.sync_writes);
+  return absl::OkStatus();
+}
+
+void Collector::MaintenanceLoop() {
+  absl::Time next_retention = clock_->Now();
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    if (absl::Status s = registry_->Flush(); !s.ok()) spdlog::error("host flush: {}", s.ToString());
+    if (clock_->Now() >= next_retention) {
+      int64_t cutoff = absl::ToUnixMillis(clock_->Now() - config_.retention);
+      if (absl::Status s = storage_->DeleteBefore(cutoff); !s.ok()) {
+        spdlog::error("retention: {}", s.ToString());
+      }
+      next_retention = clock_->Now() + config_.retention_check_interval;
+    }
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::seconds(5), [&] { return stopping_; });
+  }
+}
+
+void Collector::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return stopped_; });
+}
+
+void Collector::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (maintenance_.joinable()) maintenance_.join();
+  // Stop intake; the agents resend whatever they have not had acknowledged.
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  if (pool_) pool_->Shutdown();
+  if (registry_) {
+    if (absl::Status s = registry_->Flush(); !s.ok()) spdlog::error("host flush: {}", s.ToString());
+  }
+  if (server_) server_->Wait();
+  server_.reset();
+  storage_.reset();
+  spdlog::info("collector stopped ({} samples stored this run)", stats_.samples_stored.load());
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = true;
+  cv_.notify_all();
+}
+
+}  // namespace rollguard::collector

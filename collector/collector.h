@@ -1,0 +1,60 @@
+// The collector process: storage, host registry, the gRPC server with the
+// agent and admin services, and background maintenance (retention, flushing
+// host records). Start returns once serving; Shutdown stops intake, drains
+// in-flight writes, then closes storage.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "collector/api/admin_service.h"
+#include "collector/collector_config.h"
+#include "collector/ingest/agent_service.h"
+#include "collector/registry/host_registry.h"
+#include "collector/storage/storage.h"
+#include "common/clock.h"
+#include "common/work_pool.h"
+
+namespace rollguard::collector {
+
+class Collector {
+ public:
+  explicit Collector(CollectorConfig config, const Clock* clock = &Clock::Real());
+  ~Collector();
+
+  [[nodiscard]] absl::Status Start();
+  // Blocks until Shutdown is called from another thread.
+  void Wait();
+  // Idempotent; safe without Start.
+  void Shutdown();
+
+  int port() const { return port_; }
+  const IngestStats& stats() const { return stats_; }
+
+ private:
+  void MaintenanceLoop();
+
+  CollectorConfig config_;
+  const Clock* clock_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<HostRegistry> registry_;
+  std::unique_ptr<WorkPool> pool_;
+  IngestStats stats_;
+  std::unique_ptr<AgentServiceImpl> agent_service_;
+  std::unique_ptr<AdminServiceImpl> admin_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::thread maintenance_;
+};
+
+}  // namespace rollguard::collector

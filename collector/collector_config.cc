@@ -1,0 +1,48 @@
+#include "collector/collector_config.h"
+
+#include "common/address.h"
+#include "common/config_node.h"
+#include "common/status_macros.h"
+
+namespace rollguard::collector {
+
+absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, CollectorConfig c) {
+  ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
+  RETURN_IF_ERROR(root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
+                                  "sync_writes", "ingest_threads", "log_level"}));
+  if (root.Has("listen")) {
+    ASSIGN_OR_RETURN(c.listen, root.String("listen"));
+    if (auto a = ValidateAddress("listen", c.listen); !a.ok()) {
+      return root.Error("listen", a.status().message());
+    }
+  }
+  if (root.Has("data_dir")) { ASSIGN_OR_RETURN(c.data_dir, root.Path("data_dir")); }
+  if (root.Has("retention")) {
+    ASSIGN_OR_RETURN(c.retention, root.Duration("retention"));
+    if (c.retention < absl::Minutes(1)) return root.Error("retention", "must be at least 1m");
+  }
+  if (root.Has("retention_check_interval")) {
+    ASSIGN_OR_RETURN(c.retention_check_interval, root.Duration("retention_check_interval"));
+  }
+  if (root.Has("sync_writes")) { ASSIGN_OR_RETURN(c.sync_writes, root.Bool("sync_writes")); }
+  if (root.Has("ingest_threads")) {
+    ASSIGN_OR_RETURN(int64_t n, root.Int("ingest_threads", 1, 64));
+    c.ingest_threads = static_cast<int>(n);
+  }
+  if (root.Has("log_level")) { ASSIGN_OR_RETURN(c.log_level, root.String("log_level")); }
+  return c;
+}
+
+absl::Status ValidateCollectorConfig(const CollectorConfig& c) {
+  RETURN_IF_ERROR(ValidateAddress("--listen", c.listen).status());
+  if (c.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
+  if (c.retention < absl::Minutes(1)) {
+    return absl::InvalidArgumentError("--retention must be at least 1m");
+  }
+  if (c.retention_check_interval < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("retention_check_interval must be at least 1s");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace rollguard::collector

@@ -1,0 +1,30 @@
+// The collector's settings: defaults, then the optional YAML file, then flags.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace rollguard::collector {
+
+struct CollectorConfig {
+  std::string listen = "127.0.0.1:7700";
+  std::string data_dir = "rollguard-data";
+  absl::Duration retention = absl::Hours(24 * 30);
+  absl::Duration retention_check_interval = absl::Hours(1);
+  bool sync_writes = false;
+  int ingest_threads = 2;
+  std::string log_level = "info";
+  // Where to write the port actually bound (useful with --listen HOST:0).
+  std::string port_file;
+};
+
+// Reads `path` over `base`. Relative paths resolve against the file's folder.
+// Unknown keys and bad values are errors naming file, line and key.
+[[nodiscard]] absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path,
+                                                                  CollectorConfig base = {});
+
+[[nodiscard]] absl::Status ValidateCollectorConfig(const CollectorConfig& config);
+
+}  // namespace rollguard::collector

@@ -1,0 +1,38 @@
+// The AgentService: one reactor per agent stream on gRPC's callback API, so a
+// fixed pool of library threads serves thousands of streams (the sync API
+// would hold a thread per stream). Storage writes run on our own WorkPool,
+// never inside a reaction.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "collector/registry/host_registry.h"
+#include "collector/storage/storage.h"
+#include "common/work_pool.h"
+#include "rollguard/v1/agent_service.grpc.pb.h"
+
+namespace rollguard::collector {
+
+struct IngestStats {
+  std::atomic<uint64_t> samples_stored{0};
+  std::atomic<uint64_t> batches_stored{0};
+  std::atomic<uint64_t> batches_rejected{0};
+  std::atomic<uint64_t> streams_open{0};
+};
+
+class AgentServiceImpl final : public rollguard::v1::AgentService::CallbackService {
+ public:
+  AgentServiceImpl(Storage* storage, HostRegistry* registry, WorkPool* pool, IngestStats* stats);
+
+  grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>* Connect(
+      grpc::CallbackServerContext* context) override;
+
+ private:
+  Storage* storage_;
+  HostRegistry* registry_;
+  WorkPool* pool_;
+  IngestStats* stats_;
+};
+
+}  // namespace rollguard::collector

@@ -1,0 +1,230 @@
+#include "collector/ingest/agent_stream.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace rollguard::collector {
+
+using rollguard::v1::CollectorMessage;
+
+AgentStream::AgentStream(grpc::CallbackServerContext* ctx, Storage* storage,
+                         HostRegistry* registry, WorkPool* pool, IngestStats* stats)
+    : ctx_(ctx),
+      storage_(storage),
+      registry_(registry),
+      pool_(pool),
+      stats_(stats),
+      peer_(ctx->peer()) {
+  ++stats_->streams_open;
+  std::lock_guard<std::mutex> lock(mu_);
+  StartReadLocked();
+}
+
+void AgentStream::StartReadLocked() {
+  if (finished_ || reads_done_ || reading_) return;
+  reading_ = true;
+  in_.Clear();
+  StartRead(&in_);
+}
+
+void AgentStream::OnReadDone(bool ok) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reading_ = false;
+    if (!ok) {
+      // The agent half-closed or the stream broke: finish once writes drain.
+      reads_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    if (finished_) return;
+  }
+  switch (in_.kind_case()) {
+    case rollguard::v1::AgentMessage::kHello:
+      HandleHello();
+      break;
+    case rollguard::v1::AgentMessage::kBatch:
+      HandleBatch();
+      break;
+    case rollguard::v1::AgentMessage::kHeartbeat: {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!series_) {
+        FinishLocked(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                  "the first message on a stream must be a hello"));
+        return;
+      }
+      registry_->OnSeen(series_->host_id(), &in_.heartbeat());
+      StartReadLocked();
+      break;
+    }
+    default: {
+      std::lock_guard<std::mutex> lock(mu_);
+      FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                "message with no known kind (newer agent?)"));
+    }
+  }
+}
+
+void AgentStream::HandleHello() {
+  const auto& hello = in_.hello();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (series_) {
+    FinishLocked(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a second hello on one stream"));
+    return;
+  }
+  if (hello.host_id().empty() || hello.host_id().size() > 253) {
+    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "hello: host_id must be 1-253 characters"));
+    return;
+  }
+  if (absl::Status s = registry_->OnConnect(hello); !s.ok()) {
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(s.message())));
+    return;
+  }
+  series_.emplace(hello.host_id(), storage_);
+  spdlog::info("agent connected: host '{}' version {} from {}", hello.host_id(),
+               hello.agent_version(), peer_);
+  CollectorMessage ack;
+  ack.mutable_hello_ack()->set_collector_version(ROLLGUARD_VERSION);
+  QueueWriteLocked(std::move(ack));
+  StartReadLocked();
+}
+
+void AgentStream::HandleBatch() {
+  const auto& batch = in_.batch();
+  std::vector<StoredSample> samples;
+  absl::Status decoded = absl::OkStatus();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!series_) {
+      FinishLocked(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                "the first message on a stream must be a hello"));
+      return;
+    }
+  }
+  // series_ is touched only here, and reads are serial, so no lock is needed.
+  decoded = series_->Decode(batch, &samples);
+  registry_->OnSeen(series_->host_id(), nullptr);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!decoded.ok()) {
+    ++stats_->batches_rejected;
+    spdlog::warn("host '{}': rejected {}", series_->host_id(), std::string(decoded.message()));
+    CollectorMessage nack;
+    nack.mutable_batch_ack()->set_sequence(batch.sequence());
+    nack.mutable_batch_ack()->set_accepted(false);
+    nack.mutable_batch_ack()->set_error(std::string(decoded.message()));
+    QueueWriteLocked(std::move(nack));
+    StartReadLocked();
+    return;
+  }
+  ++in_flight_;
+  uint64_t seq = batch.sequence();
+  pool_->Submit([this, seq, samples = std::move(samples)] {
+    absl::Status s = storage_->Append(samples);
+    OnStored(seq, static_cast<uint32_t>(samples.size()), std::move(s));
+  });
+  if (in_flight_ < kMaxInFlight) {
+    StartReadLocked();
+  } else {
+    read_paused_ = true;
+  }
+}
+
+void AgentStream::OnStored(uint64_t sequence, uint32_t samples, absl::Status status) {
+  bool delete_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_;
+    if (status.ok()) {
+      stats_->samples_stored += samples;
+      ++stats_->batches_stored;
+      CollectorMessage ack;
+      ack.mutable_batch_ack()->set_sequence(sequence);
+      ack.mutable_batch_ack()->set_accepted(true);
+      ack.mutable_batch_ack()->set_samples_stored(samples);
+      QueueWriteLocked(std::move(ack));
+    } else if (!failure_) {
+      // Not the agent's fault: end the stream so it resends after reconnecting.
+      spdlog::error("storing batch {} failed: {}", sequence, status.ToString());
+      failure_ = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              absl::StrCat("collector storage: ", status.message()));
+      reads_done_ = true;
+    }
+    if (read_paused_ && in_flight_ < kMaxInFlight) {
+      read_paused_ = false;
+      StartReadLocked();
+    }
+    MaybeFinishLocked();
+    delete_now = done_ && in_flight_ == 0;
+  }
+  if (delete_now) delete this;
+}
+
+void AgentStream::QueueWriteLocked(CollectorMessage msg) {
+  if (finished_) return;
+  writes_.push_back(std::move(msg));
+  if (!writing_) {
+    writing_ = true;
+    StartWrite(&writes_.front());
+  }
+}
+
+void AgentStream::OnWriteDone(bool ok) {
+  std::lock_guard<std::mutex> lock(mu_);
+  writes_.pop_front();
+  if (!ok) {
+    // The agent is gone; what it did not get acknowledged it will resend.
+    writes_.clear();
+    writing_ = false;
+    reads_done_ = true;
+    MaybeFinishLocked();
+    return;
+  }
+  if (!writes_.empty() && !finished_) {
+    StartWrite(&writes_.front());
+  } else {
+    writing_ = false;
+    MaybeFinishLocked();
+  }
+}
+
+void AgentStream::FinishLocked(grpc::Status status) {
+  if (finished_) return;
+  if (!status.ok()) {
+    spdlog::warn("agent stream from {} closed: {}", peer_, status.error_message());
+  }
+  finished_ = true;
+  Finish(std::move(status));
+}
+
+void AgentStream::MaybeFinishLocked() {
+  if (finished_ || !reads_done_ || in_flight_ > 0 || writing_) return;
+  FinishLocked(failure_.value_or(grpc::Status::OK));
+}
+
+void AgentStream::OnDone() {
+  if (series_) {
+    registry_->OnDisconnect(series_->host_id());
+    spdlog::info("agent disconnected: host '{}'", series_->host_id());
+  }
+  --stats_->streams_open;
+  bool delete_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    delete_now = in_flight_ == 0;
+  }
+  if (delete_now) delete this;
+}
+
+AgentServiceImpl::AgentServiceImpl(Storage* storage, HostRegistry* registry, WorkPool* pool,
+                                   IngestStats* stats)
+    : storage_(storage), registry_(registry), pool_(pool), stats_(stats) {}
+
+grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>*
+AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
+  return new AgentStream(context, storage_, registry_, pool_, stats_);
+}
+
+}  // namespace rollguard::collector

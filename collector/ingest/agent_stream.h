@@ -1,0 +1,69 @@
+// One agent's stream: hello first, then batches (decoded, handed to the work
+// pool for a durable write, acknowledged after it) and heartbeats.
+//
+// Flow control: at most kMaxInFlight batches per stream are being written;
+// beyond that the reactor stops reading, so gRPC's window fills and the agent
+// waits, instead of the collector's memory growing.
+//
+// Lifetime: gRPC calls OnDone once the RPC is over, but storage jobs may still
+// be running; the reactor deletes itself when both have happened.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "collector/ingest/agent_service.h"
+#include "collector/ingest/batch_decoder.h"
+
+namespace rollguard::collector {
+
+class AgentStream final
+    : public grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage> {
+ public:
+  static constexpr int kMaxInFlight = 8;
+
+  AgentStream(grpc::CallbackServerContext* ctx, Storage* storage, HostRegistry* registry,
+              WorkPool* pool, IngestStats* stats);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override;
+
+ private:
+  void HandleHello();
+  void HandleBatch();
+  void OnStored(uint64_t sequence, uint32_t samples, absl::Status status);
+  void QueueWriteLocked(rollguard::v1::CollectorMessage msg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  grpc::CallbackServerContext* const ctx_;
+  Storage* const storage_;
+  HostRegistry* const registry_;
+  WorkPool* const pool_;
+  IngestStats* const stats_;
+  const std::string peer_;
+
+  rollguard::v1::AgentMessage in_;  // owned by the single outstanding read
+  std::optional<StreamSeries> series_;  // set by hello; used only from OnReadDone
+
+  std::mutex mu_;
+  std::deque<rollguard::v1::CollectorMessage> writes_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<grpc::Status> failure_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace rollguard::collector

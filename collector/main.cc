@@ -1,0 +1,82 @@
+// rollguard-collector: receives agent streams, stores history, serves the CLI.
+#include <atomic>
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "collector/collector.h"
+#include "collector/collector_config.h"
+#include "common/duration.h"
+#include "common/logging.h"
+#include "common/signals.h"
+
+namespace {
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "rollguard-collector: %s\n", msg.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using rollguard::collector::CollectorConfig;
+  CLI::App app{
+      "rollguard-collector: accepts rollguard-agent streams, stores their samples in RocksDB "
+      "and answers the rollguard CLI.\nFlags override the config file."};
+  app.set_version_flag("--version", std::string(ROLLGUARD_VERSION));
+  std::string config_path, listen, data_dir, retention, log_level, port_file;
+  bool sync_writes = false;
+  app.add_option("--config", config_path,
+                 "YAML config file (optional; see deploy/config/collector.yaml)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--listen", listen, "address to serve on, HOST:PORT (default 127.0.0.1:7700)");
+  app.add_option("--data-dir", data_dir, "RocksDB folder (default ./rollguard-data)");
+  app.add_option("--retention", retention, "keep samples this long, e.g. 30d (default 30d)");
+  app.add_flag("--sync-writes", sync_writes,
+               "fsync every batch before acknowledging it (survives power loss; slower)");
+  app.add_option("--port-file", port_file, "write the bound port here (for --listen HOST:0)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
+  CLI11_PARSE(app, argc, argv);
+
+  CollectorConfig config;
+  if (!config_path.empty()) {
+    auto loaded = rollguard::collector::LoadCollectorConfig(config_path);
+    if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+    config = *loaded;
+  }
+  if (!listen.empty()) config.listen = listen;
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!log_level.empty()) config.log_level = log_level;
+  if (!port_file.empty()) config.port_file = port_file;
+  if (sync_writes) config.sync_writes = true;
+  if (!retention.empty()) {
+    auto d = rollguard::ParseDuration(retention);
+    if (!d.ok()) return Fail("--retention: " + std::string(d.status().message()));
+    config.retention = *d;
+  }
+  if (auto s = rollguard::collector::ValidateCollectorConfig(config); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  if (auto s = rollguard::InitLogging("collector", config.log_level); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+
+  static std::atomic<rollguard::collector::Collector*> running{nullptr};
+  rollguard::HandleTerminationSignals([](int signo) {
+    spdlog::info("signal {}: shutting down", signo);
+    if (auto* c = running.load()) {
+      c->Shutdown();
+    } else {
+      std::_Exit(1);
+    }
+  });
+  rollguard::collector::Collector collector(config);
+  if (auto s = collector.Start(); !s.ok()) return Fail(std::string(s.message()));
+  running = &collector;
+  collector.Wait();
+  running = nullptr;
+  return 0;
+}

@@ -1,0 +1,107 @@
+#include "collector/registry/host_registry.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/status_macros.h"
+
+namespace rollguard::collector {
+
+HostRegistry::HostRegistry(Storage* storage, const Clock* clock)
+    : storage_(storage), clock_(clock) {}
+
+absl::Status HostRegistry::Load() {
+  ASSIGN_OR_RETURN(auto hosts, storage_->LoadHosts());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& h : hosts) {
+    Entry e;
+    e.status = std::move(h);
+    e.status.set_connected(false);
+    std::string id = e.status.host_id();
+    hosts_[id] = std::move(e);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello) {
+  rollguard::v1::HostStatus snapshot;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry& e = hosts_[hello.host_id()];
+    int64_t now = clock_->NowMs();
+    auto& s = e.status;
+    if (s.host_id().empty()) s.set_first_seen_ms(now);
+    s.set_host_id(hello.host_id());
+    s.mutable_labels()->clear();
+    s.mutable_labels()->insert(hello.labels().begin(), hello.labels().end());
+    s.set_agent_version(hello.agent_version());
+    s.set_connected(true);
+    s.set_last_seen_ms(now);
+    if (++e.streams > 1) {
+      spdlog::warn("host '{}' has {} agent streams at once: two agents may share one host id",
+                   hello.host_id(), e.streams);
+    }
+    e.dirty = false;
+    snapshot = s;
+  }
+  return storage_->PutHost(snapshot);
+}
+
+void HostRegistry::OnSeen(const std::string& host_id, const rollguard::v1::Heartbeat* hb) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end()) return;
+  it->second.status.set_last_seen_ms(clock_->NowMs());
+  if (hb != nullptr) {
+    it->second.status.set_buffered_samples(hb->buffered_samples());
+    it->second.status.set_dropped_samples(hb->dropped_samples());
+  }
+  it->second.dirty = true;
+}
+
+void HostRegistry::OnDisconnect(const std::string& host_id) {
+  rollguard::v1::HostStatus snapshot;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = hosts_.find(host_id);
+    if (it == hosts_.end()) return;
+    Entry& e = it->second;
+    if (e.streams > 0) --e.streams;
+    e.status.set_connected(e.streams > 0);
+    e.status.set_last_seen_ms(clock_->NowMs());
+    e.dirty = false;
+    snapshot = e.status;
+  }
+  if (absl::Status s = storage_->PutHost(snapshot); !s.ok()) {
+    spdlog::error("saving host '{}': {}", host_id, s.ToString());
+  }
+}
+
+absl::Status HostRegistry::Flush() {
+  std::vector<rollguard::v1::HostStatus> dirty;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, e] : hosts_) {
+      if (e.dirty) {
+        dirty.push_back(e.status);
+        e.dirty = false;
+      }
+    }
+  }
+  for (const auto& h : dirty) RETURN_IF_ERROR(storage_->PutHost(h));
+  return absl::OkStatus();
+}
+
+std::vector<rollguard::v1::HostStatus> HostRegistry::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<rollguard::v1::HostStatus> out;
+  out.reserve(hosts_.size());
+  for (const auto& [id, e] : hosts_) out.push_back(e.status);
+  return out;
+}
+
+bool HostRegistry::Known(const std::string& host_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hosts_.count(host_id) > 0;
+}
+
+}  // namespace rollguard::collector

@@ -1,0 +1,53 @@
+// Which hosts exist, whether their agent is connected, when each was last seen.
+// Kept in memory for the API, persisted through Storage so it survives restarts
+// (every host comes back as offline until its agent reconnects).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "collector/storage/storage.h"
+#include "common/clock.h"
+#include "rollguard/v1/agent_service.pb.h"
+
+namespace rollguard::collector {
+
+// Thread-safe.
+class HostRegistry {
+ public:
+  HostRegistry(Storage* storage, const Clock* clock);
+
+  // Loads persisted hosts, all marked offline.
+  [[nodiscard]] absl::Status Load();
+
+  // An agent stream said hello. Persists the record.
+  [[nodiscard]] absl::Status OnConnect(const rollguard::v1::Hello& hello);
+  // Any message from the host; a heartbeat also carries buffer figures.
+  void OnSeen(const std::string& host_id, const rollguard::v1::Heartbeat* heartbeat);
+  // A stream of the host ended. Persists the record.
+  void OnDisconnect(const std::string& host_id);
+
+  // Writes records whose last_seen changed since the last flush.
+  [[nodiscard]] absl::Status Flush();
+
+  std::vector<rollguard::v1::HostStatus> List() const;
+  bool Known(const std::string& host_id) const;
+
+ private:
+  struct Entry {
+    rollguard::v1::HostStatus status;
+    int streams = 0;  // >1 means two agents claim one host id: logged
+    bool dirty = false;
+  };
+
+  Storage* const storage_;
+  const Clock* const clock_;
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> hosts_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace rollguard::collector

@@ -1,0 +1,80 @@
+// The collector's storage, behind a small interface so its on-disk layout can
+// change (e.g. to compressed per-series chunks) without touching ingest, the
+// API or rules. Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "common/labels.h"
+#include "rollguard/v1/admin_service.pb.h"
+
+namespace rollguard::collector {
+
+using SeriesId = uint32_t;
+
+// A series across the fleet: metric name plus labels, including host=<id>.
+struct SeriesKey {
+  std::string metric;
+  Labels labels;
+  bool operator==(const SeriesKey&) const = default;
+};
+
+struct SeriesInfo {
+  SeriesId id = 0;
+  SeriesKey key;
+};
+
+struct StoredSample {
+  SeriesId series = 0;
+  int64_t timestamp_ms = 0;
+  double value = 0;
+};
+
+struct Point {
+  int64_t timestamp_ms = 0;
+  double value = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // The id of `key`, assigned in memory if new. Cheap after the first call.
+  // The series is made durable by the first Append that uses it.
+  virtual SeriesId Intern(const SeriesKey& key) = 0;
+
+  // Stores the samples, and any series they use that is not yet stored, in one
+  // atomic write. OK means durable: the samples survive a crash of the process
+  // (and, with sync writes on, of the machine). Writing a (series, time) that
+  // exists replaces its value, so a resent batch is harmless.
+  [[nodiscard]] virtual absl::Status Append(absl::Span<const StoredSample> samples) = 0;
+
+  // Series named `metric` (any, if empty) whose labels include all `matchers`.
+  virtual std::vector<SeriesInfo> FindSeries(absl::string_view metric,
+                                             const Labels& matchers) const = 0;
+
+  // Points with start_ms <= t < end_ms, oldest first; when more than `limit`
+  // match, the newest `limit` (limit 0 = no limit).
+  [[nodiscard]] virtual absl::StatusOr<std::vector<Point>> Query(SeriesId id, int64_t start_ms,
+                                                                 int64_t end_ms,
+                                                                 size_t limit) const = 0;
+
+  // The newest point of a series, if it has any.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<Point>> Latest(SeriesId id) const = 0;
+
+  // Retention: deletes every point older than `cutoff_ms`.
+  [[nodiscard]] virtual absl::Status DeleteBefore(int64_t cutoff_ms) = 0;
+
+  // The host registry's records, keyed by host_id.
+  [[nodiscard]] virtual absl::Status PutHost(const rollguard::v1::HostStatus& host) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<rollguard::v1::HostStatus>> LoadHosts()
+      const = 0;
+};
+
+}  // namespace rollguard::collector

@@ -1,0 +1,16 @@
+// "HOST:PORT" addresses for --collector and --listen.
+#pragma once
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+
+namespace rollguard {
+
+// Checks the form HOST:PORT (PORT 0-65535; [v6]:PORT allowed) and returns it
+// unchanged, or an error naming `flag` and the text.
+[[nodiscard]] absl::StatusOr<std::string> ValidateAddress(absl::string_view flag,
+                                                          absl::string_view text);
+
+}  // namespace rollguard

@@ -1,0 +1,60 @@
+// Strict reading of YAML config files. Every error names the file, the line
+// and the key, e.g. "agent.yaml:7: interval: invalid duration 'ten'". Unknown
+// keys are errors, so a typo never silently falls back to a default.
+// yaml-cpp throws; nothing thrown escapes this module.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <initializer_list>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/labels.h"
+
+namespace rollguard {
+
+// A mapping node of a config file. Cheap to copy.
+class ConfigNode {
+ public:
+  // Parses `path`; an empty file is an empty mapping. Errors carry file and line.
+  [[nodiscard]] static absl::StatusOr<ConfigNode> LoadFile(const std::string& path);
+  // For tests: parse text as if it came from `file`.
+  [[nodiscard]] static absl::StatusOr<ConfigNode> Parse(absl::string_view text,
+                                                        const std::string& file);
+
+  bool Has(absl::string_view key) const;
+  // Refuses any key not listed, naming it and what is allowed.
+  [[nodiscard]] absl::Status AllowOnly(std::initializer_list<absl::string_view> keys) const;
+
+  // Each getter requires Has(key) and checks the value's type.
+  [[nodiscard]] absl::StatusOr<std::string> String(absl::string_view key) const;
+  [[nodiscard]] absl::StatusOr<absl::Duration> Duration(absl::string_view key) const;
+  [[nodiscard]] absl::StatusOr<int64_t> Int(absl::string_view key, int64_t min, int64_t max) const;
+  [[nodiscard]] absl::StatusOr<bool> Bool(absl::string_view key) const;
+  [[nodiscard]] absl::StatusOr<Labels> StringMap(absl::string_view key) const;
+  [[nodiscard]] absl::StatusOr<ConfigNode> Child(absl::string_view key) const;
+  // A path value, made absolute against the config file's own folder.
+  [[nodiscard]] absl::StatusOr<std::string> Path(absl::string_view key) const;
+
+  // "file:line: key: message" as InvalidArgument.
+  absl::Status Error(absl::string_view key, absl::string_view message) const;
+
+  const std::string& file() const { return file_; }
+  std::filesystem::path dir() const;
+
+ private:
+  ConfigNode(YAML::Node node, std::string file, std::string prefix);
+  int LineOf(absl::string_view key) const;
+  absl::StatusOr<std::string> Scalar(absl::string_view key) const;
+
+  YAML::Node node_;
+  std::string file_;
+  std::string prefix_;  // "bot." for nested sections, so messages name the full key
+};
+
+}  // namespace rollguard

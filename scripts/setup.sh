@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages rollguard builds and tests with.
+# Idempotent: when every package is already present it does nothing (no apt-get update).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  protobuf-compiler libprotobuf-dev
+  libgrpc++-dev protobuf-compiler-grpc
+  libabsl-dev
+  librocksdb-dev
+  libyaml-cpp-dev          # agent and collector config files
+  libcli11-dev             # command-line parsing for all three programs
+  libspdlog-dev            # logging
+  libcurl4-openssl-dev     # HTTP probes, webhooks, SMTP
+  libcpp-httplib-dev       # small HTTP endpoints and test fakes
+  libgtest-dev libgmock-dev googletest
+  libbenchmark-dev
+  python3                  # the demo bot and test fakes
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing missing packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"

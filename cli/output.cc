@@ -63,6 +63,7 @@ std::string FormatAgo(int64_t unix_ms, absl::Time now) {
   absl::Duration d = now - absl::FromUnixMillis(unix_ms);
   if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
   if (d < absl::Seconds(1)) return "just now";
+  if (d < absl::Minutes(1)) return absl::StrCat(absl::ToInt64Seconds(d), "s ago");
   return absl::StrCat(FormatDurationShort(absl::Seconds(absl::ToInt64Seconds(d))), " ago");
 }
 

@@ -151,14 +151,25 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
     });
 
     std::vector<bool> defined;
-    absl::Time last_write = absl::Now();
+    // The first heartbeat goes out right after the hello, then one per interval,
+    // so the collector always knows the agent's buffer and drop counts.
+    absl::Time last_heartbeat = absl::InfinitePast();
     while (!stream_broken_) {
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (stopping_) break;
       }
+      if (absl::Now() - last_heartbeat >= options_.heartbeat_interval) {
+        AgentMessage hb;
+        hb.mutable_heartbeat()->set_timestamp_ms(Clock::Real().NowMs());
+        hb.mutable_heartbeat()->set_buffered_samples(buffer_->buffered_samples());
+        hb.mutable_heartbeat()->set_dropped_samples(buffer_->dropped_samples());
+        if (!stream->Write(hb)) break;
+        last_heartbeat = absl::Now();
+      }
       std::vector<Batch> batches =
-          buffer_->TakeUnsent(kBatchesPerWrite, options_.max_in_flight, options_.heartbeat_interval);
+          buffer_->TakeUnsent(kBatchesPerWrite, options_.max_in_flight,
+                              last_heartbeat + options_.heartbeat_interval - absl::Now());
       bool write_failed = false;
       for (const Batch& b : batches) {
         if (redefine_series_.exchange(false)) defined.clear();
@@ -172,18 +183,8 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
           write_failed = true;
           break;
         }
-        last_write = absl::Now();
       }
       if (write_failed) break;
-      if (batches.empty() && absl::Now() - last_write >= options_.heartbeat_interval &&
-          !stream_broken_) {
-        AgentMessage hb;
-        hb.mutable_heartbeat()->set_timestamp_ms(Clock::Real().NowMs());
-        hb.mutable_heartbeat()->set_buffered_samples(buffer_->buffered_samples());
-        hb.mutable_heartbeat()->set_dropped_samples(buffer_->dropped_samples());
-        if (!stream->Write(hb)) break;
-        last_write = absl::Now();
-      }
     }
   }
   // Half-close, then make sure the reader ends before Finish.

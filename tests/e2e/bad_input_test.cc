@@ -1,0 +1,127 @@
+// Bad input gets a clear error naming what is wrong, and nothing already
+// accepted is lost: malformed configs, and garbage on the agent stream.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "rollguard/v1/admin_service.pb.h"
+#include "tests/support/fleet.h"
+#include "tests/support/raw_agent.h"
+
+namespace rollguard::testing {
+namespace {
+
+using rollguard::v1::AgentMessage;
+
+TEST(BadInputTest, MalformedAgentConfigExitsWithFileLineAndKey) {
+  TempDir dir;
+  WriteTextFile(dir.File("agent.yaml"), "collector: 127.0.0.1:7700\ninterval: often\n");
+  CommandResult r = RunCommand({BinPath("rollguard-agent"), "--config", dir.File("agent.yaml")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, absl::StrCat("rollguard-agent: ", dir.File("agent.yaml"),
+                                ":2: interval: invalid duration 'often' (use e.g. 500ms, 10s, 5m, "
+                                "2h, 30d)\n"));
+}
+
+TEST(BadInputTest, MalformedCollectorConfigExitsWithFileLineAndKey) {
+  TempDir dir;
+  WriteTextFile(dir.File("c.yaml"), "listen: 127.0.0.1:0\nretention: 30 days\n");
+  CommandResult r = RunCommand({BinPath("rollguard-collector"), "--config", dir.File("c.yaml")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(dir.File("c.yaml") + ":2: retention: invalid duration '30 days'"),
+            std::string::npos)
+      << r.err;
+  WriteTextFile(dir.File("c.yaml"), "listen: [oops\n");
+  r = RunCommand({BinPath("rollguard-collector"), "--config", dir.File("c.yaml")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(dir.File("c.yaml") + ":"), std::string::npos) << r.err;
+}
+
+TEST(BadInputTest, BadFlagsAreRefused) {
+  CommandResult r = RunCommand({BinPath("rollguard-agent"), "--collector", "nowhere"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'nowhere' is not HOST:PORT"), std::string::npos) << r.err;
+  r = RunCommand({BinPath("rollguard-agent"), "--label", "no-equals-sign"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("must be key=value"), std::string::npos) << r.err;
+}
+
+TEST(BadInputTest, CollectorRefusesAFolderAnotherCollectorHolds) {
+  TempDir dir;
+  auto first = CollectorUnderTest::Start(dir.path(), dir.File("data"));
+  ASSERT_TRUE(first.ok());
+  CommandResult r = RunCommand({BinPath("rollguard-collector"), "--listen", "127.0.0.1:0",
+                                "--data-dir", dir.File("data")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is another collector using it?"), std::string::npos) << r.err;
+}
+
+TEST(BadInputTest, GarbageOnTheStreamIsRefusedAndKeepsAcceptedData) {
+  TempDir dir;
+  auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"));
+  ASSERT_TRUE(collector.ok());
+  const std::string addr = (*collector)->address();
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+
+  // A batch before any hello ends that stream with a reason.
+  {
+    RawAgentStream s(addr);
+    AgentMessage batch;
+    batch.mutable_batch()->set_sequence(1);
+    s.Send(batch);
+    grpc::Status st = s.Close();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(st.error_message(), "the first message on a stream must be a hello");
+  }
+
+  RawAgentStream s(addr);
+  ASSERT_TRUE(s.SendHello("bot-1"));
+  AgentMessage good;
+  auto* b = good.mutable_batch();
+  b->set_sequence(1);
+  auto* d = b->add_new_series();
+  d->set_id(1);
+  d->set_metric("error_rate");
+  b->add_series_ids(1);
+  b->add_timestamps_ms(now);
+  b->add_values(12.5);
+  ASSERT_TRUE(s.Send(good));
+
+  AgentMessage ragged;  // arrays of different lengths
+  ragged.mutable_batch()->set_sequence(2);
+  ragged.mutable_batch()->add_series_ids(1);
+  ASSERT_TRUE(s.Send(ragged));
+
+  AgentMessage undefined;  // a series id never defined
+  undefined.mutable_batch()->set_sequence(3);
+  undefined.mutable_batch()->add_series_ids(42);
+  undefined.mutable_batch()->add_timestamps_ms(now);
+  undefined.mutable_batch()->add_values(1);
+  ASSERT_TRUE(s.Send(undefined));
+
+  ASSERT_TRUE(WaitFor([&] { return s.accepted().size() == 1 && s.rejected().size() == 2; },
+                      absl::Seconds(10)));
+  EXPECT_EQ(s.rejected().at(2),
+            "batch 2: series_ids, timestamps_ms and values must have equal lengths (got 1, 0, 0)");
+  EXPECT_EQ(s.rejected().at(3), "batch 3: sample 0 uses series id 42, never defined on this stream");
+  EXPECT_FALSE(s.ended());  // rejected batches do not end the stream
+
+  // An oversized message (over the collector's 16 MB limit) ends the stream...
+  AgentMessage huge;
+  huge.mutable_hello()->set_host_id(std::string(20 * 1024 * 1024, 'x'));
+  s.Send(huge);
+  grpc::Status st = s.Close();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+
+  // ...but the collector is still up and kept what it acknowledged.
+  EXPECT_TRUE((*collector)->process().running());
+  rollguard::v1::QueryHistoryResponse hist;
+  absl::Status q = RunCliJson(addr, {"history", "bot-1", "error_rate"}, &hist);
+  ASSERT_TRUE(q.ok()) << q;
+  ASSERT_EQ(hist.series(0).points_size(), 1);
+  EXPECT_EQ(hist.series(0).points(0).value(), 12.5);
+}
+
+}  // namespace
+}  // namespace rollguard::testing

@@ -1,0 +1,77 @@
+#include "tests/support/fleet.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace rollguard::testing {
+
+absl::StatusOr<std::unique_ptr<CollectorUnderTest>> CollectorUnderTest::Start(
+    const std::string& work_dir, const std::string& data_dir, int port,
+    const std::vector<std::string>& extra_args) {
+  auto c = std::unique_ptr<CollectorUnderTest>(new CollectorUnderTest());
+  std::string port_file = work_dir + "/collector.port";
+  std::remove(port_file.c_str());
+  std::vector<std::string> argv = {BinPath("rollguard-collector"),
+                                   "--listen",
+                                   absl::StrCat("127.0.0.1:", port),
+                                   "--data-dir",
+                                   data_dir,
+                                   "--port-file",
+                                   port_file};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  auto p = ChildProcess::Start(argv, work_dir + "/collector.log");
+  if (!p.ok()) return p.status();
+  c->process_ = std::move(*p);
+  bool up = WaitFor(
+      [&] {
+        return absl::SimpleAtoi(ReadTextFile(port_file), &c->port_) && c->port_ > 0;
+      },
+      absl::Seconds(20));
+  if (!up) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("collector did not start; its log:\n", c->process_->Log()));
+  }
+  return c;
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartAgent(const std::string& work_dir,
+                                                         const std::string& collector,
+                                                         const std::string& host_id,
+                                                         const std::string& extra_yaml) {
+  std::string config = absl::StrCat(work_dir, "/agent-", host_id, ".yaml");
+  WriteTextFile(config, absl::StrCat("collector: ", collector, "\n",
+                                     "host_id: ", host_id, "\n",
+                                     "interval: 200ms\n",
+                                     "heartbeat_interval: 500ms\n",
+                                     "reconnect:\n",
+                                     "  initial_backoff: 100ms\n",
+                                     "  max_backoff: 500ms\n",
+                                     extra_yaml));
+  return ChildProcess::Start({BinPath("rollguard-agent"), "--config", config},
+                             absl::StrCat(work_dir, "/agent-", host_id, ".log"));
+}
+
+CommandResult RunCli(const std::string& collector, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {BinPath("rollguard"), "--collector", collector};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
+
+absl::Status RunCliJson(const std::string& collector, const std::vector<std::string>& args,
+                        google::protobuf::Message* out) {
+  std::vector<std::string> full = {"-o", "json"};
+  full.insert(full.end(), args.begin(), args.end());
+  CommandResult r = RunCli(collector, full);
+  if (r.exit_code != 0) {
+    return absl::UnknownError(absl::StrCat("rollguard ", absl::StrJoin(args, " "), " exited ",
+                                           r.exit_code, ": ", r.err));
+  }
+  auto s = google::protobuf::util::JsonStringToMessage(r.out, out);
+  if (!s.ok()) return absl::InternalError(absl::StrCat("bad JSON (", s.ToString(), "): ", r.out));
+  return absl::OkStatus();
+}
+
+}  // namespace rollguard::testing

@@ -1,0 +1,52 @@
+#include "collector/collector_config.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/process.h"
+
+namespace rollguard::collector {
+namespace {
+
+using rollguard::testing::SourcePath;
+using rollguard::testing::TempDir;
+using rollguard::testing::WriteTextFile;
+
+TEST(CollectorConfigTest, ShippedExampleLoads) {
+  auto c = LoadCollectorConfig(SourcePath("deploy/config/collector.yaml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:7700");
+  EXPECT_EQ(c->data_dir, "/var/lib/rollguard/collector");
+  EXPECT_EQ(c->retention, absl::Hours(24 * 30));
+  EXPECT_TRUE(ValidateCollectorConfig(*c).ok());
+}
+
+TEST(CollectorConfigTest, ErrorsNameFileLineAndKey) {
+  TempDir dir;
+  struct Case {
+    std::string yaml;
+    std::string expect;
+  } cases[] = {
+      {"retention: forever\n", ":1: retention: invalid duration 'forever'"},
+      {"listen: 127.0.0.1\n", ":1: listen: listen: '127.0.0.1' is not HOST:PORT"},
+      {"data_dir: x\nsync: true\n", ":2: unknown key 'sync'"},
+      {"ingest_threads: 0\n", ":1: ingest_threads: 0 is out of range [1, 64]"},
+      {"retention: 10s\n", ":1: retention: must be at least 1m"},
+      {"sync_writes: sometimes\n", ":1: sync_writes: 'sometimes' is not true/false"},
+  };
+  for (const auto& tc : cases) {
+    WriteTextFile(dir.File("collector.yaml"), tc.yaml);
+    auto c = LoadCollectorConfig(dir.File("collector.yaml"));
+    ASSERT_FALSE(c.ok()) << tc.yaml;
+    EXPECT_NE(c.status().message().find(tc.expect), std::string::npos)
+        << "got: " << c.status().message();
+  }
+}
+
+TEST(CollectorConfigTest, RelativeDataDirResolvesAgainstConfigFolder) {
+  TempDir dir;
+  WriteTextFile(dir.File("c.yaml"), "data_dir: data\n");
+  EXPECT_EQ(LoadCollectorConfig(dir.File("c.yaml"))->data_dir, dir.File("data"));
+}
+
+}  // namespace
+}  // namespace rollguard::collector

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Measures the figures recorded in docs/PERFORMANCE.md. Loopback only; every
+# process it starts is stopped by PID. Usage: scripts/bench.sh [build/bin]
+set -euo pipefail
+BIN=$(cd "${1:-build/bin}" && pwd)
+TESTS=$(cd "$BIN/../tests" && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/rollguard-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== micro-benchmarks"
+"$TESTS/agent_bench" --benchmark_min_time=0.5
+"$TESTS/storage_bench" --benchmark_min_time=0.5
+
+echo "== collector ingest: rollguard-loadgen, 10 agents x 20 series x 5000 points"
+"$BIN/rollguard-collector" --listen 127.0.0.1:0 --port-file "$WORK/port" \
+  --data-dir "$WORK/data" --log-level warn >"$WORK/collector.log" 2>&1 &
+CPID=$!; PIDS+=("$CPID")
+for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+ADDR="127.0.0.1:$(cat "$WORK/port")"
+"$BIN/rollguard-loadgen" --collector "$ADDR" --agents 10 --series-per-agent 20 --points 5000
+echo "collector peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$CPID/status)"
+echo "data dir after ingest: $(du -sb "$WORK/data" | cut -f1) bytes for 1000000 samples"
+
+echo "== agent: RSS and CPU over 30 intervals of 1 s"
+"$BIN/rollguard-agent" --collector "$ADDR" --host-id bench --interval 1s --log-level warn \
+  >"$WORK/agent.log" 2>&1 &
+APID=$!; PIDS+=("$APID")
+sleep 2
+t0=$(awk '{print $14 + $15}' /proc/$APID/stat)
+sleep 30
+t1=$(awk '{print $14 + $15}' /proc/$APID/stat)
+hz=$(getconf CLK_TCK)
+echo "agent CPU: $(( (t1 - t0) * 1000 / hz )) ms over 30 intervals"
+echo "agent RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$APID/status)"

@@ -36,7 +36,37 @@ Agent::Agent(AgentConfig config)
   uplink_ = std::make_unique<Uplink>(std::move(up), &registry_, &buffer_);
 }
 
-Agent::~Agent() { uplink_->Stop(); }
+Agent::~Agent() {
+  if (prober_) prober_->Stop();
+  if (statsd_) statsd_->Stop();
+  uplink_->Stop();
+}
+
+absl::Status Agent::Init() {
+  if (!config_.statsd_listen.empty()) {
+    StatsdServerOptions so;
+    so.listen = config_.statsd_listen;
+    so.receive_buffer_bytes = config_.statsd_receive_buffer;
+    so.mapping = config_.statsd_mapping;
+    auto server = StatsdServer::Start(std::move(so));
+    if (!server.ok()) return server.status();
+    statsd_ = std::move(*server);
+  }
+  if (!config_.probes.empty()) {
+    prober_ = std::make_unique<Prober>(
+        config_.probes, [this](Readings r, int64_t ts) { Emit(r, ts); });
+  }
+  return absl::OkStatus();
+}
+
+void Agent::Emit(const Readings& readings, int64_t timestamp_ms) {
+  std::vector<BufferedSample> samples;
+  samples.reserve(readings.size());
+  for (const Reading& r : readings) {
+    samples.push_back({registry_.IdFor(r.metric, r.labels), timestamp_ms, r.value});
+  }
+  buffer_.Push(std::move(samples));
+}
 
 void Agent::SampleOnce() {
   Readings readings;
@@ -53,14 +83,9 @@ void Agent::SampleOnce() {
       {"agent_buffered_samples", {}, static_cast<double>(buffer_.buffered_samples())});
   readings.push_back(
       {"agent_dropped_samples", {}, static_cast<double>(buffer_.dropped_samples())});
-
   int64_t now_ms = Clock::Real().NowMs();
-  std::vector<BufferedSample> samples;
-  samples.reserve(readings.size());
-  for (const Reading& r : readings) {
-    samples.push_back({registry_.IdFor(r.metric, r.labels), now_ms, r.value});
-  }
-  buffer_.Push(std::move(samples));
+  if (statsd_) statsd_->Collect(now_ms, &readings);
+  Emit(readings, now_ms);
 }
 
 void Agent::Run() {
@@ -68,6 +93,7 @@ void Agent::Run() {
                config_.host_id, config_.collector, absl::ToInt64Milliseconds(config_.interval));
   if (bot_.disabled()) spdlog::info("no bot pidfile or cmdline_match configured: bot not watched");
   uplink_->Start();
+  if (prober_) prober_->Start();
   absl::Time next = absl::Now();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
@@ -81,6 +107,8 @@ void Agent::Run() {
     cv_.wait_for(lock, absl::ToChronoMilliseconds(next - now), [&] { return stop_; });
   }
   lock.unlock();
+  if (prober_) prober_->Stop();
+  if (statsd_) statsd_->Stop();
   uplink_->Stop();
   spdlog::info("agent stopped ({} samples still buffered)", buffer_.buffered_samples());
 }

@@ -10,7 +10,9 @@
 #include "agent/agent_config.h"
 #include "agent/buffer/sample_buffer.h"
 #include "agent/buffer/series_registry.h"
+#include "agent/probes/http_probe.h"
 #include "agent/sources/bot_process.h"
+#include "agent/statsd/statsd_server.h"
 #include "agent/sources/system_sampler.h"
 #include "agent/uplink/uplink.h"
 
@@ -21,13 +23,22 @@ class Agent {
   explicit Agent(AgentConfig config);
   ~Agent();
 
-  // Samples every interval until Stop(); returns then. Starts the uplink.
+  // Opens what can fail at start-up (the StatsD socket). Call before Run.
+  [[nodiscard]] absl::Status Init();
+
+  // Samples every interval until Stop(); returns then. Starts the uplink and probes.
   void Run();
   // Safe from another thread or a signal-handling thread.
   void Stop();
 
   // One sampling pass (exposed for benchmarks): readings → buffer.
   void SampleOnce();
+
+  // Any source's readings → buffer. Thread-safe.
+  void Emit(const Readings& readings, int64_t timestamp_ms);
+
+  // The bound StatsD port (0 when off), e.g. after listening on port 0.
+  int statsd_port() const { return statsd_ ? statsd_->port() : 0; }
 
  private:
   AgentConfig config_;
@@ -36,6 +47,8 @@ class Agent {
   SystemSampler system_;
   BotProcessProbe bot_;
   std::unique_ptr<Uplink> uplink_;
+  std::unique_ptr<StatsdServer> statsd_;
+  std::unique_ptr<Prober> prober_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -8,12 +8,105 @@
 #include "common/status_macros.h"
 
 namespace rollguard::agent {
+namespace {
+
+absl::Status LoadStatsd(const ConfigNode& node, AgentConfig* c) {
+  RETURN_IF_ERROR(node.AllowOnly({"listen", "receive_buffer", "window", "mapping"}));
+  if (node.Has("listen")) {
+    ASSIGN_OR_RETURN(c->statsd_listen, node.String("listen"));
+    if (c->statsd_listen == "off") c->statsd_listen.clear();
+  }
+  if (node.Has("receive_buffer")) {
+    ASSIGN_OR_RETURN(int64_t n, node.Int("receive_buffer", 65536, 1 << 30));
+    c->statsd_receive_buffer = static_cast<int>(n);
+  }
+  if (node.Has("window")) {
+    ASSIGN_OR_RETURN(absl::Duration w, node.Duration("window"));
+    if (w < absl::Seconds(1) || w > absl::Hours(24)) {
+      return node.Error("window", "must be between 1s and 24h");
+    }
+    c->statsd_mapping.window_seconds = static_cast<int>(absl::ToInt64Seconds(w));
+  }
+  if (node.Has("mapping")) {
+    ASSIGN_OR_RETURN(ConfigNode m, node.Child("mapping"));
+    RETURN_IF_ERROR(
+        m.AllowOnly({"response_time", "errors", "channel_creation", "op_tag", "type_tag"}));
+    StatsdMapping& sm = c->statsd_mapping;
+    if (m.Has("response_time")) { ASSIGN_OR_RETURN(sm.response_time, m.String("response_time")); }
+    if (m.Has("errors")) { ASSIGN_OR_RETURN(sm.errors, m.String("errors")); }
+    if (m.Has("channel_creation")) {
+      ASSIGN_OR_RETURN(sm.channel_creation, m.String("channel_creation"));
+    }
+    if (m.Has("op_tag")) { ASSIGN_OR_RETURN(sm.op_tag, m.String("op_tag")); }
+    if (m.Has("type_tag")) { ASSIGN_OR_RETURN(sm.type_tag, m.String("type_tag")); }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ProbeConfig> LoadProbe(const ConfigNode& n) {
+  RETURN_IF_ERROR(n.AllowOnly({"name", "kind", "method", "url", "headers", "body", "timeout",
+                               "interval", "expect_status", "expect_body_contains",
+                               "tls_verify"}));
+  ProbeConfig p;
+  if (!n.Has("name")) return n.Error("name", "every probe needs a name");
+  ASSIGN_OR_RETURN(p.name, n.String("name"));
+  if (!IsValidLabelName(p.name)) {
+    return n.Error("name", "must match [a-zA-Z_][a-zA-Z0-9_]* (it names <name>_downtime)");
+  }
+  if (!n.Has("url")) return n.Error("url", "every probe needs a url");
+  ASSIGN_OR_RETURN(p.url, n.String("url"));
+  if (p.url.rfind("http://", 0) != 0 && p.url.rfind("https://", 0) != 0) {
+    return n.Error("url", "must start with http:// or https://");
+  }
+  if (n.Has("kind")) {
+    ASSIGN_OR_RETURN(std::string kind, n.String("kind"));
+    if (kind == "http") {
+      p.kind = ProbeKind::kHttp;
+    } else if (kind == "mcp") {
+      p.kind = ProbeKind::kMcp;
+    } else if (kind == "discord") {
+      p.kind = ProbeKind::kDiscord;
+    } else {
+      return n.Error("kind", absl::StrCat("'", kind, "' is not one of http, mcp, discord"));
+    }
+  }
+  if (n.Has("method")) {
+    ASSIGN_OR_RETURN(p.method, n.String("method"));
+    if (p.method != "GET" && p.method != "POST" && p.method != "HEAD" && p.method != "PUT") {
+      return n.Error("method", "must be GET, POST, HEAD or PUT");
+    }
+  } else {
+    p.method.clear();
+  }
+  if (n.Has("headers")) {
+    ASSIGN_OR_RETURN(Labels h, n.StringMap("headers", /*any_keys=*/true));
+    p.headers = std::map<std::string, std::string>(h.begin(), h.end());
+  }
+  if (n.Has("body")) { ASSIGN_OR_RETURN(p.body, n.String("body")); }
+  if (n.Has("timeout")) { ASSIGN_OR_RETURN(p.timeout, n.Duration("timeout")); }
+  if (n.Has("interval")) { ASSIGN_OR_RETURN(p.interval, n.Duration("interval")); }
+  if (p.interval < absl::Milliseconds(100)) return n.Error("interval", "must be at least 100ms");
+  if (p.timeout < absl::Milliseconds(10)) return n.Error("timeout", "must be at least 10ms");
+  if (n.Has("expect_status")) {
+    ASSIGN_OR_RETURN(int64_t st, n.Int("expect_status", 100, 599));
+    p.expect_status = static_cast<int>(st);
+  }
+  if (n.Has("expect_body_contains")) {
+    ASSIGN_OR_RETURN(p.expect_body_contains, n.String("expect_body_contains"));
+  }
+  if (n.Has("tls_verify")) { ASSIGN_OR_RETURN(p.tls_verify, n.Bool("tls_verify")); }
+  if (p.method.empty()) p.method = "GET";
+  ApplyProbeKindDefaults(&p);
+  return p;
+}
+
+}  // namespace
 
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
   RETURN_IF_ERROR(root.AllowOnly({"collector", "host_id", "interval", "labels", "bot", "disk_path",
                                   "proc_root", "buffer_max_samples", "heartbeat_interval",
-                                  "reconnect", "log_level"}));
+                                  "reconnect", "log_level", "statsd", "probes"}));
   if (root.Has("collector")) {
     ASSIGN_OR_RETURN(c.collector, root.String("collector"));
     if (auto a = ValidateAddress("collector", c.collector); !a.ok()) {
@@ -48,6 +141,21 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
       ASSIGN_OR_RETURN(c.reconnect_initial, rc.Duration("initial_backoff"));
     }
     if (rc.Has("max_backoff")) { ASSIGN_OR_RETURN(c.reconnect_max, rc.Duration("max_backoff")); }
+  }
+  if (root.Has("statsd")) {
+    ASSIGN_OR_RETURN(ConfigNode statsd, root.Child("statsd"));
+    RETURN_IF_ERROR(LoadStatsd(statsd, &c));
+  }
+  if (root.Has("probes")) {
+    ASSIGN_OR_RETURN(std::vector<ConfigNode> probes, root.MapList("probes"));
+    c.probes.clear();
+    for (const ConfigNode& n : probes) {
+      ASSIGN_OR_RETURN(ProbeConfig p, LoadProbe(n));
+      for (const ProbeConfig& other : c.probes) {
+        if (other.name == p.name) return n.Error("name", absl::StrCat("duplicate probe '", p.name, "'"));
+      }
+      c.probes.push_back(std::move(p));
+    }
   }
   if (root.Has("interval") && c.interval < absl::Milliseconds(100)) {
     return root.Error("interval", "must be at least 100ms");

@@ -5,7 +5,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include <vector>
+
+#include "agent/probes/http_probe.h"
 #include "agent/sources/bot_process.h"
+#include "agent/statsd/statsd_aggregator.h"
 #include "common/labels.h"
 
 namespace rollguard::agent {
@@ -23,6 +27,11 @@ struct AgentConfig {
   absl::Duration reconnect_initial = absl::Milliseconds(200);
   absl::Duration reconnect_max = absl::Seconds(30);
   std::string log_level = "info";
+  // The bot's own metrics over StatsD; empty listen = off.
+  std::string statsd_listen = "127.0.0.1:8125";
+  int statsd_receive_buffer = 8 * 1024 * 1024;
+  StatsdMapping statsd_mapping;
+  std::vector<ProbeConfig> probes;
 };
 
 // Reads `path` over `base` (keys absent from the file keep base's values).

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.h"
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
   app.add_option("--interval", interval, "sampling interval, e.g. 10s, 500ms (default 10s)");
   app.add_option("--label", labels, "a label k=v for this host (repeatable)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
+  std::string statsd_listen;
+  app.add_option("--statsd-listen", statsd_listen,
+                 "UDP address for the bot's StatsD metrics (default 127.0.0.1:8125; 'off' to disable)");
   CLI11_PARSE(app, argc, argv);
 
   AgentConfig config;
@@ -51,6 +55,7 @@ int main(int argc, char** argv) {
   if (!collector.empty()) config.collector = collector;
   if (!host_id.empty()) config.host_id = host_id;
   if (!log_level.empty()) config.log_level = log_level;
+  if (!statsd_listen.empty()) config.statsd_listen = statsd_listen == "off" ? "" : statsd_listen;
   if (!interval.empty()) {
     auto d = rollguard::ParseDuration(interval);
     if (!d.ok()) return Fail("--interval: " + std::string(d.status().message()));
@@ -77,7 +82,9 @@ int main(int argc, char** argv) {
     stop_requested = true;
     if (auto* a = running.load()) a->Stop();
   });
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // once, before any probe thread
   rollguard::agent::Agent agent(config);
+  if (auto s = agent.Init(); !s.ok()) return Fail(std::string(s.message()));
   running = &agent;
   if (stop_requested) agent.Stop();
   agent.Run();

@@ -106,7 +106,7 @@ absl::StatusOr<bool> ConfigNode::Bool(absl::string_view key) const {
   return v;
 }
 
-absl::StatusOr<Labels> ConfigNode::StringMap(absl::string_view key) const {
+absl::StatusOr<Labels> ConfigNode::StringMap(absl::string_view key, bool any_keys) const {
   YAML::Node v = node_[std::string(key)];
   if (!v.IsMap()) return Error(key, "expected a mapping of name: value");
   Labels out;
@@ -114,7 +114,7 @@ absl::StatusOr<Labels> ConfigNode::StringMap(absl::string_view key) const {
     if (!it->second.IsScalar()) {
       return Error(key, absl::StrCat("value of '", it->first.Scalar(), "' must be a single value"));
     }
-    if (!IsValidLabelName(it->first.Scalar())) {
+    if (!any_keys && !IsValidLabelName(it->first.Scalar())) {
       return Error(key, absl::StrCat("label name '", it->first.Scalar(),
                                      "' must match [a-zA-Z_][a-zA-Z0-9_]*"));
     }
@@ -127,6 +127,17 @@ absl::StatusOr<ConfigNode> ConfigNode::Child(absl::string_view key) const {
   YAML::Node v = node_[std::string(key)];
   if (!v.IsMap()) return Error(key, "expected a mapping");
   return ConfigNode(v, file_, absl::StrCat(prefix_, key, "."));
+}
+
+absl::StatusOr<std::vector<ConfigNode>> ConfigNode::MapList(absl::string_view key) const {
+  YAML::Node v = node_[std::string(key)];
+  if (!v.IsSequence()) return Error(key, "expected a list");
+  std::vector<ConfigNode> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].IsMap()) return Error(key, absl::StrCat("element ", i, " must be a mapping of keys"));
+    out.push_back(ConfigNode(v[i], file_, absl::StrCat(prefix_, key, "[", i, "].")));
+  }
+  return out;
 }
 
 std::filesystem::path ConfigNode::dir() const {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include <yaml-cpp/yaml.h>
@@ -36,8 +37,11 @@ class ConfigNode {
   [[nodiscard]] absl::StatusOr<absl::Duration> Duration(absl::string_view key) const;
   [[nodiscard]] absl::StatusOr<int64_t> Int(absl::string_view key, int64_t min, int64_t max) const;
   [[nodiscard]] absl::StatusOr<bool> Bool(absl::string_view key) const;
-  [[nodiscard]] absl::StatusOr<Labels> StringMap(absl::string_view key) const;
+  // Keys must be label names unless `any_keys` (e.g. HTTP headers).
+  [[nodiscard]] absl::StatusOr<Labels> StringMap(absl::string_view key, bool any_keys = false) const;
   [[nodiscard]] absl::StatusOr<ConfigNode> Child(absl::string_view key) const;
+  // A list of mappings, e.g. `probes:`; errors in element i name "key[i].field".
+  [[nodiscard]] absl::StatusOr<std::vector<ConfigNode>> MapList(absl::string_view key) const;
   // A path value, made absolute against the config file's own folder.
   [[nodiscard]] absl::StatusOr<std::string> Path(absl::string_view key) const;
 

@@ -17,6 +17,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
   python3                  # the demo bot and test fakes
+  curl                     # tests and the demo switch the fake MCP server
 )
 
 missing=()

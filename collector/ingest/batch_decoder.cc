@@ -72,6 +72,13 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
       keys_.resize(id + 1);
     }
     ids_[id] = storage_->Intern(key);
+    auto probe = key.labels.find("probe");
+    if (key.metric == "probe_up" && probe != key.labels.end()) {
+      std::string derived = absl::StrCat(probe->second, "_downtime");
+      if (IsValidMetricName(derived) && !downtime_.contains(id)) {
+        downtime_[id].series = storage_->Intern({derived, {{"host", host_id_}}});
+      }
+    }
     keys_[id] = std::move(key);
   }
   out->clear();
@@ -79,7 +86,43 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
   for (int i = 0; i < n; ++i) {
     out->push_back({ids_[batch.series_ids(i)], batch.timestamps_ms(i), batch.values(i)});
   }
+  if (!downtime_.empty()) {
+    for (int i = 0; i < n; ++i) {
+      auto it = downtime_.find(batch.series_ids(i));
+      if (it != downtime_.end()) {
+        DeriveDowntime(&it->second, batch.timestamps_ms(i), batch.values(i), out);
+      }
+    }
+  }
   return absl::OkStatus();
+}
+
+void StreamSeries::DeriveDowntime(Downtime* d, int64_t ts_ms, double up,
+                                  std::vector<StoredSample>* out) {
+  if (d->initialised && ts_ms <= d->last_ts_ms) return;  // a resent old sample
+  bool is_up = up > 0.5;
+  if (!d->initialised) {
+    d->initialised = true;
+    d->down = !is_up;
+    d->down_since_ms = ts_ms;
+    if (!is_up) {
+      // Continue an outage that began before this stream (or this collector).
+      auto latest = storage_->Latest(d->series);
+      // Its last value is 0 if the probe was up then, else the outage so far.
+      if (latest.ok() && latest->has_value() && (*latest)->timestamp_ms <= ts_ms) {
+        d->down_since_ms =
+            (*latest)->timestamp_ms - static_cast<int64_t>((*latest)->value * 1000.0);
+      }
+    }
+  } else if (!is_up && !d->down) {
+    d->down = true;
+    d->down_since_ms = d->last_ts_ms;  // last seen up
+  } else if (is_up) {
+    d->down = false;
+  }
+  d->last_ts_ms = ts_ms;
+  double seconds = d->down ? static_cast<double>(ts_ms - d->down_since_ms) / 1000.0 : 0.0;
+  out->push_back({d->series, ts_ms, seconds});
 }
 
 }  // namespace rollguard::collector

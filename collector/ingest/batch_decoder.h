@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "collector/storage/storage.h"
 #include "rollguard/v1/metrics.pb.h"
@@ -15,6 +16,12 @@ inline constexpr size_t kMaxSamplesPerBatch = 100000;
 inline constexpr uint32_t kMaxAgentSeriesId = 1u << 20;
 
 // One stream's map from the agent's series ids to fleet-wide ones.
+//
+// It also derives duration metrics from probe samples: for every series
+// probe_up{probe=NAME} it adds NAME_downtime (seconds since the probe was
+// last up; 0 while up), so a rule like "mcp_downtime > 300" means "MCP down
+// longer than 5 minutes". After a collector restart or a reconnect the last
+// up time is recovered from the stored downtime series.
 class StreamSeries {
  public:
   StreamSeries(std::string host_id, Storage* storage);
@@ -33,6 +40,16 @@ class StreamSeries {
   Storage* storage_;
   std::vector<SeriesId> ids_;  // agent id -> series id (0 = undefined)
   std::vector<SeriesKey> keys_;  // agent id -> key, to tell a conflicting redefinition
+
+  struct Downtime {
+    SeriesId series = 0;  // the derived NAME_downtime series
+    bool initialised = false;
+    int64_t down_since_ms = 0;  // when the probe was last seen up (or first seen down)
+    bool down = false;
+    int64_t last_ts_ms = 0;
+  };
+  void DeriveDowntime(Downtime* d, int64_t ts_ms, double up, std::vector<StoredSample>* out);
+  absl::flat_hash_map<uint32_t, Downtime> downtime_;  // agent id of a probe_up series -> state
 };
 
 }  // namespace rollguard::collector

@@ -1,5 +1,10 @@
 #include "tests/support/fleet.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/numbers.h"
@@ -49,9 +54,46 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartAgent(const std::string& work
                                      "reconnect:\n",
                                      "  initial_backoff: 100ms\n",
                                      "  max_backoff: 500ms\n",
+                                     // Never the shared default port 8125 in tests.
+                                     extra_yaml.find("statsd:") == std::string::npos
+                                         ? "statsd:\n  listen: 127.0.0.1:0\n"
+                                         : "",
                                      extra_yaml));
   return ChildProcess::Start({BinPath("rollguard-agent"), "--config", config},
                              absl::StrCat(work_dir, "/agent-", host_id, ".log"));
+}
+
+int PickFreeUdpPort() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& work_dir,
+                                                           int* port) {
+  std::string port_file = work_dir + "/fake-mcp.port";
+  auto p = ChildProcess::Start({BinPath("fake-mcp-server"), "--port-file", port_file,
+                                "--slow-ms", "2000"},
+                               work_dir + "/fake-mcp.log");
+  if (!p.ok()) return p.status();
+  if (!WaitFor([&] { return absl::SimpleAtoi(ReadTextFile(port_file), port) && *port > 0; },
+               absl::Seconds(10))) {
+    return absl::DeadlineExceededError("fake-mcp-server did not start: " + (*p)->Log());
+  }
+  return p;
+}
+
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
+  CommandResult r = RunCommand({"/usr/bin/curl", "-sS", "--max-time", "5",
+                                absl::StrCat("http://127.0.0.1:", port, path)});
+  if (r.exit_code != 0) return absl::UnavailableError(r.err);
+  return r.out;
 }
 
 CommandResult RunCli(const std::string& collector, const std::vector<std::string>& args) {

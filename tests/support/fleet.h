@@ -38,6 +38,16 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartAgent(const std::string& work
                                                          const std::string& host_id,
                                                          const std::string& extra_yaml = "");
 
+// A UDP port on 127.0.0.1 that was free a moment ago (for an agent's StatsD).
+int PickFreeUdpPort();
+
+// Starts the fake MCP/Discord server (tests/fakes) on a free port.
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& work_dir,
+                                                           int* port);
+
+// GETs http://127.0.0.1:PORT/PATH; returns the body, or an error.
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+
 // Runs `rollguard --collector ADDR ARGS...`.
 CommandResult RunCli(const std::string& collector, const std::vector<std::string>& args);
 

@@ -18,6 +18,9 @@ TEST(AgentConfigTest, ShippedExampleLoads) {
   EXPECT_EQ(c->interval, absl::Seconds(10));
   EXPECT_FALSE(c->bot.pidfile.empty());
   EXPECT_EQ(c->bot.cmdline_match, "bot_structure.py");
+  ASSERT_EQ(c->probes.size(), 2u);
+  EXPECT_EQ(c->probes[0].name, "mcp");
+  EXPECT_EQ(c->probes[1].kind, ProbeKind::kDiscord);
   ASSERT_TRUE(FinalizeAgentConfig(&*c).ok());
   EXPECT_FALSE(c->host_id.empty());
 }
@@ -44,6 +47,16 @@ TEST(AgentConfigTest, ErrorsNameFileLineAndKey) {
       {"labels: [a, b]\n", ":1: labels: expected a mapping"},
       {"interval: 1ms\n", ":1: interval: must be at least 100ms"},
       {"a: [\n", "agent.yaml:"},
+      {"statsd:\n  listn: x\n", ":2: unknown key 'statsd.listn'"},
+      {"statsd:\n  window: 0s\n", ":2: statsd.window: must be between 1s and 24h"},
+      {"probes:\n  - name: mcp\n    url: ftp://x\n", ":3: probes[0].url: must start with http"},
+      {"probes:\n  - url: http://x\n", "probes[0].name: every probe needs a name"},
+      {"probes:\n  - name: mcp\n    url: http://x\n    kind: grpc\n",
+       ":4: probes[0].kind: 'grpc' is not one of http, mcp, discord"},
+      {"probes:\n  - name: a\n    url: http://x\n  - name: a\n    url: http://y\n",
+       ":4: probes[1].name: duplicate probe 'a'"},
+      {"probes:\n  - name: bad-name\n    url: http://x\n", "probes[0].name: must match"},
+      {"probes: {name: x}\n", ":1: probes: expected a list"},
   };
   for (const auto& tc : cases) {
     WriteTextFile(dir.File("agent.yaml"), tc.yaml);
@@ -52,6 +65,32 @@ TEST(AgentConfigTest, ErrorsNameFileLineAndKey) {
     EXPECT_NE(c.status().message().find(tc.expect), std::string::npos)
         << "got: " << c.status().message() << "\nwanted: " << tc.expect;
   }
+}
+
+TEST(AgentConfigTest, ProbesAndStatsd) {
+  TempDir dir;
+  WriteTextFile(dir.File("agent.yaml"),
+                "statsd:\n  listen: 127.0.0.1:9125\n  mapping:\n    op_tag: command\n"
+                "probes:\n"
+                "  - name: mcp\n    kind: mcp\n    url: https://mcp.example/mcp\n"
+                "    interval: 15s\n"
+                "  - name: site\n    url: https://example.org/health\n"
+                "    expect_body_contains: ok\n    headers: {X-Token: abc}\n");
+  auto c = LoadAgentConfig(dir.File("agent.yaml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->statsd_listen, "127.0.0.1:9125");
+  EXPECT_EQ(c->statsd_mapping.op_tag, "command");
+  ASSERT_EQ(c->probes.size(), 2u);
+  // The mcp kind brings the runbook's JSON-RPC POST.
+  EXPECT_EQ(c->probes[0].method, "POST");
+  EXPECT_EQ(c->probes[0].body, R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})");
+  EXPECT_EQ(c->probes[0].headers.at("Content-Type"), "application/json");
+  EXPECT_EQ(c->probes[0].interval, absl::Seconds(15));
+  EXPECT_TRUE(c->probes[0].tls_verify);
+  EXPECT_EQ(c->probes[1].method, "GET");
+  EXPECT_EQ(c->probes[1].headers.at("X-Token"), "abc");
+  WriteTextFile(dir.File("agent.yaml"), "statsd:\n  listen: off\n");
+  EXPECT_EQ(LoadAgentConfig(dir.File("agent.yaml"))->statsd_listen, "");
 }
 
 TEST(AgentConfigTest, FinalizeChecksFlagsToo) {

@@ -39,14 +39,14 @@ TEST_F(BatchDecoderTest, DefinitionsOnceThenIdsOnly) {
   MetricBatch b1;
   b1.set_sequence(1);
   Define(&b1, 1, "cpu_usage");
-  Define(&b1, 2, "probe_up", {{"probe", "mcp"}});
+  Define(&b1, 2, "queue_depth", {{"queue", "mcp"}});
   Add(&b1, 1, 1000, 12.5);
   Add(&b1, 2, 1000, 1);
   std::vector<StoredSample> out;
   ASSERT_TRUE(stream.Decode(b1, &out).ok());
   ASSERT_EQ(out.size(), 2u);
   // The collector adds host=<id> so the series is unique across the fleet.
-  auto found = storage_->FindSeries("probe_up", {{"host", "bot-1"}, {"probe", "mcp"}});
+  auto found = storage_->FindSeries("queue_depth", {{"host", "bot-1"}, {"queue", "mcp"}});
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(out[1].series, found[0].id);
 
@@ -111,6 +111,46 @@ TEST_F(BatchDecoderTest, ConflictingRedefinitionIsRefused) {
   MetricBatch other;
   Define(&other, 1, "b");
   EXPECT_FALSE(stream.Decode(other, &out).ok());
+}
+
+TEST_F(BatchDecoderTest, ProbeDowntimeIsDerivedAndSurvivesAReconnect) {
+  auto feed = [&](StreamSeries& stream, bool define, std::vector<std::pair<int64_t, double>> ups) {
+    MetricBatch b;
+    if (define) Define(&b, 5, "probe_up", {{"probe", "mcp"}});
+    for (auto [t, v] : ups) Add(&b, 5, t, v);
+    std::vector<StoredSample> out;
+    EXPECT_TRUE(stream.Decode(b, &out).ok());
+    EXPECT_TRUE(storage_->Append(out).ok());
+    SeriesId derived = storage_->FindSeries("mcp_downtime", {{"host", "bot-1"}})[0].id;
+    std::vector<double> downtime;
+    for (const auto& s : out) {
+      if (s.series == derived) downtime.push_back(s.value);
+    }
+    return downtime;
+  };
+  StreamSeries stream("bot-1", storage_.get());
+  // Up at 0 and 10 s, down at 20 and 30 s (last seen up at 10 s), up at 40 s.
+  EXPECT_EQ(feed(stream, true, {{0, 1}, {10000, 1}, {20000, 0}, {30000, 0}, {40000, 1}}),
+            (std::vector<double>{0, 0, 10, 20, 0}));
+  EXPECT_EQ(feed(stream, false, {{50000, 0}, {60000, 0}}), (std::vector<double>{10, 20}));
+  // A new stream (agent reconnect, or collector restart) continues the outage.
+  StreamSeries again("bot-1", storage_.get());
+  EXPECT_EQ(feed(again, true, {{70000, 0}}), (std::vector<double>{30}));
+  // A resent old sample derives nothing.
+  EXPECT_TRUE(feed(again, false, {{65000, 0}}).empty());
+}
+
+TEST_F(BatchDecoderTest, NeverUpCountsFromTheFirstDownSample) {
+  StreamSeries stream("h", storage_.get());
+  MetricBatch b;
+  Define(&b, 1, "probe_up", {{"probe", "discord"}});
+  Add(&b, 1, 1000, 0);
+  Add(&b, 1, 4000, 0);
+  std::vector<StoredSample> out;
+  ASSERT_TRUE(stream.Decode(b, &out).ok());
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[2].value, 0);
+  EXPECT_EQ(out[3].value, 3);
 }
 
 }  // namespace

@@ -1,0 +1,134 @@
+// Agent sources end to end: StatsD datagrams from a separate process become
+// the runbook's performance summary in the collector's history, and the MCP
+// probe follows a fake MCP server through healthy, error, down and slow, with
+// mcp_downtime rising while it is down.
+#include <optional>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "rollguard/v1/admin_service.pb.h"
+#include "tests/support/fleet.h"
+
+namespace rollguard::testing {
+namespace {
+
+// The newest value of one series, through the CLI as a user would read it.
+std::optional<double> Latest(const std::string& addr, const std::string& host,
+                             const std::string& metric, const std::string& label = "") {
+  rollguard::v1::QueryHistoryResponse resp;
+  std::vector<std::string> args = {"history", host, metric, "--since", "10m", "--limit", "1"};
+  if (!label.empty()) {
+    args.push_back("--label");
+    args.push_back(label);
+  }
+  if (!RunCliJson(addr, args, &resp).ok()) return std::nullopt;
+  // With no label filter, take the series with only the host label.
+  for (const auto& s : resp.series()) {
+    if ((label.empty() && s.labels_size() != 1) || s.points_size() == 0) continue;
+    return s.points(0).value();
+  }
+  return std::nullopt;
+}
+
+bool Eventually(const std::function<bool()>& f) { return WaitFor(f, absl::Seconds(15)); }
+
+TEST(SourcesTest, StatsdFromAnotherProcessBecomesTheRunbooksSummary) {
+  TempDir dir;
+  auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"));
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  const std::string addr = (*collector)->address();
+  const int statsd_port = PickFreeUdpPort();
+  auto agent = StartAgent(dir.path(), addr, "bot-1",
+                          absl::StrCat("statsd:\n  listen: 127.0.0.1:", statsd_port, "\n"));
+  ASSERT_TRUE(agent.ok());
+  ASSERT_TRUE(Eventually([&] { return (*agent)->Log().find("statsd: listening") != std::string::npos; }));
+
+  // 10 create_channels at 100 ms, 10 mlb_scores at 300 ms, 5 errors, 3 bad lines.
+  std::string lines;
+  for (int i = 0; i < 10; ++i) lines += "sportsbot.response_time:100|ms|#op:create_channels\n";
+  for (int i = 0; i < 10; ++i) lines += "sportsbot.response_time:300|ms|#op:mlb_scores\n";
+  for (int i = 0; i < 5; ++i) lines += "sportsbot.errors:1|c|#op:create_channels,type:timeout\n";
+  lines += "sportsbot.response_time:abc|ms\nnot a statsd line\nsportsbot.errors:1|zz\n";
+  WriteTextFile(dir.File("lines.txt"), lines);
+  CommandResult sent =
+      RunCommand({BinPath("rollguard-statsd-load"), "--target",
+                  absl::StrCat("127.0.0.1:", statsd_port), "--file", dir.File("lines.txt"),
+                  "--lines-per-datagram", "7"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+
+  ASSERT_TRUE(Eventually([&] { return Latest(addr, "bot-1", "total_operations") == 20.0; }))
+      << (*agent)->Log();
+  EXPECT_DOUBLE_EQ(*Latest(addr, "bot-1", "avg_response_time"), 0.2);
+  EXPECT_DOUBLE_EQ(*Latest(addr, "bot-1", "max_response_time"), 0.3);
+  EXPECT_DOUBLE_EQ(*Latest(addr, "bot-1", "error_rate"), 25.0);  // 5 / 20 * 100
+  EXPECT_DOUBLE_EQ(*Latest(addr, "bot-1", "total_errors"), 5.0);
+  EXPECT_DOUBLE_EQ(*Latest(addr, "bot-1", "error_rate", "op=create_channels"), 50.0);
+  EXPECT_DOUBLE_EQ(*Latest(addr, "bot-1", "avg_response_time", "op=mlb_scores"), 0.3);
+  EXPECT_NEAR(*Latest(addr, "bot-1", "response_time_p95"), 0.3, 0.006);
+  EXPECT_DOUBLE_EQ(*Latest(addr, "bot-1", "agent_statsd_bad_lines"), 3.0);
+  EXPECT_DOUBLE_EQ(*Latest(addr, "bot-1", "agent_statsd_socket_drops"), 0.0);
+  // Each bad line is named in the agent's log (rate-limited, so at least one).
+  EXPECT_NE((*agent)->Log().find("statsd: bad line"), std::string::npos);
+}
+
+TEST(SourcesTest, McpProbeFollowsTheServerAndDowntimeRises) {
+  TempDir dir;
+  int mcp_port = 0;
+  auto mcp = StartFakeMcp(dir.path(), &mcp_port);
+  ASSERT_TRUE(mcp.ok()) << mcp.status();
+  auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"));
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  const std::string addr = (*collector)->address();
+  auto agent = StartAgent(dir.path(), addr, "bot-1",
+                          absl::StrCat("probes:\n"
+                                       "  - name: mcp\n    kind: mcp\n"
+                                       "    url: http://127.0.0.1:", mcp_port, "/mcp\n",
+                                       "    interval: 200ms\n    timeout: 500ms\n"
+                                       "  - name: discord\n    kind: discord\n"
+                                       "    url: http://127.0.0.1:", mcp_port, "/gateway\n",
+                                       "    interval: 200ms\n"));
+  ASSERT_TRUE(agent.ok());
+  auto mode = [&](const std::string& m) {
+    auto r = HttpGet(mcp_port, "/control?mode=" + m);
+    ASSERT_TRUE(r.ok()) << r.status();
+  };
+  auto probe = [&](const std::string& metric) {
+    return Latest(addr, "bot-1", metric, "probe=mcp");
+  };
+
+  ASSERT_TRUE(Eventually([&] { return probe("probe_up") == 1.0; })) << (*agent)->Log();
+  EXPECT_EQ(probe("probe_status_code"), 200.0);
+  EXPECT_EQ(Latest(addr, "bot-1", "probe_up", "probe=discord"), 1.0);
+  EXPECT_EQ(Latest(addr, "bot-1", "mcp_downtime"), 0.0);
+
+  // HTTP 200 carrying a JSON-RPC error is down.
+  mode("error");
+  ASSERT_TRUE(Eventually([&] { return probe("probe_up") == 0.0; }));
+  EXPECT_EQ(probe("probe_status_code"), 200.0);
+
+  mode("down");
+  ASSERT_TRUE(Eventually([&] { return probe("probe_status_code") == 503.0; }));
+  // Downtime keeps rising while it stays down.
+  ASSERT_TRUE(Eventually([&] { return Latest(addr, "bot-1", "mcp_downtime") >= 2.0; }));
+  double d1 = *Latest(addr, "bot-1", "mcp_downtime");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_GT(*Latest(addr, "bot-1", "mcp_downtime"), d1 + 0.5);
+
+  // Slower than the probe's timeout: down, with no HTTP status at all.
+  mode("slow");
+  ASSERT_TRUE(Eventually([&] { return probe("probe_status_code") == 0.0; }));
+  EXPECT_EQ(probe("probe_up"), 0.0);
+  EXPECT_GE(*probe("probe_response_time_ms"), 450.0);
+
+  // Streamable-HTTP answers (server-sent events) count as up; downtime resets.
+  mode("sse");
+  ASSERT_TRUE(Eventually([&] { return probe("probe_up") == 1.0; }));
+  ASSERT_TRUE(Eventually([&] { return Latest(addr, "bot-1", "mcp_downtime") == 0.0; }));
+  // The Discord probe never went down.
+  EXPECT_EQ(Latest(addr, "bot-1", "discord_downtime"), 0.0);
+  EXPECT_NE((*agent)->Log().find("probe mcp: DOWN"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rollguard::testing

@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build test demo bench clean asan
+.PHONY: all setup configure build test demo bench fuzz clean asan
 
 all: build
 
@@ -26,6 +26,13 @@ demo: build
 
 bench: build
 	bash scripts/bench.sh $(BUILD_DIR)/bin
+
+# Fuzz the StatsD parser (libFuzzer; needs clang) for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 300
+fuzz: build
+	mkdir -p $(BUILD_DIR)/fuzz-corpus
+	$(BUILD_DIR)/tests/statsd_parser_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+		$(BUILD_DIR)/fuzz-corpus tests/fuzz/corpus
 
 # Address + undefined-behaviour sanitizer build of everything, with its tests.
 asan: setup

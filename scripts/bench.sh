@@ -37,3 +37,26 @@ t1=$(awk '{print $14 + $15}' /proc/$APID/stat)
 hz=$(getconf CLK_TCK)
 echo "agent CPU: $(( (t1 - t0) * 1000 / hz )) ms over 30 intervals"
 echo "agent RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$APID/status)"
+
+echo "== agent StatsD ingest: bursts from a separate process (rollguard-statsd-load)"
+SPORT=18125
+"$BIN/rollguard-agent" --collector "$ADDR" --host-id statsd-bench --interval 1s \
+  --statsd-listen 127.0.0.1:$SPORT --log-level warn >"$WORK/agent-statsd.log" 2>&1 &
+SPID=$!; PIDS+=("$SPID")
+sleep 1.5
+latest() {  # latest value of a metric of host statsd-bench
+  "$BIN/rollguard" --collector "$ADDR" -o json history statsd-bench "$1" --limit 1 \
+    | awk -F': ' '/"value"/ {gsub(/[ ,]/, "", $2); print $2}'
+}
+for rate in 250000 1000000; do
+  l0=$(latest agent_statsd_lines); d0=$(latest agent_statsd_socket_drops)
+  c0=$(awk '{print $14 + $15}' /proc/$SPID/stat)
+  "$BIN/rollguard-statsd-load" --target 127.0.0.1:$SPORT --generate 2000000 --rate $rate
+  c1=$(awk '{print $14 + $15}' /proc/$SPID/stat)
+  sleep 2.5
+  l1=$(latest agent_statsd_lines); d1=$(latest agent_statsd_socket_drops)
+  echo "at $rate lines/s: received $(( ${l1%.*} - ${l0%.*} )) of 2000000 lines," \
+       "socket drops $(( ${d1%.*} - ${d0%.*} )) datagrams," \
+       "agent CPU $(( (c1 - c0) * 1000 / $(getconf CLK_TCK) )) ms"
+done
+echo "agent RSS after the bursts: $(awk '/VmRSS/ {print $2, $3}' /proc/$SPID/status)"

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -72,14 +73,22 @@ absl::StatusOr<std::unique_ptr<StatsdServer>> StatsdServer::Start(StatsdServerOp
 }
 
 StatsdServer::StatsdServer(int fd, int port, int rcvbuf, StatsdMapping mapping)
-    : fd_(fd), port_(port), rcvbuf_(rcvbuf), aggregator_(std::move(mapping)) {}
+    : fd_(fd),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC)),
+      port_(port),
+      rcvbuf_(rcvbuf),
+      aggregator_(std::move(mapping)) {}
 
 StatsdServer::~StatsdServer() { Stop(); }
 
 void StatsdServer::Stop() {
   if (stop_.exchange(true)) return;
+  uint64_t one = 1;
+  ssize_t unused = ::write(wake_fd_, &one, sizeof(one));
+  (void)unused;
   if (thread_.joinable()) thread_.join();
   ::close(fd_);
+  ::close(wake_fd_);
 }
 
 void StatsdServer::LogBadLine(absl::string_view line, const absl::Status& why) {
@@ -101,19 +110,21 @@ void StatsdServer::LogBadLine(absl::string_view line, const absl::Status& why) {
 }
 
 void StatsdServer::Loop() {
-  std::vector<char> buffers(static_cast<size_t>(kBatch) * kDatagramMax);
+  // Not zero-filled: pages are touched only as datagrams arrive.
+  std::unique_ptr<char[]> buffers(new char[static_cast<size_t>(kBatch) * kDatagramMax]);
   std::vector<iovec> iov(kBatch);
   std::vector<mmsghdr> msgs(kBatch);
   constexpr size_t kControlSize = CMSG_SPACE(sizeof(uint32_t));
   std::vector<char> control(static_cast<size_t>(kBatch) * kControlSize);
   for (int i = 0; i < kBatch; ++i) {
-    iov[i].iov_base = buffers.data() + static_cast<size_t>(i) * kDatagramMax;
+    iov[i].iov_base = buffers.get() + static_cast<size_t>(i) * kDatagramMax;
     iov[i].iov_len = kDatagramMax;
   }
   while (!stop_) {
-    pollfd p{fd_, POLLIN, 0};
-    int ready = ::poll(&p, 1, 100);
-    if (ready <= 0) continue;
+    // Sleep until data or Stop (which writes the eventfd): no idle wake-ups.
+    pollfd p[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    int ready = ::poll(p, 2, -1);
+    if (ready <= 0 || (p[0].revents & POLLIN) == 0) continue;
     for (int i = 0; i < kBatch; ++i) {
       std::memset(&msgs[i], 0, sizeof(mmsghdr));
       msgs[i].msg_hdr.msg_iov = &iov[i];

@@ -51,6 +51,7 @@ class StatsdServer {
   void LogBadLine(absl::string_view line, const absl::Status& why);
 
   const int fd_;
+  const int wake_fd_;  // written by Stop to end the receiver's poll
   const int port_;
   const int rcvbuf_;
   std::thread thread_;

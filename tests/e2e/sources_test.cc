@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "rollguard/v1/admin_service.pb.h"
 #include "tests/support/fleet.h"
 
@@ -70,6 +72,43 @@ TEST(SourcesTest, StatsdFromAnotherProcessBecomesTheRunbooksSummary) {
   EXPECT_DOUBLE_EQ(*Latest(addr, "bot-1", "agent_statsd_socket_drops"), 0.0);
   // Each bad line is named in the agent's log (rate-limited, so at least one).
   EXPECT_NE((*agent)->Log().find("statsd: bad line"), std::string::npos);
+}
+
+// The three lines the README gives a Python bot, taken from the README itself,
+// run by a real python3 against a real agent.
+TEST(SourcesTest, ThePythonLinesInTheReadmeWork) {
+  std::string readme = ReadTextFile(SourcePath("README.md"));
+  size_t marker = readme.find("<!-- statsd-snippet");
+  ASSERT_NE(marker, std::string::npos);
+  size_t begin = readme.find("```python\n", marker) + 10;
+  size_t end = readme.find("```", begin);
+  std::vector<std::string> lines = absl::StrSplit(readme.substr(begin, end - begin), '\n',
+                                                  absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+
+  TempDir dir;
+  auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"));
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  const std::string addr = (*collector)->address();
+  const int port = PickFreeUdpPort();
+  auto agent = StartAgent(dir.path(), addr, "pybot",
+                          absl::StrCat("statsd:\n  listen: 127.0.0.1:", port, "\n"));
+  ASSERT_TRUE(agent.ok());
+  ASSERT_TRUE(Eventually([&] { return (*agent)->Log().find("statsd: listening") != std::string::npos; }));
+  std::string script = absl::StrCat(
+      lines[0], "\n",
+      "for op, elapsed_ms in [('create_channels', 120), ('create_channels', 380), ('mlb_scores', 200)]:\n"
+      "    ", lines[1], "\n",
+      "op, exc = 'create_channels', TimeoutError()\n", lines[2], "\n");
+  script = absl::StrReplaceAll(script, {{"8125", std::to_string(port)}});
+  WriteTextFile(dir.File("bot.py"), script);
+  CommandResult py = RunCommand({"/usr/bin/python3", dir.File("bot.py")});
+  ASSERT_EQ(py.exit_code, 0) << py.err << script;
+
+  ASSERT_TRUE(Eventually([&] { return Latest(addr, "pybot", "total_operations") == 3.0; }));
+  EXPECT_DOUBLE_EQ(*Latest(addr, "pybot", "avg_response_time", "op=create_channels"), 0.25);
+  EXPECT_NEAR(*Latest(addr, "pybot", "error_rate"), 100.0 / 3, 1e-9);
+  EXPECT_DOUBLE_EQ(*Latest(addr, "pybot", "total_errors", "type=TimeoutError"), 1.0);
 }
 
 TEST(SourcesTest, McpProbeFollowsTheServerAndDowntimeRises) {

@@ -15,19 +15,36 @@ namespace rollguard::cli {
 
 class AdminClient {
  public:
+  using Stub = rollguard::v1::AdminService::Stub;
+
   AdminClient(std::string address, absl::Duration timeout);
 
-  [[nodiscard]] absl::StatusOr<rollguard::v1::ListHostsResponse> ListHosts();
+  // Any unary AdminService call: client.Call(&Stub::ListHosts, request).
+  template <typename Req, typename Resp>
+  absl::StatusOr<Resp> Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                            const Req& req) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    Resp resp;
+    absl::Status s = Convert((stub_.get()->*method)(&ctx, req, &resp));
+    if (!s.ok()) return s;
+    return resp;
+  }
+
+  [[nodiscard]] absl::StatusOr<rollguard::v1::ListHostsResponse> ListHosts() {
+    return Call(&Stub::ListHosts, rollguard::v1::ListHostsRequest());
+  }
   [[nodiscard]] absl::StatusOr<rollguard::v1::QueryHistoryResponse> QueryHistory(
-      const rollguard::v1::QueryHistoryRequest& req);
+      const rollguard::v1::QueryHistoryRequest& req) {
+    return Call(&Stub::QueryHistory, req);
+  }
 
  private:
-  void Prepare(grpc::ClientContext* ctx) const;
   absl::Status Convert(const grpc::Status& s) const;
 
   std::string address_;
   absl::Duration timeout_;
-  std::unique_ptr<rollguard::v1::AdminService::Stub> stub_;
+  std::unique_ptr<Stub> stub_;
 };
 
 }  // namespace rollguard::cli

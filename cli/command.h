@@ -5,6 +5,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
+
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cli/output.h"
 
@@ -18,9 +21,16 @@ struct GlobalOptions {
   OutputFormat format() const { return output == "json" ? OutputFormat::kJson : OutputFormat::kTable; }
 };
 
+class AdminClient;
+// Builds a client from the global options, or reports why it cannot.
+absl::StatusOr<std::unique_ptr<AdminClient>> MakeClient(const GlobalOptions& g);
+
 // Each command group adds its subcommands; the callback sets *exit_code.
 void RegisterHostsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterHistoryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterAlertsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterSilenceCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterRulesCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 // Prints "rollguard: <message>" to stderr and returns the exit code to use.
 int ReportError(const absl::Status& status);

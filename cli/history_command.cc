@@ -21,8 +21,6 @@ struct HistoryArgs {
 };
 
 int RunHistory(const GlobalOptions& g, const HistoryArgs& a) {
-  auto timeout = ParseDuration(g.timeout);
-  if (!timeout.ok()) return ReportError(timeout.status());
   absl::Time now = absl::Now();
   auto since = ParseTimeFlag(a.since, now);
   if (!since.ok()) return ReportError(absl::InvalidArgumentError(
@@ -45,8 +43,9 @@ int RunHistory(const GlobalOptions& g, const HistoryArgs& a) {
     if (!kv.ok()) return ReportError(kv.status());
     (*req.mutable_label_matchers())[kv->first] = kv->second;
   }
-  AdminClient client(g.collector, *timeout);
-  auto resp = client.QueryHistory(req);
+  auto client = MakeClient(g);
+  if (!client.ok()) return ReportError(client.status());
+  auto resp = (*client)->QueryHistory(req);
   if (!resp.ok()) return ReportError(resp.status());
   if (g.format() == OutputFormat::kJson) {
     auto s = PrintJson(*resp);

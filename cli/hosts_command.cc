@@ -13,10 +13,9 @@ namespace {
 std::string Percent(bool has, double v) { return has ? FormatValue(v) + "%" : "-"; }
 
 int RunHosts(const GlobalOptions& g) {
-  auto timeout = ParseDuration(g.timeout);
-  if (!timeout.ok()) return ReportError(timeout.status());
-  AdminClient client(g.collector, *timeout);
-  auto resp = client.ListHosts();
+  auto client = MakeClient(g);
+  if (!client.ok()) return ReportError(client.status());
+  auto resp = (*client)->ListHosts();
   if (!resp.ok()) return ReportError(resp.status());
   if (g.format() == OutputFormat::kJson) {
     auto s = PrintJson(*resp);

@@ -4,10 +4,21 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/str_cat.h"
+#include "cli/client.h"
 #include "cli/command.h"
+#include "common/duration.h"
 #include "common/address.h"
 
 namespace rollguard::cli {
+
+absl::StatusOr<std::unique_ptr<AdminClient>> MakeClient(const GlobalOptions& g) {
+  auto timeout = rollguard::ParseDuration(g.timeout);
+  if (!timeout.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--timeout: ", timeout.status().message()));
+  }
+  return std::make_unique<AdminClient>(g.collector, *timeout);
+}
 
 int ReportError(const absl::Status& status) {
   std::fprintf(stderr, "rollguard: %s\n", std::string(status.message()).c_str());
@@ -35,6 +46,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   RegisterHostsCommand(app, global, &exit_code);
   RegisterHistoryCommand(app, global, &exit_code);
+  RegisterAlertsCommand(app, global, &exit_code);
+  RegisterSilenceCommand(app, global, &exit_code);
+  RegisterRulesCommand(app, global, &exit_code);
   app.parse_complete_callback([&] {
     if (auto a = rollguard::ValidateAddress("--collector", global.collector); !a.ok()) {
       throw CLI::ValidationError(std::string(a.status().message()));

@@ -21,10 +21,13 @@ absl::Status Collector::Start() {
   ASSIGN_OR_RETURN(storage_, OpenRocksDbStorage(config_.data_dir, ro));
   registry_ = std::make_unique<HostRegistry>(storage_.get(), clock_);
   RETURN_IF_ERROR(registry_->Load());
+  alerting_ = std::make_unique<Alerting>(config_.alerting, storage_.get(), registry_.get(), clock_);
+  RETURN_IF_ERROR(alerting_->Start());
   pool_ = std::make_unique<WorkPool>(config_.ingest_threads);
-  agent_service_ =
-      std::make_unique<AgentServiceImpl>(storage_.get(), registry_.get(), pool_.get(), &stats_);
-  admin_service_ = std::make_unique<AdminServiceImpl>(storage_.get(), registry_.get(), clock_);
+  agent_service_ = std::make_unique<AgentServiceImpl>(storage_.get(), registry_.get(),
+                                                      alerting_.get(), pool_.get(), &stats_);
+  admin_service_ =
+      std::make_unique<AdminServiceImpl>(storage_.get(), registry_.get(), alerting_.get(), clock_);
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(), &port_);
@@ -71,6 +74,11 @@ void Collector::MaintenanceLoop() {
   }
 }
 
+absl::StatusOr<size_t> Collector::ReloadRules() {
+  if (!alerting_) return absl::FailedPreconditionError("collector not started");
+  return alerting_->Reload();
+}
+
 void Collector::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return stopped_; });
@@ -87,11 +95,13 @@ void Collector::Shutdown() {
   // Stop intake; the agents resend whatever they have not had acknowledged.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   if (pool_) pool_->Shutdown();
+  if (alerting_) alerting_->Shutdown();
   if (registry_) {
     if (absl::Status s = registry_->Flush(); !s.ok()) spdlog::error("host flush: {}", s.ToString());
   }
   if (server_) server_->Wait();
   server_.reset();
+  alerting_.reset();
   storage_.reset();
   spdlog::info("collector stopped ({} samples stored this run)", stats_.samples_stored.load());
   std::lock_guard<std::mutex> lock(mu_);

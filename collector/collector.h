@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "collector/alerting/alerting.h"
 #include "collector/api/admin_service.h"
 #include "collector/collector_config.h"
 #include "collector/ingest/agent_service.h"
@@ -34,6 +35,8 @@ class Collector {
   void Shutdown();
 
   int port() const { return port_; }
+  // SIGHUP and the ReloadRules call.
+  [[nodiscard]] absl::StatusOr<size_t> ReloadRules();
   const IngestStats& stats() const { return stats_; }
 
  private:
@@ -43,6 +46,7 @@ class Collector {
   const Clock* clock_;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<HostRegistry> registry_;
+  std::unique_ptr<Alerting> alerting_;
   std::unique_ptr<WorkPool> pool_;
   IngestStats stats_;
   std::unique_ptr<AgentServiceImpl> agent_service_;

@@ -5,11 +5,38 @@
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
+namespace {
+
+absl::Status LoadAlerting(const ConfigNode& n, AlertingOptions* a) {
+  RETURN_IF_ERROR(n.AllowOnly({"rules", "stale_after", "flap_window", "flap_threshold",
+                               "host_offline_severity", "tick", "receivers", "routes"}));
+  if (n.Has("rules")) { ASSIGN_OR_RETURN(a->rules_path, n.Path("rules")); }
+  if (n.Has("stale_after")) { ASSIGN_OR_RETURN(a->engine.stale_after, n.Duration("stale_after")); }
+  if (n.Has("flap_window")) { ASSIGN_OR_RETURN(a->engine.flap_window, n.Duration("flap_window")); }
+  if (n.Has("flap_threshold")) {
+    ASSIGN_OR_RETURN(int64_t t, n.Int("flap_threshold", 2, 1000));
+    a->engine.flap_threshold = static_cast<int>(t);
+  }
+  if (n.Has("host_offline_severity")) {
+    ASSIGN_OR_RETURN(a->engine.host_offline_severity, n.String("host_offline_severity"));
+    if (SeverityRank(a->engine.host_offline_severity) < 0) {
+      return n.Error("host_offline_severity", "is not a severity");
+    }
+  }
+  if (n.Has("tick")) {
+    ASSIGN_OR_RETURN(a->tick, n.Duration("tick"));
+    if (a->tick < absl::Milliseconds(50)) return n.Error("tick", "must be at least 50ms");
+  }
+  ASSIGN_OR_RETURN(a->notify, LoadNotifyConfig(n));
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, CollectorConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
   RETURN_IF_ERROR(root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
-                                  "sync_writes", "ingest_threads", "log_level"}));
+                                  "sync_writes", "ingest_threads", "log_level", "alerting"}));
   if (root.Has("listen")) {
     ASSIGN_OR_RETURN(c.listen, root.String("listen"));
     if (auto a = ValidateAddress("listen", c.listen); !a.ok()) {
@@ -30,6 +57,10 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
     c.ingest_threads = static_cast<int>(n);
   }
   if (root.Has("log_level")) { ASSIGN_OR_RETURN(c.log_level, root.String("log_level")); }
+  if (root.Has("alerting")) {
+    ASSIGN_OR_RETURN(ConfigNode a, root.Child("alerting"));
+    RETURN_IF_ERROR(LoadAlerting(a, &c.alerting));
+  }
   return c;
 }
 

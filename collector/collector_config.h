@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "collector/alerting/alerting.h"
 
 namespace rollguard::collector {
 
@@ -18,6 +19,7 @@ struct CollectorConfig {
   std::string log_level = "info";
   // Where to write the port actually bound (useful with --listen HOST:0).
   std::string port_file;
+  AlertingOptions alerting;
 };
 
 // Reads `path` over `base`. Relative paths resolve against the file's folder.

@@ -4,6 +4,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include "collector/collector.h"
@@ -38,6 +39,11 @@ int main(int argc, char** argv) {
   app.add_flag("--sync-writes", sync_writes,
                "fsync every batch before acknowledging it (survives power loss; slower)");
   app.add_option("--port-file", port_file, "write the bound port here (for --listen HOST:0)");
+  std::string rules;
+  app.add_option("--rules", rules,
+                 "alert rules YAML (default: the built-in runbook thresholds, "
+                 "deploy/config/rules.yaml); SIGHUP reloads it")
+      ->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
   CLI11_PARSE(app, argc, argv);
 
@@ -52,6 +58,7 @@ int main(int argc, char** argv) {
   if (!log_level.empty()) config.log_level = log_level;
   if (!port_file.empty()) config.port_file = port_file;
   if (sync_writes) config.sync_writes = true;
+  if (!rules.empty()) config.alerting.rules_path = rules;
   if (!retention.empty()) {
     auto d = rollguard::ParseDuration(retention);
     if (!d.ok()) return Fail("--retention: " + std::string(d.status().message()));
@@ -65,14 +72,20 @@ int main(int argc, char** argv) {
   }
 
   static std::atomic<rollguard::collector::Collector*> running{nullptr};
-  rollguard::HandleTerminationSignals([](int signo) {
-    spdlog::info("signal {}: shutting down", signo);
-    if (auto* c = running.load()) {
-      c->Shutdown();
-    } else {
-      std::_Exit(1);
-    }
-  });
+  rollguard::HandleTerminationSignals(
+      [](int signo) {
+        spdlog::info("signal {}: shutting down", signo);
+        if (auto* c = running.load()) {
+          c->Shutdown();
+        } else {
+          std::_Exit(1);
+        }
+      },
+      [] {
+        spdlog::info("SIGHUP: reloading rules");
+        if (auto* c = running.load()) (void)c->ReloadRules();  // logs its own outcome
+      });
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // once, before any notifier thread
   rollguard::collector::Collector collector(config);
   if (auto s = collector.Start(); !s.ok()) return Fail(std::string(s.message()));
   running = &collector;

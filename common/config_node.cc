@@ -129,6 +129,21 @@ absl::StatusOr<ConfigNode> ConfigNode::Child(absl::string_view key) const {
   return ConfigNode(v, file_, absl::StrCat(prefix_, key, "."));
 }
 
+absl::StatusOr<std::vector<std::string>> ConfigNode::Strings(absl::string_view key) const {
+  YAML::Node v = node_[std::string(key)];
+  std::vector<std::string> out;
+  if (v.IsScalar()) {
+    out.push_back(v.Scalar());
+    return out;
+  }
+  if (!v.IsSequence()) return Error(key, "expected a value or a list of values");
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].IsScalar()) return Error(key, absl::StrCat("element ", i, " must be a single value"));
+    out.push_back(v[i].Scalar());
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<ConfigNode>> ConfigNode::MapList(absl::string_view key) const {
   YAML::Node v = node_[std::string(key)];
   if (!v.IsSequence()) return Error(key, "expected a list");

@@ -42,6 +42,8 @@ class ConfigNode {
   [[nodiscard]] absl::StatusOr<ConfigNode> Child(absl::string_view key) const;
   // A list of mappings, e.g. `probes:`; errors in element i name "key[i].field".
   [[nodiscard]] absl::StatusOr<std::vector<ConfigNode>> MapList(absl::string_view key) const;
+  // A list of single values ([a, b] or one value alone).
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> Strings(absl::string_view key) const;
   // A path value, made absolute against the config file's own folder.
   [[nodiscard]] absl::StatusOr<std::string> Path(absl::string_view key) const;
 

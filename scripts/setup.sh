@@ -18,6 +18,7 @@ PACKAGES=(
   libbenchmark-dev
   python3                  # the demo bot and test fakes
   curl                     # tests and the demo switch the fake MCP server
+  prometheus-alertmanager  # the end-to-end test that alerts reach a real Alertmanager
 )
 
 missing=()

@@ -28,8 +28,9 @@ absl::StatusOr<std::optional<double>> LatestValue(const Storage& storage,
 
 }  // namespace
 
-AdminServiceImpl::AdminServiceImpl(Storage* storage, HostRegistry* registry, const Clock* clock)
-    : storage_(storage), registry_(registry), clock_(clock) {}
+AdminServiceImpl::AdminServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting,
+                                   const Clock* clock)
+    : storage_(storage), registry_(registry), alerting_(alerting), clock_(clock) {}
 
 absl::Status AdminServiceImpl::DoListHosts(rollguard::v1::ListHostsResponse* resp) const {
   for (rollguard::v1::HostStatus& h : registry_->List()) {
@@ -108,6 +109,53 @@ grpc::ServerUnaryReactor* AdminServiceImpl::QueryHistory(
     rollguard::v1::QueryHistoryResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(DoQueryHistory(*req, resp)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListAlerts(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::ListAlertsRequest* req,
+                                                       rollguard::v1::ListAlertsResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(alerting_->ListAlerts(*req, resp)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::AddSilence(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::AddSilenceRequest* req,
+                                                       rollguard::v1::Silence* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  auto s = alerting_->AddSilence(*req);
+  if (s.ok()) *resp = *s;
+  reactor->Finish(ToGrpcStatus(s.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListSilences(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::ListSilencesRequest* req,
+    rollguard::v1::ListSilencesResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(alerting_->ListSilences(req->all(), resp)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::RemoveSilence(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::RemoveSilenceRequest* req,
+    rollguard::v1::RemoveSilenceResponse*) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(alerting_->RemoveSilence(req->id())));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ReloadRules(grpc::CallbackServerContext* ctx,
+                                                        const rollguard::v1::ReloadRulesRequest*,
+                                                        rollguard::v1::ReloadRulesResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  auto n = alerting_->Reload();
+  if (n.ok()) {
+    resp->set_rules(static_cast<uint32_t>(*n));
+    resp->set_source(alerting_->rules_source());
+  }
+  reactor->Finish(ToGrpcStatus(n.status()));
   return reactor;
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "collector/alerting/alerting.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
 #include "common/work_pool.h"
@@ -23,7 +24,8 @@ struct IngestStats {
 
 class AgentServiceImpl final : public rollguard::v1::AgentService::CallbackService {
  public:
-  AgentServiceImpl(Storage* storage, HostRegistry* registry, WorkPool* pool, IngestStats* stats);
+  AgentServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting, WorkPool* pool,
+                   IngestStats* stats);
 
   grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>* Connect(
       grpc::CallbackServerContext* context) override;
@@ -31,6 +33,7 @@ class AgentServiceImpl final : public rollguard::v1::AgentService::CallbackServi
  private:
   Storage* storage_;
   HostRegistry* registry_;
+  Alerting* alerting_;
   WorkPool* pool_;
   IngestStats* stats_;
 };

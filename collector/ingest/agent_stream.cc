@@ -9,10 +9,12 @@ namespace rollguard::collector {
 using rollguard::v1::CollectorMessage;
 
 AgentStream::AgentStream(grpc::CallbackServerContext* ctx, Storage* storage,
-                         HostRegistry* registry, WorkPool* pool, IngestStats* stats)
+                         HostRegistry* registry, Alerting* alerting, WorkPool* pool,
+                         IngestStats* stats)
     : ctx_(ctx),
       storage_(storage),
       registry_(registry),
+      alerting_(alerting),
       pool_(pool),
       stats_(stats),
       peer_(ctx->peer()) {
@@ -83,6 +85,7 @@ void AgentStream::HandleHello() {
     return;
   }
   series_.emplace(hello.host_id(), storage_);
+  alerting_->OnHostHello(hello.host_id(), Labels(hello.labels().begin(), hello.labels().end()));
   spdlog::info("agent connected: host '{}' version {} from {}", hello.host_id(),
                hello.agent_version(), peer_);
   CollectorMessage ack;
@@ -122,6 +125,8 @@ void AgentStream::HandleBatch() {
   uint64_t seq = batch.sequence();
   pool_->Submit([this, seq, samples = std::move(samples)] {
     absl::Status s = storage_->Append(samples);
+    // Rules see a sample once it is durable, still off gRPC's threads.
+    if (s.ok()) alerting_->Observe(samples);
     OnStored(seq, static_cast<uint32_t>(samples.size()), std::move(s));
   });
   if (in_flight_ < kMaxInFlight) {
@@ -218,13 +223,13 @@ void AgentStream::OnDone() {
   if (delete_now) delete this;
 }
 
-AgentServiceImpl::AgentServiceImpl(Storage* storage, HostRegistry* registry, WorkPool* pool,
-                                   IngestStats* stats)
-    : storage_(storage), registry_(registry), pool_(pool), stats_(stats) {}
+AgentServiceImpl::AgentServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting,
+                                   WorkPool* pool, IngestStats* stats)
+    : storage_(storage), registry_(registry), alerting_(alerting), pool_(pool), stats_(stats) {}
 
 grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>*
 AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
-  return new AgentStream(context, storage_, registry_, pool_, stats_);
+  return new AgentStream(context, storage_, registry_, alerting_, pool_, stats_);
 }
 
 }  // namespace rollguard::collector

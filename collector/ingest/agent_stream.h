@@ -29,7 +29,7 @@ class AgentStream final
   static constexpr int kMaxInFlight = 8;
 
   AgentStream(grpc::CallbackServerContext* ctx, Storage* storage, HostRegistry* registry,
-              WorkPool* pool, IngestStats* stats);
+              Alerting* alerting, WorkPool* pool, IngestStats* stats);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -47,6 +47,7 @@ class AgentStream final
   grpc::CallbackServerContext* const ctx_;
   Storage* const storage_;
   HostRegistry* const registry_;
+  Alerting* const alerting_;
   WorkPool* const pool_;
   IngestStats* const stats_;
   const std::string peer_;

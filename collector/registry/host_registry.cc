@@ -105,3 +105,14 @@ bool HostRegistry::Known(const std::string& host_id) const {
 }
 
 }  // namespace rollguard::collector
+
+namespace rollguard::collector {
+
+Labels HostRegistry::LabelsOf(const std::string& host_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end()) return {};
+  return Labels(it->second.status.labels().begin(), it->second.status.labels().end());
+}
+
+}  // namespace rollguard::collector

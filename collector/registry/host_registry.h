@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "collector/storage/storage.h"
+#include "common/labels.h"
 #include "common/clock.h"
 #include "rollguard/v1/agent_service.pb.h"
 
@@ -36,6 +37,7 @@ class HostRegistry {
 
   std::vector<rollguard::v1::HostStatus> List() const;
   bool Known(const std::string& host_id) const;
+  Labels LabelsOf(const std::string& host_id) const;
 
  private:
   struct Entry {

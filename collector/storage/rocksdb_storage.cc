@@ -22,6 +22,9 @@ constexpr char kSeriesCf[] = "series";
 absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 constexpr char kSamplesCf[] = "samples";
 constexpr char kHostsCf[] = "hosts";
+constexpr char kAlertsCf[] = "alerts";
+constexpr char kAlertEventsCf[] = "alert_events";
+constexpr char kSilencesCf[] = "silences";
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -32,7 +35,7 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::UnavailableError(msg);
 }
 
-class RocksDbStorage final : public Storage {
+class RocksDbStorage final : public Storage, public RecordStore {
  public:
   RocksDbStorage(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
                  const RocksDbOptions& options)
@@ -41,6 +44,9 @@ class RocksDbStorage final : public Storage {
       if (cf->GetName() == kSeriesCf) series_cf_ = cf;
       if (cf->GetName() == kSamplesCf) samples_cf_ = cf;
       if (cf->GetName() == kHostsCf) hosts_cf_ = cf;
+      if (cf->GetName() == kAlertsCf) tables_[static_cast<int>(Table::kAlerts)] = cf;
+      if (cf->GetName() == kAlertEventsCf) tables_[static_cast<int>(Table::kAlertEvents)] = cf;
+      if (cf->GetName() == kSilencesCf) tables_[static_cast<int>(Table::kSilences)] = cf;
       handles_.push_back(cf);
     }
     write_options_.sync = options_.sync_writes;
@@ -102,6 +108,8 @@ class RocksDbStorage final : public Storage {
     if (st.ok() && !new_series.empty()) index_.MarkPersisted(new_series);
     return st;
   }
+
+  bool GetSeries(SeriesId id, SeriesKey* key) const override { return index_.Get(id, key); }
 
   std::vector<SeriesInfo> FindSeries(absl::string_view metric,
                                      const Labels& matchers) const override {
@@ -175,7 +183,35 @@ class RocksDbStorage final : public Storage {
     return out;
   }
 
+  RecordStore& records() override { return *this; }
+
+  absl::Status Put(Table table, absl::string_view key, absl::string_view value) override {
+    return FromRocks(db_->Put(write_options_, Cf(table), rocksdb::Slice(key.data(), key.size()),
+                              rocksdb::Slice(value.data(), value.size())),
+                     "writing record");
+  }
+
+  absl::Status Delete(Table table, absl::string_view key) override {
+    return FromRocks(db_->Delete(write_options_, Cf(table), rocksdb::Slice(key.data(), key.size())),
+                     "deleting record");
+  }
+
+  absl::Status Scan(Table table, absl::string_view start, absl::string_view end,
+                    const std::function<bool(absl::string_view, absl::string_view)>& fn)
+      const override {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice upper(end.data(), end.size());
+    if (!end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Cf(table)));
+    for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+      if (!fn(ToView(it->key()), ToView(it->value()))) break;
+    }
+    return FromRocks(it->status(), "scanning records");
+  }
+
  private:
+  rocksdb::ColumnFamilyHandle* Cf(Table t) const { return tables_[static_cast<int>(t)]; }
+
   static bool Decode(const rocksdb::Iterator& it, Point* p) {
     uint32_t series = 0;
     return DecodeSampleKey(ToView(it.key()), &series, &p->timestamp_ms) &&
@@ -192,6 +228,7 @@ class RocksDbStorage final : public Storage {
   rocksdb::ColumnFamilyHandle* series_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* samples_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* hosts_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tables_[3] = {nullptr, nullptr, nullptr};
   SeriesIndex index_;
 };
 
@@ -220,6 +257,9 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& d
       {kSeriesCf, small_opts},
       {kSamplesCf, samples_opts},
       {kHostsCf, small_opts},
+      {kAlertsCf, small_opts},
+      {kAlertEventsCf, small_opts},
+      {kSilencesCf, small_opts},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

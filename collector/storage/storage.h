@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "collector/storage/record_store.h"
 #include "common/labels.h"
 #include "rollguard/v1/admin_service.pb.h"
 
@@ -55,6 +56,9 @@ class Storage {
   // exists replaces its value, so a resent batch is harmless.
   [[nodiscard]] virtual absl::Status Append(absl::Span<const StoredSample> samples) = 0;
 
+  // The key of a series id; false if unknown.
+  virtual bool GetSeries(SeriesId id, SeriesKey* key) const = 0;
+
   // Series named `metric` (any, if empty) whose labels include all `matchers`.
   virtual std::vector<SeriesInfo> FindSeries(absl::string_view metric,
                                              const Labels& matchers) const = 0;
@@ -75,6 +79,9 @@ class Storage {
   [[nodiscard]] virtual absl::Status PutHost(const rollguard::v1::HostStatus& host) = 0;
   [[nodiscard]] virtual absl::StatusOr<std::vector<rollguard::v1::HostStatus>> LoadHosts()
       const = 0;
+
+  // Keyed records kept in the same database (alerts, silences, ...).
+  virtual RecordStore& records() = 0;
 };
 
 }  // namespace rollguard::collector

@@ -23,7 +23,8 @@ class AdminServiceTest : public ::testing::Test {
     SeriesId probe = storage_->Intern({"cpu_usage", {{"host", "bot-1"}, {"core", "0"}}});
     ASSERT_TRUE(storage_->Append({{cpu, 1000, 10}, {cpu, 2000, 20}, {up, 2000, 0}, {probe, 2000, 99}})
                     .ok());
-    service_ = std::make_unique<AdminServiceImpl>(storage_.get(), registry_.get(), &clock_);
+    service_ = std::make_unique<AdminServiceImpl>(storage_.get(), registry_.get(),
+                                                  /*alerting=*/nullptr, &clock_);
   }
   TempDir dir_;
   FakeClock clock_{absl::FromUnixMillis(5000)};

@@ -1,0 +1,262 @@
+#include "collector/alerting/alerting.h"
+
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+
+namespace rollguard::collector {
+namespace {
+
+std::string BigEndian64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+std::string BigEndian32(uint32_t v) {
+  std::string out(4, '\0');
+  for (int i = 3; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+}  // namespace
+
+Alerting::Alerting(AlertingOptions options, Storage* storage, HostRegistry* registry,
+                   const Clock* clock)
+    : options_(std::move(options)),
+      storage_(storage),
+      registry_(registry),
+      clock_(clock),
+      engine_(storage, clock, options_.engine) {
+  notifier_ = std::make_unique<Notifier>(
+      options_.notify, clock_,
+      [this](const std::string& alert_id, const std::string& receiver, const absl::Status& s) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (s.ok()) {
+          notify_errors_.erase(alert_id);
+        } else {
+          notify_errors_[alert_id] = absl::StrCat(receiver, ": ", s.message());
+        }
+      });
+}
+
+Alerting::~Alerting() { Shutdown(); }
+
+absl::Status Alerting::Start() {
+  if (options_.rules_path.empty()) {
+    (void)engine_.SetRules(DefaultRules());
+    std::lock_guard<std::mutex> lock(mu_);
+    rules_source_ = "built-in defaults (deploy/config/rules.yaml)";
+  } else {
+    ASSIGN_OR_RETURN(std::vector<Rule> rules, LoadRulesFile(options_.rules_path));
+    (void)engine_.SetRules(std::move(rules));
+    std::lock_guard<std::mutex> lock(mu_);
+    rules_source_ = options_.rules_path;
+  }
+  for (const auto& h : registry_->List()) {
+    engine_.SetHostLabels(h.host_id(), Labels(h.labels().begin(), h.labels().end()));
+  }
+  std::vector<rollguard::v1::Alert> restored;
+  RETURN_IF_ERROR(storage_->records().Scan(
+      Table::kAlerts, "", "", [&](absl::string_view, absl::string_view value) {
+        rollguard::v1::Alert a;
+        if (a.ParseFromArray(value.data(), static_cast<int>(value.size()))) restored.push_back(a);
+        return true;
+      }));
+  engine_.Restore(restored);
+  PushSilences();
+  notifier_->Start();
+  tick_thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(tick_mu_);
+    while (!stopping_) {
+      lock.unlock();
+      Tick();
+      lock.lock();
+      tick_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.tick), [&] { return stopping_; });
+    }
+  });
+  spdlog::info("alerting: {} rules from {}; {} alerts restored", engine_.rule_count(),
+               rules_source(), restored.size());
+  return absl::OkStatus();
+}
+
+void Alerting::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(tick_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    tick_cv_.notify_all();
+  }
+  if (tick_thread_.joinable()) tick_thread_.join();
+  notifier_->Shutdown(absl::Seconds(2));
+}
+
+std::string Alerting::rules_source() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rules_source_;
+}
+
+void Alerting::Observe(absl::Span<const StoredSample> samples) {
+  std::vector<AlertChange> changes = engine_.Observe(samples);
+  if (!changes.empty()) Apply(std::move(changes));
+}
+
+void Alerting::OnHostHello(const std::string& host, const Labels& labels) {
+  engine_.SetHostLabels(host, labels);
+}
+
+void Alerting::Tick() {
+  std::vector<AlertChange> changes = engine_.Tick(registry_->List());
+  if (!changes.empty()) Apply(std::move(changes));
+}
+
+void Alerting::Apply(std::vector<AlertChange> changes) {
+  RecordStore& records = storage_->records();
+  for (AlertChange& c : changes) {
+    const auto& a = c.alert;
+    // History first, then the current state: what was notified is on disk
+    // before the notification leaves, so a restart does not send it again.
+    rollguard::v1::AlertEvent ev;
+    ev.set_at_ms(clock_->NowMs());
+    ev.set_alert_id(a.id());
+    ev.set_from_state(c.from_state.empty() ? "inactive" : c.from_state);
+    ev.set_to_state(c.to_state.empty() ? "inactive" : c.to_state);
+    ev.set_value(a.value());
+    ev.set_reason(c.notify == NotifyKind::kNone
+                      ? c.reason
+                      : absl::StrCat(c.reason, " [notify: ", NotifyKindName(c.notify), "]"));
+    *ev.mutable_alert() = a;
+    std::string key = BigEndian64(static_cast<uint64_t>(ev.at_ms())) + BigEndian32(event_seq_++);
+    absl::Status s = records.Put(Table::kAlertEvents, key, ev.SerializeAsString());
+    if (c.to_state == "pending" || c.to_state == "firing") {
+      s.Update(records.Put(Table::kAlerts, a.id(), a.SerializeAsString()));
+    } else {
+      s.Update(records.Delete(Table::kAlerts, a.id()));
+    }
+    if (!s.ok()) spdlog::error("alerting: storing {}: {}", a.id(), s.ToString());
+    if (c.to_state != c.from_state) {
+      spdlog::info("alert {}: {} -> {} ({})", a.id(), ev.from_state(), ev.to_state(), c.reason);
+    }
+    if (c.notify != NotifyKind::kNone) {
+      Notification n;
+      n.change = c;
+      n.host_labels = registry_->LabelsOf(a.host_id());
+      notifier_->Notify(n);
+    }
+  }
+}
+
+absl::StatusOr<size_t> Alerting::Reload() {
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    path = options_.rules_path;
+  }
+  if (path.empty()) {
+    return absl::FailedPreconditionError(
+        "the collector runs the built-in default rules; start it with --rules FILE to reload");
+  }
+  auto rules = LoadRulesFile(path);
+  if (!rules.ok()) {
+    spdlog::error("rules reload failed, keeping the running rules: {}", rules.status().ToString());
+    return rules.status();
+  }
+  size_t n = rules->size();
+  Apply(engine_.SetRules(std::move(*rules)));
+  spdlog::info("rules reloaded: {} rules from {}", n, path);
+  return n;
+}
+
+absl::Status Alerting::ListAlerts(const rollguard::v1::ListAlertsRequest& req,
+                                  rollguard::v1::ListAlertsResponse* resp) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& a : engine_.Active()) {
+      if (!req.host_id().empty() && a.host_id() != req.host_id()) continue;
+      auto err = notify_errors_.find(a.id());
+      if (err != notify_errors_.end()) a.set_notify_error(err->second);
+      *resp->add_alerts() = std::move(a);
+    }
+  }
+  for (auto& r : notifier_->Status()) *resp->add_receivers() = std::move(r);
+  if (!req.all()) return absl::OkStatus();
+  std::string start = BigEndian64(static_cast<uint64_t>(std::max<int64_t>(req.since_ms(), 0)));
+  return storage_->records().Scan(
+      Table::kAlertEvents, start, "", [&](absl::string_view, absl::string_view value) {
+        rollguard::v1::AlertEvent ev;
+        if (!ev.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+        if (!req.host_id().empty() && ev.alert().host_id() != req.host_id()) return true;
+        *resp->add_events() = std::move(ev);
+        return resp->events_size() < 100000;
+      });
+}
+
+absl::StatusOr<std::vector<rollguard::v1::Silence>> Alerting::LoadSilences() const {
+  std::vector<rollguard::v1::Silence> out;
+  RETURN_IF_ERROR(storage_->records().Scan(
+      Table::kSilences, "", "", [&](absl::string_view, absl::string_view value) {
+        rollguard::v1::Silence s;
+        if (s.ParseFromArray(value.data(), static_cast<int>(value.size()))) out.push_back(s);
+        return true;
+      }));
+  return out;
+}
+
+void Alerting::PushSilences() {
+  auto silences = LoadSilences();
+  if (silences.ok()) engine_.SetSilences(std::move(*silences));
+}
+
+absl::StatusOr<rollguard::v1::Silence> Alerting::AddSilence(
+    const rollguard::v1::AddSilenceRequest& req) {
+  if (req.matchers().empty()) {
+    return absl::InvalidArgumentError("a silence needs at least one matcher (--host, --rule, --label)");
+  }
+  if (req.duration_ms() <= 0) return absl::InvalidArgumentError("a silence needs a positive --for");
+  rollguard::v1::Silence s;
+  std::random_device rd;
+  s.set_id(absl::StrFormat("%08x", rd()));
+  *s.mutable_matchers() = req.matchers();
+  s.set_starts_ms(clock_->NowMs());
+  s.set_ends_ms(s.starts_ms() + req.duration_ms());
+  s.set_comment(req.comment());
+  s.set_created_by(req.created_by());
+  s.set_created_ms(s.starts_ms());
+  RETURN_IF_ERROR(storage_->records().Put(Table::kSilences, s.id(), s.SerializeAsString()));
+  PushSilences();
+  spdlog::info("silence {} added by {} until {}: {}", s.id(), s.created_by(), s.ends_ms(),
+               s.comment());
+  return s;
+}
+
+absl::Status Alerting::ListSilences(bool all, rollguard::v1::ListSilencesResponse* resp) const {
+  ASSIGN_OR_RETURN(auto silences, LoadSilences());
+  int64_t now = clock_->NowMs();
+  for (auto& s : silences) {
+    if (!all && s.ends_ms() <= now) continue;
+    *resp->add_silences() = std::move(s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Alerting::RemoveSilence(const std::string& id) {
+  ASSIGN_OR_RETURN(auto silences, LoadSilences());
+  bool found = std::any_of(silences.begin(), silences.end(),
+                           [&](const rollguard::v1::Silence& s) { return s.id() == id; });
+  if (!found) return absl::NotFoundError(absl::StrCat("no silence with id '", id, "'"));
+  RETURN_IF_ERROR(storage_->records().Delete(Table::kSilences, id));
+  PushSilences();
+  return absl::OkStatus();
+}
+
+}  // namespace rollguard::collector

@@ -1,0 +1,83 @@
+// The collector's alerting: rules from a file (or the shipped defaults)
+// evaluated on every stored sample, each change stored in RocksDB (so state
+// and "already notified" survive a restart), notifications sent through the
+// Notifier, silences, and a 1-second tick for staleness, host_offline and
+// repeats. Reloading keeps the old rules when the new file is bad.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "collector/alerting/rule_engine.h"
+#include "collector/notify/notifier.h"
+#include "collector/registry/host_registry.h"
+#include "collector/storage/storage.h"
+
+namespace rollguard::collector {
+
+struct AlertingOptions {
+  std::string rules_path;  // empty: the shipped default rules
+  EngineOptions engine;
+  NotifyConfig notify = DefaultNotifyConfig();
+  absl::Duration tick = absl::Seconds(1);
+};
+
+// Thread-safe.
+class Alerting {
+ public:
+  Alerting(AlertingOptions options, Storage* storage, HostRegistry* registry, const Clock* clock);
+  ~Alerting();
+
+  // Loads rules (a bad file is an error naming file and line), restores
+  // alerts and silences, starts the notifier and the tick.
+  [[nodiscard]] absl::Status Start();
+  void Shutdown();
+
+  // The ingest path, after the samples are stored.
+  void Observe(absl::Span<const StoredSample> samples);
+  void OnHostHello(const std::string& host, const Labels& labels);
+
+  // Re-reads the rules file; on error the running rules stay.
+  [[nodiscard]] absl::StatusOr<size_t> Reload();
+  std::string rules_source() const;
+
+  // One evaluation of time-driven state (also run by the tick thread).
+  void Tick();
+
+  [[nodiscard]] absl::Status ListAlerts(const rollguard::v1::ListAlertsRequest& req,
+                                        rollguard::v1::ListAlertsResponse* resp) const;
+  [[nodiscard]] absl::StatusOr<rollguard::v1::Silence> AddSilence(
+      const rollguard::v1::AddSilenceRequest& req);
+  [[nodiscard]] absl::Status ListSilences(bool all, rollguard::v1::ListSilencesResponse* resp) const;
+  [[nodiscard]] absl::Status RemoveSilence(const std::string& id);
+
+ private:
+  void Apply(std::vector<AlertChange> changes);
+  absl::StatusOr<std::vector<rollguard::v1::Silence>> LoadSilences() const;
+  void PushSilences();
+
+  AlertingOptions options_;
+  Storage* const storage_;
+  HostRegistry* const registry_;
+  const Clock* const clock_;
+  RuleEngine engine_;
+  std::unique_ptr<Notifier> notifier_;
+
+  mutable std::mutex mu_;
+  std::string rules_source_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> notify_errors_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint32_t> event_seq_{0};
+
+  std::mutex tick_mu_;
+  std::condition_variable tick_cv_;
+  bool stopping_ = false;
+  std::thread tick_thread_;
+};
+
+}  // namespace rollguard::collector

@@ -1,0 +1,124 @@
+// The alert engine: rules evaluated on every stored sample (not once a
+// minute), with `for` durations, keep_firing_for, cooldowns, inhibition within
+// a family, flap detection, staleness and host_offline.
+//
+// It is pure state: it returns what changed, and the caller (Alerting)
+// persists the changes and sends the notifications, outside the engine's lock.
+// `for` and keep_firing_for run on sample time; cooldowns, staleness and flap
+// windows on the injected clock.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
+#include "collector/alerting/rule.h"
+#include "collector/storage/storage.h"
+#include "common/clock.h"
+#include "rollguard/v1/admin_service.pb.h"
+#include "rollguard/v1/alerts.pb.h"
+
+namespace rollguard::collector {
+
+enum class NotifyKind { kNone, kFiring, kResolved, kRepeat, kFlapping };
+const char* NotifyKindName(NotifyKind k);
+
+struct AlertChange {
+  rollguard::v1::Alert alert;  // after the change
+  std::string from_state;      // "" = inactive
+  std::string to_state;        // equal to from_state when only a notification is due
+  std::string reason;
+  NotifyKind notify = NotifyKind::kNone;
+};
+
+struct EngineOptions {
+  absl::Duration stale_after = absl::Minutes(2);
+  absl::Duration flap_window = absl::Minutes(10);
+  int flap_threshold = 6;  // more state changes than this within the window = flapping
+  std::string host_offline_severity = "warning";
+};
+
+// Thread-safe.
+class RuleEngine {
+ public:
+  RuleEngine(const Storage* storage, const Clock* clock, EngineOptions options);
+
+  // Replaces the rules. Alerts of rules that still exist (by name) keep their
+  // state; alerts of removed rules resolve with reason "rule removed".
+  std::vector<AlertChange> SetRules(std::vector<Rule> rules);
+  void SetHostLabels(const std::string& host, const Labels& labels);
+  void SetSilences(std::vector<rollguard::v1::Silence> silences);
+  // Alerts that were pending or firing when the collector last stopped.
+  void Restore(const std::vector<rollguard::v1::Alert>& alerts);
+
+  // The hot path: evaluates every rule that selects each sample's series.
+  std::vector<AlertChange> Observe(absl::Span<const StoredSample> samples);
+
+  // Periodic: staleness ("no data"), host_offline, repeat notifications after
+  // cooldown, end of flapping, silences starting or ending.
+  std::vector<AlertChange> Tick(const std::vector<rollguard::v1::HostStatus>& hosts);
+
+  // Pending and firing alerts.
+  std::vector<rollguard::v1::Alert> Active() const;
+  size_t rule_count() const;
+
+ private:
+  struct Slot {
+    int rule;              // index into rules_
+    std::string alert_id;  // host/rule[{labels}]
+  };
+  struct SeriesRules {
+    bool resolved = false;
+    std::string host;
+    Labels labels;  // the series' labels, host included
+    std::vector<Slot> slots;
+  };
+  struct Flap {
+    std::deque<int64_t> changes_ms;
+    bool flapping = false;
+  };
+
+  SeriesRules& RulesFor(SeriesId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Evaluate(const Rule& rule, const Slot& slot, const SeriesRules& sr, int64_t ts, double v,
+                std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Fire(rollguard::v1::Alert* a, const Rule& rule, int64_t ts, std::vector<AlertChange>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Resolve(const std::string& id, int64_t ts, const std::string& reason,
+               std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records a firing/resolved change for flap detection; true if it just
+  // started flapping.
+  bool NoteFlap(const std::string& id, int64_t now_ms, bool* flapping)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Silenced(const rollguard::v1::Alert& a, int64_t now_ms) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Inhibited(const rollguard::v1::Alert& a) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether to announce a firing alert now; updates cooldown bookkeeping.
+  NotifyKind DecideFiringNotice(rollguard::v1::Alert* a, int64_t cooldown_ms, bool repeat)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static std::string CooldownKey(const rollguard::v1::Alert& a);
+  std::string Summary(const rollguard::v1::Alert& a) const;
+
+  const Storage* storage_;
+  const Clock* clock_;
+  const EngineOptions options_;
+
+  mutable std::mutex mu_;
+  std::vector<Rule> rules_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<int>> rules_by_metric_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Labels> host_labels_ ABSL_GUARDED_BY(mu_);
+  std::vector<rollguard::v1::Silence> silences_ ABSL_GUARDED_BY(mu_);
+  // Per series id: which rules select it (computed on first sight).
+  std::vector<std::unique_ptr<SeriesRules>> series_ ABSL_GUARDED_BY(mu_);
+  // Pending and firing alerts by id.
+  absl::flat_hash_map<std::string, rollguard::v1::Alert> active_ ABSL_GUARDED_BY(mu_);
+  // Last notification per (host, metric, severity): the runbook's cooldown key.
+  absl::flat_hash_map<std::string, int64_t> last_notified_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Flap> flaps_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace rollguard::collector

@@ -1,0 +1,206 @@
+#include "collector/notify/notifier.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/backoff.h"
+#include "collector/notify/senders.h"
+
+namespace rollguard::collector {
+
+constexpr size_t kQueueLimit = 1000;
+
+class Notifier::Receiver {
+ public:
+  Receiver(const ReceiverConfig& config, Notifier* owner) : config_(config), owner_(owner) {}
+
+  void Start() { thread_ = std::thread([this] { Loop(); }); }
+
+  void Stop(absl::Duration drain) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      drain_until_ = absl::Now() + drain;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Enqueue(Job job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= kQueueLimit) {
+      queue_.pop_front();
+      ++dropped_;
+    }
+    queue_.push_back(std::move(job));
+    cv_.notify_one();
+  }
+
+  rollguard::v1::ReceiverStatus Status() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    rollguard::v1::ReceiverStatus s;
+    s.set_name(config_.name);
+    s.set_type(config_.type);
+    s.set_sent(sent_);
+    s.set_failed(failed_);
+    s.set_dropped(dropped_);
+    s.set_last_error(last_error_);
+    s.set_last_error_ms(last_error_ms_);
+    return s;
+  }
+
+  const ReceiverConfig& config() const { return config_; }
+
+ private:
+  absl::Status Deliver(const Notification& n) {
+    int64_t now = owner_->clock_->NowMs();
+    const auto& c = config_;
+    if (c.type == "log") {
+      spdlog::warn("alert: {}", OneLine(n));
+      return absl::OkStatus();
+    }
+    if (c.type == "webhook") return PostJson(c.url, WebhookPayload(n), c.headers, c.timeout);
+    if (c.type == "discord") return PostJson(c.url, DiscordPayload(n), c.headers, c.timeout);
+    if (c.type == "slack") return PostJson(c.url, SlackPayload(n), c.headers, c.timeout);
+    if (c.type == "alertmanager") {
+      std::string base = c.url;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      return PostJson(base + "/api/v2/alerts", AlertmanagerPayload(n, now), c.headers, c.timeout);
+    }
+    if (c.type == "email") {
+      return SendMail(c.smtp_url, c.from, c.to, EmailMessage(n, c.from, c.to, now), c.username,
+                      c.password, c.timeout);
+    }
+    return absl::InvalidArgumentError(absl::StrCat("unknown receiver type ", c.type));
+  }
+
+  // Sleeps `d` unless stopping; false if stopping cut it short.
+  bool SleepFor(absl::Duration d) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return !cv_.wait_for(lock, absl::ToChronoMilliseconds(d), [&] { return stopping_; });
+  }
+
+  void Loop() {
+    Backoff backoff(config_.initial_backoff, config_.initial_backoff * 16);
+    while (true) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() || (stopping_ && absl::Now() > drain_until_)) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      absl::Status s;
+      backoff.Reset();
+      for (int attempt = 1; attempt <= config_.max_attempts; ++attempt) {
+        s = Deliver(job.n);
+        if (s.ok() || attempt == config_.max_attempts) break;
+        bool stopping;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          stopping = stopping_;
+        }
+        if (stopping || !SleepFor(backoff.Next())) break;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (s.ok()) {
+          ++sent_;
+        } else {
+          ++failed_;
+          last_error_ = std::string(s.message());
+          last_error_ms_ = owner_->clock_->NowMs();
+        }
+      }
+      if (!s.ok()) {
+        spdlog::error("receiver {}: giving up on {} after {} attempts: {}", config_.name,
+                      job.n.change.alert.id(), config_.max_attempts, std::string(s.message()));
+        if (!job.fallback.empty() && job.fallback != config_.name) {
+          if (Receiver* fb = owner_->Find(job.fallback)) fb->Enqueue({job.n, ""});
+        }
+      }
+      owner_->on_result_(job.n.change.alert.id(), config_.name, s);
+    }
+  }
+
+  const ReceiverConfig config_;
+  Notifier* const owner_;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time drain_until_ ABSL_GUARDED_BY(mu_);
+  uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
+  int64_t last_error_ms_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+Notifier::Notifier(NotifyConfig config, const Clock* clock, OnResult on_result)
+    : config_(std::move(config)), clock_(clock), on_result_(std::move(on_result)) {
+  for (const auto& rc : config_.receivers) receivers_.push_back(std::make_unique<Receiver>(rc, this));
+}
+
+Notifier::~Notifier() { Shutdown(absl::ZeroDuration()); }
+
+void Notifier::Start() {
+  for (auto& r : receivers_) r->Start();
+}
+
+void Notifier::Shutdown(absl::Duration drain) {
+  for (auto& r : receivers_) r->Stop(drain);
+}
+
+Notifier::Receiver* Notifier::Find(const std::string& name) const {
+  for (const auto& r : receivers_) {
+    if (r->config().name == name) return r.get();
+  }
+  return nullptr;
+}
+
+bool Notifier::RouteMatches(const RouteConfig& r, const Notification& n) const {
+  const auto& a = n.change.alert;
+  if (!r.severities.empty() &&
+      std::find(r.severities.begin(), r.severities.end(), a.severity()) == r.severities.end()) {
+    return false;
+  }
+  for (const auto& [k, v] : r.match) {
+    std::string have;
+    if (k == "host") {
+      have = a.host_id();
+    } else if (k == "rule") {
+      have = a.rule();
+    } else if (auto it = a.labels().find(k); it != a.labels().end()) {
+      have = it->second;
+    } else if (auto h = n.host_labels.find(k); h != n.host_labels.end()) {
+      have = h->second;
+    }
+    if (have != v) return false;
+  }
+  return true;
+}
+
+void Notifier::Notify(const Notification& n) {
+  std::vector<std::string> sent_to;
+  for (const RouteConfig& route : config_.routes) {
+    if (!RouteMatches(route, n)) continue;
+    for (const std::string& name : route.receivers) {
+      if (std::find(sent_to.begin(), sent_to.end(), name) != sent_to.end()) continue;
+      sent_to.push_back(name);
+      if (Receiver* r = Find(name)) r->Enqueue({n, route.fallback});
+    }
+  }
+}
+
+std::vector<rollguard::v1::ReceiverStatus> Notifier::Status() const {
+  std::vector<rollguard::v1::ReceiverStatus> out;
+  for (const auto& r : receivers_) out.push_back(r->Status());
+  return out;
+}
+
+}  // namespace rollguard::collector

@@ -1,0 +1,60 @@
+// Sends notifications without ever slowing ingest: Notify only routes and
+// enqueues. Each receiver has its own thread and bounded queue (full: the
+// oldest is dropped and counted), retries with exponential backoff and
+// jitter, and on final failure hands the notification to its route's
+// fallback receiver. A slow or dead receiver delays no other.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "collector/notify/notify_config.h"
+#include "collector/notify/payloads.h"
+#include "common/clock.h"
+#include "rollguard/v1/admin_service.pb.h"
+
+namespace rollguard::collector {
+
+// Thread-safe.
+class Notifier {
+ public:
+  // Called on a receiver's thread after each delivery's final outcome.
+  using OnResult = std::function<void(const std::string& alert_id, const std::string& receiver,
+                                      const absl::Status& status)>;
+
+  Notifier(NotifyConfig config, const Clock* clock, OnResult on_result);
+  ~Notifier();
+
+  void Start();
+  // Stops every receiver: what is queued gets up to `drain` to go out.
+  void Shutdown(absl::Duration drain = absl::Seconds(2));
+
+  void Notify(const Notification& n);
+
+  std::vector<rollguard::v1::ReceiverStatus> Status() const;
+
+ private:
+  struct Job {
+    Notification n;
+    std::string fallback;  // receiver to try when this one finally fails
+  };
+  class Receiver;
+
+  Receiver* Find(const std::string& name) const;
+  bool RouteMatches(const RouteConfig& r, const Notification& n) const;
+
+  NotifyConfig config_;
+  const Clock* clock_;
+  OnResult on_result_;
+  std::vector<std::unique_ptr<Receiver>> receivers_;
+};
+
+}  // namespace rollguard::collector

@@ -1,0 +1,30 @@
+// Small keyed records beside the time series: alert states, alert history,
+// silences (later: commands, audit). One table per kind, each a RocksDB column
+// family, keys ordered bytewise so a prefix or time range is one scan.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace rollguard::collector {
+
+enum class Table { kAlerts, kAlertEvents, kSilences };
+
+// Thread-safe.
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+  [[nodiscard]] virtual absl::Status Put(Table table, absl::string_view key,
+                                         absl::string_view value) = 0;
+  [[nodiscard]] virtual absl::Status Delete(Table table, absl::string_view key) = 0;
+  // Calls fn(key, value) for each key in [start, end) in order ("" end = to the
+  // last key) until fn returns false.
+  [[nodiscard]] virtual absl::Status Scan(
+      Table table, absl::string_view start, absl::string_view end,
+      const std::function<bool(absl::string_view key, absl::string_view value)>& fn) const = 0;
+};
+
+}  // namespace rollguard::collector

@@ -71,6 +71,7 @@ std::vector<AlertChange> RuleEngine::SetRules(std::vector<Rule> rules) {
     if (!still) orphans.push_back(id);
   }
   for (const auto& id : orphans) Resolve(id, clock_->NowMs(), "rule removed", &out);
+  FillSummaries(&out);
   return out;
 }
 
@@ -91,7 +92,8 @@ void RuleEngine::Restore(const std::vector<Alert>& alerts) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const Alert& a : alerts) {
     if (a.state() != kPending && a.state() != kFiring) continue;
-    active_[a.id()] = a;
+    EraseActive(a.id());
+    AddActive(a);
     int64_t& last = last_notified_[CooldownKey(a)];
     last = std::max(last, a.last_notified_ms());
   }
@@ -145,7 +147,13 @@ std::vector<AlertChange> RuleEngine::Observe(absl::Span<const StoredSample> samp
       Evaluate(rules_[slot.rule], slot, sr, s.timestamp_ms, s.value, &out);
     }
   }
+  FillSummaries(&out);
   return out;
+}
+
+void RuleEngine::FillSummaries(std::vector<AlertChange>* changes) const {
+  // Formatting is kept off the per-sample path: only what is read gets it.
+  for (AlertChange& c : *changes) c.alert.set_summary(Summary(c.alert));
 }
 
 void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules& sr, int64_t ts,
@@ -170,7 +178,7 @@ void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules&
     a.set_value(v);
     a.set_last_sample_ms(ts);
     a.set_summary(Summary(a));
-    Alert& stored = active_.emplace(slot.alert_id, std::move(a)).first->second;
+    Alert& stored = AddActive(std::move(a));
     out->push_back({stored, "", kPending, "condition true", NotifyKind::kNone});
     if (rule.for_duration <= absl::ZeroDuration()) Fire(&stored, rule, ts, out);
     return;
@@ -179,12 +187,11 @@ void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules&
   if (ts < a.last_sample_ms()) return;  // a resent older sample changes nothing
   a.set_value(v);
   a.set_last_sample_ms(ts);
-  a.set_summary(Summary(a));
   if (a.state() == kPending) {
     if (!cond) {
       out->push_back({a, kPending, "", "condition cleared before its for duration",
                       NotifyKind::kNone});
-      active_.erase(it);
+      EraseActive(slot.alert_id);
     } else if (ts - a.active_since_ms() >= absl::ToInt64Milliseconds(rule.for_duration)) {
       Fire(&a, rule, ts, out);
     }
@@ -203,6 +210,28 @@ void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules&
   if (ts - a.clear_since_ms() >= absl::ToInt64Milliseconds(rule.keep_firing_for)) {
     Resolve(slot.alert_id, ts, "condition cleared", out);
   }
+}
+
+std::string RuleEngine::GroupKey(const Alert& a) {
+  return absl::StrCat(a.host_id(), "|", a.family());
+}
+
+Alert& RuleEngine::AddActive(Alert a) {
+  std::string id = a.id();
+  groups_[GroupKey(a)].push_back(id);
+  return active_.insert_or_assign(id, std::move(a)).first->second;
+}
+
+void RuleEngine::EraseActive(const std::string& id) {
+  auto it = active_.find(id);
+  if (it == active_.end()) return;
+  auto g = groups_.find(GroupKey(it->second));
+  if (g != groups_.end()) {
+    auto& ids = g->second;
+    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+    if (ids.empty()) groups_.erase(g);
+  }
+  active_.erase(it);
 }
 
 std::string RuleEngine::CooldownKey(const Alert& a) {
@@ -224,11 +253,13 @@ NotifyKind RuleEngine::DecideFiringNotice(Alert* a, int64_t cooldown_ms, bool re
 
 bool RuleEngine::Inhibited(const Alert& a) const {
   int rank = SeverityRank(a.severity());
-  for (const auto& [id, b] : active_) {
-    if (b.state() == kFiring && b.host_id() == a.host_id() && b.family() == a.family() &&
-        SeverityRank(b.severity()) > rank && SameLabels(a, b)) {
-      return true;
-    }
+  auto g = groups_.find(GroupKey(a));
+  if (g == groups_.end()) return false;
+  for (const std::string& id : g->second) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    const Alert& b = it->second;
+    if (b.state() == kFiring && SeverityRank(b.severity()) > rank && SameLabels(a, b)) return true;
   }
   return false;
 }
@@ -298,9 +329,13 @@ void RuleEngine::Fire(Alert* a, const Rule& rule, int64_t ts, std::vector<AlertC
                                " ", FormatNumber(a->threshold())),
                   notify});
   // A higher severity now firing silences the lower ones of its family.
-  for (auto& [id, b] : active_) {
-    if (id != a->id() && b.state() == kFiring && !b.inhibited() && Inhibited(b)) {
-      b.set_inhibited(true);
+  auto g = groups_.find(GroupKey(*a));
+  if (g != groups_.end()) {
+    for (const std::string& id : g->second) {
+      auto it = active_.find(id);
+      if (it == active_.end() || id == a->id()) continue;
+      Alert& b = it->second;
+      if (b.state() == kFiring && !b.inhibited() && Inhibited(b)) b.set_inhibited(true);
     }
   }
 }
@@ -310,7 +345,7 @@ void RuleEngine::Resolve(const std::string& id, int64_t ts, const std::string& r
   auto it = active_.find(id);
   if (it == active_.end()) return;
   Alert a = std::move(it->second);
-  active_.erase(it);
+  EraseActive(id);
   std::string from = a.state();
   if (from == kPending) {
     out->push_back({a, kPending, "", reason, NotifyKind::kNone});
@@ -332,7 +367,12 @@ void RuleEngine::Resolve(const std::string& id, int64_t ts, const std::string& r
   }
   out->push_back({a, from, kResolved, reason, notify});
   // Lower severities of the family this one inhibited may now speak.
-  for (auto& [other_id, b] : active_) {
+  auto g = groups_.find(GroupKey(a));
+  std::vector<std::string> group = g == groups_.end() ? std::vector<std::string>() : g->second;
+  for (const std::string& other_id : group) {
+    auto bit = active_.find(other_id);
+    if (bit == active_.end()) continue;
+    Alert& b = bit->second;
     if (b.state() == kFiring && b.inhibited() && !Inhibited(b)) {
       b.set_inhibited(false);
       const Rule* rule = nullptr;
@@ -393,12 +433,11 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
       a.set_active_since_ms(now);
       a.set_last_sample_ms(now);
       a.set_summary(Summary(a));
-      Alert& stored = active_.emplace(id, std::move(a)).first->second;
+      Alert& stored = AddActive(std::move(a));
       Fire(&stored, *offline_rule, now, &out);
     } else if (offline) {
       it->second.set_value(since_s);
       it->second.set_last_sample_ms(now);
-      it->second.set_summary(Summary(it->second));
     } else if (it != active_.end()) {
       Resolve(id, now, "host reporting again", &out);
     }
@@ -436,6 +475,7 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
       out.push_back({a, kFiring, kFiring, repeat ? "still firing" : "notifying", n});
     }
   }
+  FillSummaries(&out);
   return out;
 }
 
@@ -443,7 +483,10 @@ std::vector<Alert> RuleEngine::Active() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Alert> out;
   out.reserve(active_.size());
-  for (const auto& [id, a] : active_) out.push_back(a);
+  for (const auto& [id, a] : active_) {
+    out.push_back(a);
+    out.back().set_summary(Summary(a));
+  }
   std::sort(out.begin(), out.end(), [](const Alert& x, const Alert& y) {
     int rx = SeverityRank(x.severity()), ry = SeverityRank(y.severity());
     return rx != ry ? rx > ry : x.id() < y.id();

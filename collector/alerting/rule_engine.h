@@ -101,7 +101,11 @@ class RuleEngine {
   NotifyKind DecideFiringNotice(rollguard::v1::Alert* a, int64_t cooldown_ms, bool repeat)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static std::string CooldownKey(const rollguard::v1::Alert& a);
+  static std::string GroupKey(const rollguard::v1::Alert& a);
+  rollguard::v1::Alert& AddActive(rollguard::v1::Alert a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseActive(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string Summary(const rollguard::v1::Alert& a) const;
+  void FillSummaries(std::vector<AlertChange>* changes) const;
 
   const Storage* storage_;
   const Clock* clock_;
@@ -114,8 +118,10 @@ class RuleEngine {
   std::vector<rollguard::v1::Silence> silences_ ABSL_GUARDED_BY(mu_);
   // Per series id: which rules select it (computed on first sight).
   std::vector<std::unique_ptr<SeriesRules>> series_ ABSL_GUARDED_BY(mu_);
-  // Pending and firing alerts by id.
+  // Pending and firing alerts by id, and their ids by host and family (what
+  // inhibition compares), so inhibition never scans the whole fleet.
   absl::flat_hash_map<std::string, rollguard::v1::Alert> active_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<std::string>> groups_ ABSL_GUARDED_BY(mu_);
   // Last notification per (host, metric, severity): the runbook's cooldown key.
   absl::flat_hash_map<std::string, int64_t> last_notified_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Flap> flaps_ ABSL_GUARDED_BY(mu_);

@@ -63,8 +63,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartAgent(const std::string& work
                              absl::StrCat(work_dir, "/agent-", host_id, ".log"));
 }
 
-int PickFreeUdpPort() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+namespace {
+int PickFreePort(int type) {
+  int fd = ::socket(AF_INET, type, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -74,6 +75,10 @@ int PickFreeUdpPort() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
+}  // namespace
+
+int PickFreeUdpPort() { return PickFreePort(SOCK_DGRAM); }
+int PickFreeTcpPort() { return PickFreePort(SOCK_STREAM); }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& work_dir,
                                                            int* port) {

@@ -40,6 +40,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartAgent(const std::string& work
 
 // A UDP port on 127.0.0.1 that was free a moment ago (for an agent's StatsD).
 int PickFreeUdpPort();
+// A TCP port on 127.0.0.1 that was free a moment ago (for a helper server).
+int PickFreeTcpPort();
 
 // Starts the fake MCP/Discord server (tests/fakes) on a free port.
 absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& work_dir,

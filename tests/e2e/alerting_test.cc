@@ -1,0 +1,233 @@
+// Alerting end to end: a real collector and agent, a metric over its
+// threshold, the alert in `rollguard alerts`, and notifications received by a
+// real HTTP receiver on loopback in each webhook format and by a real
+// Alertmanager (Debian's prometheus-alertmanager, started here).
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <httplib.h>
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "rollguard/v1/admin_service.pb.h"
+#include "tests/support/fleet.h"
+
+namespace rollguard::testing {
+namespace {
+
+using google::protobuf::Value;
+
+// Records every POST it receives, by path.
+class HttpReceiver {
+ public:
+  HttpReceiver() {
+    server_.Post(R"(/(.*))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      bodies_[req.path].push_back(req.body);
+      res.set_content("ok", "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~HttpReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::string> Bodies(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_[path];
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::string>> bodies_;
+};
+
+Value ParseJson(const std::string& s) {
+  Value v;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(s, &v).ok()) << s;
+  return v;
+}
+
+const Value& Field(const Value& v, const std::string& k) {
+  static const Value kEmpty;
+  auto it = v.struct_value().fields().find(k);
+  return it == v.struct_value().fields().end() ? kEmpty : it->second;
+}
+
+TEST(AlertingTest, AlertFiresAndEveryReceiverFormatArrives) {
+  TempDir dir;
+  HttpReceiver receiver;
+  const int am_port = PickFreeTcpPort();
+  WriteTextFile(dir.File("am.yml"), "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n");
+  auto am = ChildProcess::Start(
+      {"/usr/bin/prometheus-alertmanager", "--config.file=" + dir.File("am.yml"),
+       "--storage.path=" + dir.File("am-data"),
+       absl::StrCat("--web.listen-address=127.0.0.1:", am_port), "--cluster.listen-address="},
+      dir.File("alertmanager.log"));
+  ASSERT_TRUE(am.ok()) << am.status() << " (make test installs prometheus-alertmanager)";
+  ASSERT_TRUE(WaitFor([&] { return HttpGet(am_port, "/-/ready").ok(); }, absl::Seconds(20)))
+      << (*am)->Log();
+
+  // memory_usage is always > 0, so the critical rule fires on the first sample;
+  // the warning of the same family is inhibited.
+  WriteTextFile(dir.File("rules.yaml"),
+                "rules:\n"
+                "  - {name: memory_critical, family: memory, metric: memory_usage, op: '>', "
+                "threshold: 0, severity: critical, playbook: full-rollback}\n"
+                "  - {name: memory_warning, family: memory, metric: memory_usage, op: '>', "
+                "threshold: 0, severity: warning}\n");
+  std::string base = absl::StrCat("http://127.0.0.1:", receiver.port());
+  WriteTextFile(dir.File("collector.yaml"),
+                absl::StrCat("alerting:\n"
+                             "  rules: rules.yaml\n"
+                             "  receivers:\n"
+                             "    - {name: hook, type: webhook, url: ", base, "/webhook}\n",
+                             "    - {name: discord, type: discord, url: ", base, "/discord}\n",
+                             "    - {name: slack, type: slack, url: ", base, "/slack}\n",
+                             "    - {name: am, type: alertmanager, url: 'http://127.0.0.1:",
+                             am_port, "'}\n",
+                             "  routes:\n"
+                             "    - {severities: [critical, warning], receivers: [hook, discord, slack, am]}\n"));
+  auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"), 0,
+                                             {"--config", dir.File("collector.yaml")});
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  const std::string addr = (*collector)->address();
+  auto agent = StartAgent(dir.path(), addr, "bot-1", "labels: {env: test}\n");
+  ASSERT_TRUE(agent.ok());
+
+  ASSERT_TRUE(WaitFor([&] {
+    return !receiver.Bodies("/webhook").empty() && !receiver.Bodies("/discord").empty() &&
+           !receiver.Bodies("/slack").empty();
+  }, absl::Seconds(20))) << (*collector)->process().Log();
+
+  // Generic webhook: the whole alert.
+  Value hook = ParseJson(receiver.Bodies("/webhook")[0]);
+  EXPECT_EQ(Field(hook, "kind").string_value(), "firing");
+  EXPECT_EQ(Field(Field(hook, "alert"), "rule").string_value(), "memory_critical");
+  EXPECT_EQ(Field(Field(hook, "alert"), "hostId").string_value(), "bot-1");
+  EXPECT_EQ(Field(Field(hook, "hostLabels"), "env").string_value(), "test");
+  // Only the critical was sent: the warning is inhibited.
+  for (const auto& b : receiver.Bodies("/webhook")) {
+    EXPECT_EQ(Field(Field(ParseJson(b), "alert"), "rule").string_value(), "memory_critical");
+  }
+  // Discord: an embed.
+  Value discord = ParseJson(receiver.Bodies("/discord")[0]);
+  const Value& embed = Field(discord, "embeds").list_value().values(0);
+  EXPECT_TRUE(absl::StartsWith(Field(embed, "title").string_value(),
+                               "[FIRING] critical: memory_critical on bot-1"))
+      << Field(embed, "title").string_value();
+  EXPECT_EQ(Field(embed, "color").number_value(), 0xE01E5A);
+  // Slack: text and an attachment.
+  Value slack = ParseJson(receiver.Bodies("/slack")[0]);
+  EXPECT_TRUE(absl::StrContains(Field(slack, "text").string_value(), "memory_critical"));
+  EXPECT_EQ(Field(slack, "attachments").list_value().values_size(), 1);
+
+  // The real Alertmanager has it, with our labels.
+  std::string am_alerts;
+  ASSERT_TRUE(WaitFor([&] {
+    auto r = HttpGet(am_port, "/api/v2/alerts");
+    am_alerts = r.ok() ? *r : "";
+    return absl::StrContains(am_alerts, "memory_critical");
+  }, absl::Seconds(20))) << am_alerts << (*collector)->process().Log();
+  Value am_list = ParseJson(am_alerts);
+  const Value& am_alert = am_list.list_value().values(0);
+  EXPECT_EQ(Field(Field(am_alert, "labels"), "host").string_value(), "bot-1");
+  EXPECT_EQ(Field(Field(am_alert, "labels"), "severity").string_value(), "critical");
+  EXPECT_EQ(Field(Field(am_alert, "annotations"), "playbook").string_value(), "full-rollback");
+
+  // rollguard alerts shows both, the warning as inhibited, both notified or not.
+  rollguard::v1::ListAlertsResponse alerts;
+  ASSERT_TRUE(RunCliJson(addr, {"alerts"}, &alerts).ok());
+  ASSERT_EQ(alerts.alerts_size(), 2);
+  EXPECT_EQ(alerts.alerts(0).rule(), "memory_critical");
+  EXPECT_EQ(alerts.alerts(0).state(), "firing");
+  EXPECT_GT(alerts.alerts(0).last_notified_ms(), 0);
+  EXPECT_TRUE(alerts.alerts(1).inhibited());
+  CommandResult table = RunCli(addr, {"alerts"});
+  EXPECT_NE(table.out.find("memory_critical"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("inhibited"), std::string::npos) << table.out;
+
+  // The history is stored and listed.
+  rollguard::v1::ListAlertsResponse all;
+  ASSERT_TRUE(RunCliJson(addr, {"alerts", "--all", "--since", "1h"}, &all).ok());
+  EXPECT_GE(all.events_size(), 4);  // two alerts: inactive -> pending -> firing
+}
+
+TEST(AlertingTest, RestartDoesNotResendAndBadReloadKeepsRules) {
+  TempDir dir;
+  HttpReceiver receiver;
+  WriteTextFile(dir.File("rules.yaml"),
+                "rules:\n  - {name: disk_seen, metric: disk_usage, op: '>=', threshold: 0, "
+                "severity: warning}\n");
+  WriteTextFile(dir.File("collector.yaml"),
+                absl::StrCat("alerting:\n  rules: rules.yaml\n  receivers:\n"
+                             "    - {name: hook, type: webhook, url: 'http://127.0.0.1:",
+                             receiver.port(), "/hook'}\n  routes:\n    - {receivers: [hook]}\n"));
+  auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"), 0,
+                                             {"--config", dir.File("collector.yaml")});
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  const int port = (*collector)->port();
+  const std::string addr = (*collector)->address();
+  auto agent = StartAgent(dir.path(), addr, "bot-1");
+  ASSERT_TRUE(agent.ok());
+  ASSERT_TRUE(WaitFor([&] { return receiver.Bodies("/hook").size() == 1; }, absl::Seconds(15)));
+
+  // kill -9 and restart on the same data: the alert is restored as firing and
+  // nothing is sent again (the 5-minute cooldown has not passed).
+  (*collector)->process().Signal(SIGKILL);
+  (*collector)->process().Wait(absl::Seconds(5));
+  auto again = CollectorUnderTest::Start(dir.path(), dir.File("data"), port,
+                                         {"--config", dir.File("collector.yaml")});
+  ASSERT_TRUE(again.ok()) << again.status();
+  rollguard::v1::ListAlertsResponse alerts;
+  ASSERT_TRUE(WaitFor([&] {
+    alerts.Clear();
+    return RunCliJson(addr, {"alerts"}, &alerts).ok() && alerts.alerts_size() == 1 &&
+           alerts.alerts(0).last_sample_ms() > absl::ToUnixMillis(absl::Now()) - 1000;
+  }, absl::Seconds(15)));
+  EXPECT_EQ(alerts.alerts(0).state(), "firing");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(receiver.Bodies("/hook").size(), 1u);
+
+  // A broken rules file is refused by reload, naming file and line; the
+  // running rule keeps evaluating.
+  WriteTextFile(dir.File("rules.yaml"), "rules:\n  - {name: x, metric: m, op: '~', threshold: 1, severity: info}\n");
+  CommandResult r = RunCli(addr, {"rules", "reload"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("rules.yaml:2: rules[0].op: '~' is not one of"), std::string::npos) << r.err;
+  alerts.Clear();
+  ASSERT_TRUE(RunCliJson(addr, {"alerts"}, &alerts).ok());
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  EXPECT_EQ(alerts.alerts(0).rule(), "disk_seen");
+
+  // Silences: add, list, remove.
+  CommandResult add = RunCli(addr, {"silence", "add", "--host", "bot-1", "--for", "1h",
+                                    "--comment", "maintenance"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  rollguard::v1::ListSilencesResponse silences;
+  ASSERT_TRUE(RunCliJson(addr, {"silence", "list"}, &silences).ok());
+  ASSERT_EQ(silences.silences_size(), 1);
+  EXPECT_EQ(silences.silences(0).comment(), "maintenance");
+  ASSERT_TRUE(WaitFor([&] {
+    alerts.Clear();
+    return RunCliJson(addr, {"alerts"}, &alerts).ok() && alerts.alerts_size() == 1 &&
+           alerts.alerts(0).silenced();
+  }, absl::Seconds(5)));
+  EXPECT_EQ(RunCli(addr, {"silence", "rm", silences.silences(0).id()}).exit_code, 0);
+  CommandResult missing = RunCli(addr, {"silence", "rm", "nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "rollguard: no silence with id 'nope'\n");
+}
+
+}  // namespace
+}  // namespace rollguard::testing

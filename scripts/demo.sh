@@ -38,9 +38,14 @@ PIDS+=("$BOT_PID")
 echo "$BOT_PID" > "$WORK/bot.pid"
 echo "bot pid $BOT_PID"
 
+say "Alert rules: the runbook's thresholds, with bot_down after 2 s (not 30 s) for the demo"
+sed 's/severity: critical, for: 30s}/severity: critical, for: 2s}/' \
+  "$(dirname "$0")/../deploy/config/rules.yaml" >"$WORK/rules.yaml"
+grep bot_down "$WORK/rules.yaml" | sed 's/^ *//'
+
 say "Starting rollguard-collector on 127.0.0.1 (a free port), data in $WORK/data"
 "$BIN/rollguard-collector" --listen 127.0.0.1:0 --port-file "$WORK/port" \
-  --data-dir "$WORK/data" >"$WORK/collector.log" 2>&1 &
+  --data-dir "$WORK/data" --rules "$WORK/rules.yaml" >"$WORK/collector.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 [ -s "$WORK/port" ] || fail "collector did not start"
@@ -56,7 +61,7 @@ labels: {env: demo, role: sportsbot}
 bot:
   pidfile: bot.pid
 YAML
-"$BIN/rollguard-agent" --config "$WORK/agent.yaml" >"$WORK/agent.log" 2>&1 &
+"$BIN/rollguard-agent" --config "$WORK/agent.yaml" --statsd-listen off >"$WORK/agent.log" 2>&1 &
 PIDS+=("$!")
 
 say "Waiting for a few samples to arrive"
@@ -88,4 +93,13 @@ done
 "$BIN/rollguard" hosts | tee "$WORK/hosts.txt"
 grep -q "DOWN" "$WORK/hosts.txt" || fail "bot not shown as down after it stopped"
 
-say "Demo passed: agent -> collector -> RocksDB -> CLI works end to end"
+say "The bot_down alert fires 2 s later (the collector's log receiver notifies)"
+for _ in $(seq 50); do
+  "$BIN/rollguard" alerts | grep -q "bot_down .*firing" && break
+  sleep 0.2
+done
+"$BIN/rollguard" alerts | tee "$WORK/alerts.txt"
+grep -q "bot_down .*critical .*firing" "$WORK/alerts.txt" || fail "bot_down did not fire"
+grep "alert: \[FIRING\]" "$WORK/collector.log" | sed 's/^/collector log: /'
+
+say "Demo passed: agent -> collector -> RocksDB -> rules -> CLI works end to end"

@@ -6,6 +6,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <map>
 #include <mutex>
 #include <thread>
@@ -52,6 +57,84 @@ class HttpReceiver {
   std::map<std::string, std::vector<std::string>> bodies_;
 };
 
+// A minimal SMTP server on loopback: enough of RFC 5321 for one client at a
+// time; keeps each message's DATA.
+class SmtpReceiver {
+ public:
+  SmtpReceiver() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::listen(fd_, 4);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~SmtpReceiver() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::string> Messages() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return messages_;
+  }
+
+ private:
+  void Serve() {
+    while (true) {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      auto say = [&](const std::string& s) { (void)!::write(c, s.data(), s.size()); };
+      say("220 localhost rollguard-test ESMTP\r\n");
+      std::string buf, data;
+      bool in_data = false;
+      char chunk[4096];
+      ssize_t n;
+      while ((n = ::read(c, chunk, sizeof(chunk))) > 0) {
+        buf.append(chunk, static_cast<size_t>(n));
+        size_t eol;
+        while ((eol = buf.find("\r\n")) != std::string::npos) {
+          std::string line = buf.substr(0, eol);
+          buf.erase(0, eol + 2);
+          if (in_data) {
+            if (line == ".") {
+              in_data = false;
+              std::lock_guard<std::mutex> lock(mu_);
+              messages_.push_back(data);
+              say("250 OK queued\r\n");
+            } else {
+              data += line + "\n";
+            }
+          } else if (line.rfind("EHLO", 0) == 0 || line.rfind("HELO", 0) == 0) {
+            say("250 localhost\r\n");
+          } else if (line == "DATA") {
+            in_data = true;
+            data.clear();
+            say("354 go ahead\r\n");
+          } else if (line == "QUIT") {
+            say("221 bye\r\n");
+          } else {
+            say("250 OK\r\n");  // MAIL FROM, RCPT TO, RSET, NOOP
+          }
+        }
+      }
+      ::close(c);
+    }
+  }
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> messages_;
+};
+
 Value ParseJson(const std::string& s) {
   Value v;
   EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(s, &v).ok()) << s;
@@ -67,6 +150,7 @@ const Value& Field(const Value& v, const std::string& k) {
 TEST(AlertingTest, AlertFiresAndEveryReceiverFormatArrives) {
   TempDir dir;
   HttpReceiver receiver;
+  SmtpReceiver smtp;
   const int am_port = PickFreeTcpPort();
   WriteTextFile(dir.File("am.yml"), "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n");
   auto am = ChildProcess::Start(
@@ -96,8 +180,10 @@ TEST(AlertingTest, AlertFiresAndEveryReceiverFormatArrives) {
                              "    - {name: slack, type: slack, url: ", base, "/slack}\n",
                              "    - {name: am, type: alertmanager, url: 'http://127.0.0.1:",
                              am_port, "'}\n",
+                             "    - {name: mail, type: email, smtp_url: 'smtp://127.0.0.1:",
+                             smtp.port(), "', from: rollguard@example.org, to: [ops@example.org]}\n",
                              "  routes:\n"
-                             "    - {severities: [critical, warning], receivers: [hook, discord, slack, am]}\n"));
+                             "    - {severities: [critical, warning], receivers: [hook, discord, slack, am, mail]}\n"));
   auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"), 0,
                                              {"--config", dir.File("collector.yaml")});
   ASSERT_TRUE(collector.ok()) << collector.status();
@@ -131,6 +217,13 @@ TEST(AlertingTest, AlertFiresAndEveryReceiverFormatArrives) {
   Value slack = ParseJson(receiver.Bodies("/slack")[0]);
   EXPECT_TRUE(absl::StrContains(Field(slack, "text").string_value(), "memory_critical"));
   EXPECT_EQ(Field(slack, "attachments").list_value().values_size(), 1);
+
+  // Email over SMTP.
+  ASSERT_TRUE(WaitFor([&] { return !smtp.Messages().empty(); }, absl::Seconds(20)))
+      << (*collector)->process().Log();
+  EXPECT_NE(smtp.Messages()[0].find("Subject: [rollguard] FIRING critical memory_critical on bot-1"),
+            std::string::npos)
+      << smtp.Messages()[0];
 
   // The real Alertmanager has it, with our labels.
   std::string am_alerts;

@@ -18,6 +18,38 @@ TEST(CollectorConfigTest, ShippedExampleLoads) {
   EXPECT_EQ(c->data_dir, "/var/lib/rollguard/collector");
   EXPECT_EQ(c->retention, absl::Hours(24 * 30));
   EXPECT_TRUE(ValidateCollectorConfig(*c).ok());
+  const auto& n = c->alerting.notify;
+  ASSERT_EQ(n.receivers.size(), 4u);  // the built-in log plus three
+  EXPECT_EQ(n.receivers[1].type, "discord");
+  EXPECT_EQ(n.receivers[3].to, std::vector<std::string>{"oncall@example.org"});
+  ASSERT_EQ(n.routes.size(), 2u);
+  EXPECT_EQ(n.routes[0].fallback, "oncall-mail");
+  EXPECT_EQ(c->alerting.engine.stale_after, absl::Minutes(2));
+}
+
+TEST(CollectorConfigTest, AlertingErrorsNameTheKey) {
+  TempDir dir;
+  struct Case {
+    std::string yaml, expect;
+  } cases[] = {
+      {"alerting:\n  receivers:\n    - {name: x, type: pager}\n",
+       ":3: alerting.receivers[0].type: 'pager' is not one of"},
+      {"alerting:\n  receivers:\n    - {name: x, type: webhook}\n",
+       "alerting.receivers[0].url: a webhook receiver needs an http(s):// url"},
+      {"alerting:\n  routes:\n    - {receivers: [nobody]}\n",
+       "alerting.routes[0].receivers: no receiver named 'nobody'"},
+      {"alerting:\n  routes:\n    - {severities: [urgent], receivers: [log]}\n",
+       "alerting.routes[0].severities: 'urgent' is not a severity"},
+      {"alerting:\n  receivers:\n    - {name: m, type: email, smtp_url: 'smtp://x'}\n",
+       "alerting.receivers[0].from: is required for an email receiver"},
+  };
+  for (const auto& tc : cases) {
+    WriteTextFile(dir.File("c.yaml"), tc.yaml);
+    auto c = LoadCollectorConfig(dir.File("c.yaml"));
+    ASSERT_FALSE(c.ok()) << tc.yaml;
+    EXPECT_NE(c.status().message().find(tc.expect), std::string::npos)
+        << "got: " << c.status().message();
+  }
 }
 
 TEST(CollectorConfigTest, ErrorsNameFileLineAndKey) {

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/number_format.h"
 
 namespace rollguard::cli {
 
@@ -35,7 +36,6 @@ class Table {
 std::string FormatTimestamp(int64_t unix_ms);
 // "12s ago", "3m ago", "never".
 std::string FormatAgo(int64_t unix_ms, absl::Time now);
-// Up to 2 decimals, trailing zeros dropped: 42, 42.5, 0.07.
-std::string FormatValue(double v);
+using rollguard::FormatValue;
 
 }  // namespace rollguard::cli

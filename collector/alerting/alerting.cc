@@ -6,30 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "collector/storage/key_codec.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
-namespace {
-
-std::string BigEndian64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-std::string BigEndian32(uint32_t v) {
-  std::string out(4, '\0');
-  for (int i = 3; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-}  // namespace
 
 Alerting::Alerting(AlertingOptions options, Storage* storage, HostRegistry* registry,
                    const Clock* clock)
@@ -136,7 +116,7 @@ void Alerting::Apply(std::vector<AlertChange> changes) {
                       ? c.reason
                       : absl::StrCat(c.reason, " [notify: ", NotifyKindName(c.notify), "]"));
     *ev.mutable_alert() = a;
-    std::string key = BigEndian64(static_cast<uint64_t>(ev.at_ms())) + BigEndian32(event_seq_++);
+    std::string key = EncodeBigEndian64(static_cast<uint64_t>(ev.at_ms())) + EncodeBigEndian32(event_seq_++);
     absl::Status s = records.Put(Table::kAlertEvents, key, ev.SerializeAsString());
     if (c.to_state == "pending" || c.to_state == "firing") {
       s.Update(records.Put(Table::kAlerts, a.id(), a.SerializeAsString()));
@@ -190,7 +170,7 @@ absl::Status Alerting::ListAlerts(const rollguard::v1::ListAlertsRequest& req,
   }
   for (auto& r : notifier_->Status()) *resp->add_receivers() = std::move(r);
   if (!req.all()) return absl::OkStatus();
-  std::string start = BigEndian64(static_cast<uint64_t>(std::max<int64_t>(req.since_ms(), 0)));
+  std::string start = EncodeBigEndian64(static_cast<uint64_t>(std::max<int64_t>(req.since_ms(), 0)));
   return storage_->records().Scan(
       Table::kAlertEvents, start, "", [&](absl::string_view, absl::string_view value) {
         rollguard::v1::AlertEvent ev;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/number_format.h"
 #include "absl/strings/str_format.h"
 #include "common/duration.h"
 
@@ -31,12 +32,6 @@ bool SameLabels(const Alert& a, const Alert& b) {
   return true;
 }
 
-std::string FormatNumber(double v) {
-  std::string s = absl::StrFormat("%.2f", v);
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
 
 }  // namespace
 
@@ -325,8 +320,8 @@ void RuleEngine::Fire(Alert* a, const Rule& rule, int64_t ts, std::vector<AlertC
     notify = DecideFiringNotice(a, absl::ToInt64Milliseconds(rule.cooldown), false);
   }
   out->push_back({*a, from, kFiring,
-                  absl::StrCat(a->metric(), " ", FormatNumber(a->value()), " ", a->comparison(),
-                               " ", FormatNumber(a->threshold())),
+                  absl::StrCat(a->metric(), " ", FormatValue(a->value()), " ", a->comparison(),
+                               " ", FormatValue(a->threshold())),
                   notify});
   // A higher severity now firing silences the lower ones of its family.
   auto g = groups_.find(GroupKey(*a));
@@ -505,8 +500,8 @@ std::string RuleEngine::Summary(const Alert& a) const {
                         FormatDurationShort(absl::Seconds(static_cast<int64_t>(a.value()))));
   }
   Labels extra = ExtraLabels(Labels(a.labels().begin(), a.labels().end()));
-  return absl::StrCat(a.metric(), FormatLabels(extra), " is ", FormatNumber(a.value()), " (",
-                      a.comparison(), " ", FormatNumber(a.threshold()), ") on ", a.host_id());
+  return absl::StrCat(a.metric(), FormatLabels(extra), " is ", FormatValue(a.value()), " (",
+                      a.comparison(), " ", FormatValue(a.threshold()), ") on ", a.host_id());
 }
 
 }  // namespace rollguard::collector

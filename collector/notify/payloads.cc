@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/number_format.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -52,12 +53,6 @@ std::string Status(const Notification& n) {
   }
 }
 
-std::string FormatNumber(double v) {
-  std::string s = absl::StrFormat("%.2f", v);
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
 
 int DiscordColor(const Notification& n) {
   if (n.change.notify == NotifyKind::kResolved) return 0x2EB67D;   // green
@@ -114,8 +109,8 @@ std::string DiscordPayload(const Notification& n) {
     (*field.mutable_fields())["inline"] = Bool(true);
     *fields.add_values()->mutable_struct_value() = field;
   };
-  add("Value", FormatNumber(a.value()));
-  add("Threshold", absl::StrCat(a.comparison(), " ", FormatNumber(a.threshold())));
+  add("Value", FormatValue(a.value()));
+  add("Threshold", absl::StrCat(a.comparison(), " ", FormatValue(a.threshold())));
   add("Host", a.host_id());
   if (!a.playbook().empty()) add("Playbook", a.playbook());
   *e["fields"].mutable_list_value() = fields;
@@ -142,8 +137,8 @@ std::string SlackPayload(const Notification& n) {
   for (const auto& [title, value] :
        std::vector<std::pair<std::string, std::string>>{
            {"Severity", a.severity()},
-           {"Value", FormatNumber(a.value())},
-           {"Threshold", absl::StrCat(a.comparison(), " ", FormatNumber(a.threshold()))}}) {
+           {"Value", FormatValue(a.value())},
+           {"Threshold", absl::StrCat(a.comparison(), " ", FormatValue(a.threshold()))}}) {
     Struct field;
     (*field.mutable_fields())["title"] = Str(title);
     (*field.mutable_fields())["value"] = Str(value);
@@ -193,8 +188,8 @@ std::string EmailMessage(const Notification& n, const std::string& from,
   std::string body = absl::StrCat(
       a.summary(), "\r\n\r\n", "Status:    ", Status(n), "\r\n", "Severity:  ", a.severity(),
       "\r\n", "Rule:      ", a.rule(), "\r\n", "Host:      ", a.host_id(), "\r\n",
-      "Value:     ", FormatNumber(a.value()), "\r\n", "Threshold: ", a.comparison(), " ",
-      FormatNumber(a.threshold()), "\r\n", "Since:     ", Rfc3339(a.fired_at_ms()), "\r\n",
+      "Value:     ", FormatValue(a.value()), "\r\n", "Threshold: ", a.comparison(), " ",
+      FormatValue(a.threshold()), "\r\n", "Since:     ", Rfc3339(a.fired_at_ms()), "\r\n",
       "Reason:    ", n.change.reason, "\r\n");
   if (!a.playbook().empty()) absl::StrAppend(&body, "Playbook:  ", a.playbook(), "\r\n");
   return absl::StrCat("Date: ", date, "\r\n", "From: ", from, "\r\n",

@@ -57,6 +57,18 @@ bool DecodeSeriesIdKey(absl::string_view key, uint32_t* series) {
   return true;
 }
 
+std::string EncodeBigEndian64(uint64_t v) {
+  std::string out(8, '\0');
+  PutBE64(out.data(), v);
+  return out;
+}
+
+std::string EncodeBigEndian32(uint32_t v) {
+  std::string out(4, '\0');
+  PutBE32(out.data(), v);
+  return out;
+}
+
 std::string EncodeValue(double v) {
   std::string out(sizeof(double), '\0');
   std::memcpy(out.data(), &v, sizeof(double));

@@ -20,6 +20,10 @@ bool DecodeSampleKey(absl::string_view key, uint32_t* series, int64_t* timestamp
 std::string EncodeSeriesIdKey(uint32_t series);
 bool DecodeSeriesIdKey(absl::string_view key, uint32_t* series);
 
+// Plain big-endian integers, for other bytewise-ordered keys (e.g. event time).
+std::string EncodeBigEndian64(uint64_t v);
+std::string EncodeBigEndian32(uint32_t v);
+
 // Values are the IEEE-754 bits, little-endian (as in memory on x86 and ARM).
 std::string EncodeValue(double v);
 bool DecodeValue(absl::string_view bytes, double* v);

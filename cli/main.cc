@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   CLI::App app{"rollguard: watch a fleet of bot hosts and roll them back when they go wrong."};
   app.set_version_flag("--version", std::string(ROLLGUARD_VERSION));
   app.require_subcommand(1);
+  // Global options work after the command too: `rollguard hosts -o json`.
+  app.fallthrough();
   GlobalOptions global;
   const char* env = std::getenv("ROLLGUARD_COLLECTOR");
   global.collector = env != nullptr && *env != '\0' ? env : "127.0.0.1:7700";

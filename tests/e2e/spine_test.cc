@@ -126,6 +126,11 @@ TEST(SpineTest, CliErrorsAreOneLineAndNonZero) {
 
   CommandResult bad_output = RunCli(addr, {"-o", "yaml", "hosts"});
   EXPECT_NE(bad_output.exit_code, 0);
+
+  // Global options also work after the command, as people type them.
+  CommandResult after = RunCommand({BinPath("rollguard"), "hosts", "-o", "json", "--collector", addr});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_NE(after.out.find("\"hostId\": \"bot-1\""), std::string::npos) << after.out;
 }
 
 }  // namespace

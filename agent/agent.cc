@@ -1,8 +1,8 @@
 #include "agent/agent.h"
 
-#include <random>
-
 #include <spdlog/spdlog.h>
+
+#include <random>
 
 #include "absl/strings/str_format.h"
 #include "agent/sources/proc_parse.h"
@@ -53,8 +53,8 @@ absl::Status Agent::Init() {
     statsd_ = std::move(*server);
   }
   if (!config_.probes.empty()) {
-    prober_ = std::make_unique<Prober>(
-        config_.probes, [this](Readings r, int64_t ts) { Emit(r, ts); });
+    prober_ =
+        std::make_unique<Prober>(config_.probes, [this](Readings r, int64_t ts) { Emit(r, ts); });
   }
   return absl::OkStatus();
 }
@@ -81,8 +81,7 @@ void Agent::SampleOnce() {
   }
   readings.push_back(
       {"agent_buffered_samples", {}, static_cast<double>(buffer_.buffered_samples())});
-  readings.push_back(
-      {"agent_dropped_samples", {}, static_cast<double>(buffer_.dropped_samples())});
+  readings.push_back({"agent_dropped_samples", {}, static_cast<double>(buffer_.dropped_samples())});
   int64_t now_ms = Clock::Real().NowMs();
   if (statsd_) statsd_->Collect(now_ms, &readings);
   Emit(readings, now_ms);

@@ -12,8 +12,8 @@
 #include "agent/buffer/series_registry.h"
 #include "agent/probes/http_probe.h"
 #include "agent/sources/bot_process.h"
-#include "agent/statsd/statsd_server.h"
 #include "agent/sources/system_sampler.h"
+#include "agent/statsd/statsd_server.h"
 #include "agent/uplink/uplink.h"
 
 namespace rollguard::agent {

@@ -32,21 +32,28 @@ absl::Status LoadStatsd(const ConfigNode& node, AgentConfig* c) {
     RETURN_IF_ERROR(
         m.AllowOnly({"response_time", "errors", "channel_creation", "op_tag", "type_tag"}));
     StatsdMapping& sm = c->statsd_mapping;
-    if (m.Has("response_time")) { ASSIGN_OR_RETURN(sm.response_time, m.String("response_time")); }
-    if (m.Has("errors")) { ASSIGN_OR_RETURN(sm.errors, m.String("errors")); }
+    if (m.Has("response_time")) {
+      ASSIGN_OR_RETURN(sm.response_time, m.String("response_time"));
+    }
+    if (m.Has("errors")) {
+      ASSIGN_OR_RETURN(sm.errors, m.String("errors"));
+    }
     if (m.Has("channel_creation")) {
       ASSIGN_OR_RETURN(sm.channel_creation, m.String("channel_creation"));
     }
-    if (m.Has("op_tag")) { ASSIGN_OR_RETURN(sm.op_tag, m.String("op_tag")); }
-    if (m.Has("type_tag")) { ASSIGN_OR_RETURN(sm.type_tag, m.String("type_tag")); }
+    if (m.Has("op_tag")) {
+      ASSIGN_OR_RETURN(sm.op_tag, m.String("op_tag"));
+    }
+    if (m.Has("type_tag")) {
+      ASSIGN_OR_RETURN(sm.type_tag, m.String("type_tag"));
+    }
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<ProbeConfig> LoadProbe(const ConfigNode& n) {
   RETURN_IF_ERROR(n.AllowOnly({"name", "kind", "method", "url", "headers", "body", "timeout",
-                               "interval", "expect_status", "expect_body_contains",
-                               "tls_verify"}));
+                               "interval", "expect_status", "expect_body_contains", "tls_verify"}));
   ProbeConfig p;
   if (!n.Has("name")) return n.Error("name", "every probe needs a name");
   ASSIGN_OR_RETURN(p.name, n.String("name"));
@@ -82,9 +89,15 @@ absl::StatusOr<ProbeConfig> LoadProbe(const ConfigNode& n) {
     ASSIGN_OR_RETURN(Labels h, n.StringMap("headers", /*any_keys=*/true));
     p.headers = std::map<std::string, std::string>(h.begin(), h.end());
   }
-  if (n.Has("body")) { ASSIGN_OR_RETURN(p.body, n.String("body")); }
-  if (n.Has("timeout")) { ASSIGN_OR_RETURN(p.timeout, n.Duration("timeout")); }
-  if (n.Has("interval")) { ASSIGN_OR_RETURN(p.interval, n.Duration("interval")); }
+  if (n.Has("body")) {
+    ASSIGN_OR_RETURN(p.body, n.String("body"));
+  }
+  if (n.Has("timeout")) {
+    ASSIGN_OR_RETURN(p.timeout, n.Duration("timeout"));
+  }
+  if (n.Has("interval")) {
+    ASSIGN_OR_RETURN(p.interval, n.Duration("interval"));
+  }
   if (p.interval < absl::Milliseconds(100)) return n.Error("interval", "must be at least 100ms");
   if (p.timeout < absl::Milliseconds(10)) return n.Error("timeout", "must be at least 10ms");
   if (n.Has("expect_status")) {
@@ -94,7 +107,9 @@ absl::StatusOr<ProbeConfig> LoadProbe(const ConfigNode& n) {
   if (n.Has("expect_body_contains")) {
     ASSIGN_OR_RETURN(p.expect_body_contains, n.String("expect_body_contains"));
   }
-  if (n.Has("tls_verify")) { ASSIGN_OR_RETURN(p.tls_verify, n.Bool("tls_verify")); }
+  if (n.Has("tls_verify")) {
+    ASSIGN_OR_RETURN(p.tls_verify, n.Bool("tls_verify"));
+  }
   if (p.method.empty()) p.method = "GET";
   ApplyProbeKindDefaults(&p);
   return p;
@@ -113,11 +128,21 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
       return root.Error("collector", a.status().message());
     }
   }
-  if (root.Has("host_id")) { ASSIGN_OR_RETURN(c.host_id, root.String("host_id")); }
-  if (root.Has("interval")) { ASSIGN_OR_RETURN(c.interval, root.Duration("interval")); }
-  if (root.Has("labels")) { ASSIGN_OR_RETURN(c.labels, root.StringMap("labels")); }
-  if (root.Has("disk_path")) { ASSIGN_OR_RETURN(c.disk_path, root.Path("disk_path")); }
-  if (root.Has("proc_root")) { ASSIGN_OR_RETURN(c.proc_root, root.Path("proc_root")); }
+  if (root.Has("host_id")) {
+    ASSIGN_OR_RETURN(c.host_id, root.String("host_id"));
+  }
+  if (root.Has("interval")) {
+    ASSIGN_OR_RETURN(c.interval, root.Duration("interval"));
+  }
+  if (root.Has("labels")) {
+    ASSIGN_OR_RETURN(c.labels, root.StringMap("labels"));
+  }
+  if (root.Has("disk_path")) {
+    ASSIGN_OR_RETURN(c.disk_path, root.Path("disk_path"));
+  }
+  if (root.Has("proc_root")) {
+    ASSIGN_OR_RETURN(c.proc_root, root.Path("proc_root"));
+  }
   if (root.Has("buffer_max_samples")) {
     ASSIGN_OR_RETURN(int64_t n, root.Int("buffer_max_samples", 100, 100'000'000));
     c.buffer_max_samples = static_cast<size_t>(n);
@@ -125,11 +150,15 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
   if (root.Has("heartbeat_interval")) {
     ASSIGN_OR_RETURN(c.heartbeat_interval, root.Duration("heartbeat_interval"));
   }
-  if (root.Has("log_level")) { ASSIGN_OR_RETURN(c.log_level, root.String("log_level")); }
+  if (root.Has("log_level")) {
+    ASSIGN_OR_RETURN(c.log_level, root.String("log_level"));
+  }
   if (root.Has("bot")) {
     ASSIGN_OR_RETURN(ConfigNode bot, root.Child("bot"));
     RETURN_IF_ERROR(bot.AllowOnly({"pidfile", "cmdline_match"}));
-    if (bot.Has("pidfile")) { ASSIGN_OR_RETURN(c.bot.pidfile, bot.Path("pidfile")); }
+    if (bot.Has("pidfile")) {
+      ASSIGN_OR_RETURN(c.bot.pidfile, bot.Path("pidfile"));
+    }
     if (bot.Has("cmdline_match")) {
       ASSIGN_OR_RETURN(c.bot.cmdline_match, bot.String("cmdline_match"));
     }
@@ -140,7 +169,9 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
     if (rc.Has("initial_backoff")) {
       ASSIGN_OR_RETURN(c.reconnect_initial, rc.Duration("initial_backoff"));
     }
-    if (rc.Has("max_backoff")) { ASSIGN_OR_RETURN(c.reconnect_max, rc.Duration("max_backoff")); }
+    if (rc.Has("max_backoff")) {
+      ASSIGN_OR_RETURN(c.reconnect_max, rc.Duration("max_backoff"));
+    }
   }
   if (root.Has("statsd")) {
     ASSIGN_OR_RETURN(ConfigNode statsd, root.Child("statsd"));
@@ -152,7 +183,8 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
     for (const ConfigNode& n : probes) {
       ASSIGN_OR_RETURN(ProbeConfig p, LoadProbe(n));
       for (const ProbeConfig& other : c.probes) {
-        if (other.name == p.name) return n.Error("name", absl::StrCat("duplicate probe '", p.name, "'"));
+        if (other.name == p.name)
+          return n.Error("name", absl::StrCat("duplicate probe '", p.name, "'"));
       }
       c.probes.push_back(std::move(p));
     }

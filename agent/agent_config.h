@@ -2,11 +2,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include <vector>
-
 #include "agent/probes/http_probe.h"
 #include "agent/sources/bot_process.h"
 #include "agent/statsd/statsd_aggregator.h"

@@ -1,12 +1,12 @@
 // rollguard-agent: watches one bot host and streams what it sees to the collector.
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <curl/curl.h>
-#include <spdlog/spdlog.h>
 
 #include "agent/agent.h"
 #include "agent/agent_config.h"
@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(ROLLGUARD_VERSION));
   std::string config_path, collector, host_id, interval, log_level;
   std::vector<std::string> labels;
-  app.add_option("--config", config_path, "YAML config file (optional; see deploy/config/agent.yaml)")
+  app.add_option("--config", config_path,
+                 "YAML config file (optional; see deploy/config/agent.yaml)")
       ->check(CLI::ExistingFile);
   app.add_option("--collector", collector, "collector address HOST:PORT (default 127.0.0.1:7700)");
   app.add_option("--host-id", host_id, "this host's id (default: the hostname)");
@@ -42,8 +43,9 @@ int main(int argc, char** argv) {
   app.add_option("--label", labels, "a label k=v for this host (repeatable)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
   std::string statsd_listen;
-  app.add_option("--statsd-listen", statsd_listen,
-                 "UDP address for the bot's StatsD metrics (default 127.0.0.1:8125; 'off' to disable)");
+  app.add_option(
+      "--statsd-listen", statsd_listen,
+      "UDP address for the bot's StatsD metrics (default 127.0.0.1:8125; 'off' to disable)");
   CLI11_PARSE(app, argc, argv);
 
   AgentConfig config;

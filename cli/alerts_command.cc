@@ -27,7 +27,8 @@ int RunAlerts(const GlobalOptions& g, const AlertsArgs& a) {
   if (a.all) {
     auto since = ParseTimeFlag(a.since, now);
     if (!since.ok()) {
-      return ReportError(absl::InvalidArgumentError(absl::StrCat("--since: ", since.status().message())));
+      return ReportError(
+          absl::InvalidArgumentError(absl::StrCat("--since: ", since.status().message())));
     }
     req.set_since_ms(absl::ToUnixMillis(*since));
   }
@@ -40,8 +41,8 @@ int RunAlerts(const GlobalOptions& g, const AlertsArgs& a) {
   if (resp->alerts().empty()) {
     std::printf("no pending or firing alerts\n");
   } else {
-    Table t({"host", "rule", "severity", "state", "value", "threshold", "since", "notified",
-             "flags"});
+    Table t(
+        {"host", "rule", "severity", "state", "value", "threshold", "since", "notified", "flags"});
     for (const auto& al : resp->alerts()) {
       std::vector<std::string> flags;
       if (al.silenced()) flags.push_back("silenced");
@@ -90,8 +91,9 @@ int RunAlerts(const GlobalOptions& g, const AlertsArgs& a) {
 void RegisterAlertsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<AlertsArgs>();
   auto* cmd = app.add_subcommand(
-      "alerts", "Pending and firing alerts: host, rule, severity, value, threshold, since when, "
-                "last notified, silenced/inhibited/flapping; --all adds the history");
+      "alerts",
+      "Pending and firing alerts: host, rule, severity, value, threshold, since when, "
+      "last notified, silenced/inhibited/flapping; --all adds the history");
   cmd->add_flag("--all", args->all, "also list every alert state change since --since");
   cmd->add_option("--since", args->since, "with --all: from when (1h, 7d, RFC 3339, ...)")
       ->capture_default_str();

@@ -1,11 +1,9 @@
 // What every CLI command shares: where the collector is, how to print.
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
-
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -18,7 +16,9 @@ struct GlobalOptions {
   std::string output = "table";
   std::string timeout = "10s";
 
-  OutputFormat format() const { return output == "json" ? OutputFormat::kJson : OutputFormat::kTable; }
+  OutputFormat format() const {
+    return output == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+  }
 };
 
 class AdminClient;

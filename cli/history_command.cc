@@ -23,11 +23,13 @@ struct HistoryArgs {
 int RunHistory(const GlobalOptions& g, const HistoryArgs& a) {
   absl::Time now = absl::Now();
   auto since = ParseTimeFlag(a.since, now);
-  if (!since.ok()) return ReportError(absl::InvalidArgumentError(
-      absl::StrCat("--since: ", since.status().message())));
+  if (!since.ok())
+    return ReportError(
+        absl::InvalidArgumentError(absl::StrCat("--since: ", since.status().message())));
   auto until = ParseTimeFlag(a.until, now);
-  if (!until.ok()) return ReportError(absl::InvalidArgumentError(
-      absl::StrCat("--until: ", until.status().message())));
+  if (!until.ok())
+    return ReportError(
+        absl::InvalidArgumentError(absl::StrCat("--until: ", until.status().message())));
   if (*until <= *since) {
     return ReportError(absl::InvalidArgumentError("--since must be before --until"));
   }

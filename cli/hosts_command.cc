@@ -34,7 +34,8 @@ int RunHosts(const GlobalOptions& g) {
     std::string bot = h.has_bot_up() ? (h.bot_up() ? "up" : "DOWN") : "-";
     std::string bot_mem = h.has_bot_memory_mb() ? FormatValue(h.bot_memory_mb()) + " MB" : "-";
     std::vector<std::string> labels;
-    for (const auto& [k, v] : std::map<std::string, std::string>(h.labels().begin(), h.labels().end())) {
+    for (const auto& [k, v] :
+         std::map<std::string, std::string>(h.labels().begin(), h.labels().end())) {
       labels.push_back(absl::StrCat(k, "=", v));
     }
     std::string status = h.connected() ? "connected" : "offline";
@@ -42,8 +43,8 @@ int RunHosts(const GlobalOptions& g) {
     t.AddRow({h.host_id(), status, FormatAgo(h.last_seen_ms(), now),
               Percent(h.has_cpu_usage(), h.cpu_usage()),
               Percent(h.has_memory_usage(), h.memory_usage()),
-              Percent(h.has_disk_usage(), h.disk_usage()), bot, bot_mem,
-              absl::StrJoin(labels, ","), h.agent_version()});
+              Percent(h.has_disk_usage(), h.disk_usage()), bot, bot_mem, absl::StrJoin(labels, ","),
+              h.agent_version()});
   }
   std::fputs(t.Render().c_str(), stdout);
   std::printf("%d host(s), %d connected\n", resp->hosts_size(), connected);
@@ -54,8 +55,9 @@ int RunHosts(const GlobalOptions& g) {
 
 void RegisterHostsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto* cmd = app.add_subcommand(
-      "hosts", "List every host the collector knows: connected or offline, last seen, labels, "
-               "latest cpu/memory/disk and bot status");
+      "hosts",
+      "List every host the collector knows: connected or offline, last seen, labels, "
+      "latest cpu/memory/disk and bot status");
   cmd->callback([&global, exit_code] { *exit_code = RunHosts(global); });
 }
 

@@ -1,14 +1,13 @@
 // rollguard: the operator's command line for a rollguard fleet.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "cli/client.h"
 #include "cli/command.h"
-#include "common/duration.h"
 #include "common/address.h"
+#include "common/duration.h"
 
 namespace rollguard::cli {
 

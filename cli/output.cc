@@ -1,10 +1,10 @@
 #include "cli/output.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -55,7 +55,8 @@ absl::Status PrintJson(const google::protobuf::Message& message) {
 }
 
 std::string FormatTimestamp(int64_t unix_ms) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E3S", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E3S", absl::FromUnixMillis(unix_ms),
+                          absl::UTCTimeZone());
 }
 
 std::string FormatAgo(int64_t unix_ms, absl::Time now) {
@@ -66,6 +67,5 @@ std::string FormatAgo(int64_t unix_ms, absl::Time now) {
   if (d < absl::Minutes(1)) return absl::StrCat(absl::ToInt64Seconds(d), "s ago");
   return absl::StrCat(FormatDurationShort(absl::Seconds(absl::ToInt64Seconds(d))), " ago");
 }
-
 
 }  // namespace rollguard::cli

@@ -2,11 +2,11 @@
 // own mapping of the response) for scripts with -o json.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"

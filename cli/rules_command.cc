@@ -10,14 +10,16 @@ void RegisterRulesCommand(CLI::App& app, const GlobalOptions& global, int* exit_
   auto* cmd = app.add_subcommand("rules", "Alert rules");
   cmd->require_subcommand(1);
   auto* reload = cmd->add_subcommand(
-      "reload", "Re-read the collector's rules file; a bad file is refused and the running rules stay");
+      "reload",
+      "Re-read the collector's rules file; a bad file is refused and the running rules stay");
   reload->callback([&global, exit_code] {
     auto client = MakeClient(global);
     if (!client.ok()) {
       *exit_code = ReportError(client.status());
       return;
     }
-    auto resp = (*client)->Call(&AdminClient::Stub::ReloadRules, rollguard::v1::ReloadRulesRequest());
+    auto resp =
+        (*client)->Call(&AdminClient::Stub::ReloadRules, rollguard::v1::ReloadRulesRequest());
     if (!resp.ok()) {
       *exit_code = ReportError(resp.status());
       return;

@@ -25,7 +25,8 @@ std::string CurrentUser() {
 
 int RunAdd(const GlobalOptions& g, const SilenceArgs& a) {
   auto d = ParseDuration(a.duration);
-  if (!d.ok()) return ReportError(absl::InvalidArgumentError(absl::StrCat("--for: ", d.status().message())));
+  if (!d.ok())
+    return ReportError(absl::InvalidArgumentError(absl::StrCat("--for: ", d.status().message())));
   rollguard::v1::AddSilenceRequest req;
   auto& m = *req.mutable_matchers();
   if (!a.host.empty()) m["host"] = a.host;
@@ -66,10 +67,10 @@ int RunList(const GlobalOptions& g, const SilenceArgs& a) {
   for (const auto& s : resp->silences()) {
     Labels m(s.matchers().begin(), s.matchers().end());
     absl::Duration left = absl::FromUnixMillis(s.ends_ms()) - now;
-    t.AddRow({s.id(), FormatLabels(m),
-              left > absl::ZeroDuration() ? absl::StrCat("in ", FormatDurationShort(left))
-                                          : "expired",
-              s.created_by(), s.comment()});
+    t.AddRow(
+        {s.id(), FormatLabels(m),
+         left > absl::ZeroDuration() ? absl::StrCat("in ", FormatDurationShort(left)) : "expired",
+         s.created_by(), s.comment()});
   }
   std::fputs(t.Render().c_str(), stdout);
   return 0;
@@ -94,7 +95,8 @@ void RegisterSilenceCommand(CLI::App& app, const GlobalOptions& global, int* exi
   auto* cmd = app.add_subcommand("silence", "Mute alert notifications for a while");
   cmd->require_subcommand(1);
   auto* add = cmd->add_subcommand(
-      "add", "Silence alerts matching every given matcher (they still change state and are stored)");
+      "add",
+      "Silence alerts matching every given matcher (they still change state and are stored)");
   add->add_option("--host", args->host, "host id");
   add->add_option("--rule", args->rule, "rule name (see rollguard alerts)");
   add->add_option("--severity", args->severity, "severity");

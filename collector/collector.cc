@@ -1,8 +1,8 @@
 #include "collector/collector.h"
 
-#include <fstream>
-
 #include <spdlog/spdlog.h>
+
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "collector/storage/rocksdb_storage.h"
@@ -51,8 +51,8 @@ absl::Status Collector::Start() {
   }
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   spdlog::info("collector {} listening on port {} (data {}, retention {}h, sync_writes {})",
-               ROLLGUARD_VERSION, port_, config_.data_dir,
-               absl::ToInt64Hours(config_.retention), config_.sync_writes);
+               ROLLGUARD_VERSION, port_, config_.data_dir, absl::ToInt64Hours(config_.retention),
+               config_.sync_writes);
   return absl::OkStatus();
 }
 

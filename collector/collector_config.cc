@@ -10,9 +10,15 @@ namespace {
 absl::Status LoadAlerting(const ConfigNode& n, AlertingOptions* a) {
   RETURN_IF_ERROR(n.AllowOnly({"rules", "stale_after", "flap_window", "flap_threshold",
                                "host_offline_severity", "tick", "receivers", "routes"}));
-  if (n.Has("rules")) { ASSIGN_OR_RETURN(a->rules_path, n.Path("rules")); }
-  if (n.Has("stale_after")) { ASSIGN_OR_RETURN(a->engine.stale_after, n.Duration("stale_after")); }
-  if (n.Has("flap_window")) { ASSIGN_OR_RETURN(a->engine.flap_window, n.Duration("flap_window")); }
+  if (n.Has("rules")) {
+    ASSIGN_OR_RETURN(a->rules_path, n.Path("rules"));
+  }
+  if (n.Has("stale_after")) {
+    ASSIGN_OR_RETURN(a->engine.stale_after, n.Duration("stale_after"));
+  }
+  if (n.Has("flap_window")) {
+    ASSIGN_OR_RETURN(a->engine.flap_window, n.Duration("flap_window"));
+  }
   if (n.Has("flap_threshold")) {
     ASSIGN_OR_RETURN(int64_t t, n.Int("flap_threshold", 2, 1000));
     a->engine.flap_threshold = static_cast<int>(t);
@@ -43,7 +49,9 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
       return root.Error("listen", a.status().message());
     }
   }
-  if (root.Has("data_dir")) { ASSIGN_OR_RETURN(c.data_dir, root.Path("data_dir")); }
+  if (root.Has("data_dir")) {
+    ASSIGN_OR_RETURN(c.data_dir, root.Path("data_dir"));
+  }
   if (root.Has("retention")) {
     ASSIGN_OR_RETURN(c.retention, root.Duration("retention"));
     if (c.retention < absl::Minutes(1)) return root.Error("retention", "must be at least 1m");
@@ -51,12 +59,16 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   if (root.Has("retention_check_interval")) {
     ASSIGN_OR_RETURN(c.retention_check_interval, root.Duration("retention_check_interval"));
   }
-  if (root.Has("sync_writes")) { ASSIGN_OR_RETURN(c.sync_writes, root.Bool("sync_writes")); }
+  if (root.Has("sync_writes")) {
+    ASSIGN_OR_RETURN(c.sync_writes, root.Bool("sync_writes"));
+  }
   if (root.Has("ingest_threads")) {
     ASSIGN_OR_RETURN(int64_t n, root.Int("ingest_threads", 1, 64));
     c.ingest_threads = static_cast<int>(n);
   }
-  if (root.Has("log_level")) { ASSIGN_OR_RETURN(c.log_level, root.String("log_level")); }
+  if (root.Has("log_level")) {
+    ASSIGN_OR_RETURN(c.log_level, root.String("log_level"));
+  }
   if (root.Has("alerting")) {
     ASSIGN_OR_RETURN(ConfigNode a, root.Child("alerting"));
     RETURN_IF_ERROR(LoadAlerting(a, &c.alerting));

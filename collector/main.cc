@@ -1,11 +1,11 @@
 // rollguard-collector: receives agent streams, stores history, serves the CLI.
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <curl/curl.h>
-#include <spdlog/spdlog.h>
 
 #include "collector/collector.h"
 #include "collector/collector_config.h"

@@ -63,9 +63,9 @@ absl::Status ConfigNode::AllowOnly(std::initializer_list<absl::string_view> keys
     bool known = false;
     for (absl::string_view a : keys) known = known || a == k;
     if (!known) {
-      return absl::InvalidArgumentError(absl::StrCat(file_, ":", it->first.Mark().line + 1,
-                                                     ": unknown key '", prefix_, k,
-                                                     "' (allowed: ", absl::StrJoin(keys, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(file_, ":", it->first.Mark().line + 1, ": unknown key '", prefix_, k,
+                       "' (allowed: ", absl::StrJoin(keys, ", "), ")"));
     }
   }
   return absl::OkStatus();
@@ -91,7 +91,8 @@ absl::StatusOr<int64_t> ConfigNode::Int(absl::string_view key, int64_t min, int6
   auto s = Scalar(key);
   if (!s.ok()) return s.status();
   int64_t v = 0;
-  if (!absl::SimpleAtoi(*s, &v)) return Error(key, absl::StrCat("'", *s, "' is not a whole number"));
+  if (!absl::SimpleAtoi(*s, &v))
+    return Error(key, absl::StrCat("'", *s, "' is not a whole number"));
   if (v < min || v > max) {
     return Error(key, absl::StrCat(v, " is out of range [", min, ", ", max, "]"));
   }

@@ -4,16 +4,16 @@
 // yaml-cpp throws; nothing thrown escapes this module.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
 #include <string>
 #include <vector>
-#include "absl/strings/string_view.h"
-
-#include <yaml-cpp/yaml.h>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/labels.h"
 
@@ -38,7 +38,8 @@ class ConfigNode {
   [[nodiscard]] absl::StatusOr<int64_t> Int(absl::string_view key, int64_t min, int64_t max) const;
   [[nodiscard]] absl::StatusOr<bool> Bool(absl::string_view key) const;
   // Keys must be label names unless `any_keys` (e.g. HTTP headers).
-  [[nodiscard]] absl::StatusOr<Labels> StringMap(absl::string_view key, bool any_keys = false) const;
+  [[nodiscard]] absl::StatusOr<Labels> StringMap(absl::string_view key,
+                                                 bool any_keys = false) const;
   [[nodiscard]] absl::StatusOr<ConfigNode> Child(absl::string_view key) const;
   // A list of mappings, e.g. `probes:`; errors in element i name "key[i].field".
   [[nodiscard]] absl::StatusOr<std::vector<ConfigNode>> MapList(absl::string_view key) const;

@@ -18,8 +18,8 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view text) {
   if (d_pos != std::string::npos) {
     double days = 0;
     if (!absl::SimpleAtod(s.substr(0, d_pos), &days) || days < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid duration '", text,
-                                                     "' (use e.g. 500ms, 10s, 5m, 2h, 30d)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid duration '", text, "' (use e.g. 500ms, 10s, 5m, 2h, 30d)"));
     }
     total += absl::Hours(24) * days;
     s = s.substr(d_pos + 1);
@@ -49,7 +49,8 @@ std::string FormatDurationShort(absl::Duration d) {
     return mins % 60 ? absl::StrCat(mins / 60, "h", mins % 60, "m") : absl::StrCat(mins / 60, "h");
   }
   int64_t hours = secs / 3600;
-  return hours % 24 ? absl::StrCat(hours / 24, "d", hours % 24, "h") : absl::StrCat(hours / 24, "d");
+  return hours % 24 ? absl::StrCat(hours / 24, "d", hours % 24, "h")
+                    : absl::StrCat(hours / 24, "d");
 }
 
 absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view text, absl::Time now) {
@@ -62,10 +63,10 @@ absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view text, absl::Time now)
   if (absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return t;
   auto ago = ParseDuration(s);
   if (ago.ok()) return now - *ago;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid time '", text,
-      "' (use a duration ago such as 1h, 'now', Unix seconds, or RFC 3339 such as "
-      "2026-11-28T10:00:00Z)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid time '", text,
+                   "' (use a duration ago such as 1h, 'now', Unix seconds, or RFC 3339 such as "
+                   "2026-11-28T10:00:00Z)"));
 }
 
 }  // namespace rollguard

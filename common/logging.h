@@ -2,11 +2,10 @@
 // program name, so interleaved logs in a demo or test stay readable.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include <spdlog/spdlog.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace rollguard {
 

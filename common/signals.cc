@@ -5,8 +5,7 @@
 
 namespace rollguard {
 
-void HandleTerminationSignals(std::function<void(int)> on_signal,
-                              std::function<void()> on_reload) {
+void HandleTerminationSignals(std::function<void(int)> on_signal, std::function<void()> on_reload) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);

@@ -1,7 +1,6 @@
 #include "agent/probes/http_probe.h"
 
 #include <curl/curl.h>
-
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/match.h"
@@ -54,7 +53,8 @@ ProbeResult RunProbe(const ProbeConfig& probe) {
   }
   if (probe.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(probe.timeout)));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(probe.timeout)));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(probe.timeout)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts

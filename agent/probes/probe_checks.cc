@@ -1,9 +1,9 @@
 #include "agent/probes/probe_checks.h"
 
-#include <string>
-
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -72,7 +72,8 @@ absl::Status CheckDiscordGateway(absl::string_view body) {
   if (!v.has_struct_value()) return absl::InvalidArgumentError("response is not a JSON object");
   const auto& fields = v.struct_value().fields();
   auto url = fields.find("url");
-  if (url == fields.end() || !url->second.has_string_value() || url->second.string_value().empty()) {
+  if (url == fields.end() || !url->second.has_string_value() ||
+      url->second.string_value().empty()) {
     return absl::InvalidArgumentError("gateway response has no url");
   }
   return absl::OkStatus();

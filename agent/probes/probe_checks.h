@@ -15,8 +15,7 @@ inline constexpr absl::string_view kMcpToolsListRequest =
 // MCP is up only if the answer is a JSON-RPC result carrying a tools list; an
 // HTTP 200 with a JSON-RPC error is down. Streamable-HTTP servers may answer
 // as server-sent events (text/event-stream): the JSON is in the data: lines.
-[[nodiscard]] absl::Status CheckMcpResponse(absl::string_view content_type,
-                                            absl::string_view body);
+[[nodiscard]] absl::Status CheckMcpResponse(absl::string_view content_type, absl::string_view body);
 
 // Discord's GET /api/v10/gateway answers {"url": "wss://..."}.
 [[nodiscard]] absl::Status CheckDiscordGateway(absl::string_view body);

@@ -13,8 +13,7 @@ namespace {
 // Value of "Key:   123 kB" lines.
 bool FindKbField(absl::string_view text, absl::string_view key, uint64_t* out) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (line.size() > key.size() && line.substr(0, key.size()) == key &&
-        line[key.size()] == ':') {
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':') {
       std::vector<absl::string_view> parts =
           absl::StrSplit(line.substr(key.size() + 1), absl::ByAnyChar(" \t"), absl::SkipEmpty());
       return !parts.empty() && absl::SimpleAtoi(parts[0], out);

@@ -1,11 +1,10 @@
 #include "agent/sources/system_sampler.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 #include "common/files.h"
 

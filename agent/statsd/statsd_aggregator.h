@@ -20,8 +20,8 @@
 namespace rollguard::agent {
 
 struct StatsdMapping {
-  std::string response_time = "response_time";        // timer, tagged op:NAME
-  std::string errors = "errors";                      // counter, tagged op: and type:
+  std::string response_time = "response_time";             // timer, tagged op:NAME
+  std::string errors = "errors";                           // counter, tagged op: and type:
   std::string channel_creation = "channel_creation_time";  // timer
   std::string op_tag = "op";
   std::string type_tag = "type";

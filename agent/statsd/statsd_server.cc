@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <cstring>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -20,7 +19,7 @@
 namespace rollguard::agent {
 namespace {
 
-constexpr int kBatch = 64;             // datagrams per recvmmsg
+constexpr int kBatch = 64;              // datagrams per recvmmsg
 constexpr size_t kDatagramMax = 16384;  // StatsD clients send <= 8 KB; larger is cut
 
 absl::StatusOr<sockaddr_in> ParseIpv4(const std::string& listen) {
@@ -31,8 +30,8 @@ absl::StatusOr<sockaddr_in> ParseIpv4(const std::string& listen) {
   if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
       port < 0 || port > 65535 ||
       inet_pton(AF_INET, listen.substr(0, colon).c_str(), &addr.sin_addr) != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("statsd listen address '", listen, "' must be IPv4:PORT, e.g. 127.0.0.1:8125"));
+    return absl::InvalidArgumentError(absl::StrCat("statsd listen address '", listen,
+                                                   "' must be IPv4:PORT, e.g. 127.0.0.1:8125"));
   }
   addr.sin_port = htons(static_cast<uint16_t>(port));
   return addr;

@@ -63,8 +63,8 @@ class StatsdServer {
   std::atomic<uint64_t> lines_{0};
   std::atomic<uint64_t> bad_lines_{0};
   std::atomic<uint64_t> socket_drops_{0};
-  int64_t last_bad_log_ms_ = 0;   // receiver thread only
-  uint64_t bad_not_logged_ = 0;   // receiver thread only
+  int64_t last_bad_log_ms_ = 0;  // receiver thread only
+  uint64_t bad_not_logged_ = 0;  // receiver thread only
 };
 
 }  // namespace rollguard::agent

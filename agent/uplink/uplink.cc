@@ -1,8 +1,8 @@
 #include "agent/uplink/uplink.h"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include "common/backoff.h"
 #include "common/clock.h"
@@ -31,13 +31,16 @@ Uplink::Uplink(UplinkOptions options, SeriesRegistry* registry, SampleBuffer* bu
   // Notice a dead collector (or a cut network) within ~30 s even when idle.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  channel_ = grpc::CreateCustomChannel(options_.collector, grpc::InsecureChannelCredentials(), args);
+  channel_ =
+      grpc::CreateCustomChannel(options_.collector, grpc::InsecureChannelCredentials(), args);
   stub_ = rollguard::v1::AgentService::NewStub(channel_);
 }
 
 Uplink::~Uplink() { Stop(); }
 
-void Uplink::Start() { thread_ = std::thread([this] { Run(); }); }
+void Uplink::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Uplink::Stop() {
   {
@@ -70,8 +73,8 @@ void Uplink::Run() {
     absl::Time until = absl::Now() + wait;
     while (!stopping_ && absl::Now() < until) {
       lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(
-          std::min<int64_t>(50, std::max<int64_t>(1, absl::ToInt64Milliseconds(until - absl::Now())))));
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(
+          50, std::max<int64_t>(1, absl::ToInt64Milliseconds(until - absl::Now())))));
       lock.lock();
     }
     if (stopping_) return;

@@ -1,8 +1,8 @@
 #include "collector/alerting/alerting.h"
 
-#include <random>
-
 #include <spdlog/spdlog.h>
+
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -116,7 +116,8 @@ void Alerting::Apply(std::vector<AlertChange> changes) {
                       ? c.reason
                       : absl::StrCat(c.reason, " [notify: ", NotifyKindName(c.notify), "]"));
     *ev.mutable_alert() = a;
-    std::string key = EncodeBigEndian64(static_cast<uint64_t>(ev.at_ms())) + EncodeBigEndian32(event_seq_++);
+    std::string key =
+        EncodeBigEndian64(static_cast<uint64_t>(ev.at_ms())) + EncodeBigEndian32(event_seq_++);
     absl::Status s = records.Put(Table::kAlertEvents, key, ev.SerializeAsString());
     if (c.to_state == "pending" || c.to_state == "firing") {
       s.Update(records.Put(Table::kAlerts, a.id(), a.SerializeAsString()));
@@ -170,7 +171,8 @@ absl::Status Alerting::ListAlerts(const rollguard::v1::ListAlertsRequest& req,
   }
   for (auto& r : notifier_->Status()) *resp->add_receivers() = std::move(r);
   if (!req.all()) return absl::OkStatus();
-  std::string start = EncodeBigEndian64(static_cast<uint64_t>(std::max<int64_t>(req.since_ms(), 0)));
+  std::string start =
+      EncodeBigEndian64(static_cast<uint64_t>(std::max<int64_t>(req.since_ms(), 0)));
   return storage_->records().Scan(
       Table::kAlertEvents, start, "", [&](absl::string_view, absl::string_view value) {
         rollguard::v1::AlertEvent ev;
@@ -200,7 +202,8 @@ void Alerting::PushSilences() {
 absl::StatusOr<rollguard::v1::Silence> Alerting::AddSilence(
     const rollguard::v1::AddSilenceRequest& req) {
   if (req.matchers().empty()) {
-    return absl::InvalidArgumentError("a silence needs at least one matcher (--host, --rule, --label)");
+    return absl::InvalidArgumentError(
+        "a silence needs at least one matcher (--host, --rule, --label)");
   }
   if (req.duration_ms() <= 0) return absl::InvalidArgumentError("a silence needs a positive --for");
   rollguard::v1::Silence s;

@@ -54,7 +54,8 @@ class Alerting {
                                         rollguard::v1::ListAlertsResponse* resp) const;
   [[nodiscard]] absl::StatusOr<rollguard::v1::Silence> AddSilence(
       const rollguard::v1::AddSilenceRequest& req);
-  [[nodiscard]] absl::Status ListSilences(bool all, rollguard::v1::ListSilencesResponse* resp) const;
+  [[nodiscard]] absl::Status ListSilences(bool all,
+                                          rollguard::v1::ListSilencesResponse* resp) const;
   [[nodiscard]] absl::Status RemoveSilence(const std::string& id);
 
  private:

@@ -24,10 +24,12 @@ absl::StatusOr<Rule> ParseRule(const ConfigNode& n, const Rule& defaults) {
   ASSIGN_OR_RETURN(r.metric, n.String("metric"));
   if (!IsValidMetricName(r.metric)) return n.Error("metric", "is not a valid metric name");
   r.family = r.name;
-  if (n.Has("family")) { ASSIGN_OR_RETURN(r.family, n.String("family")); }
+  if (n.Has("family")) {
+    ASSIGN_OR_RETURN(r.family, n.String("family"));
+  }
   ASSIGN_OR_RETURN(r.op_text, n.String("op"));
   static const std::pair<const char*, Comparison> kOps[] = {
-      {">", Comparison::kGt}, {">=", Comparison::kGe}, {"<", Comparison::kLt},
+      {">", Comparison::kGt},  {">=", Comparison::kGe}, {"<", Comparison::kLt},
       {"<=", Comparison::kLe}, {"==", Comparison::kEq}, {"!=", Comparison::kNe}};
   bool found = false;
   for (const auto& [text, op] : kOps) {
@@ -48,17 +50,25 @@ absl::StatusOr<Rule> ParseRule(const ConfigNode& n, const Rule& defaults) {
                                             "' is not one of critical, high, warning, medium, "
                                             "low, info"));
   }
-  if (n.Has("for")) { ASSIGN_OR_RETURN(r.for_duration, n.Duration("for")); }
+  if (n.Has("for")) {
+    ASSIGN_OR_RETURN(r.for_duration, n.Duration("for"));
+  }
   if (n.Has("keep_firing_for")) {
     ASSIGN_OR_RETURN(r.keep_firing_for, n.Duration("keep_firing_for"));
   }
-  if (n.Has("cooldown")) { ASSIGN_OR_RETURN(r.cooldown, n.Duration("cooldown")); }
-  if (n.Has("hosts")) { ASSIGN_OR_RETURN(r.hosts, n.StringMap("hosts")); }
+  if (n.Has("cooldown")) {
+    ASSIGN_OR_RETURN(r.cooldown, n.Duration("cooldown"));
+  }
+  if (n.Has("hosts")) {
+    ASSIGN_OR_RETURN(r.hosts, n.StringMap("hosts"));
+  }
   if (n.Has("series")) {
     ASSIGN_OR_RETURN(r.series, n.StringMap("series"));
     if (r.series.count("host")) return n.Error("series", "use hosts: to select hosts");
   }
-  if (n.Has("playbook")) { ASSIGN_OR_RETURN(r.playbook, n.String("playbook")); }
+  if (n.Has("playbook")) {
+    ASSIGN_OR_RETURN(r.playbook, n.String("playbook"));
+  }
   return r;
 }
 
@@ -81,8 +91,12 @@ absl::StatusOr<std::vector<Rule>> ParseRules(absl::string_view text, const std::
   if (root.Has("defaults")) {
     ASSIGN_OR_RETURN(ConfigNode d, root.Child("defaults"));
     RETURN_IF_ERROR(d.AllowOnly({"cooldown", "for", "keep_firing_for"}));
-    if (d.Has("cooldown")) { ASSIGN_OR_RETURN(defaults.cooldown, d.Duration("cooldown")); }
-    if (d.Has("for")) { ASSIGN_OR_RETURN(defaults.for_duration, d.Duration("for")); }
+    if (d.Has("cooldown")) {
+      ASSIGN_OR_RETURN(defaults.cooldown, d.Duration("cooldown"));
+    }
+    if (d.Has("for")) {
+      ASSIGN_OR_RETURN(defaults.for_duration, d.Duration("for"));
+    }
     if (d.Has("keep_firing_for")) {
       ASSIGN_OR_RETURN(defaults.keep_firing_for, d.Duration("keep_firing_for"));
     }
@@ -93,7 +107,8 @@ absl::StatusOr<std::vector<Rule>> ParseRules(absl::string_view text, const std::
   for (const ConfigNode& n : nodes) {
     ASSIGN_OR_RETURN(Rule r, ParseRule(n, defaults));
     for (const Rule& other : rules) {
-      if (other.name == r.name) return n.Error("name", absl::StrCat("duplicate rule '", r.name, "'"));
+      if (other.name == r.name)
+        return n.Error("name", absl::StrCat("duplicate rule '", r.name, "'"));
     }
     rules.push_back(std::move(r));
   }

@@ -33,12 +33,18 @@ struct Rule {
 
   bool Holds(double v) const {
     switch (op) {
-      case Comparison::kGt: return v > threshold;
-      case Comparison::kGe: return v >= threshold;
-      case Comparison::kLt: return v < threshold;
-      case Comparison::kLe: return v <= threshold;
-      case Comparison::kEq: return v == threshold;
-      case Comparison::kNe: return v != threshold;
+      case Comparison::kGt:
+        return v > threshold;
+      case Comparison::kGe:
+        return v >= threshold;
+      case Comparison::kLt:
+        return v < threshold;
+      case Comparison::kLe:
+        return v <= threshold;
+      case Comparison::kEq:
+        return v == threshold;
+      case Comparison::kNe:
+        return v != threshold;
     }
     return false;
   }

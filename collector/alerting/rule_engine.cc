@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/number_format.h"
 #include "absl/strings/str_format.h"
 #include "common/duration.h"
+#include "common/number_format.h"
 
 namespace rollguard::collector {
 namespace {
@@ -32,16 +32,20 @@ bool SameLabels(const Alert& a, const Alert& b) {
   return true;
 }
 
-
 }  // namespace
 
 const char* NotifyKindName(NotifyKind k) {
   switch (k) {
-    case NotifyKind::kNone: return "none";
-    case NotifyKind::kFiring: return "firing";
-    case NotifyKind::kResolved: return "resolved";
-    case NotifyKind::kRepeat: return "repeat";
-    case NotifyKind::kFlapping: return "flapping";
+    case NotifyKind::kNone:
+      return "none";
+    case NotifyKind::kFiring:
+      return "firing";
+    case NotifyKind::kResolved:
+      return "resolved";
+    case NotifyKind::kRepeat:
+      return "repeat";
+    case NotifyKind::kFlapping:
+      return "flapping";
   }
   return "none";
 }
@@ -184,8 +188,8 @@ void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules&
   a.set_last_sample_ms(ts);
   if (a.state() == kPending) {
     if (!cond) {
-      out->push_back({a, kPending, "", "condition cleared before its for duration",
-                      NotifyKind::kNone});
+      out->push_back(
+          {a, kPending, "", "condition cleared before its for duration", NotifyKind::kNone});
       EraseActive(slot.alert_id);
     } else if (ts - a.active_since_ms() >= absl::ToInt64Milliseconds(rule.for_duration)) {
       Fire(&a, rule, ts, out);
@@ -231,9 +235,9 @@ void RuleEngine::EraseActive(const std::string& id) {
 
 std::string RuleEngine::CooldownKey(const Alert& a) {
   // The runbook keys its cooldown by metric and severity; per host here.
-  return absl::StrCat(a.host_id(), "|", a.metric(), FormatLabels(ExtraLabels(
-                                                        Labels(a.labels().begin(), a.labels().end()))),
-                      "|", a.severity());
+  return absl::StrCat(a.host_id(), "|", a.metric(),
+                      FormatLabels(ExtraLabels(Labels(a.labels().begin(), a.labels().end()))), "|",
+                      a.severity());
 }
 
 NotifyKind RuleEngine::DecideFiringNotice(Alert* a, int64_t cooldown_ms, bool repeat) {
@@ -320,8 +324,8 @@ void RuleEngine::Fire(Alert* a, const Rule& rule, int64_t ts, std::vector<AlertC
     notify = DecideFiringNotice(a, absl::ToInt64Milliseconds(rule.cooldown), false);
   }
   out->push_back({*a, from, kFiring,
-                  absl::StrCat(a->metric(), " ", FormatValue(a->value()), " ", a->comparison(),
-                               " ", FormatValue(a->threshold())),
+                  absl::StrCat(a->metric(), " ", FormatValue(a->value()), " ", a->comparison(), " ",
+                               FormatValue(a->threshold())),
                   notify});
   // A higher severity now firing silences the lower ones of its family.
   auto g = groups_.find(GroupKey(*a));

@@ -15,8 +15,7 @@ constexpr uint32_t kDefaultLimit = 10000;
 constexpr uint32_t kMaxLimit = 1000000;
 
 // Latest value of the host's unlabelled series `metric`, if any.
-absl::StatusOr<std::optional<double>> LatestValue(const Storage& storage,
-                                                  const std::string& host,
+absl::StatusOr<std::optional<double>> LatestValue(const Storage& storage, const std::string& host,
                                                   const std::string& metric) {
   for (const SeriesInfo& s : storage.FindSeries(metric, {{"host", host}})) {
     if (s.key.labels.size() != 1) continue;  // only the plain host series
@@ -57,9 +56,9 @@ absl::Status AdminServiceImpl::DoQueryHistory(const rollguard::v1::QueryHistoryR
   if (!registry_->Known(req.host_id())) {
     std::vector<std::string> known;
     for (const auto& h : registry_->List()) known.push_back(h.host_id());
-    return absl::NotFoundError(absl::StrCat("unknown host '", req.host_id(), "' (known: ",
-                                            known.empty() ? "none" : absl::StrJoin(known, ", "),
-                                            ")"));
+    return absl::NotFoundError(
+        absl::StrCat("unknown host '", req.host_id(),
+                     "' (known: ", known.empty() ? "none" : absl::StrJoin(known, ", "), ")"));
   }
   Labels matchers(req.label_matchers().begin(), req.label_matchers().end());
   matchers["host"] = req.host_id();
@@ -69,10 +68,10 @@ absl::Status AdminServiceImpl::DoQueryHistory(const rollguard::v1::QueryHistoryR
     for (const auto& s : storage_->FindSeries("", {{"host", req.host_id()}})) {
       metrics.insert(s.key.metric);
     }
-    return absl::NotFoundError(absl::StrCat(
-        "host '", req.host_id(), "' has no metric '", req.metric(), "'",
-        req.label_matchers().empty() ? "" : " with those labels", " (has: ",
-        metrics.empty() ? "none yet" : absl::StrJoin(metrics, ", "), ")"));
+    return absl::NotFoundError(
+        absl::StrCat("host '", req.host_id(), "' has no metric '", req.metric(), "'",
+                     req.label_matchers().empty() ? "" : " with those labels",
+                     " (has: ", metrics.empty() ? "none yet" : absl::StrJoin(metrics, ", "), ")"));
   }
   int64_t end = req.end_ms() > 0 ? req.end_ms() : clock_->NowMs() + 1;
   int64_t start = req.start_ms();

@@ -8,9 +8,8 @@ namespace rollguard::collector {
 
 using rollguard::v1::CollectorMessage;
 
-AgentStream::AgentStream(grpc::CallbackServerContext* ctx, Storage* storage,
-                         HostRegistry* registry, Alerting* alerting, WorkPool* pool,
-                         IngestStats* stats)
+AgentStream::AgentStream(grpc::CallbackServerContext* ctx, Storage* storage, HostRegistry* registry,
+                         Alerting* alerting, WorkPool* pool, IngestStats* stats)
     : ctx_(ctx),
       storage_(storage),
       registry_(registry),
@@ -72,7 +71,8 @@ void AgentStream::HandleHello() {
   const auto& hello = in_.hello();
   std::lock_guard<std::mutex> lock(mu_);
   if (series_) {
-    FinishLocked(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a second hello on one stream"));
+    FinishLocked(
+        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a second hello on one stream"));
     return;
   }
   if (hello.host_id().empty() || hello.host_id().size() > 253) {

@@ -9,13 +9,13 @@
 // be running; the reactor deletes itself when both have happened.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "collector/ingest/agent_service.h"
@@ -52,7 +52,7 @@ class AgentStream final
   IngestStats* const stats_;
   const std::string peer_;
 
-  rollguard::v1::AgentMessage in_;  // owned by the single outstanding read
+  rollguard::v1::AgentMessage in_;      // owned by the single outstanding read
   std::optional<StreamSeries> series_;  // set by hello; used only from OnReadDone
 
   std::mutex mu_;

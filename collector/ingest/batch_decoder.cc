@@ -15,13 +15,14 @@ absl::Status StreamSeries::CheckDefinition(const rollguard::v1::SeriesDefinition
         absl::StrCat("series id ", def.id(), " out of range [1, ", kMaxAgentSeriesId, ")"));
   }
   if (!IsValidMetricName(def.metric())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "series ", def.id(), ": metric name '", def.metric(), "' must match [a-zA-Z_:][a-zA-Z0-9_:]*"));
+    return absl::InvalidArgumentError(absl::StrCat("series ", def.id(), ": metric name '",
+                                                   def.metric(),
+                                                   "' must match [a-zA-Z_:][a-zA-Z0-9_:]*"));
   }
   for (const auto& [k, v] : def.labels()) {
     if (!IsValidLabelName(k)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("series ", def.id(), " (", def.metric(), "): label name '", k, "' is invalid"));
+      return absl::InvalidArgumentError(absl::StrCat("series ", def.id(), " (", def.metric(),
+                                                     "): label name '", k, "' is invalid"));
     }
     if (k == "host") {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -36,9 +37,9 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
   const std::string where = absl::StrCat("batch ", batch.sequence(), ": ");
   const int n = batch.series_ids_size();
   if (batch.timestamps_ms_size() != n || batch.values_size() != n) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where, "series_ids, timestamps_ms and values must have equal lengths (got ", n, ", ",
-        batch.timestamps_ms_size(), ", ", batch.values_size(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "series_ids, timestamps_ms and values must have equal lengths (got ", n,
+                     ", ", batch.timestamps_ms_size(), ", ", batch.values_size(), ")"));
   }
   if (static_cast<size_t>(n) > kMaxSamplesPerBatch) {
     return absl::InvalidArgumentError(
@@ -53,8 +54,8 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
     SeriesKey key{def.metric(), Labels(def.labels().begin(), def.labels().end())};
     key.labels["host"] = host_id_;
     if (def.id() < keys_.size() && ids_[def.id()] != 0 && !(keys_[def.id()] == key)) {
-      return absl::InvalidArgumentError(absl::StrCat(where, "series id ", def.id(),
-                                                     " redefined as a different series"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "series id ", def.id(), " redefined as a different series"));
     }
     pending[def.id()] = std::move(key);
   }
@@ -62,8 +63,8 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
     uint32_t id = batch.series_ids(i);
     bool known = (id < ids_.size() && ids_[id] != 0) || pending.contains(id);
     if (!known) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "sample ", i, " uses series id ", id, ", never defined on this stream"));
+      return absl::InvalidArgumentError(absl::StrCat(where, "sample ", i, " uses series id ", id,
+                                                     ", never defined on this stream"));
     }
   }
   for (auto& [id, key] : pending) {

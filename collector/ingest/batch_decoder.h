@@ -38,7 +38,7 @@ class StreamSeries {
 
   std::string host_id_;
   Storage* storage_;
-  std::vector<SeriesId> ids_;  // agent id -> series id (0 = undefined)
+  std::vector<SeriesId> ids_;    // agent id -> series id (0 = undefined)
   std::vector<SeriesKey> keys_;  // agent id -> key, to tell a conflicting redefinition
 
   struct Downtime {

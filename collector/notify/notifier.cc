@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/backoff.h"
 #include "collector/notify/senders.h"
+#include "common/backoff.h"
 
 namespace rollguard::collector {
 
@@ -16,7 +16,9 @@ class Notifier::Receiver {
  public:
   Receiver(const ReceiverConfig& config, Notifier* owner) : config_(config), owner_(owner) {}
 
-  void Start() { thread_ = std::thread([this] { Loop(); }); }
+  void Start() {
+    thread_ = std::thread([this] { Loop(); });
+  }
 
   void Stop(absl::Duration drain) {
     {
@@ -143,7 +145,8 @@ class Notifier::Receiver {
 
 Notifier::Notifier(NotifyConfig config, const Clock* clock, OnResult on_result)
     : config_(std::move(config)), clock_(clock), on_result_(std::move(on_result)) {
-  for (const auto& rc : config_.receivers) receivers_.push_back(std::make_unique<Receiver>(rc, this));
+  for (const auto& rc : config_.receivers)
+    receivers_.push_back(std::make_unique<Receiver>(rc, this));
 }
 
 Notifier::~Notifier() { Shutdown(absl::ZeroDuration()); }

@@ -16,21 +16,24 @@ absl::StatusOr<std::vector<std::string>> StringList(const ConfigNode& n, absl::s
 }
 
 absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
-  RETURN_IF_ERROR(n.AllowOnly({"name", "type", "url", "headers", "timeout", "max_attempts",
-                               "initial_backoff", "smtp_url", "from", "to", "username",
-                               "password"}));
+  RETURN_IF_ERROR(
+      n.AllowOnly({"name", "type", "url", "headers", "timeout", "max_attempts", "initial_backoff",
+                   "smtp_url", "from", "to", "username", "password"}));
   ReceiverConfig r;
   if (!n.Has("name")) return n.Error("name", "every receiver needs a name");
   ASSIGN_OR_RETURN(r.name, n.String("name"));
   if (!n.Has("type")) return n.Error("type", "every receiver needs a type");
   ASSIGN_OR_RETURN(r.type, n.String("type"));
   static const char* kTypes[] = {"log", "webhook", "discord", "slack", "alertmanager", "email"};
-  if (std::none_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return r.type == t; })) {
+  if (std::none_of(std::begin(kTypes), std::end(kTypes),
+                   [&](const char* t) { return r.type == t; })) {
     return n.Error("type", absl::StrCat("'", r.type,
                                         "' is not one of log, webhook, discord, slack, "
                                         "alertmanager, email"));
   }
-  if (n.Has("url")) { ASSIGN_OR_RETURN(r.url, n.String("url")); }
+  if (n.Has("url")) {
+    ASSIGN_OR_RETURN(r.url, n.String("url"));
+  }
   bool needs_url = r.type != "log" && r.type != "email";
   if (needs_url && r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0) {
     return n.Error("url", absl::StrCat("a ", r.type, " receiver needs an http(s):// url"));
@@ -39,7 +42,9 @@ absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
     ASSIGN_OR_RETURN(Labels h, n.StringMap("headers", /*any_keys=*/true));
     r.headers = std::map<std::string, std::string>(h.begin(), h.end());
   }
-  if (n.Has("timeout")) { ASSIGN_OR_RETURN(r.timeout, n.Duration("timeout")); }
+  if (n.Has("timeout")) {
+    ASSIGN_OR_RETURN(r.timeout, n.Duration("timeout"));
+  }
   if (n.Has("max_attempts")) {
     ASSIGN_OR_RETURN(int64_t a, n.Int("max_attempts", 1, 20));
     r.max_attempts = static_cast<int>(a);
@@ -54,8 +59,12 @@ absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
     ASSIGN_OR_RETURN(r.smtp_url, n.String("smtp_url"));
     ASSIGN_OR_RETURN(r.from, n.String("from"));
     ASSIGN_OR_RETURN(r.to, StringList(n, "to"));
-    if (n.Has("username")) { ASSIGN_OR_RETURN(r.username, n.String("username")); }
-    if (n.Has("password")) { ASSIGN_OR_RETURN(r.password, n.String("password")); }
+    if (n.Has("username")) {
+      ASSIGN_OR_RETURN(r.username, n.String("username"));
+    }
+    if (n.Has("password")) {
+      ASSIGN_OR_RETURN(r.password, n.String("password"));
+    }
   }
   return r;
 }
@@ -102,10 +111,14 @@ absl::StatusOr<NotifyConfig> LoadNotifyConfig(const ConfigNode& section) {
           }
         }
       }
-      if (n.Has("match")) { ASSIGN_OR_RETURN(r.match, n.StringMap("match")); }
+      if (n.Has("match")) {
+        ASSIGN_OR_RETURN(r.match, n.StringMap("match"));
+      }
       if (!n.Has("receivers")) return n.Error("receivers", "every route needs receivers");
       ASSIGN_OR_RETURN(r.receivers, StringList(n, "receivers"));
-      if (n.Has("fallback")) { ASSIGN_OR_RETURN(r.fallback, n.String("fallback")); }
+      if (n.Has("fallback")) {
+        ASSIGN_OR_RETURN(r.fallback, n.String("fallback"));
+      }
       std::vector<std::string> named = r.receivers;
       if (!r.fallback.empty()) named.push_back(r.fallback);
       for (const auto& name : named) {

@@ -5,10 +5,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/number_format.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/number_format.h"
 
 namespace rollguard::collector {
 namespace {
@@ -47,20 +47,22 @@ std::string Rfc3339(int64_t ms) {
 // What this notification says: FIRING, RESOLVED, FLAPPING (a repeat is FIRING).
 std::string Status(const Notification& n) {
   switch (n.change.notify) {
-    case NotifyKind::kResolved: return "RESOLVED";
-    case NotifyKind::kFlapping: return "FLAPPING";
-    default: return "FIRING";
+    case NotifyKind::kResolved:
+      return "RESOLVED";
+    case NotifyKind::kFlapping:
+      return "FLAPPING";
+    default:
+      return "FIRING";
   }
 }
 
-
 int DiscordColor(const Notification& n) {
-  if (n.change.notify == NotifyKind::kResolved) return 0x2EB67D;   // green
-  if (n.change.notify == NotifyKind::kFlapping) return 0x9B59B6;   // purple
+  if (n.change.notify == NotifyKind::kResolved) return 0x2EB67D;  // green
+  if (n.change.notify == NotifyKind::kFlapping) return 0x9B59B6;  // purple
   const std::string& s = n.change.alert.severity();
-  if (s == "critical") return 0xE01E5A;                            // red
-  if (s == "high" || s == "warning") return 0xECB22E;              // amber
-  return 0x36C5F0;                                                 // blue
+  if (s == "critical") return 0xE01E5A;                // red
+  if (s == "high" || s == "warning") return 0xECB22E;  // amber
+  return 0x36C5F0;                                     // blue
 }
 
 }  // namespace
@@ -83,7 +85,8 @@ std::string WebhookPayload(const Notification& n) {
   f["reason"] = Str(n.change.reason);
   f["alert"] = alert;
   Value labels;
-  for (const auto& [k, v] : n.host_labels) (*labels.mutable_struct_value()->mutable_fields())[k] = Str(v);
+  for (const auto& [k, v] : n.host_labels)
+    (*labels.mutable_struct_value()->mutable_fields())[k] = Str(v);
   labels.mutable_struct_value();
   f["hostLabels"] = labels;
   return ToJson(root);
@@ -93,14 +96,14 @@ std::string DiscordPayload(const Notification& n) {
   const auto& a = n.change.alert;
   Struct embed;
   auto& e = *embed.mutable_fields();
-  e["title"] = Str(absl::StrCat("[", Status(n), "] ", a.severity(), ": ", a.rule(), " on ",
-                                a.host_id()));
+  e["title"] =
+      Str(absl::StrCat("[", Status(n), "] ", a.severity(), ": ", a.rule(), " on ", a.host_id()));
   e["description"] = Str(n.change.notify == NotifyKind::kResolved
                              ? absl::StrCat(a.summary(), "\nResolved: ", n.change.reason)
                              : a.summary());
   e["color"] = Num(DiscordColor(n));
-  e["timestamp"] = Str(Rfc3339(n.change.notify == NotifyKind::kResolved ? a.resolved_at_ms()
-                                                                          : a.fired_at_ms()));
+  e["timestamp"] =
+      Str(Rfc3339(n.change.notify == NotifyKind::kResolved ? a.resolved_at_ms() : a.fired_at_ms()));
   ListValue fields;
   auto add = [&](const std::string& name, const std::string& value) {
     Struct field;
@@ -126,16 +129,15 @@ std::string SlackPayload(const Notification& n) {
   Struct att;
   auto& f = *att.mutable_fields();
   static const char* kColors[] = {"#2EB67D", "#E01E5A", "#ECB22E", "#36C5F0"};
-  int c = n.change.notify == NotifyKind::kResolved ? 0
-          : a.severity() == "critical"           ? 1
+  int c = n.change.notify == NotifyKind::kResolved                ? 0
+          : a.severity() == "critical"                            ? 1
           : (a.severity() == "high" || a.severity() == "warning") ? 2
                                                                   : 3;
   f["color"] = Str(kColors[c]);
   f["title"] = Str(absl::StrCat(a.rule(), " on ", a.host_id()));
   f["text"] = Str(a.summary());
   ListValue fields;
-  for (const auto& [title, value] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [title, value] : std::vector<std::pair<std::string, std::string>>{
            {"Severity", a.severity()},
            {"Value", FormatValue(a.value())},
            {"Threshold", absl::StrCat(a.comparison(), " ", FormatValue(a.threshold()))}}) {
@@ -148,8 +150,10 @@ std::string SlackPayload(const Notification& n) {
   *f["fields"].mutable_list_value() = fields;
   Struct root;
   (*root.mutable_fields())["text"] = Str(OneLine(n));
-  *(*root.mutable_fields())["attachments"].mutable_list_value()->add_values()->mutable_struct_value() =
-      att;
+  *(*root.mutable_fields())["attachments"]
+       .mutable_list_value()
+       ->add_values()
+       ->mutable_struct_value() = att;
   return ToJson(root);
 }
 
@@ -193,10 +197,9 @@ std::string EmailMessage(const Notification& n, const std::string& from,
       "Reason:    ", n.change.reason, "\r\n");
   if (!a.playbook().empty()) absl::StrAppend(&body, "Playbook:  ", a.playbook(), "\r\n");
   return absl::StrCat("Date: ", date, "\r\n", "From: ", from, "\r\n",
-                      "To: ", absl::StrJoin(to, ", "), "\r\n",
-                      "Subject: [rollguard] ", Status(n), " ", a.severity(), " ", a.rule(), " on ",
-                      a.host_id(), "\r\n", "Content-Type: text/plain; charset=utf-8\r\n", "\r\n",
-                      body);
+                      "To: ", absl::StrJoin(to, ", "), "\r\n", "Subject: [rollguard] ", Status(n),
+                      " ", a.severity(), " ", a.rule(), " on ", a.host_id(), "\r\n",
+                      "Content-Type: text/plain; charset=utf-8\r\n", "\r\n", body);
 }
 
 }  // namespace rollguard::collector

@@ -36,7 +36,8 @@ absl::Status PostJson(const std::string& url, const std::string& body,
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
   curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
-  for (const auto& [k, v] : headers) list = curl_slist_append(list, absl::StrCat(k, ": ", v).c_str());
+  for (const auto& [k, v] : headers)
+    list = curl_slist_append(list, absl::StrCat(k, ": ", v).c_str());
   std::string response;
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());

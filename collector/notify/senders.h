@@ -19,8 +19,8 @@ namespace rollguard::collector {
 
 // Sends `message` (headers and body) through the SMTP server at `smtp_url`.
 [[nodiscard]] absl::Status SendMail(const std::string& smtp_url, const std::string& from,
-                                    const std::vector<std::string>& to,
-                                    const std::string& message, const std::string& username,
-                                    const std::string& password, absl::Duration timeout);
+                                    const std::vector<std::string>& to, const std::string& message,
+                                    const std::string& username, const std::string& password,
+                                    absl::Duration timeout);
 
 }  // namespace rollguard::collector

@@ -11,8 +11,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "collector/storage/storage.h"
-#include "common/labels.h"
 #include "common/clock.h"
+#include "common/labels.h"
 #include "rollguard/v1/agent_service.pb.h"
 
 namespace rollguard::collector {

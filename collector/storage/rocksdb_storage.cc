@@ -1,13 +1,13 @@
 #include "collector/storage/rocksdb_storage.h"
 
-#include <algorithm>
-#include <filesystem>
-#include <limits>
-
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "collector/storage/key_codec.h"
@@ -64,9 +64,8 @@ class RocksDbStorage final : public Storage, public RecordStore {
       rollguard::v1::SeriesDefinition def;
       if (!DecodeSeriesIdKey(ToView(it->key()), &id) ||
           !def.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError(
-            absl::StrCat("series column family: undecodable record at key of ",
-                         it->key().size(), " bytes"));
+        return absl::DataLossError(absl::StrCat(
+            "series column family: undecodable record at key of ", it->key().size(), " bytes"));
       }
       SeriesKey key{def.metric(), Labels(def.labels().begin(), def.labels().end())};
       index_.Load(id, std::move(key));
@@ -147,8 +146,8 @@ class RocksDbStorage final : public Storage, public RecordStore {
   }
 
   absl::StatusOr<std::optional<Point>> Latest(SeriesId id) const override {
-    auto points = Query(id, std::numeric_limits<int64_t>::min(),
-                        std::numeric_limits<int64_t>::max(), 1);
+    auto points =
+        Query(id, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 1);
     if (!points.ok()) return points.status();
     if (points->empty()) return std::optional<Point>();
     return std::optional<Point>(points->back());
@@ -174,8 +173,8 @@ class RocksDbStorage final : public Storage, public RecordStore {
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       rollguard::v1::HostStatus h;
       if (!h.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError(
-            absl::StrCat("hosts column family: undecodable record for '", it->key().ToString(), "'"));
+        return absl::DataLossError(absl::StrCat("hosts column family: undecodable record for '",
+                                                it->key().ToString(), "'"));
       }
       out.push_back(std::move(h));
     }
@@ -196,9 +195,9 @@ class RocksDbStorage final : public Storage, public RecordStore {
                      "deleting record");
   }
 
-  absl::Status Scan(Table table, absl::string_view start, absl::string_view end,
-                    const std::function<bool(absl::string_view, absl::string_view)>& fn)
-      const override {
+  absl::Status Scan(
+      Table table, absl::string_view start, absl::string_view end,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn) const override {
     rocksdb::ReadOptions ro;
     rocksdb::Slice upper(end.data(), end.size());
     if (!end.empty()) ro.iterate_upper_bound = &upper;

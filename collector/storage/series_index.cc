@@ -7,8 +7,8 @@ namespace rollguard::collector {
 std::string SeriesIndex::Canonical(const SeriesKey& key) {
   // NUL cannot appear in metric names and separates label pairs unambiguously.
   std::string out = key.metric;
-  for (const auto& [k, v] : key.labels) absl::StrAppend(&out, absl::string_view("\0", 1), k,
-                                                       absl::string_view("\0", 1), v);
+  for (const auto& [k, v] : key.labels)
+    absl::StrAppend(&out, absl::string_view("\0", 1), k, absl::string_view("\0", 1), v);
   return out;
 }
 

@@ -4,11 +4,11 @@
 
 #include <mutex>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "collector/storage/storage.h"
 
 namespace rollguard::collector {

@@ -6,6 +6,9 @@
 // Values are realistic rather than constant: gauges that drift with a few
 // decimals, counters that rise, timestamps a few ms off the interval.
 // The last line printed is the acknowledged samples/s.
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,9 +17,6 @@
 #include <random>
 #include <thread>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "rollguard/v1/agent_service.grpc.pb.h"
@@ -145,7 +145,8 @@ int main(int argc, char** argv) {
   CLI::App app{"rollguard-loadgen: simulate agents streaming to a collector; prints samples/s"};
   app.add_option("--collector", o.collector, "collector HOST:PORT")->capture_default_str();
   app.add_option("--agents", o.agents, "simulated agents (one stream each)")->capture_default_str();
-  app.add_option("--series-per-agent", o.series_per_agent, "series per agent")->capture_default_str();
+  app.add_option("--series-per-agent", o.series_per_agent, "series per agent")
+      ->capture_default_str();
   app.add_option("--points", o.points, "points per series")->capture_default_str();
   app.add_option("--samples-per-batch", o.samples_per_batch, "samples per message")
       ->capture_default_str();
@@ -153,11 +154,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  const int64_t start_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count() -
-      static_cast<int64_t>(o.points) * o.interval_ms;
+  const int64_t start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count() -
+                           static_cast<int64_t>(o.points) * o.interval_ms;
   std::vector<Result> results(o.agents);
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
@@ -173,11 +173,11 @@ int main(int argc, char** argv) {
     if (!r.error.empty()) std::fprintf(stderr, "stream error: %s\n", r.error.c_str());
   }
   uint64_t expected = static_cast<uint64_t>(o.agents) * o.series_per_agent * o.points;
-  std::printf("agents %d, series %d, samples sent %llu, acknowledged %llu, rejected batches %llu, "
-              "%.2f s\n",
-              o.agents, o.agents * o.series_per_agent, static_cast<unsigned long long>(expected),
-              static_cast<unsigned long long>(acked), static_cast<unsigned long long>(rejected),
-              secs);
+  std::printf(
+      "agents %d, series %d, samples sent %llu, acknowledged %llu, rejected batches %llu, "
+      "%.2f s\n",
+      o.agents, o.agents * o.series_per_agent, static_cast<unsigned long long>(expected),
+      static_cast<unsigned long long>(acked), static_cast<unsigned long long>(rejected), secs);
   std::printf("acknowledged samples/s: %.0f\n", acked / secs);
   return acked == expected ? 0 : 1;
 }

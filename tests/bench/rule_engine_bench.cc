@@ -21,8 +21,8 @@ void BM_ObserveDefaultRules(benchmark::State& state) {
   FakeClock clock(absl::FromUnixMillis(1'800'000'000'000));
   RuleEngine engine(&s, &clock, EngineOptions{});
   engine.SetRules(DefaultRules());
-  const char* metrics[] = {"cpu_usage", "memory_usage", "error_rate", "avg_response_time",
-                           "mcp_downtime", "disk_usage", "bot_memory_mb"};
+  const char* metrics[] = {"cpu_usage",    "memory_usage", "error_rate",   "avg_response_time",
+                           "mcp_downtime", "disk_usage",   "bot_memory_mb"};
   std::vector<StoredSample> batch;
   for (int h = 0; h < 100; ++h) {
     for (const char* m : metrics) {

@@ -2,11 +2,11 @@
 // threshold, the alert in `rollguard alerts`, and notifications received by a
 // real HTTP receiver on loopback in each webhook format and by a real
 // Alertmanager (Debian's prometheus-alertmanager, started here).
+#include <arpa/inet.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,8 +14,6 @@
 #include <map>
 #include <mutex>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -152,7 +150,8 @@ TEST(AlertingTest, AlertFiresAndEveryReceiverFormatArrives) {
   HttpReceiver receiver;
   SmtpReceiver smtp;
   const int am_port = PickFreeTcpPort();
-  WriteTextFile(dir.File("am.yml"), "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n");
+  WriteTextFile(dir.File("am.yml"),
+                "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n");
   auto am = ChildProcess::Start(
       {"/usr/bin/prometheus-alertmanager", "--config.file=" + dir.File("am.yml"),
        "--storage.path=" + dir.File("am-data"),
@@ -171,19 +170,20 @@ TEST(AlertingTest, AlertFiresAndEveryReceiverFormatArrives) {
                 "  - {name: memory_warning, family: memory, metric: memory_usage, op: '>', "
                 "threshold: 0, severity: warning}\n");
   std::string base = absl::StrCat("http://127.0.0.1:", receiver.port());
-  WriteTextFile(dir.File("collector.yaml"),
-                absl::StrCat("alerting:\n"
-                             "  rules: rules.yaml\n"
-                             "  receivers:\n"
-                             "    - {name: hook, type: webhook, url: ", base, "/webhook}\n",
-                             "    - {name: discord, type: discord, url: ", base, "/discord}\n",
-                             "    - {name: slack, type: slack, url: ", base, "/slack}\n",
-                             "    - {name: am, type: alertmanager, url: 'http://127.0.0.1:",
-                             am_port, "'}\n",
-                             "    - {name: mail, type: email, smtp_url: 'smtp://127.0.0.1:",
-                             smtp.port(), "', from: rollguard@example.org, to: [ops@example.org]}\n",
-                             "  routes:\n"
-                             "    - {severities: [critical, warning], receivers: [hook, discord, slack, am, mail]}\n"));
+  WriteTextFile(
+      dir.File("collector.yaml"),
+      absl::StrCat("alerting:\n"
+                   "  rules: rules.yaml\n"
+                   "  receivers:\n"
+                   "    - {name: hook, type: webhook, url: ",
+                   base, "/webhook}\n", "    - {name: discord, type: discord, url: ", base,
+                   "/discord}\n", "    - {name: slack, type: slack, url: ", base, "/slack}\n",
+                   "    - {name: am, type: alertmanager, url: 'http://127.0.0.1:", am_port, "'}\n",
+                   "    - {name: mail, type: email, smtp_url: 'smtp://127.0.0.1:", smtp.port(),
+                   "', from: rollguard@example.org, to: [ops@example.org]}\n",
+                   "  routes:\n"
+                   "    - {severities: [critical, warning], receivers: [hook, discord, slack, am, "
+                   "mail]}\n"));
   auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"), 0,
                                              {"--config", dir.File("collector.yaml")});
   ASSERT_TRUE(collector.ok()) << collector.status();
@@ -191,10 +191,13 @@ TEST(AlertingTest, AlertFiresAndEveryReceiverFormatArrives) {
   auto agent = StartAgent(dir.path(), addr, "bot-1", "labels: {env: test}\n");
   ASSERT_TRUE(agent.ok());
 
-  ASSERT_TRUE(WaitFor([&] {
-    return !receiver.Bodies("/webhook").empty() && !receiver.Bodies("/discord").empty() &&
-           !receiver.Bodies("/slack").empty();
-  }, absl::Seconds(20))) << (*collector)->process().Log();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return !receiver.Bodies("/webhook").empty() && !receiver.Bodies("/discord").empty() &&
+               !receiver.Bodies("/slack").empty();
+      },
+      absl::Seconds(20)))
+      << (*collector)->process().Log();
 
   // Generic webhook: the whole alert.
   Value hook = ParseJson(receiver.Bodies("/webhook")[0]);
@@ -221,17 +224,21 @@ TEST(AlertingTest, AlertFiresAndEveryReceiverFormatArrives) {
   // Email over SMTP.
   ASSERT_TRUE(WaitFor([&] { return !smtp.Messages().empty(); }, absl::Seconds(20)))
       << (*collector)->process().Log();
-  EXPECT_NE(smtp.Messages()[0].find("Subject: [rollguard] FIRING critical memory_critical on bot-1"),
-            std::string::npos)
+  EXPECT_NE(
+      smtp.Messages()[0].find("Subject: [rollguard] FIRING critical memory_critical on bot-1"),
+      std::string::npos)
       << smtp.Messages()[0];
 
   // The real Alertmanager has it, with our labels.
   std::string am_alerts;
-  ASSERT_TRUE(WaitFor([&] {
-    auto r = HttpGet(am_port, "/api/v2/alerts");
-    am_alerts = r.ok() ? *r : "";
-    return absl::StrContains(am_alerts, "memory_critical");
-  }, absl::Seconds(20))) << am_alerts << (*collector)->process().Log();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = HttpGet(am_port, "/api/v2/alerts");
+        am_alerts = r.ok() ? *r : "";
+        return absl::StrContains(am_alerts, "memory_critical");
+      },
+      absl::Seconds(20)))
+      << am_alerts << (*collector)->process().Log();
   Value am_list = ParseJson(am_alerts);
   const Value& am_alert = am_list.list_value().values(0);
   EXPECT_EQ(Field(Field(am_alert, "labels"), "host").string_value(), "bot-1");
@@ -283,18 +290,21 @@ TEST(AlertingTest, RestartDoesNotResendAndBadReloadKeepsRules) {
                                          {"--config", dir.File("collector.yaml")});
   ASSERT_TRUE(again.ok()) << again.status();
   rollguard::v1::ListAlertsResponse alerts;
-  ASSERT_TRUE(WaitFor([&] {
-    alerts.Clear();
-    return RunCliJson(addr, {"alerts"}, &alerts).ok() && alerts.alerts_size() == 1 &&
-           alerts.alerts(0).last_sample_ms() > absl::ToUnixMillis(absl::Now()) - 1000;
-  }, absl::Seconds(15)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        alerts.Clear();
+        return RunCliJson(addr, {"alerts"}, &alerts).ok() && alerts.alerts_size() == 1 &&
+               alerts.alerts(0).last_sample_ms() > absl::ToUnixMillis(absl::Now()) - 1000;
+      },
+      absl::Seconds(15)));
   EXPECT_EQ(alerts.alerts(0).state(), "firing");
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_EQ(receiver.Bodies("/hook").size(), 1u);
 
   // A broken rules file is refused by reload, naming file and line; the
   // running rule keeps evaluating.
-  WriteTextFile(dir.File("rules.yaml"), "rules:\n  - {name: x, metric: m, op: '~', threshold: 1, severity: info}\n");
+  WriteTextFile(dir.File("rules.yaml"),
+                "rules:\n  - {name: x, metric: m, op: '~', threshold: 1, severity: info}\n");
   CommandResult r = RunCli(addr, {"rules", "reload"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("rules.yaml:2: rules[0].op: '~' is not one of"), std::string::npos) << r.err;
@@ -304,18 +314,20 @@ TEST(AlertingTest, RestartDoesNotResendAndBadReloadKeepsRules) {
   EXPECT_EQ(alerts.alerts(0).rule(), "disk_seen");
 
   // Silences: add, list, remove.
-  CommandResult add = RunCli(addr, {"silence", "add", "--host", "bot-1", "--for", "1h",
-                                    "--comment", "maintenance"});
+  CommandResult add = RunCli(
+      addr, {"silence", "add", "--host", "bot-1", "--for", "1h", "--comment", "maintenance"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   rollguard::v1::ListSilencesResponse silences;
   ASSERT_TRUE(RunCliJson(addr, {"silence", "list"}, &silences).ok());
   ASSERT_EQ(silences.silences_size(), 1);
   EXPECT_EQ(silences.silences(0).comment(), "maintenance");
-  ASSERT_TRUE(WaitFor([&] {
-    alerts.Clear();
-    return RunCliJson(addr, {"alerts"}, &alerts).ok() && alerts.alerts_size() == 1 &&
-           alerts.alerts(0).silenced();
-  }, absl::Seconds(5)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        alerts.Clear();
+        return RunCliJson(addr, {"alerts"}, &alerts).ok() && alerts.alerts_size() == 1 &&
+               alerts.alerts(0).silenced();
+      },
+      absl::Seconds(5)));
   EXPECT_EQ(RunCli(addr, {"silence", "rm", silences.silences(0).id()}).exit_code, 0);
   CommandResult missing = RunCli(addr, {"silence", "rm", "nope"});
   EXPECT_EQ(missing.exit_code, 1);

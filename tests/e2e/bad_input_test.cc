@@ -1,8 +1,7 @@
 // Bad input gets a clear error naming what is wrong, and nothing already
 // accepted is lost: malformed configs, and garbage on the agent stream.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "absl/strings/str_cat.h"
 #include "rollguard/v1/admin_service.pb.h"
@@ -51,8 +50,8 @@ TEST(BadInputTest, CollectorRefusesAFolderAnotherCollectorHolds) {
   TempDir dir;
   auto first = CollectorUnderTest::Start(dir.path(), dir.File("data"));
   ASSERT_TRUE(first.ok());
-  CommandResult r = RunCommand({BinPath("rollguard-collector"), "--listen", "127.0.0.1:0",
-                                "--data-dir", dir.File("data")});
+  CommandResult r = RunCommand(
+      {BinPath("rollguard-collector"), "--listen", "127.0.0.1:0", "--data-dir", dir.File("data")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("is another collector using it?"), std::string::npos) << r.err;
 }
@@ -104,7 +103,8 @@ TEST(BadInputTest, GarbageOnTheStreamIsRefusedAndKeepsAcceptedData) {
                       absl::Seconds(10)));
   EXPECT_EQ(s.rejected().at(2),
             "batch 2: series_ids, timestamps_ms and values must have equal lengths (got 1, 0, 0)");
-  EXPECT_EQ(s.rejected().at(3), "batch 3: sample 0 uses series id 42, never defined on this stream");
+  EXPECT_EQ(s.rejected().at(3),
+            "batch 3: sample 0 uses series id 42, never defined on this stream");
   EXPECT_FALSE(s.ended());  // rejected batches do not end the stream
 
   // An oversized message (over the collector's 16 MB limit) ends the stream...

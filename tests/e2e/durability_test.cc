@@ -1,8 +1,7 @@
 // What the spine promises about data: an acknowledged sample survives kill -9
 // of the collector, and an agent fills the gap after a collector outage.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "absl/strings/str_cat.h"
 #include "rollguard/v1/admin_service.pb.h"
@@ -88,8 +87,11 @@ TEST(DurabilityTest, AgentBuffersThroughCollectorOutageAndFillsTheGap) {
   const std::string addr = (*first)->address();
   auto agent = StartAgent(dir.path(), addr, "bot-1");
   ASSERT_TRUE(agent.ok());
-  ASSERT_TRUE(WaitFor([&] { return RunCli(addr, {"history", "bot-1", "memory_usage"}).exit_code == 0; },
-                      absl::Seconds(15)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return RunCli(addr, {"history", "bot-1", "memory_usage"}).exit_code == 0;
+      },
+      absl::Seconds(15)));
 
   // Down for 2 s (10 agent intervals of 200 ms), then back on the same port.
   (*first)->process().Signal(SIGKILL);

@@ -2,9 +2,9 @@
 // the runbook's performance summary in the collector's history, and the MCP
 // probe follows a fake MCP server through healthy, error, down and slow, with
 // mcp_downtime rising while it is down.
-#include <optional>
-
 #include <gtest/gtest.h>
+
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -44,7 +44,8 @@ TEST(SourcesTest, StatsdFromAnotherProcessBecomesTheRunbooksSummary) {
   auto agent = StartAgent(dir.path(), addr, "bot-1",
                           absl::StrCat("statsd:\n  listen: 127.0.0.1:", statsd_port, "\n"));
   ASSERT_TRUE(agent.ok());
-  ASSERT_TRUE(Eventually([&] { return (*agent)->Log().find("statsd: listening") != std::string::npos; }));
+  ASSERT_TRUE(
+      Eventually([&] { return (*agent)->Log().find("statsd: listening") != std::string::npos; }));
 
   // 10 create_channels at 100 ms, 10 mlb_scores at 300 ms, 5 errors, 3 bad lines.
   std::string lines;
@@ -53,10 +54,9 @@ TEST(SourcesTest, StatsdFromAnotherProcessBecomesTheRunbooksSummary) {
   for (int i = 0; i < 5; ++i) lines += "sportsbot.errors:1|c|#op:create_channels,type:timeout\n";
   lines += "sportsbot.response_time:abc|ms\nnot a statsd line\nsportsbot.errors:1|zz\n";
   WriteTextFile(dir.File("lines.txt"), lines);
-  CommandResult sent =
-      RunCommand({BinPath("rollguard-statsd-load"), "--target",
-                  absl::StrCat("127.0.0.1:", statsd_port), "--file", dir.File("lines.txt"),
-                  "--lines-per-datagram", "7"});
+  CommandResult sent = RunCommand({BinPath("rollguard-statsd-load"), "--target",
+                                   absl::StrCat("127.0.0.1:", statsd_port), "--file",
+                                   dir.File("lines.txt"), "--lines-per-datagram", "7"});
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
 
   ASSERT_TRUE(Eventually([&] { return Latest(addr, "bot-1", "total_operations") == 20.0; }))
@@ -82,8 +82,8 @@ TEST(SourcesTest, ThePythonLinesInTheReadmeWork) {
   ASSERT_NE(marker, std::string::npos);
   size_t begin = readme.find("```python\n", marker) + 10;
   size_t end = readme.find("```", begin);
-  std::vector<std::string> lines = absl::StrSplit(readme.substr(begin, end - begin), '\n',
-                                                  absl::SkipEmpty());
+  std::vector<std::string> lines =
+      absl::StrSplit(readme.substr(begin, end - begin), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u);
 
   TempDir dir;
@@ -94,12 +94,14 @@ TEST(SourcesTest, ThePythonLinesInTheReadmeWork) {
   auto agent = StartAgent(dir.path(), addr, "pybot",
                           absl::StrCat("statsd:\n  listen: 127.0.0.1:", port, "\n"));
   ASSERT_TRUE(agent.ok());
-  ASSERT_TRUE(Eventually([&] { return (*agent)->Log().find("statsd: listening") != std::string::npos; }));
-  std::string script = absl::StrCat(
-      lines[0], "\n",
-      "for op, elapsed_ms in [('create_channels', 120), ('create_channels', 380), ('mlb_scores', 200)]:\n"
-      "    ", lines[1], "\n",
-      "op, exc = 'create_channels', TimeoutError()\n", lines[2], "\n");
+  ASSERT_TRUE(
+      Eventually([&] { return (*agent)->Log().find("statsd: listening") != std::string::npos; }));
+  std::string script =
+      absl::StrCat(lines[0], "\n",
+                   "for op, elapsed_ms in [('create_channels', 120), ('create_channels', 380), "
+                   "('mlb_scores', 200)]:\n"
+                   "    ",
+                   lines[1], "\n", "op, exc = 'create_channels', TimeoutError()\n", lines[2], "\n");
   script = absl::StrReplaceAll(script, {{"8125", std::to_string(port)}});
   WriteTextFile(dir.File("bot.py"), script);
   CommandResult py = RunCommand({"/usr/bin/python3", dir.File("bot.py")});
@@ -122,11 +124,12 @@ TEST(SourcesTest, McpProbeFollowsTheServerAndDowntimeRises) {
   auto agent = StartAgent(dir.path(), addr, "bot-1",
                           absl::StrCat("probes:\n"
                                        "  - name: mcp\n    kind: mcp\n"
-                                       "    url: http://127.0.0.1:", mcp_port, "/mcp\n",
+                                       "    url: http://127.0.0.1:",
+                                       mcp_port, "/mcp\n",
                                        "    interval: 200ms\n    timeout: 500ms\n"
                                        "  - name: discord\n    kind: discord\n"
-                                       "    url: http://127.0.0.1:", mcp_port, "/gateway\n",
-                                       "    interval: 200ms\n"));
+                                       "    url: http://127.0.0.1:",
+                                       mcp_port, "/gateway\n", "    interval: 200ms\n"));
   ASSERT_TRUE(agent.ok());
   auto mode = [&](const std::string& m) {
     auto r = HttpGet(mcp_port, "/control?mode=" + m);

@@ -1,8 +1,7 @@
 // The spine as a user meets it: a collector and an agent watching a real bot
 // process, then `rollguard hosts` and `rollguard history`.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "absl/strings/str_cat.h"
 #include "rollguard/v1/admin_service.pb.h"
@@ -23,9 +22,9 @@ TEST(SpineTest, HostsAndHistoryShowLiveDataOfARealBot) {
   auto bot = ChildProcess::Start({"/bin/sleep", "300"}, dir.File("bot.log"));
   ASSERT_TRUE(bot.ok());
   WriteTextFile(dir.File("bot.pid"), std::to_string((*bot)->pid()));
-  auto agent = StartAgent(dir.path(), addr, "bot-1",
-                          absl::StrCat("labels: {env: test}\nbot:\n  pidfile: ", dir.File("bot.pid"),
-                                       "\n"));
+  auto agent =
+      StartAgent(dir.path(), addr, "bot-1",
+                 absl::StrCat("labels: {env: test}\nbot:\n  pidfile: ", dir.File("bot.pid"), "\n"));
   ASSERT_TRUE(agent.ok());
 
   ListHostsResponse hosts;
@@ -101,8 +100,11 @@ TEST(SpineTest, CliErrorsAreOneLineAndNonZero) {
   const std::string addr = (*collector)->address();
   auto agent = StartAgent(dir.path(), addr, "bot-1");
   ASSERT_TRUE(agent.ok());
-  ASSERT_TRUE(WaitFor([&] { return RunCli(addr, {"history", "bot-1", "memory_usage"}).exit_code == 0; },
-                      absl::Seconds(15)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return RunCli(addr, {"history", "bot-1", "memory_usage"}).exit_code == 0;
+      },
+      absl::Seconds(15)));
 
   CommandResult unknown_host = RunCli(addr, {"history", "bot-9", "cpu_usage"});
   EXPECT_EQ(unknown_host.exit_code, 1);
@@ -110,8 +112,8 @@ TEST(SpineTest, CliErrorsAreOneLineAndNonZero) {
 
   CommandResult unknown_metric = RunCli(addr, {"history", "bot-1", "error_rate"});
   EXPECT_EQ(unknown_metric.exit_code, 1);
-  EXPECT_EQ(unknown_metric.err.rfind("rollguard: host 'bot-1' has no metric 'error_rate' (has: ", 0),
-            0u)
+  EXPECT_EQ(
+      unknown_metric.err.rfind("rollguard: host 'bot-1' has no metric 'error_rate' (has: ", 0), 0u)
       << unknown_metric.err;
 
   CommandResult bad_since = RunCli(addr, {"history", "bot-1", "cpu_usage", "--since", "soon"});
@@ -128,7 +130,8 @@ TEST(SpineTest, CliErrorsAreOneLineAndNonZero) {
   EXPECT_NE(bad_output.exit_code, 0);
 
   // Global options also work after the command, as people type them.
-  CommandResult after = RunCommand({BinPath("rollguard"), "hosts", "-o", "json", "--collector", addr});
+  CommandResult after =
+      RunCommand({BinPath("rollguard"), "hosts", "-o", "json", "--collector", addr});
   EXPECT_EQ(after.exit_code, 0) << after.err;
   EXPECT_NE(after.out.find("\"hostId\": \"bot-1\""), std::string::npos) << after.out;
 }

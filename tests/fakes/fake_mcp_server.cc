@@ -6,15 +6,15 @@
 // Modes: healthy (a tools list), error (HTTP 200 carrying a JSON-RPC error),
 // slow (healthy after --slow-ms), down (HTTP 503), sse (healthy, as
 // server-sent events like a streamable-HTTP MCP server).
+#include <httplib.h>
+
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <httplib.h>
 
 int main(int argc, char** argv) {
   std::string port_file, mode_arg = "healthy";
@@ -41,8 +41,9 @@ int main(int argc, char** argv) {
       m = mode;
     }
     if (req.body.find("tools/list") == std::string::npos) {
-      res.set_content(R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}})",
-                      "application/json");
+      res.set_content(
+          R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}})",
+          "application/json");
       return;
     }
     if (m == "down") {

@@ -16,6 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         good += line.name.size() + line.values.size() + line.tags.size() + line.set_member.size();
         for (const auto& t : line.tags) good += t.key.size() + t.value.size();
       },
-      [&](absl::string_view text, const absl::Status& s) { bad += text.size() + s.message().size(); });
+      [&](absl::string_view text, const absl::Status& s) {
+        bad += text.size() + s.message().size();
+      });
   return 0;
 }

@@ -1,11 +1,10 @@
 #include "tests/support/fleet.h"
 
 #include <arpa/inet.h>
+#include <google/protobuf/util/json_util.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -30,11 +29,9 @@ absl::StatusOr<std::unique_ptr<CollectorUnderTest>> CollectorUnderTest::Start(
   auto p = ChildProcess::Start(argv, work_dir + "/collector.log");
   if (!p.ok()) return p.status();
   c->process_ = std::move(*p);
-  bool up = WaitFor(
-      [&] {
-        return absl::SimpleAtoi(ReadTextFile(port_file), &c->port_) && c->port_ > 0;
-      },
-      absl::Seconds(20));
+  bool up =
+      WaitFor([&] { return absl::SimpleAtoi(ReadTextFile(port_file), &c->port_) && c->port_ > 0; },
+              absl::Seconds(20));
   if (!up) {
     return absl::DeadlineExceededError(
         absl::StrCat("collector did not start; its log:\n", c->process_->Log()));
@@ -47,18 +44,15 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartAgent(const std::string& work
                                                          const std::string& host_id,
                                                          const std::string& extra_yaml) {
   std::string config = absl::StrCat(work_dir, "/agent-", host_id, ".yaml");
-  WriteTextFile(config, absl::StrCat("collector: ", collector, "\n",
-                                     "host_id: ", host_id, "\n",
-                                     "interval: 200ms\n",
-                                     "heartbeat_interval: 500ms\n",
-                                     "reconnect:\n",
-                                     "  initial_backoff: 100ms\n",
-                                     "  max_backoff: 500ms\n",
-                                     // Never the shared default port 8125 in tests.
-                                     extra_yaml.find("statsd:") == std::string::npos
-                                         ? "statsd:\n  listen: 127.0.0.1:0\n"
-                                         : "",
-                                     extra_yaml));
+  WriteTextFile(
+      config,
+      absl::StrCat(
+          "collector: ", collector, "\n", "host_id: ", host_id, "\n", "interval: 200ms\n",
+          "heartbeat_interval: 500ms\n", "reconnect:\n", "  initial_backoff: 100ms\n",
+          "  max_backoff: 500ms\n",
+          // Never the shared default port 8125 in tests.
+          extra_yaml.find("statsd:") == std::string::npos ? "statsd:\n  listen: 127.0.0.1:0\n" : "",
+          extra_yaml));
   return ChildProcess::Start({BinPath("rollguard-agent"), "--config", config},
                              absl::StrCat(work_dir, "/agent-", host_id, ".log"));
 }
@@ -80,12 +74,11 @@ int PickFreePort(int type) {
 int PickFreeUdpPort() { return PickFreePort(SOCK_DGRAM); }
 int PickFreeTcpPort() { return PickFreePort(SOCK_STREAM); }
 
-absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& work_dir,
-                                                           int* port) {
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& work_dir, int* port) {
   std::string port_file = work_dir + "/fake-mcp.port";
-  auto p = ChildProcess::Start({BinPath("fake-mcp-server"), "--port-file", port_file,
-                                "--slow-ms", "2000"},
-                               work_dir + "/fake-mcp.log");
+  auto p = ChildProcess::Start(
+      {BinPath("fake-mcp-server"), "--port-file", port_file, "--slow-ms", "2000"},
+      work_dir + "/fake-mcp.log");
   if (!p.ok()) return p.status();
   if (!WaitFor([&] { return absl::SimpleAtoi(ReadTextFile(port_file), port) && *port > 0; },
                absl::Seconds(10))) {
@@ -95,8 +88,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& wo
 }
 
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
-  CommandResult r = RunCommand({"/usr/bin/curl", "-sS", "--max-time", "5",
-                                absl::StrCat("http://127.0.0.1:", port, path)});
+  CommandResult r = RunCommand(
+      {"/usr/bin/curl", "-sS", "--max-time", "5", absl::StrCat("http://127.0.0.1:", port, path)});
   if (r.exit_code != 0) return absl::UnavailableError(r.err);
   return r.out;
 }
@@ -113,8 +106,8 @@ absl::Status RunCliJson(const std::string& collector, const std::vector<std::str
   full.insert(full.end(), args.begin(), args.end());
   CommandResult r = RunCli(collector, full);
   if (r.exit_code != 0) {
-    return absl::UnknownError(absl::StrCat("rollguard ", absl::StrJoin(args, " "), " exited ",
-                                           r.exit_code, ": ", r.err));
+    return absl::UnknownError(
+        absl::StrCat("rollguard ", absl::StrJoin(args, " "), " exited ", r.exit_code, ": ", r.err));
   }
   auto s = google::protobuf::util::JsonStringToMessage(r.out, out);
   if (!s.ok()) return absl::InternalError(absl::StrCat("bad JSON (", s.ToString(), "): ", r.out));

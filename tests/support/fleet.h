@@ -3,11 +3,11 @@
 // run as a user would run it (with -o json parsed back into the API's protos).
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <google/protobuf/message.h>
 
 #include "absl/status/statusor.h"
 #include "tests/support/process.h"
@@ -44,8 +44,7 @@ int PickFreeUdpPort();
 int PickFreeTcpPort();
 
 // Starts the fake MCP/Discord server (tests/fakes) on a free port.
-absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& work_dir,
-                                                           int* port);
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& work_dir, int* port);
 
 // GETs http://127.0.0.1:PORT/PATH; returns the body, or an error.
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path);

@@ -119,7 +119,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration ti
 
 TempDir::TempDir() {
   const char* base = getenv("TMPDIR");
-  std::string tmpl = absl::StrCat(base != nullptr && *base ? base : "/tmp", "/rollguard-test-XXXXXX");
+  std::string tmpl =
+      absl::StrCat(base != nullptr && *base ? base : "/tmp", "/rollguard-test-XXXXXX");
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   char* made = mkdtemp(buf.data());

@@ -41,7 +41,8 @@ grpc::Status RawAgentStream::Close() {
   closed_ = true;
   stream_->WritesDone();
   // Give the collector a moment to acknowledge what is in flight, then cancel.
-  for (int i = 0; i < 100 && !ended_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 100 && !ended_; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (!ended_) ctx_.TryCancel();
   reader_.join();
   status_ = stream_->Finish();

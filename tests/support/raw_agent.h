@@ -3,6 +3,8 @@
 // collector process. Acknowledgements are collected by a reader thread.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <map>
 #include <memory>
@@ -10,8 +12,6 @@
 #include <set>
 #include <string>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "rollguard/v1/agent_service.grpc.pb.h"
 
@@ -36,8 +36,8 @@ class RawAgentStream {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rollguard::v1::AgentService::Stub> stub_;
   grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReaderWriter<rollguard::v1::AgentMessage,
-                                           rollguard::v1::CollectorMessage>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>>
       stream_;
   std::thread reader_;
   mutable std::mutex mu_;

@@ -1,8 +1,7 @@
 #include "agent/sources/bot_process.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "tests/support/process.h"
 

@@ -1,8 +1,8 @@
 #include "agent/statsd/performance_window.h"
 
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 
 namespace rollguard::agent {
 namespace {

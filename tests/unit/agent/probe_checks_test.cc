@@ -9,14 +9,16 @@ TEST(ProbeChecksTest, McpUpOnlyWithAToolsList) {
   EXPECT_TRUE(CheckMcpResponse("application/json",
                                R"({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a"}]}})")
                   .ok());
-  EXPECT_TRUE(CheckMcpResponse("application/json", R"({"jsonrpc":"2.0","id":1,"result":{"tools":[]}})")
-                  .ok());
-  absl::Status err = CheckMcpResponse(
-      "application/json",
-      R"({"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"db down"}})");
+  EXPECT_TRUE(
+      CheckMcpResponse("application/json", R"({"jsonrpc":"2.0","id":1,"result":{"tools":[]}})")
+          .ok());
+  absl::Status err =
+      CheckMcpResponse("application/json",
+                       R"({"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"db down"}})");
   EXPECT_FALSE(err.ok());
   EXPECT_EQ(err.message(), "JSON-RPC error: db down");
-  EXPECT_FALSE(CheckMcpResponse("application/json", R"({"jsonrpc":"2.0","id":1,"result":{}})").ok());
+  EXPECT_FALSE(
+      CheckMcpResponse("application/json", R"({"jsonrpc":"2.0","id":1,"result":{}})").ok());
   EXPECT_FALSE(CheckMcpResponse("application/json", R"({"jsonrpc":"2.0","id":1})").ok());
   EXPECT_FALSE(CheckMcpResponse("text/html", "<html>502 Bad Gateway</html>").ok());
   EXPECT_FALSE(CheckMcpResponse("application/json", "[1,2]").ok());

@@ -1,8 +1,8 @@
 #include "agent/buffer/sample_buffer.h"
 
-#include <thread>
-
 #include <gtest/gtest.h>
+
+#include <thread>
 
 namespace rollguard::agent {
 namespace {

@@ -1,8 +1,8 @@
 #include "agent/statsd/statsd_aggregator.h"
 
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 
 namespace rollguard::agent {
 namespace {
@@ -27,10 +27,11 @@ class StatsdAggregatorTest : public ::testing::Test {
 };
 
 TEST_F(StatsdAggregatorTest, MappedMetricsIgnoreAnyPrefix) {
-  Send("sportsbot.response_time:200|ms|#op:create_channels\n"
-       "other.prefix.response_time:400|ms|#op:create_channels\n"
-       "sportsbot.errors:1|c|#op:create_channels,type:discord_api\n"
-       "sportsbot.channel_creation_time:1500|ms");
+  Send(
+      "sportsbot.response_time:200|ms|#op:create_channels\n"
+      "other.prefix.response_time:400|ms|#op:create_channels\n"
+      "sportsbot.errors:1|c|#op:create_channels,type:discord_api\n"
+      "sportsbot.channel_creation_time:1500|ms");
   auto s = Collect();
   EXPECT_DOUBLE_EQ(s["avg_response_time{op=create_channels}"], 0.3);  // ms -> s
   EXPECT_DOUBLE_EQ(s["error_rate"], 50.0);
@@ -47,11 +48,12 @@ TEST_F(StatsdAggregatorTest, CounterSampleRateScalesErrors) {
 }
 
 TEST_F(StatsdAggregatorTest, PassThroughPerInterval) {
-  Send("sportsbot.cache.hits:3|c|@0.5\nsportsbot.cache.hits:1|c|@0.5\n"
-       "sportsbot.guilds:100|g\nsportsbot.guilds:+5|g\n"
-       "db.query:10|ms|#table:games\ndb.query:30|ms|#table:games\n"
-       "users:alice|s\nusers:bob|s\nusers:alice|s\n"
-       "weird-name!:1|c|#bad-key:v");
+  Send(
+      "sportsbot.cache.hits:3|c|@0.5\nsportsbot.cache.hits:1|c|@0.5\n"
+      "sportsbot.guilds:100|g\nsportsbot.guilds:+5|g\n"
+      "db.query:10|ms|#table:games\ndb.query:30|ms|#table:games\n"
+      "users:alice|s\nusers:bob|s\nusers:alice|s\n"
+      "weird-name!:1|c|#bad-key:v");
   auto s = Collect();
   EXPECT_DOUBLE_EQ(s["sportsbot_cache_hits"], 8.0);
   EXPECT_DOUBLE_EQ(s["sportsbot_guilds"], 105.0);

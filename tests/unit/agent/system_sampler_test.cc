@@ -1,8 +1,8 @@
 #include "agent/sources/system_sampler.h"
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "tests/support/process.h"
 

@@ -21,8 +21,9 @@ class AdminServiceTest : public ::testing::Test {
     SeriesId cpu = storage_->Intern({"cpu_usage", {{"host", "bot-1"}}});
     SeriesId up = storage_->Intern({"bot_up", {{"host", "bot-1"}}});
     SeriesId probe = storage_->Intern({"cpu_usage", {{"host", "bot-1"}, {"core", "0"}}});
-    ASSERT_TRUE(storage_->Append({{cpu, 1000, 10}, {cpu, 2000, 20}, {up, 2000, 0}, {probe, 2000, 99}})
-                    .ok());
+    ASSERT_TRUE(
+        storage_->Append({{cpu, 1000, 10}, {cpu, 2000, 20}, {up, 2000, 0}, {probe, 2000, 99}})
+            .ok());
     service_ = std::make_unique<AdminServiceImpl>(storage_.get(), registry_.get(),
                                                   /*alerting=*/nullptr, &clock_);
   }

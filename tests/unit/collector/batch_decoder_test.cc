@@ -70,8 +70,14 @@ TEST_F(BatchDecoderTest, MalformedBatchesAreRefusedWithReasons) {
        "equal lengths (got 1, 0, 0)"},
       {[](MetricBatch* b) { Define(b, 0, "m"); }, "series id 0 out of range"},
       {[](MetricBatch* b) { Define(b, 1, "bad name"); }, "metric name 'bad name'"},
-      {[](MetricBatch* b) { Define(b, 1, "m", {{"host", "spoof"}}); }, "label 'host' is reserved"},
-      {[](MetricBatch* b) { Define(b, 1, "m", {{"bad-label", "x"}}); }, "label name 'bad-label'"},
+      {[](MetricBatch* b) {
+         Define(b, 1, "m", {{"host", "spoof"}});
+       },
+       "label 'host' is reserved"},
+      {[](MetricBatch* b) {
+         Define(b, 1, "m", {{"bad-label", "x"}});
+       },
+       "label name 'bad-label'"},
   };
   for (const auto& tc : cases) {
     StreamSeries stream("h", storage_.get());

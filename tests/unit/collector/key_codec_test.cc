@@ -1,9 +1,9 @@
 #include "collector/storage/key_codec.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <limits>
-
-#include <gtest/gtest.h>
 
 namespace rollguard::collector {
 namespace {

@@ -1,11 +1,10 @@
 #include "collector/notify/notifier.h"
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <atomic>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "tests/support/process.h"
 
@@ -49,18 +48,19 @@ TEST(NotifierTest, DeadReceiverRetriesThenFallsBackAndIsCounted) {
   c.routes = {RouteConfig{{}, {}, {"dead"}, "fallback"}};
   std::mutex mu;
   std::vector<std::string> results;
-  Notifier notifier(c, &Clock::Real(), [&](const std::string& id, const std::string& r,
-                                             const absl::Status& s) {
-    std::lock_guard<std::mutex> lock(mu);
-    results.push_back(r + ":" + (s.ok() ? "ok" : "failed"));
-  });
+  Notifier notifier(c, &Clock::Real(),
+                    [&](const std::string& id, const std::string& r, const absl::Status& s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      results.push_back(r + ":" + (s.ok() ? "ok" : "failed"));
+                    });
   notifier.Start();
   notifier.Notify(Firing("cpu"));
   ASSERT_TRUE(rollguard::testing::WaitFor([&] { return received.load() == 1; }, absl::Seconds(10)));
   auto status = notifier.Status();
   EXPECT_EQ(status[0].name(), "dead");
   EXPECT_EQ(status[0].failed(), 1u);
-  EXPECT_NE(status[0].last_error().find("127.0.0.1:1"), std::string::npos) << status[0].last_error();
+  EXPECT_NE(status[0].last_error().find("127.0.0.1:1"), std::string::npos)
+      << status[0].last_error();
   EXPECT_EQ(status[1].sent(), 1u);
   notifier.Shutdown(absl::ZeroDuration());
   server.stop();

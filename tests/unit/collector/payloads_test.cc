@@ -2,7 +2,6 @@
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
-
 #include <gtest/gtest.h>
 
 namespace rollguard::collector {
@@ -81,7 +80,8 @@ TEST(PayloadsTest, AlertmanagerV2) {
   EXPECT_EQ(F(a, "startsAt").string_value(), "2027-01-15T08:00:00.000Z");
   EXPECT_EQ(F(a, "endsAt").string_value(), "2027-01-15T08:15:30.000Z");  // now + 15 min
   Value resolved = Json(AlertmanagerPayload(Make(NotifyKind::kResolved), now));
-  EXPECT_EQ(F(resolved.list_value().values(0), "endsAt").string_value(), "2027-01-15T08:01:00.000Z");
+  EXPECT_EQ(F(resolved.list_value().values(0), "endsAt").string_value(),
+            "2027-01-15T08:01:00.000Z");
 }
 
 TEST(PayloadsTest, EmailHasHeadersAndBody) {

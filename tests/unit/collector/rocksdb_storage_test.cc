@@ -24,8 +24,8 @@ TEST(RocksDbStorageTest, AppendQueryAndReopen) {
     SeriesId mem = s.Intern(Key("memory_usage", "a"));
     EXPECT_NE(cpu, mem);
     EXPECT_EQ(s.Intern(Key("cpu_usage", "a")), cpu);
-    ASSERT_TRUE(s.Append({{cpu, 1000, 1.5}, {cpu, 2000, 2.5}, {mem, 1000, 40}, {cpu, 3000, 3.5}})
-                    .ok());
+    ASSERT_TRUE(
+        s.Append({{cpu, 1000, 1.5}, {cpu, 2000, 2.5}, {mem, 1000, 40}, {cpu, 3000, 3.5}}).ok());
     auto pts = s.Query(cpu, 0, 10000, 0);
     ASSERT_TRUE(pts.ok());
     ASSERT_EQ(pts->size(), 3u);

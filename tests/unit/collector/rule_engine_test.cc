@@ -114,9 +114,10 @@ TEST_F(RuleEngineTest, CooldownBoundariesAndResolveAlwaysNotified) {
 }
 
 TEST_F(RuleEngineTest, OnlyTheHighestSeverityOfAFamilyNotifies) {
-  engine_->SetRules({MakeRule("cpu_info", "cpu_usage", Comparison::kGt, 50, "info", "cpu"),
-                     MakeRule("cpu_warning", "cpu_usage", Comparison::kGt, 70, "warning", "cpu"),
-                     MakeRule("cpu_critical", "cpu_usage", Comparison::kGt, 90, "critical", "cpu")});
+  engine_->SetRules(
+      {MakeRule("cpu_info", "cpu_usage", Comparison::kGt, 50, "info", "cpu"),
+       MakeRule("cpu_warning", "cpu_usage", Comparison::kGt, 70, "warning", "cpu"),
+       MakeRule("cpu_critical", "cpu_usage", Comparison::kGt, 90, "critical", "cpu")});
   // All three cross at once: only critical is sent.
   auto c = Feed(cpu_, kT0, 95);
   std::vector<std::string> notified;
@@ -141,7 +142,8 @@ TEST_F(RuleEngineTest, OnlyTheHighestSeverityOfAFamilyNotifies) {
   auto down = Feed(cpu_, clock_.NowMs() + 1, 75);
   std::vector<std::string> after;
   for (const auto& x : down) {
-    if (x.notify != NotifyKind::kNone) after.push_back(x.alert.rule() + ":" + NotifyKindName(x.notify));
+    if (x.notify != NotifyKind::kNone)
+      after.push_back(x.alert.rule() + ":" + NotifyKindName(x.notify));
   }
   EXPECT_EQ(after, (std::vector<std::string>{"cpu_critical:resolved", "cpu_warning:firing"}));
 }

@@ -1,8 +1,8 @@
 #include "common/work_pool.h"
 
-#include <atomic>
-
 #include <gtest/gtest.h>
+
+#include <atomic>
 
 namespace rollguard {
 namespace {

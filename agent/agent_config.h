@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/playbooks/playbook.h"
 #include "agent/probes/http_probe.h"
 #include "agent/sources/bot_process.h"
 #include "agent/statsd/statsd_aggregator.h"
@@ -31,6 +32,7 @@ struct AgentConfig {
   int statsd_receive_buffer = 8 * 1024 * 1024;
   StatsdMapping statsd_mapping;
   std::vector<ProbeConfig> probes;
+  PlaybookConfig playbooks;  // service, playbooks, state_dir
 };
 
 // Reads `path` over `base` (keys absent from the file keep base's values).

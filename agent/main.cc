@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_config.h"
+#include "agent/playbooks/local_run.h"
 #include "common/address.h"
 #include "common/duration.h"
 #include "common/labels.h"
@@ -46,6 +47,19 @@ int main(int argc, char** argv) {
   app.add_option(
       "--statsd-listen", statsd_listen,
       "UDP address for the bot's StatsD metrics (default 127.0.0.1:8125; 'off' to disable)");
+  // Local playbook runs, for the operator on the box when the network is gone.
+  std::string playbook, command_id;
+  bool dry_run = false;
+  auto* run = app.add_subcommand(
+      "run", "Run one of this agent's playbooks here and now, without a collector");
+  run->add_option("playbook", playbook, "playbook name (see `rollguard-agent playbooks`)")->required();
+  run->add_flag("--dry-run", dry_run, "print the plan and change nothing");
+  auto* undo = app.add_subcommand("undo", "Put back every file a playbook run changed");
+  undo->add_option("command_id", command_id, "the id `run` printed")->required();
+  auto* list = app.add_subcommand("playbooks", "List this agent's playbooks and their steps");
+  app.require_subcommand(0, 1);
+  // `rollguard-agent run X --config FILE` as well as `--config FILE run X`.
+  for (auto* sub : {run, undo, list}) sub->fallthrough();
   CLI11_PARSE(app, argc, argv);
 
   AgentConfig config;
@@ -73,6 +87,21 @@ int main(int argc, char** argv) {
   }
   if (auto s = rollguard::InitLogging("agent", config.log_level); !s.ok()) {
     return Fail(std::string(s.message()));
+  }
+  if (run->parsed() || undo->parsed() || list->parsed()) {
+    if (!config.playbooks.enabled) {
+      return Fail("no service: and playbooks: in the config; pass --config FILE");
+    }
+    rollguard::agent::PlaybookRunner runner(config.playbooks);
+    if (list->parsed()) return rollguard::agent::PrintPlaybooks(runner.config());
+    if (undo->parsed()) {
+      auto restored = runner.Undo(command_id);
+      if (!restored.ok()) return Fail(std::string(restored.status().message()));
+      for (const auto& p : *restored) std::printf("restored %s\n", p.c_str());
+      std::printf("undo of %s: %zu file(s) restored\n", command_id.c_str(), restored->size());
+      return 0;
+    }
+    return rollguard::agent::RunPlaybookLocally(runner, playbook, dry_run);
   }
 
   // Signals are blocked before the agent starts any thread (gRPC's included),

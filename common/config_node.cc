@@ -45,6 +45,19 @@ bool ConfigNode::Has(absl::string_view key) const {
   }
 }
 
+bool ConfigNode::HasNull(absl::string_view key) const {
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    if (it->first.Scalar() == key) return it->second.IsNull();
+  }
+  return false;
+}
+
+std::vector<std::string> ConfigNode::Keys() const {
+  std::vector<std::string> out;
+  for (auto it = node_.begin(); it != node_.end(); ++it) out.push_back(it->first.Scalar());
+  return out;
+}
+
 int ConfigNode::LineOf(absl::string_view key) const {
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     if (it->first.Scalar() == key) return it->first.Mark().line + 1;

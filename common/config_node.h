@@ -29,6 +29,10 @@ class ConfigNode {
                                                         const std::string& file);
 
   bool Has(absl::string_view key) const;
+  // The key is present with no value (`stop_service:`).
+  bool HasNull(absl::string_view key) const;
+  // The mapping's keys, in file order.
+  std::vector<std::string> Keys() const;
   // Refuses any key not listed, naming it and what is allowed.
   [[nodiscard]] absl::Status AllowOnly(std::initializer_list<absl::string_view> keys) const;
 

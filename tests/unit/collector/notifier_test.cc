@@ -55,7 +55,14 @@ TEST(NotifierTest, DeadReceiverRetriesThenFallsBackAndIsCounted) {
                     });
   notifier.Start();
   notifier.Notify(Firing("cpu"));
-  ASSERT_TRUE(rollguard::testing::WaitFor([&] { return received.load() == 1; }, absl::Seconds(10)));
+  // Wait for both final outcomes (the server counts before the client returns).
+  ASSERT_TRUE(rollguard::testing::WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return results.size() == 2;
+      },
+      absl::Seconds(10)));
+  EXPECT_EQ(received.load(), 1);
   auto status = notifier.Status();
   EXPECT_EQ(status[0].name(), "dead");
   EXPECT_EQ(status[0].failed(), 1u);

@@ -1,0 +1,35 @@
+// Structured edits of a bot's config files, replacing the runbook's `sed`:
+// the key must be found exactly once, or nothing is changed and the error
+// says how many times it was found.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace rollguard::agent {
+
+// In a Python dict literal such as `"soccer_integration": True,` sets the
+// value to `literal` (e.g. "False", "10", "'safe'").
+[[nodiscard]] absl::StatusOr<std::string> SetPythonDictValue(absl::string_view text,
+                                                             absl::string_view key,
+                                                             absl::string_view literal);
+
+// In a JSON or YAML document, sets the value at a dotted path (a.b.c), which
+// must exist. `value` is YAML-typed text: true, 10, 2.5, or a string.
+[[nodiscard]] absl::StatusOr<std::string> SetJsonValue(absl::string_view text,
+                                                       absl::string_view dotted_key,
+                                                       absl::string_view value);
+[[nodiscard]] absl::StatusOr<std::string> SetYamlValue(absl::string_view text,
+                                                       absl::string_view dotted_key,
+                                                       absl::string_view value);
+
+// Dispatches on the file's extension (.py, .json, .yaml/.yml); a Python
+// value is spelled the Python way (true -> True).
+[[nodiscard]] absl::StatusOr<std::string> SetConfigValue(const std::string& path,
+                                                         absl::string_view text,
+                                                         absl::string_view key,
+                                                         absl::string_view value);
+
+}  // namespace rollguard::agent

@@ -1,0 +1,33 @@
+// Before a playbook changes or removes a file, the file's previous contents
+// (or the fact that it did not exist) go to <state_dir>/journal/<command id>/,
+// durably, with one manifest line per file. Undo puts every file back exactly,
+// newest change first.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace rollguard::agent {
+
+class Journal {
+ public:
+  Journal(std::string state_dir, std::string command_id);
+
+  // Saves `path`'s current state, once per path per command (the first
+  // state is the one undo restores). Must be called before changing it.
+  [[nodiscard]] absl::Status Record(const std::string& path);
+
+  // Restores every file the command changed; returns the paths restored.
+  [[nodiscard]] static absl::StatusOr<std::vector<std::string>> Undo(const std::string& state_dir,
+                                                                     const std::string& command_id);
+
+ private:
+  std::string dir_;
+  std::set<std::string> recorded_;
+  int next_ = 0;
+};
+
+}  // namespace rollguard::agent

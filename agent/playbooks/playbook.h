@@ -1,0 +1,64 @@
+// Rollback playbooks, declared in the agent's own config. The agent runs
+// nothing else: a request for a playbook not named here is refused.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "agent/playbooks/service.h"
+#include "common/config_node.h"
+
+namespace rollguard::agent {
+
+// One post-rollback check (the runbook's verification checklist).
+struct Check {
+  std::string type;  // process_running, json_field, memory_below_mb, log_clean
+  std::string path;
+  std::string field;
+  std::string equals;  // json_field: the value's text must equal this
+  double below = 0;    // json_field / memory_below_mb: must be below (when has_below)
+  bool has_below = false;
+  std::string pattern;  // log_clean: no line containing this...
+  std::string since;    // ...after the last line containing this (default: whole file)
+};
+
+struct Step {
+  std::string type;  // stop_service, start_service, restore_backup, snapshot, set_flags,
+                     // remove, wait_healthy, verify, run
+  std::string path;                          // restore_backup, snapshot
+  std::string file;                          // set_flags
+  std::vector<std::pair<std::string, std::string>> values;  // set_flags: key -> value
+  std::vector<std::string> globs;            // remove
+  std::vector<std::string> args;             // start_service: extra arguments
+  std::vector<std::string> command;          // run
+  std::map<std::string, std::string> env;    // start_service, run
+  std::vector<Check> checks;                 // verify (empty: the service's checks)
+  absl::Duration timeout = absl::Seconds(30);
+  std::string Describe() const;
+};
+
+struct Playbook {
+  std::string name;
+  std::string description;
+  std::vector<Step> steps;
+};
+
+struct PlaybookConfig {
+  bool enabled = false;  // a service and at least one playbook are configured
+  ServiceConfig service;
+  std::vector<Check> verify;  // the service's default checks
+  std::string backup_suffix = ".backup";
+  std::string state_dir;      // journal and executed command ids
+  std::vector<Playbook> playbooks;
+
+  const Playbook* Find(const std::string& name) const;
+  std::vector<std::string> Names() const;
+};
+
+// Reads `service:`, `playbooks:` and `state_dir:` of the agent config.
+[[nodiscard]] absl::Status LoadPlaybookConfig(const ConfigNode& root, PlaybookConfig* out);
+
+}  // namespace rollguard::agent

@@ -1,0 +1,393 @@
+#include "agent/playbooks/runner.h"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "agent/playbooks/flag_edit.h"
+#include "agent/playbooks/journal.h"
+#include "agent/playbooks/safe_path.h"
+#include "agent/sources/proc_parse.h"
+#include "common/atomic_file.h"
+#include "common/files.h"
+#include "common/number_format.h"
+#include "common/status_macros.h"
+
+namespace rollguard::agent {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int64_t MsSince(absl::Time t) { return absl::ToInt64Milliseconds(absl::Now() - t); }
+
+// The text of a JSON value at a dotted path, or NotFound.
+absl::StatusOr<google::protobuf::Value> JsonAt(const std::string& text, const std::string& field) {
+  google::protobuf::Value v;
+  if (!google::protobuf::util::JsonStringToMessage(text, &v).ok()) {
+    return absl::InvalidArgumentError("not valid JSON");
+  }
+  const google::protobuf::Value* cur = &v;
+  for (absl::string_view part : absl::StrSplit(field, '.')) {
+    if (!cur->has_struct_value()) return absl::NotFoundError(absl::StrCat("no field ", field));
+    auto it = cur->struct_value().fields().find(std::string(part));
+    if (it == cur->struct_value().fields().end()) {
+      return absl::NotFoundError(absl::StrCat("no field ", field));
+    }
+    cur = &it->second;
+  }
+  return *cur;
+}
+
+std::string ValueText(const google::protobuf::Value& v) {
+  if (v.has_bool_value()) return v.bool_value() ? "true" : "false";
+  if (v.kind_case() == google::protobuf::Value::kNumberValue) return FormatValue(v.number_value());
+  if (v.has_string_value()) return v.string_value();
+  return "null";
+}
+
+}  // namespace
+
+PlaybookRunner::PlaybookRunner(PlaybookConfig config)
+    : config_(std::move(config)), service_(config_.service) {}
+
+bool PlaybookRunner::AlreadyRan(const std::string& command_id) const {
+  auto text = ReadFile(config_.state_dir + "/executed");
+  if (!text.ok()) return false;
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+    if (line.substr(0, line.find('\t')) == command_id) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
+                                              const std::string& command_id, bool dry_run,
+                                              const OnStep& on_step) {
+  const Playbook* pb = config_.Find(playbook);
+  if (pb == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no playbook '", playbook, "' in this agent's config (has: ",
+                                            absl::StrJoin(config_.Names(), ", "), ")"));
+  }
+  std::unique_lock<std::mutex> lock(run_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return absl::FailedPreconditionError("another playbook is running (one at a time per host)");
+  }
+  if (!dry_run && AlreadyRan(command_id)) {
+    return absl::AlreadyExistsError(absl::StrCat("command ", command_id, " already ran here"));
+  }
+  std::error_code ec;
+  fs::create_directories(config_.state_dir, ec);
+  RunResult result;
+  result.command_id = command_id;
+  result.playbook = playbook;
+  result.dry_run = dry_run;
+  result.ok = true;
+  absl::Time started = absl::Now();
+  Journal journal(config_.state_dir, command_id);
+  const int total = static_cast<int>(pb->steps.size());
+  for (int i = 0; i < total; ++i) {
+    const Step& step = pb->steps[static_cast<size_t>(i)];
+    StepResult sr;
+    sr.index = i + 1;
+    sr.name = step.Describe();
+    absl::Time t0 = absl::Now();
+    if (!result.ok) {
+      sr.status = "skipped";
+    } else if (dry_run) {
+      // Paths are still checked, so a plan that would escape the root fails.
+      absl::Status check = absl::OkStatus();
+      for (const std::string& p : {step.path, step.file}) {
+        if (!p.empty()) check.Update(ResolveUnderRoot(config_.service.root, p).status());
+      }
+      sr.status = check.ok() ? "planned" : "failed";
+      sr.output = check.ok() ? "would run; nothing changed" : std::string(check.message());
+      if (!check.ok()) {
+        result.ok = false;
+        result.error = absl::StrCat("step ", i + 1, " (", sr.name, "): ", check.message());
+      }
+    } else {
+      auto out = RunStep(step, &journal);
+      sr.status = out.ok() ? "ok" : "failed";
+      sr.output = out.ok() ? *out : std::string(out.status().message());
+      if (!out.ok()) {
+        result.ok = false;
+        result.error = absl::StrCat("step ", i + 1, " (", sr.name, "): ", out.status().message());
+      }
+    }
+    sr.duration_ms = MsSince(t0);
+    if (on_step) on_step(sr, total);
+    result.steps.push_back(std::move(sr));
+  }
+  result.duration_ms = MsSince(started);
+  if (!dry_run) {
+    RETURN_IF_ERROR(AppendLineDurable(config_.state_dir + "/executed",
+                                      absl::StrCat(command_id, "\t", result.ok ? "ok" : "failed",
+                                                   "\t", playbook)));
+  }
+  return result;
+}
+
+absl::StatusOr<std::string> PlaybookRunner::RunStep(const Step& step, Journal* journal) {
+  const std::string& root = config_.service.root;
+  if (step.type == "stop_service") return service_.Stop();
+  if (step.type == "start_service") {
+    ASSIGN_OR_RETURN(int pid, service_.Start(step.args, step.env));
+    return absl::StrCat("started pid ", pid);
+  }
+  if (step.type == "restore_backup") {
+    ASSIGN_OR_RETURN(std::string target, ResolveUnderRoot(root, step.path));
+    ASSIGN_OR_RETURN(std::string backup, ResolveUnderRoot(root, step.path + config_.backup_suffix));
+    auto contents = ReadFile(backup);
+    if (!contents.ok()) {
+      return absl::NotFoundError(absl::StrCat("no backup ", step.path, config_.backup_suffix));
+    }
+    RETURN_IF_ERROR(journal->Record(target));
+    RETURN_IF_ERROR(WriteFileAtomic(target, *contents));
+    return absl::StrCat("restored ", step.path, " from ", step.path, config_.backup_suffix);
+  }
+  if (step.type == "set_flags") {
+    ASSIGN_OR_RETURN(std::string target, ResolveUnderRoot(root, step.file));
+    ASSIGN_OR_RETURN(std::string text, ReadFile(target));
+    std::vector<std::string> done;
+    for (const auto& [key, value] : step.values) {
+      auto edited = SetConfigValue(target, text, key, value);
+      if (!edited.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(step.file, ": ", edited.status().message()));
+      }
+      text = std::move(*edited);
+      done.push_back(absl::StrCat(key, "=", value));
+    }
+    RETURN_IF_ERROR(journal->Record(target));
+    RETURN_IF_ERROR(WriteFileAtomic(target, text));
+    return absl::StrCat("set ", absl::StrJoin(done, ", "), " in ", step.file);
+  }
+  if (step.type == "remove") {
+    int removed = 0;
+    for (const std::string& pattern : step.globs) {
+      ASSIGN_OR_RETURN(std::string base, ResolveUnderRoot(root, "."));
+      glob_t g;
+      std::string full = fs::path(pattern).is_absolute() ? pattern : base + "/" + pattern;
+      if (::glob(full.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; ++i) {
+          ASSIGN_OR_RETURN(std::string p, ResolveUnderRoot(root, g.gl_pathv[i]));
+          std::error_code ec;
+          if (fs::is_directory(p, ec)) {
+            for (const auto& e : fs::recursive_directory_iterator(p, ec)) {
+              if (e.is_regular_file()) RETURN_IF_ERROR(journal->Record(e.path().string()));
+            }
+          } else {
+            RETURN_IF_ERROR(journal->Record(p));
+          }
+          fs::remove_all(p, ec);
+          if (ec) return absl::UnavailableError(absl::StrCat("removing ", p, ": ", ec.message()));
+          ++removed;
+        }
+      }
+      globfree(&g);
+    }
+    return absl::StrCat("removed ", removed, " path(s) matching ", absl::StrJoin(step.globs, " "));
+  }
+  if (step.type == "snapshot") {
+    ASSIGN_OR_RETURN(std::string source, ResolveUnderRoot(root, step.path));
+    std::string stamp = absl::FormatTime("%Y%m%d_%H%M%S", absl::Now(), absl::UTCTimeZone());
+    std::string name = fs::path(source).filename().string();
+    if (name.empty() || name == ".") name = fs::path(root).filename().string();
+    ASSIGN_OR_RETURN(std::string dest,
+                     ResolveUnderRoot(root, absl::StrCat("snapshots/", name, "_", stamp)));
+    std::error_code ec;
+    int files = 0;
+    auto copy_file = [&](const fs::path& from, const fs::path& to) -> absl::Status {
+      ASSIGN_OR_RETURN(std::string contents, ReadFile(from.string()));
+      fs::create_directories(to.parent_path(), ec);
+      RETURN_IF_ERROR(journal->Record(to.string()));  // undo removes the copy
+      ++files;
+      return WriteFileAtomic(to.string(), contents);
+    };
+    if (fs::is_directory(source, ec)) {
+      for (auto it = fs::recursive_directory_iterator(source, ec); it != fs::recursive_directory_iterator();
+           ++it) {
+        std::string rel = fs::relative(it->path(), source, ec).string();
+        if (absl::StartsWith(rel, "snapshots") || it->path().string().find(config_.state_dir) == 0) {
+          if (it->is_directory()) it.disable_recursion_pending();
+          continue;
+        }
+        if (it->is_regular_file()) RETURN_IF_ERROR(copy_file(it->path(), fs::path(dest) / rel));
+      }
+    } else {
+      RETURN_IF_ERROR(copy_file(source, dest));
+    }
+    return absl::StrCat("copied ", files, " file(s) to ", fs::relative(dest, root, ec).string());
+  }
+  if (step.type == "wait_healthy") {
+    // Healthy: running, the same PID, for a steady second.
+    absl::Time deadline = absl::Now() + step.timeout;
+    std::optional<int> pid;
+    absl::Time since = absl::Now();
+    while (absl::Now() < deadline) {
+      std::optional<int> now_pid = service_.Pid();
+      if (!now_pid || now_pid != pid) {
+        pid = now_pid;
+        since = absl::Now();
+      } else if (absl::Now() - since >= absl::Seconds(1)) {
+        return absl::StrCat("pid ", *pid, " running steadily");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return absl::DeadlineExceededError(
+        absl::StrCat("not healthy within ", absl::FormatDuration(step.timeout),
+                     pid ? "" : " (the service is not running)"));
+  }
+  if (step.type == "verify") return RunChecks(step.checks.empty() ? config_.verify : step.checks);
+  if (step.type == "run") return RunCommand(step);
+  return absl::InvalidArgumentError(absl::StrCat("unknown step type ", step.type));
+}
+
+absl::StatusOr<std::string> PlaybookRunner::RunChecks(const std::vector<Check>& checks) {
+  std::vector<std::string> passed, failed;
+  for (const Check& c : checks) {
+    std::string label = c.type == "json_field" ? absl::StrCat(c.path, ":", c.field) : c.type;
+    absl::Status s = absl::OkStatus();
+    std::string detail;
+    if (c.type == "process_running") {
+      auto pid = service_.Pid();
+      if (pid) {
+        detail = absl::StrCat("pid ", *pid);
+      } else {
+        s = absl::FailedPreconditionError("the service is not running");
+      }
+    } else if (c.type == "memory_below_mb") {
+      auto pid = service_.Pid();
+      auto status = pid ? ReadFile(absl::StrCat("/proc/", *pid, "/status"))
+                        : absl::StatusOr<std::string>(absl::FailedPreconditionError("not running"));
+      auto kb = status.ok() ? ParseVmRssKb(*status) : absl::StatusOr<uint64_t>(status.status());
+      if (!kb.ok()) {
+        s = kb.status();
+      } else {
+        double mb = static_cast<double>(*kb) / 1024.0;
+        detail = absl::StrCat(FormatValue(mb), " MB");
+        if (mb >= c.below) s = absl::FailedPreconditionError(absl::StrCat(detail, " >= ", c.below, " MB"));
+      }
+    } else if (c.type == "json_field") {
+      auto path = ResolveUnderRoot(config_.service.root, c.path);
+      auto text = path.ok() ? ReadFile(*path) : absl::StatusOr<std::string>(path.status());
+      auto v = text.ok() ? JsonAt(*text, c.field) : absl::StatusOr<google::protobuf::Value>(text.status());
+      if (!v.ok()) {
+        s = v.status();
+      } else {
+        detail = ValueText(*v);
+        if (!c.equals.empty() && detail != c.equals) {
+          s = absl::FailedPreconditionError(absl::StrCat("is ", detail, ", expected ", c.equals));
+        }
+        if (c.has_below && !(v->number_value() < c.below)) {
+          s = absl::FailedPreconditionError(absl::StrCat("is ", detail, ", must be below ", c.below));
+        }
+      }
+    } else if (c.type == "log_clean") {
+      auto path = ResolveUnderRoot(config_.service.root, c.path);
+      auto text = path.ok() ? ReadFile(*path) : absl::StatusOr<std::string>(path.status());
+      if (!text.ok()) {
+        s = text.status();
+      } else {
+        std::vector<absl::string_view> lines = absl::StrSplit(*text, '\n');
+        size_t from = 0;
+        if (!c.since.empty()) {
+          for (size_t i = 0; i < lines.size(); ++i) {
+            if (absl::StrContains(lines[i], c.since)) from = i;
+          }
+        }
+        for (size_t i = from; i < lines.size(); ++i) {
+          if (absl::StrContains(lines[i], c.pattern)) {
+            s = absl::FailedPreconditionError(absl::StrCat("found: ", lines[i]));
+            break;
+          }
+        }
+        if (s.ok()) detail = absl::StrCat("no '", c.pattern, "'");
+      }
+    }
+    if (s.ok()) {
+      passed.push_back(absl::StrCat("PASS ", label, " (", detail, ")"));
+    } else {
+      failed.push_back(absl::StrCat("FAIL ", label, ": ", s.message()));
+    }
+  }
+  std::string report = absl::StrJoin(failed, "; ");
+  if (!failed.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(failed.size(), " of ", checks.size(), " checks failed: ", report));
+  }
+  return absl::StrCat(passed.size(), "/", checks.size(), " checks passed: ", absl::StrJoin(passed, "; "));
+}
+
+absl::StatusOr<std::string> PlaybookRunner::RunCommand(const Step& step) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return absl::UnavailableError("pipe failed");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipefd[1], 1);
+    ::dup2(pipefd[1], 2);
+    if (::chdir(config_.service.root.c_str()) != 0) ::_exit(126);
+    for (const auto& [k, v] : step.env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<std::string> argv = step.command;
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  ::fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+  std::string out;
+  absl::Time deadline = absl::Now() + step.timeout;
+  int status = 0;
+  bool done = false, timed_out = false;
+  char buf[4096];
+  while (!done) {
+    ssize_t n;
+    while ((n = ::read(pipefd[0], buf, sizeof(buf))) > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      if (out.size() > 8192) out.erase(0, out.size() - 8192);  // keep the tail
+    }
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      done = true;
+    } else if (absl::Now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      done = timed_out = true;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ::close(pipefd[0]);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  if (timed_out) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("timed out after ", absl::FormatDuration(step.timeout), "; output: ", out));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("exited with status ", WIFEXITED(status) ? WEXITSTATUS(status) : -1, ": ", out));
+  }
+  return out.empty() ? std::string("exit 0") : out;
+}
+
+absl::StatusOr<std::vector<std::string>> PlaybookRunner::Undo(const std::string& command_id) {
+  std::unique_lock<std::mutex> lock(run_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return absl::FailedPreconditionError("a playbook is running; undo after it finishes");
+  }
+  return Journal::Undo(config_.state_dir, command_id);
+}
+
+}  // namespace rollguard::agent

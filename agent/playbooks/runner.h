@@ -1,0 +1,67 @@
+// Runs a playbook step by step: one playbook at a time per host, each step
+// with a timeout, every changed file journalled before it is written
+// (atomically), paths kept under the service root. A dry run prints the plan
+// and changes nothing. Command ids that ran are remembered across restarts,
+// so a redelivered command does not run twice.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/playbooks/playbook.h"
+#include "agent/playbooks/service.h"
+
+namespace rollguard::agent {
+
+struct StepResult {
+  int index = 0;  // 1-based
+  std::string name;
+  std::string status;  // ok, failed, skipped, planned
+  std::string output;
+  int64_t duration_ms = 0;
+};
+
+struct RunResult {
+  std::string command_id;
+  std::string playbook;
+  bool dry_run = false;
+  bool ok = false;
+  std::string error;
+  std::vector<StepResult> steps;
+  int64_t duration_ms = 0;
+};
+
+// Thread-safe; one playbook at a time.
+class PlaybookRunner {
+ public:
+  using OnStep = std::function<void(const StepResult&, int total)>;
+
+  explicit PlaybookRunner(PlaybookConfig config);
+
+  // NotFound for a playbook not in the config; FailedPrecondition when
+  // another playbook is running; AlreadyExists when `command_id` already ran.
+  // A step's failure is not an error: it is in the result (later steps skipped).
+  [[nodiscard]] absl::StatusOr<RunResult> Run(const std::string& playbook,
+                                              const std::string& command_id, bool dry_run,
+                                              const OnStep& on_step = nullptr);
+
+  // Restores every file command `command_id` changed.
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> Undo(const std::string& command_id);
+
+  const PlaybookConfig& config() const { return config_; }
+
+ private:
+  absl::StatusOr<std::string> RunStep(const Step& step, class Journal* journal);
+  absl::StatusOr<std::string> RunChecks(const std::vector<Check>& checks);
+  absl::StatusOr<std::string> RunCommand(const Step& step);
+  bool AlreadyRan(const std::string& command_id) const;
+
+  PlaybookConfig config_;
+  Service service_;
+  std::mutex run_mu_;
+};
+
+}  // namespace rollguard::agent

@@ -1,0 +1,120 @@
+#include "agent/playbooks/service.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "agent/sources/proc_parse.h"
+#include "common/atomic_file.h"
+#include "common/files.h"
+
+namespace rollguard::agent {
+
+Service::Service(ServiceConfig config) : config_(std::move(config)) {}
+
+bool Service::Alive(int pid) {
+  if (pid <= 0) return false;
+  if (pid == child_) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      child_ = 0;  // reaped
+      return false;
+    }
+  }
+  auto stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return false;
+  auto state = ParseProcessState(*stat);
+  return state.ok() && *state != 'Z' && *state != 'X';
+}
+
+std::optional<int> Service::Pid() {
+  if (child_ > 0 && Alive(child_)) return child_;
+  if (!config_.pidfile.empty()) {
+    auto text = ReadFile(config_.pidfile);
+    if (text.ok()) {
+      auto pid = ParsePidfile(*text);
+      if (pid.ok() && Alive(*pid)) return *pid;
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<int> Service::Start(const std::vector<std::string>& extra_args,
+                                   const std::map<std::string, std::string>& env) {
+  if (auto pid = Pid()) {
+    return absl::FailedPreconditionError(absl::StrCat("the service is already running (pid ", *pid, ")"));
+  }
+  if (config_.command.empty()) return absl::FailedPreconditionError("service.command is not set");
+  std::vector<std::string> argv = config_.command;
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  std::map<std::string, std::string> all_env = config_.env;
+  for (const auto& [k, v] : env) all_env[k] = v;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(config_.log).parent_path(), ec);
+  int log_fd = ::open(config_.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    return absl::UnavailableError(absl::StrCat("service log ", config_.log, ": ", std::strerror(errno)));
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log_fd);
+    return absl::UnavailableError("fork failed");
+  }
+  if (pid == 0) {
+    ::setsid();  // outlives the agent; not in its process group
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::dup2(log_fd, 1);
+    ::dup2(log_fd, 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    if (::chdir(config_.root.c_str()) != 0) ::_exit(126);
+    for (const auto& [k, v] : all_env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  child_ = pid;
+  if (!config_.pidfile.empty()) {
+    std::filesystem::create_directories(std::filesystem::path(config_.pidfile).parent_path(), ec);
+    if (auto s = WriteFileAtomic(config_.pidfile, absl::StrCat(pid, "\n")); !s.ok()) return s;
+  }
+  // A command that cannot start (missing interpreter, bad path) dies at once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!Alive(pid)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the service exited right after starting; see ", config_.log));
+  }
+  return static_cast<int>(pid);
+}
+
+absl::StatusOr<std::string> Service::Stop() {
+  std::optional<int> pid = Pid();
+  if (!pid) return std::string("not running");
+  ::kill(*pid, SIGTERM);
+  absl::Time deadline = absl::Now() + config_.stop_timeout;
+  while (absl::Now() < deadline) {
+    if (!Alive(*pid)) return absl::StrCat("stopped pid ", *pid, " with SIGTERM");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(*pid, SIGKILL);
+  for (int i = 0; i < 100 && Alive(*pid); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (Alive(*pid)) return absl::DeadlineExceededError(absl::StrCat("pid ", *pid, " survived SIGKILL"));
+  return absl::StrCat("pid ", *pid, " ignored SIGTERM for ",
+                      absl::ToInt64Seconds(config_.stop_timeout), "s; killed with SIGKILL");
+}
+
+}  // namespace rollguard::agent

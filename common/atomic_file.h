@@ -1,0 +1,19 @@
+// Writing a file so that a crash leaves either the old or the new contents,
+// never a mix: write a temporary file beside it, fsync, rename over, fsync the
+// folder. Used for every file a playbook changes.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace rollguard {
+
+// Keeps the file's permission bits if it existed (else 0644).
+[[nodiscard]] absl::Status WriteFileAtomic(const std::string& path, absl::string_view contents);
+
+// Appends a line and fsyncs (for small journals of ids).
+[[nodiscard]] absl::Status AppendLineDurable(const std::string& path, absl::string_view line);
+
+}  // namespace rollguard

@@ -119,10 +119,10 @@ absl::StatusOr<ProbeConfig> LoadProbe(const ConfigNode& n) {
 
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
-  RETURN_IF_ERROR(root.AllowOnly({"collector", "host_id", "interval", "labels", "bot", "disk_path",
-                                  "proc_root", "buffer_max_samples", "heartbeat_interval",
-                                  "reconnect", "log_level", "statsd", "probes", "service",
-                                  "playbooks", "state_dir"}));
+  RETURN_IF_ERROR(
+      root.AllowOnly({"collector", "host_id", "interval", "labels", "bot", "disk_path", "proc_root",
+                      "buffer_max_samples", "heartbeat_interval", "reconnect", "log_level",
+                      "statsd", "probes", "service", "playbooks", "state_dir"}));
   RETURN_IF_ERROR(LoadPlaybookConfig(root, &c.playbooks));
   if (root.Has("collector")) {
     ASSIGN_OR_RETURN(c.collector, root.String("collector"));

@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
   bool dry_run = false;
   auto* run = app.add_subcommand(
       "run", "Run one of this agent's playbooks here and now, without a collector");
-  run->add_option("playbook", playbook, "playbook name (see `rollguard-agent playbooks`)")->required();
+  run->add_option("playbook", playbook, "playbook name (see `rollguard-agent playbooks`)")
+      ->required();
   run->add_flag("--dry-run", dry_run, "print the plan and change nothing");
   auto* undo = app.add_subcommand("undo", "Put back every file a playbook run changed");
   undo->add_option("command_id", command_id, "the id `run` printed")->required();

@@ -44,7 +44,8 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view contents
   if (s.ok() && ::fsync(fd) != 0) s = Errno(absl::StrCat("fsync ", tmp));
   ::fchmod(fd, mode);
   ::close(fd);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = Errno(absl::StrCat("renaming onto ", path));
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
+    s = Errno(absl::StrCat("renaming onto ", path));
   if (!s.ok()) {
     ::unlink(tmp.c_str());
     return s;

@@ -66,8 +66,9 @@ absl::StatusOr<std::string> SetPythonDictValue(absl::string_view text, absl::str
     }
   }
   if (spans.size() != 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "key \"", key, "\" found ", spans.size(), " times (must be exactly once); nothing changed"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("key \"", key, "\" found ", spans.size(),
+                     " times (must be exactly once); nothing changed"));
   }
   std::string out(text);
   out.replace(spans[0].first, spans[0].second - spans[0].first, std::string(literal));

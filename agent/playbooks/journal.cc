@@ -39,8 +39,8 @@ absl::StatusOr<std::vector<std::string>> Journal::Undo(const std::string& state_
   std::string dir = absl::StrCat(state_dir, "/journal/", command_id);
   auto manifest = ReadFile(dir + "/manifest");
   if (!manifest.ok()) {
-    return absl::NotFoundError(
-        absl::StrCat("no journal for command ", command_id, " (it changed no file, or never ran here)"));
+    return absl::NotFoundError(absl::StrCat("no journal for command ", command_id,
+                                            " (it changed no file, or never ran here)"));
   }
   struct Entry {
     int index;

@@ -14,16 +14,27 @@ absl::StatusOr<Check> LoadCheck(const ConfigNode& n) {
   if (!n.Has("check")) return n.Error("check", "every check needs a type");
   ASSIGN_OR_RETURN(c.type, n.String("check"));
   static const char* kTypes[] = {"process_running", "json_field", "memory_below_mb", "log_clean"};
-  if (std::none_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return c.type == t; })) {
+  if (std::none_of(std::begin(kTypes), std::end(kTypes),
+                   [&](const char* t) { return c.type == t; })) {
     return n.Error("check", absl::StrCat("'", c.type,
                                          "' is not one of process_running, json_field, "
                                          "memory_below_mb, log_clean"));
   }
-  if (n.Has("path")) { ASSIGN_OR_RETURN(c.path, n.String("path")); }
-  if (n.Has("field")) { ASSIGN_OR_RETURN(c.field, n.String("field")); }
-  if (n.Has("equals")) { ASSIGN_OR_RETURN(c.equals, n.String("equals")); }
-  if (n.Has("pattern")) { ASSIGN_OR_RETURN(c.pattern, n.String("pattern")); }
-  if (n.Has("since")) { ASSIGN_OR_RETURN(c.since, n.String("since")); }
+  if (n.Has("path")) {
+    ASSIGN_OR_RETURN(c.path, n.String("path"));
+  }
+  if (n.Has("field")) {
+    ASSIGN_OR_RETURN(c.field, n.String("field"));
+  }
+  if (n.Has("equals")) {
+    ASSIGN_OR_RETURN(c.equals, n.String("equals"));
+  }
+  if (n.Has("pattern")) {
+    ASSIGN_OR_RETURN(c.pattern, n.String("pattern"));
+  }
+  if (n.Has("since")) {
+    ASSIGN_OR_RETURN(c.since, n.String("since"));
+  }
   if (n.Has("below")) {
     ASSIGN_OR_RETURN(std::string b, n.String("below"));
     if (!absl::SimpleAtod(b, &c.below)) return n.Error("below", "must be a number");
@@ -40,9 +51,9 @@ absl::StatusOr<Check> LoadCheck(const ConfigNode& n) {
 
 absl::StatusOr<Step> LoadStep(const ConfigNode& n) {
   // A step is a one-key mapping: `- set_flags: {file: config.py, flags: {...}}`.
-  static const std::vector<std::string> kTypes = {
-      "stop_service", "start_service", "restore_backup", "snapshot", "set_flags",
-      "remove",       "wait_healthy",  "verify",         "run"};
+  static const std::vector<std::string> kTypes = {"stop_service", "start_service", "restore_backup",
+                                                  "snapshot",     "set_flags",     "remove",
+                                                  "wait_healthy", "verify",        "run"};
   Step s;
   for (const auto& t : kTypes) {
     if (n.Has(t) || n.HasNull(t)) {
@@ -57,18 +68,28 @@ absl::StatusOr<Step> LoadStep(const ConfigNode& n) {
                                "set_flags", "remove", "wait_healthy", "verify", "run"}));
   if (!n.Has(s.type)) return s;  // `- stop_service:` with no options
   ASSIGN_OR_RETURN(ConfigNode o, n.Child(s.type));
-  RETURN_IF_ERROR(o.AllowOnly({"path", "file", "flags", "values", "globs", "args", "command",
-                               "env", "checks", "timeout"}));
-  if (o.Has("path")) { ASSIGN_OR_RETURN(s.path, o.String("path")); }
-  if (o.Has("file")) { ASSIGN_OR_RETURN(s.file, o.String("file")); }
+  RETURN_IF_ERROR(o.AllowOnly(
+      {"path", "file", "flags", "values", "globs", "args", "command", "env", "checks", "timeout"}));
+  if (o.Has("path")) {
+    ASSIGN_OR_RETURN(s.path, o.String("path"));
+  }
+  if (o.Has("file")) {
+    ASSIGN_OR_RETURN(s.file, o.String("file"));
+  }
   for (const char* key : {"flags", "values"}) {
     if (!o.Has(key)) continue;
     ASSIGN_OR_RETURN(Labels kv, o.StringMap(key, /*any_keys=*/true));
     for (auto& [k, v] : kv) s.values.emplace_back(k, v);
   }
-  if (o.Has("globs")) { ASSIGN_OR_RETURN(s.globs, o.Strings("globs")); }
-  if (o.Has("args")) { ASSIGN_OR_RETURN(s.args, o.Strings("args")); }
-  if (o.Has("command")) { ASSIGN_OR_RETURN(s.command, o.Strings("command")); }
+  if (o.Has("globs")) {
+    ASSIGN_OR_RETURN(s.globs, o.Strings("globs"));
+  }
+  if (o.Has("args")) {
+    ASSIGN_OR_RETURN(s.args, o.Strings("args"));
+  }
+  if (o.Has("command")) {
+    ASSIGN_OR_RETURN(s.command, o.Strings("command"));
+  }
   if (o.Has("env")) {
     ASSIGN_OR_RETURN(Labels env, o.StringMap("env", true));
     s.env = std::map<std::string, std::string>(env.begin(), env.end());
@@ -80,7 +101,9 @@ absl::StatusOr<Step> LoadStep(const ConfigNode& n) {
       s.checks.push_back(std::move(check));
     }
   }
-  if (o.Has("timeout")) { ASSIGN_OR_RETURN(s.timeout, o.Duration("timeout")); }
+  if (o.Has("timeout")) {
+    ASSIGN_OR_RETURN(s.timeout, o.Duration("timeout"));
+  }
   if ((s.type == "restore_backup" || s.type == "snapshot") && s.path.empty()) {
     return o.Error("path", absl::StrCat(s.type, " needs a path"));
   }
@@ -124,25 +147,37 @@ std::vector<std::string> PlaybookConfig::Names() const {
 
 absl::Status LoadPlaybookConfig(const ConfigNode& root, PlaybookConfig* c) {
   c->state_dir = (root.dir() / "rollguard-state").string();
-  if (root.Has("state_dir")) { ASSIGN_OR_RETURN(c->state_dir, root.Path("state_dir")); }
+  if (root.Has("state_dir")) {
+    ASSIGN_OR_RETURN(c->state_dir, root.Path("state_dir"));
+  }
   if (root.Has("service")) {
     ASSIGN_OR_RETURN(ConfigNode s, root.Child("service"));
-    RETURN_IF_ERROR(s.AllowOnly({"root", "command", "pidfile", "log", "env", "stop_timeout",
-                                 "backup_suffix", "verify"}));
+    RETURN_IF_ERROR(s.AllowOnly(
+        {"root", "command", "pidfile", "log", "env", "stop_timeout", "backup_suffix", "verify"}));
     c->service.root = root.dir().string();
-    if (s.Has("root")) { ASSIGN_OR_RETURN(c->service.root, s.Path("root")); }
+    if (s.Has("root")) {
+      ASSIGN_OR_RETURN(c->service.root, s.Path("root"));
+    }
     if (!s.Has("command")) return s.Error("command", "the service needs a command");
     ASSIGN_OR_RETURN(c->service.command, s.Strings("command"));
     c->service.pidfile = c->service.root + "/run/service.pid";
-    if (s.Has("pidfile")) { ASSIGN_OR_RETURN(c->service.pidfile, s.Path("pidfile")); }
+    if (s.Has("pidfile")) {
+      ASSIGN_OR_RETURN(c->service.pidfile, s.Path("pidfile"));
+    }
     c->service.log = c->service.root + "/logs/service.out";
-    if (s.Has("log")) { ASSIGN_OR_RETURN(c->service.log, s.Path("log")); }
+    if (s.Has("log")) {
+      ASSIGN_OR_RETURN(c->service.log, s.Path("log"));
+    }
     if (s.Has("env")) {
       ASSIGN_OR_RETURN(Labels env, s.StringMap("env", true));
       c->service.env = std::map<std::string, std::string>(env.begin(), env.end());
     }
-    if (s.Has("stop_timeout")) { ASSIGN_OR_RETURN(c->service.stop_timeout, s.Duration("stop_timeout")); }
-    if (s.Has("backup_suffix")) { ASSIGN_OR_RETURN(c->backup_suffix, s.String("backup_suffix")); }
+    if (s.Has("stop_timeout")) {
+      ASSIGN_OR_RETURN(c->service.stop_timeout, s.Duration("stop_timeout"));
+    }
+    if (s.Has("backup_suffix")) {
+      ASSIGN_OR_RETURN(c->backup_suffix, s.String("backup_suffix"));
+    }
     if (s.Has("verify")) {
       ASSIGN_OR_RETURN(std::vector<ConfigNode> checks, s.MapList("verify"));
       for (const auto& n : checks) {
@@ -159,7 +194,9 @@ absl::Status LoadPlaybookConfig(const ConfigNode& root, PlaybookConfig* c) {
       RETURN_IF_ERROR(p.AllowOnly({"description", "steps"}));
       Playbook pb;
       pb.name = name;
-      if (p.Has("description")) { ASSIGN_OR_RETURN(pb.description, p.String("description")); }
+      if (p.Has("description")) {
+        ASSIGN_OR_RETURN(pb.description, p.String("description"));
+      }
       if (!p.Has("steps")) return p.Error("steps", "a playbook needs steps");
       ASSIGN_OR_RETURN(std::vector<ConfigNode> steps, p.MapList("steps"));
       for (const auto& sn : steps) {

@@ -28,14 +28,14 @@ struct Check {
 struct Step {
   std::string type;  // stop_service, start_service, restore_backup, snapshot, set_flags,
                      // remove, wait_healthy, verify, run
-  std::string path;                          // restore_backup, snapshot
-  std::string file;                          // set_flags
+  std::string path;  // restore_backup, snapshot
+  std::string file;  // set_flags
   std::vector<std::pair<std::string, std::string>> values;  // set_flags: key -> value
-  std::vector<std::string> globs;            // remove
-  std::vector<std::string> args;             // start_service: extra arguments
-  std::vector<std::string> command;          // run
-  std::map<std::string, std::string> env;    // start_service, run
-  std::vector<Check> checks;                 // verify (empty: the service's checks)
+  std::vector<std::string> globs;                           // remove
+  std::vector<std::string> args;                            // start_service: extra arguments
+  std::vector<std::string> command;                         // run
+  std::map<std::string, std::string> env;                   // start_service, run
+  std::vector<Check> checks;                                // verify (empty: the service's checks)
   absl::Duration timeout = absl::Seconds(30);
   std::string Describe() const;
 };
@@ -51,7 +51,7 @@ struct PlaybookConfig {
   ServiceConfig service;
   std::vector<Check> verify;  // the service's default checks
   std::string backup_suffix = ".backup";
-  std::string state_dir;      // journal and executed command ids
+  std::string state_dir;  // journal and executed command ids
   std::vector<Playbook> playbooks;
 
   const Playbook* Find(const std::string& name) const;

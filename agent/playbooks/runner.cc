@@ -2,12 +2,11 @@
 
 #include <fcntl.h>
 #include <glob.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <filesystem>
 #include <thread>
@@ -77,8 +76,9 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
                                               const OnStep& on_step) {
   const Playbook* pb = config_.Find(playbook);
   if (pb == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no playbook '", playbook, "' in this agent's config (has: ",
-                                            absl::StrJoin(config_.Names(), ", "), ")"));
+    return absl::NotFoundError(
+        absl::StrCat("no playbook '", playbook,
+                     "' in this agent's config (has: ", absl::StrJoin(config_.Names(), ", "), ")"));
   }
   std::unique_lock<std::mutex> lock(run_mu_, std::try_to_lock);
   if (!lock.owns_lock()) {
@@ -132,9 +132,9 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
   }
   result.duration_ms = MsSince(started);
   if (!dry_run) {
-    RETURN_IF_ERROR(AppendLineDurable(config_.state_dir + "/executed",
-                                      absl::StrCat(command_id, "\t", result.ok ? "ok" : "failed",
-                                                   "\t", playbook)));
+    RETURN_IF_ERROR(AppendLineDurable(
+        config_.state_dir + "/executed",
+        absl::StrCat(command_id, "\t", result.ok ? "ok" : "failed", "\t", playbook)));
   }
   return result;
 }
@@ -164,7 +164,8 @@ absl::StatusOr<std::string> PlaybookRunner::RunStep(const Step& step, Journal* j
     for (const auto& [key, value] : step.values) {
       auto edited = SetConfigValue(target, text, key, value);
       if (!edited.ok()) {
-        return absl::FailedPreconditionError(absl::StrCat(step.file, ": ", edited.status().message()));
+        return absl::FailedPreconditionError(
+            absl::StrCat(step.file, ": ", edited.status().message()));
       }
       text = std::move(*edited);
       done.push_back(absl::StrCat(key, "=", value));
@@ -216,10 +217,11 @@ absl::StatusOr<std::string> PlaybookRunner::RunStep(const Step& step, Journal* j
       return WriteFileAtomic(to.string(), contents);
     };
     if (fs::is_directory(source, ec)) {
-      for (auto it = fs::recursive_directory_iterator(source, ec); it != fs::recursive_directory_iterator();
-           ++it) {
+      for (auto it = fs::recursive_directory_iterator(source, ec);
+           it != fs::recursive_directory_iterator(); ++it) {
         std::string rel = fs::relative(it->path(), source, ec).string();
-        if (absl::StartsWith(rel, "snapshots") || it->path().string().find(config_.state_dir) == 0) {
+        if (absl::StartsWith(rel, "snapshots") ||
+            it->path().string().find(config_.state_dir) == 0) {
           if (it->is_directory()) it.disable_recursion_pending();
           continue;
         }
@@ -245,9 +247,9 @@ absl::StatusOr<std::string> PlaybookRunner::RunStep(const Step& step, Journal* j
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    return absl::DeadlineExceededError(
-        absl::StrCat("not healthy within ", absl::FormatDuration(step.timeout),
-                     pid ? "" : " (the service is not running)"));
+    return absl::DeadlineExceededError(absl::StrCat("not healthy within ",
+                                                    absl::FormatDuration(step.timeout),
+                                                    pid ? "" : " (the service is not running)"));
   }
   if (step.type == "verify") return RunChecks(step.checks.empty() ? config_.verify : step.checks);
   if (step.type == "run") return RunCommand(step);
@@ -277,12 +279,14 @@ absl::StatusOr<std::string> PlaybookRunner::RunChecks(const std::vector<Check>& 
       } else {
         double mb = static_cast<double>(*kb) / 1024.0;
         detail = absl::StrCat(FormatValue(mb), " MB");
-        if (mb >= c.below) s = absl::FailedPreconditionError(absl::StrCat(detail, " >= ", c.below, " MB"));
+        if (mb >= c.below)
+          s = absl::FailedPreconditionError(absl::StrCat(detail, " >= ", c.below, " MB"));
       }
     } else if (c.type == "json_field") {
       auto path = ResolveUnderRoot(config_.service.root, c.path);
       auto text = path.ok() ? ReadFile(*path) : absl::StatusOr<std::string>(path.status());
-      auto v = text.ok() ? JsonAt(*text, c.field) : absl::StatusOr<google::protobuf::Value>(text.status());
+      auto v = text.ok() ? JsonAt(*text, c.field)
+                         : absl::StatusOr<google::protobuf::Value>(text.status());
       if (!v.ok()) {
         s = v.status();
       } else {
@@ -291,7 +295,8 @@ absl::StatusOr<std::string> PlaybookRunner::RunChecks(const std::vector<Check>& 
           s = absl::FailedPreconditionError(absl::StrCat("is ", detail, ", expected ", c.equals));
         }
         if (c.has_below && !(v->number_value() < c.below)) {
-          s = absl::FailedPreconditionError(absl::StrCat("is ", detail, ", must be below ", c.below));
+          s = absl::FailedPreconditionError(
+              absl::StrCat("is ", detail, ", must be below ", c.below));
         }
       }
     } else if (c.type == "log_clean") {
@@ -327,7 +332,8 @@ absl::StatusOr<std::string> PlaybookRunner::RunChecks(const std::vector<Check>& 
     return absl::FailedPreconditionError(
         absl::StrCat(failed.size(), " of ", checks.size(), " checks failed: ", report));
   }
-  return absl::StrCat(passed.size(), "/", checks.size(), " checks passed: ", absl::StrJoin(passed, "; "));
+  return absl::StrCat(passed.size(), "/", checks.size(),
+                      " checks passed: ", absl::StrJoin(passed, "; "));
 }
 
 absl::StatusOr<std::string> PlaybookRunner::RunCommand(const Step& step) {
@@ -376,8 +382,8 @@ absl::StatusOr<std::string> PlaybookRunner::RunCommand(const Step& step) {
         absl::StrCat("timed out after ", absl::FormatDuration(step.timeout), "; output: ", out));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("exited with status ", WIFEXITED(status) ? WEXITSTATUS(status) : -1, ": ", out));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "exited with status ", WIFEXITED(status) ? WEXITSTATUS(status) : -1, ": ", out));
   }
   return out.empty() ? std::string("exit 0") : out;
 }

@@ -27,9 +27,9 @@ absl::StatusOr<std::string> ResolveUnderRoot(const std::string& root, const std:
   fs::path resolved = fs::weakly_canonical(joined, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("path '", rel, "': ", ec.message()));
   if (escapes(resolved) && resolved != real_root) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "path '", rel, "' leads outside the service root through a symlink (to ",
-        resolved.string(), ")"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("path '", rel, "' leads outside the service root through a symlink (to ",
+                     resolved.string(), ")"));
   }
   return resolved.string();
 }

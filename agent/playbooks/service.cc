@@ -49,7 +49,8 @@ std::optional<int> Service::Pid() {
 absl::StatusOr<int> Service::Start(const std::vector<std::string>& extra_args,
                                    const std::map<std::string, std::string>& env) {
   if (auto pid = Pid()) {
-    return absl::FailedPreconditionError(absl::StrCat("the service is already running (pid ", *pid, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the service is already running (pid ", *pid, ")"));
   }
   if (config_.command.empty()) return absl::FailedPreconditionError("service.command is not set");
   std::vector<std::string> argv = config_.command;
@@ -60,7 +61,8 @@ absl::StatusOr<int> Service::Start(const std::vector<std::string>& extra_args,
   std::filesystem::create_directories(std::filesystem::path(config_.log).parent_path(), ec);
   int log_fd = ::open(config_.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
-    return absl::UnavailableError(absl::StrCat("service log ", config_.log, ": ", std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("service log ", config_.log, ": ", std::strerror(errno)));
   }
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -112,7 +114,8 @@ absl::StatusOr<std::string> Service::Stop() {
   for (int i = 0; i < 100 && Alive(*pid); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (Alive(*pid)) return absl::DeadlineExceededError(absl::StrCat("pid ", *pid, " survived SIGKILL"));
+  if (Alive(*pid))
+    return absl::DeadlineExceededError(absl::StrCat("pid ", *pid, " survived SIGKILL"));
   return absl::StrCat("pid ", *pid, " ignored SIGTERM for ",
                       absl::ToInt64Seconds(config_.stop_timeout), "s; killed with SIGKILL");
 }

@@ -2,12 +2,11 @@
 // a real agent process with `rollguard-agent run`, against a real Python bot:
 // full rollback, undo back to the exact bytes, dry runs that change nothing,
 // stop by PID, refusals.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
 #include <map>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -57,7 +56,8 @@ TEST_F(PlaybookLocalTest, FullRollbackThenUndoRestoresTheExactFiles) {
   EXPECT_NE(ReadTextFile(bot_ + "/run/state.json").find("\"SOCCER\": {\"active\": true}"),
             std::string::npos);
   // A bad deploy: the bot's files changed since their backups.
-  WriteTextFile(bot_ + "/bot_structure.py", ReadTextFile(bot_ + "/bot_structure.py") + "# bad deploy\n");
+  WriteTextFile(bot_ + "/bot_structure.py",
+                ReadTextFile(bot_ + "/bot_structure.py") + "# bad deploy\n");
   auto before = Snapshot(bot_);
 
   CommandResult rb = Agent({"run", "full-rollback"});
@@ -68,15 +68,18 @@ TEST_F(PlaybookLocalTest, FullRollbackThenUndoRestoresTheExactFiles) {
   EXPECT_NE(state.find("\"mode\": \"safe\""), std::string::npos) << state;
   EXPECT_NE(state.find("\"SOCCER\": {\"active\": false}"), std::string::npos) << state;
   EXPECT_NE(state.find("\"MLB\": {\"active\": true}"), std::string::npos) << state;
-  EXPECT_EQ(ReadTextFile(bot_ + "/bot_structure.py"), ReadTextFile(bot_ + "/bot_structure.py.backup"));
-  EXPECT_NE(ReadTextFile(bot_ + "/config.py").find("\"soccer_integration\": False,"), std::string::npos);
+  EXPECT_EQ(ReadTextFile(bot_ + "/bot_structure.py"),
+            ReadTextFile(bot_ + "/bot_structure.py.backup"));
+  EXPECT_NE(ReadTextFile(bot_ + "/config.py").find("\"soccer_integration\": False,"),
+            std::string::npos);
 
   std::string id = UndoId(rb.out);
   ASSERT_FALSE(id.empty()) << rb.out;
   CommandResult undo = Agent({"undo", id});
   ASSERT_EQ(undo.exit_code, 0) << undo.err;
   auto after = Snapshot(bot_);
-  for (const char* f : {"config.py", "bot_structure.py", "config.py.backup", "bot_structure.py.backup"}) {
+  for (const char* f :
+       {"config.py", "bot_structure.py", "config.py.backup", "bot_structure.py.backup"}) {
     EXPECT_EQ(after[f], before[f]) << f << " is not byte-identical after undo";
   }
 }
@@ -115,8 +118,9 @@ TEST_F(PlaybookLocalTest, VerifyFailsWhenTheBotLogsCriticalErrors) {
   ASSERT_EQ(Agent({"run", "start"}).exit_code, 0);
   fs::create_directories(bot_ + "/faults");
   WriteTextFile(bot_ + "/faults/critical", "");
-  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(ReadTextFile(bot_ + "/logs/bot.log"), "CRITICAL"); },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return absl::StrContains(ReadTextFile(bot_ + "/logs/bot.log"), "CRITICAL"); },
+              absl::Seconds(10)));
   CommandResult v = Agent({"run", "verify"});
   EXPECT_EQ(v.exit_code, 1) << v.out;
   EXPECT_NE(v.out.find("FAIL log_clean: found:"), std::string::npos) << v.out;

@@ -1,9 +1,8 @@
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "agent/playbooks/flag_edit.h"
 #include "agent/playbooks/journal.h"
@@ -25,11 +24,14 @@ TEST(SafePathTest, StaysUnderTheRoot) {
   TempDir dir;
   fs::create_directories(dir.File("bot/cache"));
   std::string root = dir.File("bot");
-  EXPECT_EQ(*ResolveUnderRoot(root, "cache/x.json"), fs::canonical(root).string() + "/cache/x.json");
-  EXPECT_EQ(*ResolveUnderRoot(root, "./cache/../config.py"), fs::canonical(root).string() + "/config.py");
+  EXPECT_EQ(*ResolveUnderRoot(root, "cache/x.json"),
+            fs::canonical(root).string() + "/cache/x.json");
+  EXPECT_EQ(*ResolveUnderRoot(root, "./cache/../config.py"),
+            fs::canonical(root).string() + "/config.py");
   auto up = ResolveUnderRoot(root, "../etc/passwd");
   EXPECT_EQ(up.status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(up.status().message().find("'../etc/passwd' is outside the service root"), std::string::npos);
+  EXPECT_NE(up.status().message().find("'../etc/passwd' is outside the service root"),
+            std::string::npos);
   EXPECT_FALSE(ResolveUnderRoot(root, "/etc/passwd").ok());
   EXPECT_FALSE(ResolveUnderRoot(root, "cache/../../x").ok());
   // A symlink inside the root that points out of it.
@@ -40,10 +42,12 @@ TEST(SafePathTest, StaysUnderTheRoot) {
 }
 
 TEST(FlagEditTest, PythonDictKeyExactlyOnce) {
-  std::string cfg = "FEATURES = {\n    \"soccer_integration\": True,\n    'h2h': True,  # heavy\n}\n";
+  std::string cfg =
+      "FEATURES = {\n    \"soccer_integration\": True,\n    'h2h': True,  # heavy\n}\n";
   auto off = SetPythonDictValue(cfg, "soccer_integration", "False");
   ASSERT_TRUE(off.ok()) << off.status();
-  EXPECT_EQ(*off, "FEATURES = {\n    \"soccer_integration\": False,\n    'h2h': True,  # heavy\n}\n");
+  EXPECT_EQ(*off,
+            "FEATURES = {\n    \"soccer_integration\": False,\n    'h2h': True,  # heavy\n}\n");
   EXPECT_EQ(*SetPythonDictValue(cfg, "h2h", "False"),
             "FEATURES = {\n    \"soccer_integration\": True,\n    'h2h': False,  # heavy\n}\n");
   auto missing = SetPythonDictValue(cfg, "betting", "False");
@@ -59,8 +63,8 @@ TEST(FlagEditTest, PythonDictKeyExactlyOnce) {
 TEST(FlagEditTest, ByExtension) {
   EXPECT_EQ(*SetConfigValue("c.py", "F = {\"on\": True}", "on", "false"), "F = {\"on\": False}");
   EXPECT_EQ(*SetConfigValue("c.py", "R = {\"rpm\": 60}", "rpm", "10"), "R = {\"rpm\": 10}");
-  auto json = SetConfigValue("c.json", R"({"features": {"soccer": true}, "n": 1})", "features.soccer",
-                             "false");
+  auto json = SetConfigValue("c.json", R"({"features": {"soccer": true}, "n": 1})",
+                             "features.soccer", "false");
   ASSERT_TRUE(json.ok()) << json.status();
   EXPECT_NE(json->find("\"soccer\": false"), std::string::npos) << *json;
   EXPECT_FALSE(SetConfigValue("c.json", R"({"a": 1})", "b", "2").ok());
@@ -95,12 +99,14 @@ class RunnerTest : public ::testing::Test {
   void SetUp() override {
     fs::create_directories(dir_.File("bot/cache"));
     WriteTextFile(dir_.File("bot/config.py"), "FEATURES = {\"soccer_integration\": True}\n");
-    WriteTextFile(dir_.File("bot/config.py.backup"), "FEATURES = {\"soccer_integration\": True, \"x\": 1}\n");
+    WriteTextFile(dir_.File("bot/config.py.backup"),
+                  "FEATURES = {\"soccer_integration\": True, \"x\": 1}\n");
     WriteTextFile(dir_.File("bot/cache/soccer_1"), "a");
     WriteTextFile(dir_.File("bot/cache/mlb_1"), "b");
   }
   absl::StatusOr<PlaybookRunner*> Make(const std::string& playbooks) {
-    std::string yaml = "service:\n  root: bot\n  command: [/bin/sleep, '60']\nstate_dir: state\n" + playbooks;
+    std::string yaml =
+        "service:\n  root: bot\n  command: [/bin/sleep, '60']\nstate_dir: state\n" + playbooks;
     WriteTextFile(dir_.File("agent.yaml"), yaml);
     auto node = ConfigNode::LoadFile(dir_.File("agent.yaml"));
     if (!node.ok()) return node.status();
@@ -114,11 +120,12 @@ class RunnerTest : public ::testing::Test {
 };
 
 TEST_F(RunnerTest, StepsRunInOrderAndAFailureSkipsTheRest) {
-  auto r = Make("playbooks:\n  p:\n    steps:\n"
-                "      - set_flags: {file: config.py, flags: {soccer_integration: false}}\n"
-                "      - remove: {globs: ['cache/soccer_*']}\n"
-                "      - set_flags: {file: config.py, flags: {no_such_flag: true}}\n"
-                "      - restore_backup: {path: config.py}\n");
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - set_flags: {file: config.py, flags: {soccer_integration: false}}\n"
+      "      - remove: {globs: ['cache/soccer_*']}\n"
+      "      - set_flags: {file: config.py, flags: {no_such_flag: true}}\n"
+      "      - restore_backup: {path: config.py}\n");
   ASSERT_TRUE(r.ok()) << r.status();
   auto result = (*r)->Run("p", "c1", false);
   ASSERT_TRUE(result.ok()) << result.status();
@@ -127,15 +134,18 @@ TEST_F(RunnerTest, StepsRunInOrderAndAFailureSkipsTheRest) {
   EXPECT_EQ(result->steps[0].status, "ok");
   EXPECT_EQ(result->steps[1].status, "ok");
   EXPECT_EQ(result->steps[2].status, "failed");
-  EXPECT_EQ(result->steps[2].output,
-            "config.py: key \"no_such_flag\" found 0 times (must be exactly once); nothing changed");
+  EXPECT_EQ(
+      result->steps[2].output,
+      "config.py: key \"no_such_flag\" found 0 times (must be exactly once); nothing changed");
   EXPECT_EQ(result->steps[3].status, "skipped");
-  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")), "FEATURES = {\"soccer_integration\": False}\n");
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
+            "FEATURES = {\"soccer_integration\": False}\n");
   EXPECT_FALSE(fs::exists(dir_.File("bot/cache/soccer_1")));
   EXPECT_TRUE(fs::exists(dir_.File("bot/cache/mlb_1")));
   // Undo brings back the exact bytes, removed files included.
   ASSERT_TRUE((*r)->Undo("c1").ok());
-  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")), "FEATURES = {\"soccer_integration\": True}\n");
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
+            "FEATURES = {\"soccer_integration\": True}\n");
   EXPECT_EQ(ReadTextFile(dir_.File("bot/cache/soccer_1")), "a");
   // The same command id never runs twice.
   EXPECT_EQ((*r)->Run("p", "c1", false).status().code(), absl::StatusCode::kAlreadyExists);
@@ -158,25 +168,28 @@ TEST_F(RunnerTest, RefusesUnknownPlaybooksAndPathEscapes) {
 }
 
 TEST_F(RunnerTest, DryRunChangesNothing) {
-  auto r = Make("playbooks:\n  p:\n    steps:\n"
-                "      - set_flags: {file: config.py, flags: {soccer_integration: false}}\n"
-                "      - remove: {globs: ['cache/*']}\n");
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - set_flags: {file: config.py, flags: {soccer_integration: false}}\n"
+      "      - remove: {globs: ['cache/*']}\n");
   ASSERT_TRUE(r.ok());
   auto plan = (*r)->Run("p", "c1", true);
   ASSERT_TRUE(plan.ok());
   EXPECT_TRUE(plan->ok);
   EXPECT_EQ(plan->steps[0].status, "planned");
-  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")), "FEATURES = {\"soccer_integration\": True}\n");
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
+            "FEATURES = {\"soccer_integration\": True}\n");
   EXPECT_TRUE(fs::exists(dir_.File("bot/cache/soccer_1")));
   // A dry run does not use up the id.
   EXPECT_TRUE((*r)->Run("p", "c1", false).ok());
 }
 
 TEST_F(RunnerTest, RunStepTimesOutAndReportsOutput) {
-  auto r = Make("playbooks:\n  p:\n    steps:\n"
-                "      - run: {command: [/bin/sh, -c, 'echo checking; exit 3']}\n"
-                "  slow:\n    steps:\n"
-                "      - run: {command: [/bin/sleep, '10'], timeout: 200ms}\n");
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - run: {command: [/bin/sh, -c, 'echo checking; exit 3']}\n"
+      "  slow:\n    steps:\n"
+      "      - run: {command: [/bin/sleep, '10'], timeout: 200ms}\n");
   ASSERT_TRUE(r.ok());
   auto fail = (*r)->Run("p", "c1", false);
   EXPECT_EQ(fail->steps[0].output, "exited with status 3: checking");
@@ -186,8 +199,10 @@ TEST_F(RunnerTest, RunStepTimesOutAndReportsOutput) {
 }
 
 TEST_F(RunnerTest, ServiceStartsAndStopsByPid) {
-  auto r = Make("playbooks:\n  start:\n    steps:\n      - start_service:\n      - wait_healthy: {timeout: 5s}\n"
-                "  stop:\n    steps:\n      - stop_service:\n");
+  auto r = Make(
+      "playbooks:\n  start:\n    steps:\n      - start_service:\n      - wait_healthy: {timeout: "
+      "5s}\n"
+      "  stop:\n    steps:\n      - stop_service:\n");
   ASSERT_TRUE(r.ok());
   auto started = (*r)->Run("start", "c1", false);
   ASSERT_TRUE(started->ok) << started->error;
@@ -213,7 +228,8 @@ TEST(PlaybookConfigTest, BadPlaybooksNameTheKey) {
        "unknown step (known: stop_service"},
       {"service: {command: [x]}\nplaybooks:\n  p:\n    steps:\n      - set_flags: {file: c.py}\n",
        "set_flags needs a file and flags"},
-      {"service: {command: [x]}\nplaybooks:\n  p: {}\n", "playbooks.p.steps: a playbook needs steps"},
+      {"service: {command: [x]}\nplaybooks:\n  p: {}\n",
+       "playbooks.p.steps: a playbook needs steps"},
       {"service: {command: [x], verify: [{check: vibes}]}\n", "service.verify[0].check: 'vibes'"},
   };
   for (const auto& tc : cases) {

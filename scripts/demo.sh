@@ -102,4 +102,16 @@ done
 grep -q "bot_down .*critical .*firing" "$WORK/alerts.txt" || fail "bot_down did not fire"
 grep "alert: \[FIRING\]" "$WORK/collector.log" | sed 's/^/collector log: /'
 
-say "Demo passed: agent -> collector -> RocksDB -> rules -> CLI works end to end"
+say "The runbook's scenario 1 as a playbook, on the demo bot (deploy/examples/sportsbot)"
+cp -r "$(dirname "$0")/../deploy/examples/sportsbot" "$WORK/sportsbot"
+SB="$WORK/sportsbot"
+"$BIN/rollguard-agent" run start --config "$SB/agent.yaml" || fail "the demo bot did not start"
+BOTPID=$(cat "$SB/run/bot.pid"); PIDS+=("$BOTPID")
+echo "# a bad deploy lands on the bot" >> "$SB/bot_structure.py"
+"$BIN/rollguard-agent" run full-rollback --config "$SB/agent.yaml" | tee "$WORK/rollback.txt"
+grep -q "full-rollback succeeded" "$WORK/rollback.txt" || fail "full-rollback did not succeed"
+grep -q '"SOCCER": {"active": false}' "$SB/run/state.json" || fail "soccer still active"
+PIDS+=("$(cat "$SB/run/bot.pid")")
+"$BIN/rollguard-agent" run emergency-stop --config "$SB/agent.yaml" >/dev/null
+
+say "Demo passed: agent -> collector -> RocksDB -> rules -> CLI, and a verified local rollback"

@@ -87,6 +87,7 @@ std::string Alerting::rules_source() const {
 }
 
 void Alerting::Observe(absl::Span<const StoredSample> samples) {
+  std::lock_guard<std::mutex> order(apply_mu_);
   std::vector<AlertChange> changes = engine_.Observe(samples);
   if (!changes.empty()) Apply(std::move(changes));
 }
@@ -96,7 +97,9 @@ void Alerting::OnHostHello(const std::string& host, const Labels& labels) {
 }
 
 void Alerting::Tick() {
-  std::vector<AlertChange> changes = engine_.Tick(registry_->List());
+  std::vector<rollguard::v1::HostStatus> hosts = registry_->List();
+  std::lock_guard<std::mutex> order(apply_mu_);
+  std::vector<AlertChange> changes = engine_.Tick(hosts);
   if (!changes.empty()) Apply(std::move(changes));
 }
 
@@ -153,6 +156,7 @@ absl::StatusOr<size_t> Alerting::Reload() {
     return rules.status();
   }
   size_t n = rules->size();
+  std::lock_guard<std::mutex> order(apply_mu_);
   Apply(engine_.SetRules(std::move(*rules)));
   spdlog::info("rules reloaded: {} rules from {}", n, path);
   return n;

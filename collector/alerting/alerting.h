@@ -70,6 +70,10 @@ class Alerting {
   RuleEngine engine_;
   std::unique_ptr<Notifier> notifier_;
 
+  // Held from the engine's evaluation through storing its changes, so the
+  // stored order of an alert's changes is the engine's order even when two
+  // ingest workers and the tick produce changes at once.
+  std::mutex apply_mu_;
   mutable std::mutex mu_;
   std::string rules_source_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> notify_errors_ ABSL_GUARDED_BY(mu_);

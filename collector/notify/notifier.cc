@@ -117,6 +117,8 @@ class Notifier::Receiver {
           last_error_ms_ = owner_->clock_->NowMs();
         }
       }
+      // This receiver's outcome is reported before any fallback can report its own.
+      owner_->on_result_(job.n.change.alert.id(), config_.name, s);
       if (!s.ok()) {
         spdlog::error("receiver {}: giving up on {} after {} attempts: {}", config_.name,
                       job.n.change.alert.id(), config_.max_attempts, std::string(s.message()));
@@ -124,7 +126,6 @@ class Notifier::Receiver {
           if (Receiver* fb = owner_->Find(job.fallback)) fb->Enqueue({job.n, ""});
         }
       }
-      owner_->on_result_(job.n.change.alert.id(), config_.name, s);
     }
   }
 

@@ -87,11 +87,7 @@ TEST(DurabilityTest, AgentBuffersThroughCollectorOutageAndFillsTheGap) {
   const std::string addr = (*first)->address();
   auto agent = StartAgent(dir.path(), addr, "bot-1");
   ASSERT_TRUE(agent.ok());
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return RunCli(addr, {"history", "bot-1", "memory_usage"}).exit_code == 0;
-      },
-      absl::Seconds(15)));
+  ASSERT_TRUE(WaitUntilReporting(addr, "bot-1"));
 
   // Down for 2 s (10 agent intervals of 200 ms), then back on the same port.
   (*first)->process().Signal(SIGKILL);

@@ -100,11 +100,7 @@ TEST(SpineTest, CliErrorsAreOneLineAndNonZero) {
   const std::string addr = (*collector)->address();
   auto agent = StartAgent(dir.path(), addr, "bot-1");
   ASSERT_TRUE(agent.ok());
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return RunCli(addr, {"history", "bot-1", "memory_usage"}).exit_code == 0;
-      },
-      absl::Seconds(15)));
+  ASSERT_TRUE(WaitUntilReporting(addr, "bot-1"));
 
   CommandResult unknown_host = RunCli(addr, {"history", "bot-9", "cpu_usage"});
   EXPECT_EQ(unknown_host.exit_code, 1);

@@ -94,6 +94,14 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   return r.out;
 }
 
+bool WaitUntilReporting(const std::string& collector, const std::string& host) {
+  return WaitFor(
+      [&] {
+        return RunCli(collector, {"history", host, "memory_usage"}).exit_code == 0;
+      },
+      absl::Seconds(15));
+}
+
 CommandResult RunCli(const std::string& collector, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {BinPath("rollguard"), "--collector", collector};
   argv.insert(argv.end(), args.begin(), args.end());

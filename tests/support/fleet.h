@@ -49,6 +49,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartFakeMcp(const std::string& wo
 // GETs http://127.0.0.1:PORT/PATH; returns the body, or an error.
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
 
+// Waits (up to 15 s) until the collector has memory_usage history for `host`,
+// i.e. the host's agent is connected and its samples are stored.
+bool WaitUntilReporting(const std::string& collector, const std::string& host);
+
 // Runs `rollguard --collector ADDR ARGS...`.
 CommandResult RunCli(const std::string& collector, const std::vector<std::string>& args);
 

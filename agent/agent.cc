@@ -33,13 +33,24 @@ Agent::Agent(AgentConfig config)
   up.heartbeat_interval = config_.heartbeat_interval;
   up.reconnect_initial = config_.reconnect_initial;
   up.reconnect_max = config_.reconnect_max;
+  if (config_.playbooks.enabled) {
+    runner_ = std::make_unique<PlaybookRunner>(config_.playbooks);
+    up.playbooks = runner_->config().Names();
+    up.on_command = [this](rollguard::v1::Command c) { executor_->Submit(std::move(c)); };
+  }
   uplink_ = std::make_unique<Uplink>(std::move(up), &registry_, &buffer_);
+  if (runner_) {
+    executor_ = std::make_unique<CommandExecutor>(runner_.get(), [this](auto update) {
+      uplink_->SendCommandUpdate(std::move(update));
+    });
+  }
 }
 
 Agent::~Agent() {
   if (prober_) prober_->Stop();
   if (statsd_) statsd_->Stop();
   uplink_->Stop();
+  if (executor_) executor_->Stop();
 }
 
 absl::Status Agent::Init() {
@@ -91,6 +102,7 @@ void Agent::Run() {
   spdlog::info("agent {} starting: host '{}', collector {}, interval {}ms", ROLLGUARD_VERSION,
                config_.host_id, config_.collector, absl::ToInt64Milliseconds(config_.interval));
   if (bot_.disabled()) spdlog::info("no bot pidfile or cmdline_match configured: bot not watched");
+  if (executor_) executor_->Start();
   uplink_->Start();
   if (prober_) prober_->Start();
   absl::Time next = absl::Now();
@@ -109,6 +121,7 @@ void Agent::Run() {
   if (prober_) prober_->Stop();
   if (statsd_) statsd_->Stop();
   uplink_->Stop();
+  if (executor_) executor_->Stop();
   spdlog::info("agent stopped ({} samples still buffered)", buffer_.buffered_samples());
 }
 

@@ -1,5 +1,6 @@
 // The agent: samples its sources every interval into the buffer, which the
-// uplink streams to the collector.
+// uplink streams to the collector; runs the collector's commands with the
+// playbooks in its own config.
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <mutex>
 
 #include "agent/agent_config.h"
+#include "agent/commands/command_executor.h"
 #include "agent/buffer/sample_buffer.h"
 #include "agent/buffer/series_registry.h"
 #include "agent/probes/http_probe.h"
@@ -46,6 +48,8 @@ class Agent {
   SampleBuffer buffer_;
   SystemSampler system_;
   BotProcessProbe bot_;
+  std::unique_ptr<PlaybookRunner> runner_;      // when the config has playbooks
+  std::unique_ptr<CommandExecutor> executor_;  // runs the collector's commands
   std::unique_ptr<Uplink> uplink_;
   std::unique_ptr<StatsdServer> statsd_;
   std::unique_ptr<Prober> prober_;

@@ -32,6 +32,12 @@ void RegisterAlertsCommand(CLI::App& app, const GlobalOptions& global, int* exit
 void RegisterSilenceCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterRulesCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
+void RegisterRollbackCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterCommandsCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+
+// "user@hostname", for the audit log.
+std::string CurrentUser();
+
 // Prints "rollguard: <message>" to stderr and returns the exit code to use.
 int ReportError(const absl::Status& status);
 

@@ -1,4 +1,6 @@
 // rollguard: the operator's command line for a rollguard fleet.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +19,13 @@ absl::StatusOr<std::unique_ptr<AdminClient>> MakeClient(const GlobalOptions& g) 
     return absl::InvalidArgumentError(absl::StrCat("--timeout: ", timeout.status().message()));
   }
   return std::make_unique<AdminClient>(g.collector, *timeout);
+}
+
+std::string CurrentUser() {
+  const char* u = std::getenv("USER");
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(u != nullptr && *u != '\0' ? u : "unknown", host[0] ? "@" : "", host);
 }
 
 int ReportError(const absl::Status& status) {
@@ -50,6 +59,8 @@ int main(int argc, char** argv) {
   RegisterAlertsCommand(app, global, &exit_code);
   RegisterSilenceCommand(app, global, &exit_code);
   RegisterRulesCommand(app, global, &exit_code);
+  RegisterRollbackCommands(app, global, &exit_code);
+  RegisterCommandsCommands(app, global, &exit_code);
   app.parse_complete_callback([&] {
     if (auto a = rollguard::ValidateAddress("--collector", global.collector); !a.ok()) {
       throw CLI::ValidationError(std::string(a.status().message()));

@@ -18,11 +18,6 @@ struct SilenceArgs {
   bool all = false;
 };
 
-std::string CurrentUser() {
-  const char* u = std::getenv("USER");
-  return u != nullptr && *u != '\0' ? u : "unknown";
-}
-
 int RunAdd(const GlobalOptions& g, const SilenceArgs& a) {
   auto d = ParseDuration(a.duration);
   if (!d.ok())

@@ -23,11 +23,19 @@ absl::Status Collector::Start() {
   RETURN_IF_ERROR(registry_->Load());
   alerting_ = std::make_unique<Alerting>(config_.alerting, storage_.get(), registry_.get(), clock_);
   RETURN_IF_ERROR(alerting_->Start());
+  audit_ = std::make_unique<AuditLog>(&storage_->records());
+  commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), clock_);
+  RETURN_IF_ERROR(commands_->Load());
+  rollouts_ = std::make_unique<RolloutManager>(&storage_->records(), commands_.get(),
+                                               registry_.get(), audit_.get(), clock_,
+                                               config_.command_queue_for);
+  RETURN_IF_ERROR(rollouts_->Load());
   pool_ = std::make_unique<WorkPool>(config_.ingest_threads);
-  agent_service_ = std::make_unique<AgentServiceImpl>(storage_.get(), registry_.get(),
-                                                      alerting_.get(), pool_.get(), &stats_);
-  admin_service_ =
-      std::make_unique<AdminServiceImpl>(storage_.get(), registry_.get(), alerting_.get(), clock_);
+  agent_service_ = std::make_unique<AgentServiceImpl>(
+      storage_.get(), registry_.get(), alerting_.get(), commands_.get(), pool_.get(), &stats_);
+  AdminServiceImpl::Deps deps{storage_.get(), registry_.get(), alerting_.get(), commands_.get(),
+                              rollouts_.get(),  audit_.get(),    clock_};
+  admin_service_ = std::make_unique<AdminServiceImpl>(deps);
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(), &port_);
@@ -62,6 +70,7 @@ void Collector::MaintenanceLoop() {
   while (!stopping_) {
     lock.unlock();
     if (absl::Status s = registry_->Flush(); !s.ok()) spdlog::error("host flush: {}", s.ToString());
+    commands_->Tick();
     if (clock_->Now() >= next_retention) {
       int64_t cutoff = absl::ToUnixMillis(clock_->Now() - config_.retention);
       if (absl::Status s = storage_->DeleteBefore(cutoff); !s.ok()) {
@@ -70,7 +79,8 @@ void Collector::MaintenanceLoop() {
       next_retention = clock_->Now() + config_.retention_check_interval;
     }
     lock.lock();
-    cv_.wait_for(lock, std::chrono::seconds(5), [&] { return stopping_; });
+    // Each second: command deadlines are checked at this resolution.
+    cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
   }
 }
 

@@ -15,6 +15,9 @@
 #include "collector/alerting/alerting.h"
 #include "collector/api/admin_service.h"
 #include "collector/collector_config.h"
+#include "collector/commands/audit_log.h"
+#include "collector/commands/command_manager.h"
+#include "collector/commands/rollout_manager.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
@@ -47,6 +50,9 @@ class Collector {
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<HostRegistry> registry_;
   std::unique_ptr<Alerting> alerting_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<CommandManager> commands_;
+  std::unique_ptr<RolloutManager> rollouts_;
   std::unique_ptr<WorkPool> pool_;
   IngestStats stats_;
   std::unique_ptr<AgentServiceImpl> agent_service_;

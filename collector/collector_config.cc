@@ -42,7 +42,8 @@ absl::Status LoadAlerting(const ConfigNode& n, AlertingOptions* a) {
 absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, CollectorConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
   RETURN_IF_ERROR(root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
-                                  "sync_writes", "ingest_threads", "log_level", "alerting"}));
+                                  "sync_writes", "ingest_threads", "log_level", "alerting",
+                                  "commands"}));
   if (root.Has("listen")) {
     ASSIGN_OR_RETURN(c.listen, root.String("listen"));
     if (auto a = ValidateAddress("listen", c.listen); !a.ok()) {
@@ -72,6 +73,16 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   if (root.Has("alerting")) {
     ASSIGN_OR_RETURN(ConfigNode a, root.Child("alerting"));
     RETURN_IF_ERROR(LoadAlerting(a, &c.alerting));
+  }
+  if (root.Has("commands")) {
+    ASSIGN_OR_RETURN(ConfigNode cmds, root.Child("commands"));
+    RETURN_IF_ERROR(cmds.AllowOnly({"queue_for"}));
+    if (cmds.Has("queue_for")) {
+      ASSIGN_OR_RETURN(c.command_queue_for, cmds.Duration("queue_for"));
+      if (c.command_queue_for < absl::Seconds(1)) {
+        return cmds.Error("queue_for", "must be at least 1s");
+      }
+    }
   }
   return c;
 }

@@ -20,6 +20,8 @@ struct CollectorConfig {
   // Where to write the port actually bound (useful with --listen HOST:0).
   std::string port_file;
   AlertingOptions alerting;
+  // How long a command waits for an offline agent before it expires.
+  absl::Duration command_queue_for = absl::Minutes(15);
 };
 
 // Reads `path` over `base`. Relative paths resolve against the file's folder.

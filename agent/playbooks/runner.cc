@@ -62,13 +62,17 @@ std::string ValueText(const google::protobuf::Value& v) {
 PlaybookRunner::PlaybookRunner(PlaybookConfig config)
     : config_(std::move(config)), service_(config_.service) {}
 
-bool PlaybookRunner::AlreadyRan(const std::string& command_id) const {
+std::optional<std::string> PlaybookRunner::RecordedOutcome(const std::string& command_id) const {
   auto text = ReadFile(config_.state_dir + "/executed");
-  if (!text.ok()) return false;
+  if (!text.ok()) return std::nullopt;
+  std::optional<std::string> outcome;
+  // The last line for an id wins: "started" is followed by "ok" or "failed"
+  // unless the agent died mid-run.
   for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
-    if (line.substr(0, line.find('\t')) == command_id) return true;
+    std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
+    if (f.size() >= 2 && f[0] == command_id) outcome = std::string(f[1]);
   }
-  return false;
+  return outcome;
 }
 
 absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
@@ -84,11 +88,17 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
   if (!lock.owns_lock()) {
     return absl::FailedPreconditionError("another playbook is running (one at a time per host)");
   }
-  if (!dry_run && AlreadyRan(command_id)) {
+  if (!dry_run && RecordedOutcome(command_id)) {
     return absl::AlreadyExistsError(absl::StrCat("command ", command_id, " already ran here"));
   }
   std::error_code ec;
   fs::create_directories(config_.state_dir, ec);
+  // Recorded before the first step: a command interrupted by a crash is
+  // never started a second time by a redelivery.
+  if (!dry_run) {
+    RETURN_IF_ERROR(AppendLineDurable(config_.state_dir + "/executed",
+                                      absl::StrCat(command_id, "\tstarted\t", playbook)));
+  }
   RunResult result;
   result.command_id = command_id;
   result.playbook = playbook;
@@ -102,6 +112,11 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
     StepResult sr;
     sr.index = i + 1;
     sr.name = step.Describe();
+    if (on_step && result.ok && !dry_run) {
+      StepResult started = sr;
+      started.status = "running";
+      on_step(started, total);
+    }
     absl::Time t0 = absl::Now();
     if (!result.ok) {
       sr.status = "skipped";

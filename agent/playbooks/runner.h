@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,7 @@ namespace rollguard::agent {
 struct StepResult {
   int index = 0;  // 1-based
   std::string name;
-  std::string status;  // ok, failed, skipped, planned
+  std::string status;  // running (reported as a step starts), ok, failed, skipped, planned
   std::string output;
   int64_t duration_ms = 0;
 };
@@ -53,11 +54,14 @@ class PlaybookRunner {
 
   const PlaybookConfig& config() const { return config_; }
 
+  // "started", "ok" or "failed" for a command id this host ran (or began to
+  // run, when it died mid-run), across restarts; nullopt if never.
+  std::optional<std::string> RecordedOutcome(const std::string& command_id) const;
+
  private:
   absl::StatusOr<std::string> RunStep(const Step& step, class Journal* journal);
   absl::StatusOr<std::string> RunChecks(const std::vector<Check>& checks);
   absl::StatusOr<std::string> RunCommand(const Step& step);
-  bool AlreadyRan(const std::string& command_id) const;
 
   PlaybookConfig config_;
   Service service_;

@@ -16,6 +16,9 @@ using rollguard::v1::CollectorMessage;
 namespace {
 // Keep each message far below gRPC's 4 MB default: ~16 bytes a sample.
 constexpr size_t kBatchesPerWrite = 16;
+// Command updates waiting for a connection; the oldest step updates go first
+// (a command's final update repeats all its steps).
+constexpr size_t kMaxControlQueued = 10000;
 }  // namespace
 
 Uplink::Uplink(UplinkOptions options, SeriesRegistry* registry, SampleBuffer* buffer)
@@ -50,6 +53,37 @@ void Uplink::Stop() {
   }
   buffer_->Wake();
   if (thread_.joinable()) thread_.join();
+}
+
+void Uplink::SendCommandUpdate(rollguard::v1::CommandUpdate update) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (control_.size() >= kMaxControlQueued) {
+      spdlog::warn("collector unreachable: dropping an old command update ({} queued)",
+                   control_.size());
+      control_.pop_front();
+    }
+    AgentMessage msg;
+    *msg.mutable_command_update() = std::move(update);
+    control_.emplace_back(next_control_++, std::move(msg));
+  }
+  buffer_->Wake();
+}
+
+bool Uplink::WriteControl(
+    grpc::ClientReaderWriter<AgentMessage, CollectorMessage>* stream) {
+  while (true) {
+    std::pair<uint64_t, AgentMessage> next;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (control_.empty()) return true;
+      next = control_.front();
+    }
+    if (!stream->Write(next.second)) return false;
+    std::lock_guard<std::mutex> lock(mu_);
+    // The bound may have pushed it out meanwhile.
+    if (!control_.empty() && control_.front().first == next.first) control_.pop_front();
+  }
 }
 
 void Uplink::Run() {
@@ -126,6 +160,7 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
   for (const auto& [k, v] : options_.labels) (*h->mutable_labels())[k] = v;
   h->set_agent_version(options_.agent_version);
   h->set_instance_id(options_.instance_id);
+  for (const std::string& p : options_.playbooks) h->add_playbooks(p);
 
   std::atomic<bool> reader_done{false};
   std::thread reader;
@@ -146,6 +181,17 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
             spdlog::error("collector rejected batch {}: {}", ack.sequence(), ack.error());
           }
           buffer_->Remove(ack.sequence());
+        } else if (in.has_command()) {
+          if (options_.on_command) {
+            options_.on_command(std::move(*in.mutable_command()));
+          } else {
+            // No playbooks here: answer at once so the collector does not wait.
+            rollguard::v1::CommandUpdate refused;
+            refused.set_command_id(in.command().id());
+            refused.set_state(rollguard::v1::REFUSED);
+            refused.set_error("this agent has no playbooks configured (no service: in its config)");
+            SendCommandUpdate(std::move(refused));
+          }
         }
       }
       reader_done = true;
@@ -170,6 +216,7 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
         if (!stream->Write(hb)) break;
         last_heartbeat = absl::Now();
       }
+      if (!WriteControl(stream.get())) break;
       std::vector<Batch> batches =
           buffer_->TakeUnsent(kBatchesPerWrite, options_.max_in_flight,
                               last_heartbeat + options_.heartbeat_interval - absl::Now());

@@ -9,10 +9,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -34,6 +37,10 @@ struct UplinkOptions {
   absl::Duration reconnect_initial = absl::Milliseconds(200);
   absl::Duration reconnect_max = absl::Seconds(30);
   size_t max_in_flight = 64;  // batches sent but not yet acknowledged
+  // Announced in the hello: the playbooks this agent will run.
+  std::vector<std::string> playbooks;
+  // Called on the stream's reader thread for each command; must not block.
+  std::function<void(rollguard::v1::Command)> on_command;
 };
 
 // Thread-safe: Start/Stop from the owner; counters from anywhere.
@@ -46,6 +53,10 @@ class Uplink {
   // Idempotent; safe without Start. Cancels the stream and joins the thread.
   void Stop();
 
+  // Queues a command's progress for the collector; sent ahead of samples, and
+  // kept across reconnects until written. Thread-safe.
+  void SendCommandUpdate(rollguard::v1::CommandUpdate update);
+
   bool connected() const { return connected_.load(); }
   uint64_t rejected_batches() const { return rejected_.load(); }
   uint64_t reconnects() const { return reconnects_.load(); }
@@ -53,6 +64,9 @@ class Uplink {
  private:
   void Run();
   absl::Status RunStream(bool* got_hello_ack);
+  // Writes queued control messages; false when the stream broke.
+  bool WriteControl(grpc::ClientReaderWriter<rollguard::v1::AgentMessage,
+                                             rollguard::v1::CollectorMessage>* stream);
   bool BuildBatch(const Batch& batch, std::vector<bool>* defined, rollguard::v1::AgentMessage* msg);
 
   const UplinkOptions options_;
@@ -64,6 +78,9 @@ class Uplink {
   std::mutex mu_;
   grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Numbered, so the writer pops exactly what it wrote.
+  std::deque<std::pair<uint64_t, rollguard::v1::AgentMessage>> control_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_control_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 
   std::atomic<bool> connected_{false};

@@ -27,9 +27,14 @@ absl::StatusOr<std::optional<double>> LatestValue(const Storage& storage, const 
 
 }  // namespace
 
-AdminServiceImpl::AdminServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting,
-                                   const Clock* clock)
-    : storage_(storage), registry_(registry), alerting_(alerting), clock_(clock) {}
+AdminServiceImpl::AdminServiceImpl(Deps deps)
+    : storage_(deps.storage),
+      registry_(deps.registry),
+      alerting_(deps.alerting),
+      commands_(deps.commands),
+      rollouts_(deps.rollouts),
+      audit_(deps.audit),
+      clock_(deps.clock) {}
 
 absl::Status AdminServiceImpl::DoListHosts(rollguard::v1::ListHostsResponse* resp) const {
   for (rollguard::v1::HostStatus& h : registry_->List()) {
@@ -156,6 +161,116 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ReloadRules(grpc::CallbackServerCont
   }
   reactor->Finish(ToGrpcStatus(n.status()));
   return reactor;
+}
+
+namespace {
+
+// Runs `fn` and finishes the unary call with its status. Every command RPC
+// is a short in-memory or RocksDB operation, so it runs inline.
+template <typename Fn>
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx, Fn fn) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(fn()));
+  return reactor;
+}
+
+template <typename T>
+absl::Status Assign(absl::StatusOr<T> v, T* out) {
+  if (!v.ok()) return v.status();
+  *out = std::move(*v);
+  return absl::OkStatus();
+}
+
+absl::Status NeedCommands(const CommandManager* commands) {
+  return commands == nullptr ? absl::UnimplementedError("commands are not enabled")
+                             : absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminServiceImpl::StartRollout(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::StartRolloutRequest* req,
+    rollguard::v1::Rollout* resp) {
+  return Answer(ctx, [&] {
+    RETURN_IF_ERROR(NeedCommands(commands_));
+    return Assign(rollouts_->Start(*req), resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetRollout(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::GetRolloutRequest* req,
+                                                       rollguard::v1::RolloutStatus* resp) {
+  return Answer(ctx, [&] {
+    RETURN_IF_ERROR(NeedCommands(commands_));
+    return Assign(rollouts_->Get(req->id()), resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetCommand(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::GetCommandRequest* req,
+                                                       rollguard::v1::CommandRecord* resp) {
+  return Answer(ctx, [&] {
+    RETURN_IF_ERROR(NeedCommands(commands_));
+    return Assign(commands_->Get(req->id()), resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListCommands(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::ListCommandsRequest* req,
+    rollguard::v1::ListCommandsResponse* resp) {
+  return Answer(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(NeedCommands(commands_));
+    ASSIGN_OR_RETURN(auto list, commands_->List(req->host_id(), req->since_ms(),
+                                                req->limit() > 0 ? req->limit() : 1000));
+    for (auto& r : list) *resp->add_commands() = std::move(r);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<rollguard::v1::CommandRecord> AdminServiceImpl::DoUndo(
+    const rollguard::v1::UndoCommandRequest& req) const {
+  RETURN_IF_ERROR(NeedCommands(commands_));
+  ASSIGN_OR_RETURN(rollguard::v1::CommandRecord original, commands_->Get(req.command_id()));
+  if (!original.command().undo_of().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command ", req.command_id(), " is itself an undo; undo the original, ",
+                     original.command().undo_of(), ", only once"));
+  }
+  if (original.command().dry_run()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command ", req.command_id(), " was a dry run; it changed nothing"));
+  }
+  if (!IsFinal(original.state())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("command ", req.command_id(), " has not finished; undo it afterwards"));
+  }
+  rollguard::v1::Command undo;
+  undo.set_undo_of(req.command_id());
+  undo.set_requested_by(req.requested_by());
+  undo.set_reason(req.reason().empty() ? absl::StrCat("undo of ", original.command().playbook())
+                                       : req.reason());
+  return commands_->Submit(std::move(undo), original.host_id(),
+                           absl::Milliseconds(std::max<int64_t>(
+                               60000, original.command().deadline_ms() -
+                                          original.command().created_ms())));
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::UndoCommand(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::UndoCommandRequest* req,
+    rollguard::v1::CommandRecord* resp) {
+  return Answer(ctx, [&] { return Assign(DoUndo(*req), resp); });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListAudit(grpc::CallbackServerContext* ctx,
+                                                      const rollguard::v1::ListAuditRequest* req,
+                                                      rollguard::v1::ListAuditResponse* resp) {
+  return Answer(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(NeedCommands(commands_));
+    ASSIGN_OR_RETURN(auto list, audit_->List(req->since_ms(), req->host_id(),
+                                             req->limit() > 0 ? req->limit() : 1000));
+    for (auto& r : list) *resp->add_records() = std::move(r);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace rollguard::collector

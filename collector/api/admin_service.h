@@ -3,6 +3,9 @@
 #pragma once
 
 #include "collector/alerting/alerting.h"
+#include "collector/commands/audit_log.h"
+#include "collector/commands/command_manager.h"
+#include "collector/commands/rollout_manager.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
 #include "common/clock.h"
@@ -12,8 +15,16 @@ namespace rollguard::collector {
 
 class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackService {
  public:
-  AdminServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting,
-                   const Clock* clock);
+  struct Deps {
+    Storage* storage = nullptr;
+    HostRegistry* registry = nullptr;
+    Alerting* alerting = nullptr;
+    CommandManager* commands = nullptr;
+    RolloutManager* rollouts = nullptr;
+    AuditLog* audit = nullptr;
+    const Clock* clock = &Clock::Real();
+  };
+  explicit AdminServiceImpl(Deps deps);
 
   grpc::ServerUnaryReactor* ListHosts(grpc::CallbackServerContext* ctx,
                                       const rollguard::v1::ListHostsRequest* req,
@@ -38,15 +49,39 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
                                         const rollguard::v1::ReloadRulesRequest* req,
                                         rollguard::v1::ReloadRulesResponse* resp) override;
 
+  grpc::ServerUnaryReactor* StartRollout(grpc::CallbackServerContext* ctx,
+                                         const rollguard::v1::StartRolloutRequest* req,
+                                         rollguard::v1::Rollout* resp) override;
+  grpc::ServerUnaryReactor* GetRollout(grpc::CallbackServerContext* ctx,
+                                       const rollguard::v1::GetRolloutRequest* req,
+                                       rollguard::v1::RolloutStatus* resp) override;
+  grpc::ServerUnaryReactor* GetCommand(grpc::CallbackServerContext* ctx,
+                                       const rollguard::v1::GetCommandRequest* req,
+                                       rollguard::v1::CommandRecord* resp) override;
+  grpc::ServerUnaryReactor* ListCommands(grpc::CallbackServerContext* ctx,
+                                         const rollguard::v1::ListCommandsRequest* req,
+                                         rollguard::v1::ListCommandsResponse* resp) override;
+  grpc::ServerUnaryReactor* UndoCommand(grpc::CallbackServerContext* ctx,
+                                        const rollguard::v1::UndoCommandRequest* req,
+                                        rollguard::v1::CommandRecord* resp) override;
+  grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* ctx,
+                                      const rollguard::v1::ListAuditRequest* req,
+                                      rollguard::v1::ListAuditResponse* resp) override;
+
   // The logic, without gRPC, for tests.
   absl::Status DoListHosts(rollguard::v1::ListHostsResponse* resp) const;
   absl::Status DoQueryHistory(const rollguard::v1::QueryHistoryRequest& req,
                               rollguard::v1::QueryHistoryResponse* resp) const;
+  absl::StatusOr<rollguard::v1::CommandRecord> DoUndo(
+      const rollguard::v1::UndoCommandRequest& req) const;
 
  private:
   Storage* storage_;
   HostRegistry* registry_;
   Alerting* alerting_;
+  CommandManager* commands_;
+  RolloutManager* rollouts_;
+  AuditLog* audit_;
   const Clock* clock_;
 };
 

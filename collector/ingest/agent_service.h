@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "collector/alerting/alerting.h"
+#include "collector/commands/command_manager.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
 #include "common/work_pool.h"
@@ -24,8 +25,8 @@ struct IngestStats {
 
 class AgentServiceImpl final : public rollguard::v1::AgentService::CallbackService {
  public:
-  AgentServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting, WorkPool* pool,
-                   IngestStats* stats);
+  AgentServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting,
+                   CommandManager* commands, WorkPool* pool, IngestStats* stats);
 
   grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>* Connect(
       grpc::CallbackServerContext* context) override;
@@ -34,6 +35,7 @@ class AgentServiceImpl final : public rollguard::v1::AgentService::CallbackServi
   Storage* storage_;
   HostRegistry* registry_;
   Alerting* alerting_;
+  CommandManager* commands_;
   WorkPool* pool_;
   IngestStats* stats_;
 };

@@ -9,11 +9,13 @@ namespace rollguard::collector {
 using rollguard::v1::CollectorMessage;
 
 AgentStream::AgentStream(grpc::CallbackServerContext* ctx, Storage* storage, HostRegistry* registry,
-                         Alerting* alerting, WorkPool* pool, IngestStats* stats)
+                         Alerting* alerting, CommandManager* commands, WorkPool* pool,
+                         IngestStats* stats)
     : ctx_(ctx),
       storage_(storage),
       registry_(registry),
       alerting_(alerting),
+      commands_(commands),
       pool_(pool),
       stats_(stats),
       peer_(ctx->peer()) {
@@ -48,6 +50,9 @@ void AgentStream::OnReadDone(bool ok) {
     case rollguard::v1::AgentMessage::kBatch:
       HandleBatch();
       break;
+    case rollguard::v1::AgentMessage::kCommandUpdate:
+      HandleCommandUpdate();
+      break;
     case rollguard::v1::AgentMessage::kHeartbeat: {
       std::lock_guard<std::mutex> lock(mu_);
       if (!series_) {
@@ -68,21 +73,34 @@ void AgentStream::OnReadDone(bool ok) {
 }
 
 void AgentStream::HandleHello() {
-  const auto& hello = in_.hello();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!AcceptHelloLocked()) return;
+  }
+  // Queued and unfinished commands for this host go out after the hello ack.
+  // Read from in_ before the next read reuses it.
+  const auto& playbooks = in_.hello().playbooks();
+  commands_->OnAgentConnected(series_->host_id(),
+                              std::vector<std::string>(playbooks.begin(), playbooks.end()), this);
   std::lock_guard<std::mutex> lock(mu_);
+  StartReadLocked();
+}
+
+bool AgentStream::AcceptHelloLocked() {
+  const auto& hello = in_.hello();
   if (series_) {
     FinishLocked(
         grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a second hello on one stream"));
-    return;
+    return false;
   }
   if (hello.host_id().empty() || hello.host_id().size() > 253) {
     FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                               "hello: host_id must be 1-253 characters"));
-    return;
+    return false;
   }
   if (absl::Status s = registry_->OnConnect(hello); !s.ok()) {
     FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(s.message())));
-    return;
+    return false;
   }
   series_.emplace(hello.host_id(), storage_);
   alerting_->OnHostHello(hello.host_id(), Labels(hello.labels().begin(), hello.labels().end()));
@@ -91,7 +109,30 @@ void AgentStream::HandleHello() {
   CollectorMessage ack;
   ack.mutable_hello_ack()->set_collector_version(ROLLGUARD_VERSION);
   QueueWriteLocked(std::move(ack));
+  return true;
+}
+
+void AgentStream::HandleCommandUpdate() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!series_) {
+      FinishLocked(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                "the first message on a stream must be a hello"));
+      return;
+    }
+  }
+  // Never under mu_: the manager may call SendCommand, which takes it.
+  registry_->OnSeen(series_->host_id(), nullptr);
+  commands_->OnUpdate(series_->host_id(), in_.command_update());
+  std::lock_guard<std::mutex> lock(mu_);
   StartReadLocked();
+}
+
+void AgentStream::SendCommand(const rollguard::v1::Command& command) {
+  CollectorMessage msg;
+  *msg.mutable_command() = command;
+  std::lock_guard<std::mutex> lock(mu_);
+  QueueWriteLocked(std::move(msg));
 }
 
 void AgentStream::HandleBatch() {
@@ -210,6 +251,8 @@ void AgentStream::MaybeFinishLocked() {
 
 void AgentStream::OnDone() {
   if (series_) {
+    // Before this object can be deleted: the manager must not send to it.
+    commands_->OnAgentDisconnected(series_->host_id(), this);
     registry_->OnDisconnect(series_->host_id());
     spdlog::info("agent disconnected: host '{}'", series_->host_id());
   }
@@ -224,12 +267,17 @@ void AgentStream::OnDone() {
 }
 
 AgentServiceImpl::AgentServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting,
-                                   WorkPool* pool, IngestStats* stats)
-    : storage_(storage), registry_(registry), alerting_(alerting), pool_(pool), stats_(stats) {}
+                                   CommandManager* commands, WorkPool* pool, IngestStats* stats)
+    : storage_(storage),
+      registry_(registry),
+      alerting_(alerting),
+      commands_(commands),
+      pool_(pool),
+      stats_(stats) {}
 
 grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>*
 AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
-  return new AgentStream(context, storage_, registry_, alerting_, pool_, stats_);
+  return new AgentStream(context, storage_, registry_, alerting_, commands_, pool_, stats_);
 }
 
 }  // namespace rollguard::collector

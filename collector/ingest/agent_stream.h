@@ -1,5 +1,6 @@
 // One agent's stream: hello first, then batches (decoded, handed to the work
-// pool for a durable write, acknowledged after it) and heartbeats.
+// pool for a durable write, acknowledged after it), heartbeats, and command
+// updates. The other way: acks, and the command manager's commands.
 //
 // Flow control: at most kMaxInFlight batches per stream are being written;
 // beyond that the reactor stops reading, so gRPC's window fills and the agent
@@ -18,18 +19,22 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "collector/commands/agent_link.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/ingest/batch_decoder.h"
 
 namespace rollguard::collector {
 
 class AgentStream final
-    : public grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage> {
+    : public grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>,
+      public AgentLink {
  public:
   static constexpr int kMaxInFlight = 8;
 
   AgentStream(grpc::CallbackServerContext* ctx, Storage* storage, HostRegistry* registry,
-              Alerting* alerting, WorkPool* pool, IngestStats* stats);
+              Alerting* alerting, CommandManager* commands, WorkPool* pool, IngestStats* stats);
+
+  void SendCommand(const rollguard::v1::Command& command) override;
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -37,7 +42,9 @@ class AgentStream final
 
  private:
   void HandleHello();
+  bool AcceptHelloLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleBatch();
+  void HandleCommandUpdate();
   void OnStored(uint64_t sequence, uint32_t samples, absl::Status status);
   void QueueWriteLocked(rollguard::v1::CollectorMessage msg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -48,6 +55,7 @@ class AgentStream final
   Storage* const storage_;
   HostRegistry* const registry_;
   Alerting* const alerting_;
+  CommandManager* const commands_;
   WorkPool* const pool_;
   IngestStats* const stats_;
   const std::string peer_;

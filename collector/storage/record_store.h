@@ -1,5 +1,5 @@
 // Small keyed records beside the time series: alert states, alert history,
-// silences (later: commands, audit). One table per kind, each a RocksDB column
+// silences, commands, rollouts, the audit log. One table per kind, each a RocksDB column
 // family, keys ordered bytewise so a prefix or time range is one scan.
 #pragma once
 
@@ -11,7 +11,11 @@
 
 namespace rollguard::collector {
 
-enum class Table { kAlerts, kAlertEvents, kSilences };
+enum class Table { kAlerts, kAlertEvents, kSilences, kCommands, kRollouts, kAudit };
+inline constexpr int kTableCount = 6;
+// The column family holding each table, in enum order.
+inline constexpr const char* kTableNames[kTableCount] = {
+    "alerts", "alert_events", "silences", "commands", "rollouts", "audit"};
 
 // Thread-safe.
 class RecordStore {

@@ -22,9 +22,6 @@ constexpr char kSeriesCf[] = "series";
 absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 constexpr char kSamplesCf[] = "samples";
 constexpr char kHostsCf[] = "hosts";
-constexpr char kAlertsCf[] = "alerts";
-constexpr char kAlertEventsCf[] = "alert_events";
-constexpr char kSilencesCf[] = "silences";
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -44,9 +41,9 @@ class RocksDbStorage final : public Storage, public RecordStore {
       if (cf->GetName() == kSeriesCf) series_cf_ = cf;
       if (cf->GetName() == kSamplesCf) samples_cf_ = cf;
       if (cf->GetName() == kHostsCf) hosts_cf_ = cf;
-      if (cf->GetName() == kAlertsCf) tables_[static_cast<int>(Table::kAlerts)] = cf;
-      if (cf->GetName() == kAlertEventsCf) tables_[static_cast<int>(Table::kAlertEvents)] = cf;
-      if (cf->GetName() == kSilencesCf) tables_[static_cast<int>(Table::kSilences)] = cf;
+      for (int t = 0; t < kTableCount; ++t) {
+        if (cf->GetName() == kTableNames[t]) tables_[t] = cf;
+      }
       handles_.push_back(cf);
     }
     write_options_.sync = options_.sync_writes;
@@ -227,7 +224,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
   rocksdb::ColumnFamilyHandle* series_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* samples_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* hosts_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* tables_[3] = {nullptr, nullptr, nullptr};
+  rocksdb::ColumnFamilyHandle* tables_[kTableCount] = {};
   SeriesIndex index_;
 };
 
@@ -256,10 +253,8 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& d
       {kSeriesCf, small_opts},
       {kSamplesCf, samples_opts},
       {kHostsCf, small_opts},
-      {kAlertsCf, small_opts},
-      {kAlertEventsCf, small_opts},
-      {kSilencesCf, small_opts},
   };
+  for (const char* name : kTableNames) cfs.emplace_back(name, small_opts);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_opts, dir, cfs, &handles, &raw);

@@ -24,8 +24,11 @@ class AdminServiceTest : public ::testing::Test {
     ASSERT_TRUE(
         storage_->Append({{cpu, 1000, 10}, {cpu, 2000, 20}, {up, 2000, 0}, {probe, 2000, 99}})
             .ok());
-    service_ = std::make_unique<AdminServiceImpl>(storage_.get(), registry_.get(),
-                                                  /*alerting=*/nullptr, &clock_);
+    AdminServiceImpl::Deps deps;
+    deps.storage = storage_.get();
+    deps.registry = registry_.get();
+    deps.clock = &clock_;
+    service_ = std::make_unique<AdminServiceImpl>(deps);
   }
   TempDir dir_;
   FakeClock clock_{absl::FromUnixMillis(5000)};

@@ -1,0 +1,338 @@
+#include "collector/commands/command_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace rollguard::collector {
+
+using rollguard::v1::Command;
+using rollguard::v1::CommandRecord;
+using rollguard::v1::CommandState;
+using rollguard::v1::CommandUpdate;
+
+namespace {
+
+std::string Lowercase(CommandState state) {
+  std::string s = rollguard::v1::CommandState_Name(state);
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+void MergeSteps(const CommandUpdate& update, CommandRecord* rec) {
+  for (const auto& step : update.steps()) {
+    auto* steps = rec->mutable_steps();
+    auto it = std::find_if(steps->begin(), steps->end(),
+                           [&](const auto& s) { return s.index() == step.index(); });
+    if (it != steps->end()) {
+      *it = step;
+    } else {
+      *steps->Add() = step;
+    }
+  }
+  std::sort(rec->mutable_steps()->begin(), rec->mutable_steps()->end(),
+            [](const auto& a, const auto& b) { return a.index() < b.index(); });
+}
+
+absl::StatusOr<std::optional<CommandRecord>> ReadRecord(const RecordStore& records,
+                                                        const std::string& id) {
+  std::optional<CommandRecord> found;
+  bool bad = false;
+  absl::Status s = records.Scan(Table::kCommands, id, id + std::string(1, '\0'),
+                                [&](absl::string_view, absl::string_view value) {
+                                  CommandRecord r;
+                                  if (!r.ParseFromArray(value.data(),
+                                                        static_cast<int>(value.size()))) {
+                                    bad = true;
+                                  } else {
+                                    found = std::move(r);
+                                  }
+                                  return false;
+                                });
+  if (!s.ok()) return s;
+  if (bad) return absl::DataLossError(absl::StrCat("command record ", id, " does not parse"));
+  return found;
+}
+
+}  // namespace
+
+std::string NewTimeOrderedId(absl::string_view prefix, absl::Time now) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  return absl::StrCat(prefix, "-", absl::FormatTime("%Y%m%d-%H%M%S", now, absl::UTCTimeZone()), "-",
+                      absl::StrFormat("%06x", rng() & 0xffffff));
+}
+
+bool IsFinal(CommandState state) {
+  return state == rollguard::v1::SUCCEEDED || state == rollguard::v1::FAILED ||
+         state == rollguard::v1::REFUSED || state == rollguard::v1::EXPIRED;
+}
+
+CommandManager::CommandManager(RecordStore* records, AuditLog* audit, const Clock* clock)
+    : records_(records), audit_(audit), clock_(clock) {}
+
+absl::Status CommandManager::Load() {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t bad = 0;
+  absl::Status s =
+      records_->Scan(Table::kCommands, "", "", [&](absl::string_view, absl::string_view value) {
+        CommandRecord r;
+        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          ++bad;
+        } else if (!IsFinal(r.state())) {
+          open_[r.command().id()] = std::move(r);
+        }
+        return true;
+      });
+  if (bad > 0) spdlog::error("{} stored command record(s) do not parse; skipped", bad);
+  if (!open_.empty()) spdlog::info("{} unfinished command(s) loaded", open_.size());
+  return s;
+}
+
+absl::Status CommandManager::PersistLocked(const CommandRecord& record) {
+  return records_->Put(Table::kCommands, record.command().id(), record.SerializeAsString());
+}
+
+void CommandManager::DeliverLocked(CommandRecord* record, AgentLink* link) {
+  link->SendCommand(record->command());
+  record->set_deliveries(record->deliveries() + 1);
+  if (record->state() == rollguard::v1::QUEUED) {
+    record->set_state(rollguard::v1::SENT);
+    record->set_sent_ms(clock_->NowMs());
+  }
+  record->set_updated_ms(clock_->NowMs());
+  if (absl::Status s = PersistLocked(*record); !s.ok()) {
+    spdlog::error("command {}: storing its delivery: {}", record->command().id(), s.ToString());
+  }
+}
+
+absl::StatusOr<CommandRecord> CommandManager::Submit(Command command, const std::string& host_id,
+                                                     absl::Duration queue_for) {
+  if (command.playbook().empty() && command.undo_of().empty()) {
+    return absl::InvalidArgumentError("a command needs a playbook (or a command to undo)");
+  }
+  if (host_id.empty()) return absl::InvalidArgumentError("a command needs a host");
+  absl::Time now = clock_->Now();
+  if (command.id().empty()) command.set_id(NewTimeOrderedId("c", now));
+  command.set_created_ms(absl::ToUnixMillis(now));
+  command.set_deadline_ms(absl::ToUnixMillis(now + queue_for));
+  CommandRecord rec;
+  rec.set_host_id(host_id);
+  rec.set_state(rollguard::v1::QUEUED);
+  rec.set_updated_ms(command.created_ms());
+  *rec.mutable_command() = std::move(command);
+
+  rollguard::v1::AuditRecord audit;
+  audit.set_at_ms(rec.command().created_ms());
+  audit.set_actor(rec.command().requested_by());
+  audit.set_action(rec.command().undo_of().empty() ? (rec.command().drill() ? "drill" : "command")
+                                                   : "undo");
+  audit.set_host_id(host_id);
+  audit.set_command_id(rec.command().id());
+  audit.set_playbook(rec.command().undo_of().empty() ? rec.command().playbook()
+                                                     : "undo " + rec.command().undo_of());
+  audit.set_reason(rec.command().reason());
+  audit.set_rollout_id(rec.command().rollout_id());
+  audit.set_outcome(rec.command().dry_run() ? "requested (dry run)" : "requested");
+
+  std::lock_guard<std::mutex> lock(mu_);
+  // Stored before it is sent: a crash after sending cannot lose it.
+  if (absl::Status s = PersistLocked(rec); !s.ok()) return s;
+  audit_->Record(audit);
+  CommandRecord& stored = open_[rec.command().id()] = std::move(rec);
+  if (auto it = links_.find(host_id); it != links_.end()) DeliverLocked(&stored, it->second);
+  return stored;
+}
+
+void CommandManager::OnAgentConnected(const std::string& host_id,
+                                      const std::vector<std::string>& playbooks, AgentLink* link) {
+  std::lock_guard<std::mutex> lock(mu_);
+  links_[host_id] = link;
+  playbooks_[host_id] = playbooks;
+  int64_t now = clock_->NowMs();
+  for (auto& [id, rec] : open_) {
+    if (rec.host_id() != host_id) continue;
+    bool waiting = rec.state() == rollguard::v1::QUEUED || rec.state() == rollguard::v1::SENT;
+    if (waiting && rec.command().deadline_ms() < now) continue;  // Tick expires it
+    spdlog::info("host '{}' connected: {} command {}", host_id,
+                 rec.deliveries() == 0 ? "sending queued" : "offering again", id);
+    DeliverLocked(&rec, link);
+  }
+}
+
+void CommandManager::OnAgentDisconnected(const std::string& host_id, AgentLink* link) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // A newer stream of the same host may already have replaced this one.
+  if (auto it = links_.find(host_id); it != links_.end() && it->second == link) links_.erase(it);
+}
+
+void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& update) {
+  CommandRecord rec;
+  bool finished_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = open_.find(update.command_id()); it != open_.end()) {
+      rec = it->second;
+    } else {
+      auto stored = ReadRecord(*records_, update.command_id());
+      if (!stored.ok() || !*stored) {
+        spdlog::warn("host '{}' reported on unknown command '{}'; ignored", host_id,
+                     update.command_id());
+        return;
+      }
+      rec = std::move(**stored);
+    }
+    if (rec.host_id() != host_id) {
+      spdlog::warn("host '{}' reported on command {} of host '{}'; ignored", host_id,
+                   update.command_id(), rec.host_id());
+      return;
+    }
+    const bool was_final = IsFinal(rec.state());
+    MergeSteps(update, &rec);
+    int64_t now = clock_->NowMs();
+    if (IsFinal(update.state())) {
+      // The agent's own answer wins over an expiry guessed here.
+      if (!was_final || (rec.state() == rollguard::v1::EXPIRED &&
+                         update.state() != rollguard::v1::EXPIRED)) {
+        finished_now = true;
+        rec.set_state(update.state());
+        rec.set_error(update.error());
+        rec.set_duration_ms(update.duration_ms());
+        rec.set_finished_ms(now);
+        if (rec.started_ms() == 0) rec.set_started_ms(now);
+      }
+    } else if (update.state() == rollguard::v1::RUNNING && !was_final) {
+      rec.set_state(rollguard::v1::RUNNING);
+      if (rec.started_ms() == 0) rec.set_started_ms(now);
+    }
+    rec.set_updated_ms(now);
+    if (absl::Status s = PersistLocked(rec); !s.ok()) {
+      spdlog::error("command {}: storing an update: {}", rec.command().id(), s.ToString());
+    }
+    if (IsFinal(rec.state())) {
+      open_.erase(rec.command().id());
+    } else {
+      open_[rec.command().id()] = rec;
+    }
+  }
+  if (finished_now) {
+    AuditOutcome(rec);
+    NotifyFinished(rec);
+  }
+}
+
+void CommandManager::Tick() {
+  std::vector<CommandRecord> expired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t now = clock_->NowMs();
+    for (auto it = open_.begin(); it != open_.end();) {
+      CommandRecord& rec = it->second;
+      bool waiting = rec.state() == rollguard::v1::QUEUED || rec.state() == rollguard::v1::SENT;
+      if (!waiting || rec.command().deadline_ms() >= now) {
+        ++it;
+        continue;
+      }
+      rec.set_state(rollguard::v1::EXPIRED);
+      rec.set_error("the agent did not take it before its deadline (host offline?)");
+      rec.set_finished_ms(now);
+      rec.set_updated_ms(now);
+      if (absl::Status s = PersistLocked(rec); !s.ok()) {
+        spdlog::error("command {}: storing its expiry: {}", rec.command().id(), s.ToString());
+      }
+      expired.push_back(std::move(rec));
+      it = open_.erase(it);
+    }
+  }
+  for (const CommandRecord& rec : expired) {
+    AuditOutcome(rec);
+    NotifyFinished(rec);
+  }
+}
+
+void CommandManager::AuditOutcome(const CommandRecord& rec) {
+  rollguard::v1::AuditRecord audit;
+  audit.set_at_ms(rec.finished_ms());
+  audit.set_actor(rec.command().requested_by());
+  audit.set_action(rec.command().undo_of().empty() ? (rec.command().drill() ? "drill" : "command")
+                                                   : "undo");
+  audit.set_host_id(rec.host_id());
+  audit.set_command_id(rec.command().id());
+  audit.set_playbook(rec.command().undo_of().empty() ? rec.command().playbook()
+                                                     : "undo " + rec.command().undo_of());
+  audit.set_reason(rec.command().reason());
+  audit.set_rollout_id(rec.command().rollout_id());
+  audit.set_outcome(rec.error().empty() ? Lowercase(rec.state())
+                                        : absl::StrCat(Lowercase(rec.state()), ": ", rec.error()));
+  audit_->Record(audit);
+}
+
+void CommandManager::AddListener(OnFinished listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+void CommandManager::NotifyFinished(const CommandRecord& rec) {
+  std::vector<OnFinished> listeners;
+  {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    listeners = listeners_;
+  }
+  for (const auto& l : listeners) l(rec);
+}
+
+absl::StatusOr<CommandRecord> CommandManager::Get(const std::string& id) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = open_.find(id); it != open_.end()) return it->second;
+  }
+  auto stored = ReadRecord(*records_, id);
+  if (!stored.ok()) return stored.status();
+  if (!*stored) return absl::NotFoundError(absl::StrCat("no command '", id, "'"));
+  return std::move(**stored);
+}
+
+absl::StatusOr<std::vector<CommandRecord>> CommandManager::List(const std::string& host_id,
+                                                                int64_t since_ms,
+                                                                uint32_t limit) const {
+  std::deque<CommandRecord> out;
+  size_t bad = 0;
+  absl::Status s =
+      records_->Scan(Table::kCommands, "", "", [&](absl::string_view, absl::string_view value) {
+        CommandRecord r;
+        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          ++bad;
+          return true;
+        }
+        if (!host_id.empty() && r.host_id() != host_id) return true;
+        if (r.command().created_ms() < since_ms) return true;
+        out.push_back(std::move(r));
+        if (limit > 0 && out.size() > limit) out.pop_front();
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (bad > 0) spdlog::error("{} stored command record(s) do not parse; skipped", bad);
+  std::vector<CommandRecord> result(out.begin(), out.end());
+  std::stable_sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
+    return a.command().created_ms() < b.command().created_ms();
+  });
+  return result;
+}
+
+std::vector<std::string> CommandManager::PlaybooksOf(const std::string& host_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = playbooks_.find(host_id);
+  return it == playbooks_.end() ? std::vector<std::string>{} : it->second;
+}
+
+bool CommandManager::Connected(const std::string& host_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return links_.count(host_id) > 0;
+}
+
+}  // namespace rollguard::collector

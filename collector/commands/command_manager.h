@@ -1,0 +1,91 @@
+// Commands to agents: a request becomes a stored command (QUEUED) before it
+// is sent; it is written to the host's stream when the agent is connected and
+// offered again on every hello until the agent answers, or until its deadline
+// passes (EXPIRED). The agent runs an id at most once and streams each step
+// back; updates are merged here (by step index; a final state is never
+// replaced by a running one) and stored. Every request and every outcome goes
+// to the audit log.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "collector/commands/agent_link.h"
+#include "collector/commands/audit_log.h"
+#include "collector/storage/record_store.h"
+#include "common/clock.h"
+#include "rollguard/v1/commands.pb.h"
+
+namespace rollguard::collector {
+
+// "<prefix>-YYYYMMDD-HHMMSS-<6 hex>": unique, and sorts by creation time.
+std::string NewTimeOrderedId(absl::string_view prefix, absl::Time now);
+
+bool IsFinal(rollguard::v1::CommandState state);
+
+// Thread-safe. Listeners run with no lock held.
+class CommandManager {
+ public:
+  using OnFinished = std::function<void(const rollguard::v1::CommandRecord&)>;
+
+  CommandManager(RecordStore* records, AuditLog* audit, const Clock* clock);
+
+  // Loads the unfinished commands (they are offered again on hello).
+  [[nodiscard]] absl::Status Load();
+
+  // Stores the command for `host_id` and sends it if the agent is connected.
+  // Fills in id (when empty), created_ms and deadline_ms (from queue_for).
+  [[nodiscard]] absl::StatusOr<rollguard::v1::CommandRecord> Submit(
+      rollguard::v1::Command command, const std::string& host_id, absl::Duration queue_for);
+
+  // From the agent's stream.
+  void OnAgentConnected(const std::string& host_id, const std::vector<std::string>& playbooks,
+                        AgentLink* link);
+  void OnAgentDisconnected(const std::string& host_id, AgentLink* link);
+  void OnUpdate(const std::string& host_id, const rollguard::v1::CommandUpdate& update);
+
+  // Expires commands whose deadline passed before the agent took them.
+  void Tick();
+
+  [[nodiscard]] absl::StatusOr<rollguard::v1::CommandRecord> Get(const std::string& id) const;
+  // Newest last; at most `limit` (newest kept) when limit > 0.
+  [[nodiscard]] absl::StatusOr<std::vector<rollguard::v1::CommandRecord>> List(
+      const std::string& host_id, int64_t since_ms, uint32_t limit) const;
+
+  // The playbooks the host's agent announced since this collector started;
+  // empty when not known.
+  std::vector<std::string> PlaybooksOf(const std::string& host_id) const;
+  bool Connected(const std::string& host_id) const;
+
+  void AddListener(OnFinished listener);
+
+ private:
+  // Stores and, if connected, sends. Returns the stored record.
+  absl::Status PersistLocked(const rollguard::v1::CommandRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DeliverLocked(rollguard::v1::CommandRecord* record, AgentLink* link)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AuditOutcome(const rollguard::v1::CommandRecord& record);
+  void NotifyFinished(const rollguard::v1::CommandRecord& record);
+
+  RecordStore* const records_;
+  AuditLog* const audit_;
+  const Clock* const clock_;
+
+  mutable std::mutex mu_;
+  // Unfinished commands by id; finished ones are read from the store.
+  std::map<std::string, rollguard::v1::CommandRecord> open_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, AgentLink*> links_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>> playbooks_ ABSL_GUARDED_BY(mu_);
+
+  std::mutex listeners_mu_;
+  std::vector<OnFinished> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+};
+
+}  // namespace rollguard::collector

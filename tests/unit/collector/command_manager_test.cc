@@ -1,0 +1,299 @@
+// Commands and rollouts in the collector, against a real RocksDB folder and a
+// recording stand-in for the agent's stream: queued while offline, sent on
+// hello, offered again until answered, merged updates, expiry, audit, and
+// rollouts' parallelism and halting.
+#include "collector/commands/command_manager.h"
+
+#include <gtest/gtest.h>
+
+#include "collector/commands/rollout_manager.h"
+#include "collector/storage/rocksdb_storage.h"
+#include "tests/support/process.h"
+
+namespace rollguard::collector {
+namespace {
+
+using rollguard::testing::TempDir;
+using rollguard::v1::CommandState;
+using rollguard::v1::CommandUpdate;
+
+class RecordingLink : public AgentLink {
+ public:
+  void SendCommand(const rollguard::v1::Command& c) override { sent.push_back(c); }
+  std::vector<rollguard::v1::Command> sent;
+};
+
+CommandUpdate Update(const std::string& id, CommandState state, int step = 0, int total = 0,
+                     const std::string& step_status = "ok") {
+  CommandUpdate u;
+  u.set_command_id(id);
+  u.set_state(state);
+  if (step > 0) {
+    auto* s = u.add_steps();
+    s->set_index(step);
+    s->set_total(total);
+    s->set_name(absl::StrCat("step", step));
+    s->set_status(step_status);
+  }
+  return u;
+}
+
+class CommandManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    storage_ = std::move(*OpenRocksDbStorage(dir_.path(), {}));
+    registry_ = std::make_unique<HostRegistry>(storage_.get(), &clock_);
+    ASSERT_TRUE(registry_->Load().ok());
+    audit_ = std::make_unique<AuditLog>(&storage_->records());
+    commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), &clock_);
+    ASSERT_TRUE(commands_->Load().ok());
+    rollouts_ = std::make_unique<RolloutManager>(&storage_->records(), commands_.get(),
+                                                 registry_.get(), audit_.get(), &clock_,
+                                                 absl::Minutes(15));
+    ASSERT_TRUE(rollouts_->Load().ok());
+  }
+  void Close() {
+    rollouts_.reset();
+    commands_.reset();
+    audit_.reset();
+    registry_.reset();
+    storage_.reset();
+  }
+  void Known(const std::string& host, std::map<std::string, std::string> labels = {}) {
+    rollguard::v1::Hello hello;
+    hello.set_host_id(host);
+    for (const auto& [k, v] : labels) (*hello.mutable_labels())[k] = v;
+    ASSERT_TRUE(registry_->OnConnect(hello).ok());
+  }
+  rollguard::v1::CommandRecord Submit(const std::string& host, const std::string& playbook,
+                                      absl::Duration queue_for = absl::Minutes(5)) {
+    rollguard::v1::Command c;
+    c.set_playbook(playbook);
+    c.set_requested_by("tester");
+    auto r = commands_->Submit(c, host, queue_for);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return *r;
+  }
+  CommandState StateOf(const std::string& id) { return commands_->Get(id)->state(); }
+
+  TempDir dir_;
+  FakeClock clock_{absl::FromUnixMillis(1'800'000'000'000)};
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<HostRegistry> registry_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<CommandManager> commands_;
+  std::unique_ptr<RolloutManager> rollouts_;
+};
+
+TEST_F(CommandManagerTest, QueuedWhileOfflineThenSentOnHello) {
+  auto rec = Submit("bot-1", "full-rollback");
+  EXPECT_EQ(rec.state(), rollguard::v1::QUEUED);
+  EXPECT_EQ(rec.command().id().substr(0, 2), "c-");
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {"full-rollback"}, &link);
+  ASSERT_EQ(link.sent.size(), 1u);
+  EXPECT_EQ(link.sent[0].id(), rec.command().id());
+  EXPECT_EQ(StateOf(rec.command().id()), rollguard::v1::SENT);
+}
+
+TEST_F(CommandManagerTest, SentAtOnceWhenConnectedAndOfferedAgainAfterReconnect) {
+  RecordingLink first;
+  commands_->OnAgentConnected("bot-1", {}, &first);
+  auto rec = Submit("bot-1", "disable-soccer");
+  ASSERT_EQ(first.sent.size(), 1u);
+  commands_->OnUpdate("bot-1", Update(rec.command().id(), rollguard::v1::RUNNING, 1, 3, "ok"));
+  commands_->OnAgentDisconnected("bot-1", &first);
+  RecordingLink second;
+  commands_->OnAgentConnected("bot-1", {}, &second);
+  // Not answered yet: offered again (the agent dedupes by id).
+  ASSERT_EQ(second.sent.size(), 1u);
+  EXPECT_EQ(commands_->Get(rec.command().id())->deliveries(), 2u);
+  EXPECT_EQ(StateOf(rec.command().id()), rollguard::v1::RUNNING);
+}
+
+TEST_F(CommandManagerTest, UpdatesMergeByStepAndAFinalStateIsKept) {
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  std::string id = Submit("bot-1", "full-rollback").command().id();
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 1, 2, "running"));
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 1, 2, "ok"));
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 2, 2, "ok"));
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::SUCCEEDED));
+  // A late, repeated progress update does not reopen it.
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 2, 2, "ok"));
+  auto rec = *commands_->Get(id);
+  EXPECT_EQ(rec.state(), rollguard::v1::SUCCEEDED);
+  ASSERT_EQ(rec.steps_size(), 2);
+  EXPECT_EQ(rec.steps(0).status(), "ok");
+  EXPECT_EQ(rec.steps(1).index(), 2);
+  // A finished command is not offered again.
+  commands_->OnAgentDisconnected("bot-1", &link);
+  RecordingLink again;
+  commands_->OnAgentConnected("bot-1", {}, &again);
+  EXPECT_TRUE(again.sent.empty());
+}
+
+TEST_F(CommandManagerTest, AnotherHostCannotReportOnACommand) {
+  std::string id = Submit("bot-1", "verify").command().id();
+  commands_->OnUpdate("bot-2", Update(id, rollguard::v1::FAILED));
+  EXPECT_EQ(StateOf(id), rollguard::v1::QUEUED);
+}
+
+TEST_F(CommandManagerTest, ExpiresAtItsDeadlineUnlessTheAgentAnswersLater) {
+  std::string id = Submit("bot-1", "verify", absl::Seconds(30)).command().id();
+  clock_.Advance(absl::Seconds(29));
+  commands_->Tick();
+  EXPECT_EQ(StateOf(id), rollguard::v1::QUEUED);
+  clock_.Advance(absl::Seconds(2));
+  commands_->Tick();
+  EXPECT_EQ(StateOf(id), rollguard::v1::EXPIRED);
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  EXPECT_TRUE(link.sent.empty());
+  // The agent's own answer wins over the expiry guessed here.
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::SUCCEEDED));
+  EXPECT_EQ(StateOf(id), rollguard::v1::SUCCEEDED);
+}
+
+TEST_F(CommandManagerTest, UnfinishedCommandsSurviveARestart) {
+  std::string id = Submit("bot-1", "full-rollback").command().id();
+  Close();
+  Open();
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  ASSERT_EQ(link.sent.size(), 1u);
+  EXPECT_EQ(link.sent[0].id(), id);
+}
+
+TEST_F(CommandManagerTest, AuditKeepsWhoWhyAndTheOutcome) {
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  rollguard::v1::Command c;
+  c.set_playbook("reduce-load");
+  c.set_requested_by("alice@ops");
+  c.set_reason("p95 over 10s");
+  std::string id = commands_->Submit(c, "bot-1", absl::Minutes(1))->command().id();
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::FAILED));
+  auto audit = *audit_->List(0, "bot-1", 0);
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].actor(), "alice@ops");
+  EXPECT_EQ(audit[0].reason(), "p95 over 10s");
+  EXPECT_EQ(audit[0].outcome(), "requested");
+  EXPECT_EQ(audit[1].outcome(), "failed");
+  EXPECT_EQ(audit[1].command_id(), id);
+}
+
+TEST_F(CommandManagerTest, ListFiltersByHostAndTime) {
+  Submit("bot-1", "verify");
+  clock_.Advance(absl::Minutes(10));
+  Submit("bot-2", "verify");
+  Submit("bot-1", "start");
+  auto all = *commands_->List("", 0, 0);
+  EXPECT_EQ(all.size(), 3u);
+  auto recent = *commands_->List("bot-1", absl::ToUnixMillis(clock_.Now()) - 1000, 0);
+  ASSERT_EQ(recent.size(), 1u);
+  EXPECT_EQ(recent[0].command().playbook(), "start");
+}
+
+// --- rollouts ---
+
+rollguard::v1::StartRolloutRequest Request(std::vector<std::string> hosts, uint32_t parallel,
+                                           bool keep_going = false) {
+  rollguard::v1::StartRolloutRequest req;
+  req.set_playbook("full-rollback");
+  for (const auto& h : hosts) req.add_host_ids(h);
+  req.set_max_parallel(parallel);
+  req.set_continue_on_failure(keep_going);
+  req.set_requested_by("tester");
+  return req;
+}
+
+class RolloutTest : public CommandManagerTest {
+ protected:
+  void SetUp() override {
+    CommandManagerTest::SetUp();
+    for (const char* h : {"a", "b", "c", "d", "e"}) {
+      Known(h, {{"role", std::string(h) < "c" ? "canary" : "main"}});
+      commands_->OnAgentConnected(h, {"full-rollback", "verify"}, &links_[h]);
+    }
+  }
+  void Finish(const std::string& host, CommandState state) {
+    ASSERT_FALSE(links_[host].sent.empty()) << host;
+    commands_->OnUpdate(host, Update(links_[host].sent.back().id(), state));
+  }
+  std::map<std::string, RecordingLink> links_;
+};
+
+TEST_F(RolloutTest, AtMostMaxParallelAtATimeAndTheNextAsOneFinishes) {
+  auto r = rollouts_->Start(Request({"a", "b", "c", "d", "e"}, 2));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(links_["a"].sent.size() + links_["b"].sent.size(), 2u);
+  EXPECT_TRUE(links_["c"].sent.empty());
+  Finish("a", rollguard::v1::SUCCEEDED);
+  EXPECT_EQ(links_["c"].sent.size(), 1u);
+  EXPECT_TRUE(links_["d"].sent.empty());
+  for (const char* h : {"b", "c"}) Finish(h, rollguard::v1::SUCCEEDED);
+  for (const char* h : {"d", "e"}) Finish(h, rollguard::v1::SUCCEEDED);
+  auto status = *rollouts_->Get(r->id());
+  EXPECT_EQ(status.rollout().state(), "succeeded");
+  EXPECT_EQ(status.commands_size(), 5);
+}
+
+TEST_F(RolloutTest, AFailureHaltsTheRolloutUnlessToldToContinue) {
+  auto r = rollouts_->Start(Request({"a", "b", "c"}, 1));
+  ASSERT_TRUE(r.ok());
+  Finish("a", rollguard::v1::FAILED);
+  EXPECT_TRUE(links_["b"].sent.empty());
+  auto status = *rollouts_->Get(r->id());
+  EXPECT_EQ(status.rollout().state(), "halted");
+  EXPECT_NE(status.rollout().halt_reason().find("host a failed"), std::string::npos);
+
+  auto keep = rollouts_->Start(Request({"c", "d"}, 1, /*keep_going=*/true));
+  ASSERT_TRUE(keep.ok());
+  Finish("c", rollguard::v1::REFUSED);
+  Finish("d", rollguard::v1::SUCCEEDED);
+  EXPECT_EQ(rollouts_->Get(keep->id())->rollout().state(), "failed");
+}
+
+TEST_F(RolloutTest, SelectorAllAndRefusals) {
+  rollguard::v1::StartRolloutRequest req = Request({}, 10);
+  (*req.mutable_selector())["role"] = "canary";
+  req.set_resolve_only(true);
+  auto plan = rollouts_->Start(req);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->host_ids_size(), 2);
+  EXPECT_TRUE(links_["a"].sent.empty()) << "resolve_only must start nothing";
+
+  auto unknown = rollouts_->Start(Request({"a", "nope"}, 1));
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(unknown.status().message().find("nope"), std::string::npos);
+
+  auto bad = Request({"a"}, 1);
+  bad.set_playbook("rm-rf");
+  auto refused = rollouts_->Start(bad);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("has no playbook 'rm-rf'"), std::string::npos);
+
+  auto both = Request({"a"}, 1);
+  both.set_all(true);
+  EXPECT_EQ(rollouts_->Start(both).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RolloutTest, ARunningRolloutContinuesAfterACollectorRestart) {
+  auto r = rollouts_->Start(Request({"a", "b"}, 1));
+  ASSERT_TRUE(r.ok());
+  std::string first = links_["a"].sent.at(0).id();
+  Close();
+  Open();
+  RecordingLink a, b;
+  commands_->OnAgentConnected("a", {}, &a);
+  commands_->OnAgentConnected("b", {}, &b);
+  commands_->OnUpdate("a", Update(first, rollguard::v1::SUCCEEDED));
+  ASSERT_EQ(b.sent.size(), 1u);
+  commands_->OnUpdate("b", Update(b.sent[0].id(), rollguard::v1::SUCCEEDED));
+  EXPECT_EQ(rollouts_->Get(r->id())->rollout().state(), "succeeded");
+}
+
+}  // namespace
+}  // namespace rollguard::collector

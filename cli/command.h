@@ -34,6 +34,8 @@ void RegisterRulesCommand(CLI::App& app, const GlobalOptions& global, int* exit_
 
 void RegisterRollbackCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterCommandsCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterIncidentsCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterDrillCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 // "user@hostname", for the audit log.
 std::string CurrentUser();

@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   RegisterRulesCommand(app, global, &exit_code);
   RegisterRollbackCommands(app, global, &exit_code);
   RegisterCommandsCommands(app, global, &exit_code);
+  RegisterIncidentsCommands(app, global, &exit_code);
+  RegisterDrillCommand(app, global, &exit_code);
   app.parse_complete_callback([&] {
     if (auto a = rollguard::ValidateAddress("--collector", global.collector); !a.ok()) {
       throw CLI::ValidationError(std::string(a.status().message()));

@@ -22,7 +22,6 @@ absl::Status Collector::Start() {
   registry_ = std::make_unique<HostRegistry>(storage_.get(), clock_);
   RETURN_IF_ERROR(registry_->Load());
   alerting_ = std::make_unique<Alerting>(config_.alerting, storage_.get(), registry_.get(), clock_);
-  RETURN_IF_ERROR(alerting_->Start());
   audit_ = std::make_unique<AuditLog>(&storage_->records());
   commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), clock_);
   RETURN_IF_ERROR(commands_->Load());
@@ -30,11 +29,26 @@ absl::Status Collector::Start() {
                                                registry_.get(), audit_.get(), clock_,
                                                config_.command_queue_for);
   RETURN_IF_ERROR(rollouts_->Load());
+  remediator_ = std::make_unique<Remediator>(
+      config_.automation, storage_.get(), commands_.get(), registry_.get(), audit_.get(), clock_,
+      [this](const rollguard::v1::Incident& inc, const EscalationLevel& level,
+             const std::string& text) { SendEscalation(inc, level, text); });
+  RETURN_IF_ERROR(remediator_->Load());
+  alerting_->SetChangeListener([this](const AlertChange& c) { remediator_->OnAlertChange(c); });
+  RETURN_IF_ERROR(alerting_->Start());
+  spdlog::info("automation: {} (matrix: critical -> {}, max {} at once, cool-off {})",
+               AutomationModeName(config_.automation.mode),
+               config_.automation.severity_playbooks.count("critical")
+                   ? config_.automation.severity_playbooks.at("critical")
+                   : "-",
+               config_.automation.max_concurrent,
+               absl::FormatDuration(config_.automation.host_cooloff));
   pool_ = std::make_unique<WorkPool>(config_.ingest_threads);
   agent_service_ = std::make_unique<AgentServiceImpl>(
       storage_.get(), registry_.get(), alerting_.get(), commands_.get(), pool_.get(), &stats_);
-  AdminServiceImpl::Deps deps{storage_.get(), registry_.get(), alerting_.get(), commands_.get(),
-                              rollouts_.get(),  audit_.get(),    clock_};
+  AdminServiceImpl::Deps deps{storage_.get(),  registry_.get(), alerting_.get(),
+                              commands_.get(), rollouts_.get(), audit_.get(),
+                              remediator_.get(), clock_};
   admin_service_ = std::make_unique<AdminServiceImpl>(deps);
 
   grpc::ServerBuilder builder;
@@ -71,6 +85,7 @@ void Collector::MaintenanceLoop() {
     lock.unlock();
     if (absl::Status s = registry_->Flush(); !s.ok()) spdlog::error("host flush: {}", s.ToString());
     commands_->Tick();
+    remediator_->Tick();
     if (clock_->Now() >= next_retention) {
       int64_t cutoff = absl::ToUnixMillis(clock_->Now() - config_.retention);
       if (absl::Status s = storage_->DeleteBefore(cutoff); !s.ok()) {
@@ -82,6 +97,29 @@ void Collector::MaintenanceLoop() {
     // Each second: command deadlines are checked at this resolution.
     cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
   }
+}
+
+void Collector::SendEscalation(const rollguard::v1::Incident& inc, const EscalationLevel& level,
+                               const std::string& text) {
+  Notification n;
+  n.change.alert.set_id(inc.alert_id());
+  n.change.alert.set_host_id(inc.host_id());
+  n.change.alert.set_rule(inc.rule());
+  n.change.alert.set_severity(inc.severity());
+  n.change.alert.set_metric(inc.metric());
+  n.change.alert.set_threshold(inc.threshold());
+  n.change.alert.set_comparison(inc.comparison());
+  n.change.alert.set_playbook(inc.playbook());
+  n.change.alert.set_state("firing");
+  n.change.alert.set_fired_at_ms(inc.opened_ms());
+  n.change.alert.set_summary(absl::StrCat("incident ", inc.id(), " escalated to L", inc.level(),
+                                          " (", level.name, "): ", inc.summary()));
+  n.change.reason = inc.timeline().empty() ? "" : inc.timeline().rbegin()->what();
+  n.change.notify = NotifyKind::kEscalation;
+  n.change.from_state = n.change.to_state = "firing";
+  n.host_labels = registry_->LabelsOf(inc.host_id());
+  n.detail = text;
+  alerting_->NotifyDirect(n, level.receivers);
 }
 
 absl::StatusOr<size_t> Collector::ReloadRules() {

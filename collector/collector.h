@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "collector/alerting/alerting.h"
 #include "collector/api/admin_service.h"
+#include "collector/automation/remediator.h"
 #include "collector/collector_config.h"
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
@@ -44,6 +45,8 @@ class Collector {
 
  private:
   void MaintenanceLoop();
+  void SendEscalation(const rollguard::v1::Incident& inc, const EscalationLevel& level,
+                      const std::string& text);
 
   CollectorConfig config_;
   const Clock* clock_;
@@ -53,6 +56,7 @@ class Collector {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<CommandManager> commands_;
   std::unique_ptr<RolloutManager> rollouts_;
+  std::unique_ptr<Remediator> remediator_;
   std::unique_ptr<WorkPool> pool_;
   IngestStats stats_;
   std::unique_ptr<AgentServiceImpl> agent_service_;

@@ -1,5 +1,6 @@
 #include "collector/collector_config.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/address.h"
 #include "common/config_node.h"
 #include "common/status_macros.h"
@@ -37,13 +38,90 @@ absl::Status LoadAlerting(const ConfigNode& n, AlertingOptions* a) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<AutomationMode> ParseModeAt(const ConfigNode& n, absl::string_view key) {
+  ASSIGN_OR_RETURN(std::string m, n.String(key));
+  auto mode = ParseAutomationMode(m);
+  if (!mode.ok()) return n.Error(key, mode.status().message());
+  return *mode;
+}
+
+absl::Status LoadAutomation(const ConfigNode& n, AutomationOptions* a) {
+  RETURN_IF_ERROR(n.AllowOnly({"mode", "playbooks", "verify_playbook", "max_concurrent",
+                               "host_cooloff", "circuit_breaker", "queue_for", "escalation"}));
+  if (n.Has("mode")) {
+    ASSIGN_OR_RETURN(a->mode, ParseModeAt(n, "mode"));
+  }
+  if (n.Has("playbooks")) {
+    // Severity → playbook; replaces the shipped matrix.
+    ASSIGN_OR_RETURN(Labels m, n.StringMap("playbooks", /*any_keys=*/true));
+    a->severity_playbooks = std::map<std::string, std::string>(m.begin(), m.end());
+    for (const auto& [sev, pb] : a->severity_playbooks) {
+      if (SeverityRank(sev) < 0) {
+        return n.Error("playbooks", absl::StrCat("'", sev, "' is not a severity"));
+      }
+    }
+  }
+  if (n.Has("verify_playbook")) {
+    ASSIGN_OR_RETURN(a->verify_playbook, n.String("verify_playbook"));
+  }
+  if (n.Has("max_concurrent")) {
+    ASSIGN_OR_RETURN(int64_t v, n.Int("max_concurrent", 1, 1000));
+    a->max_concurrent = static_cast<int>(v);
+  }
+  if (n.Has("host_cooloff")) {
+    ASSIGN_OR_RETURN(a->host_cooloff, n.Duration("host_cooloff"));
+  }
+  if (n.Has("queue_for")) {
+    ASSIGN_OR_RETURN(a->command_queue_for, n.Duration("queue_for"));
+  }
+  if (n.Has("circuit_breaker")) {
+    ASSIGN_OR_RETURN(ConfigNode b, n.Child("circuit_breaker"));
+    RETURN_IF_ERROR(b.AllowOnly({"percent", "min_hosts", "window"}));
+    if (b.Has("percent")) {
+      ASSIGN_OR_RETURN(int64_t p, b.Int("percent", 0, 100));
+      a->breaker_percent = static_cast<double>(p);
+    }
+    if (b.Has("min_hosts")) {
+      ASSIGN_OR_RETURN(int64_t h, b.Int("min_hosts", 1, 100000));
+      a->breaker_min_hosts = static_cast<int>(h);
+    }
+    if (b.Has("window")) {
+      ASSIGN_OR_RETURN(a->breaker_window, b.Duration("window"));
+    }
+  }
+  if (n.Has("escalation")) {
+    ASSIGN_OR_RETURN(std::vector<ConfigNode> levels, n.MapList("escalation"));
+    if (levels.empty()) return n.Error("escalation", "needs at least one level");
+    a->levels.clear();
+    for (const ConfigNode& l : levels) {
+      RETURN_IF_ERROR(l.AllowOnly({"name", "budget", "receivers"}));
+      EscalationLevel level;
+      ASSIGN_OR_RETURN(level.name, l.String("name"));
+      ASSIGN_OR_RETURN(level.budget, l.Duration("budget"));
+      if (l.Has("receivers")) {
+        ASSIGN_OR_RETURN(level.receivers, l.Strings("receivers"));
+      }
+      a->levels.push_back(std::move(level));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text) {
+  if (text == "auto") return AutomationMode::kAuto;
+  if (text == "confirm") return AutomationMode::kConfirm;
+  if (text == "off") return AutomationMode::kOff;
+  return absl::InvalidArgumentError(
+      absl::StrCat("automation mode '", text, "' is not one of auto, confirm, off"));
+}
 
 absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, CollectorConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
   RETURN_IF_ERROR(root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
                                   "sync_writes", "ingest_threads", "log_level", "alerting",
-                                  "commands"}));
+                                  "commands", "automation"}));
   if (root.Has("listen")) {
     ASSIGN_OR_RETURN(c.listen, root.String("listen"));
     if (auto a = ValidateAddress("listen", c.listen); !a.ok()) {
@@ -73,6 +151,10 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   if (root.Has("alerting")) {
     ASSIGN_OR_RETURN(ConfigNode a, root.Child("alerting"));
     RETURN_IF_ERROR(LoadAlerting(a, &c.alerting));
+  }
+  if (root.Has("automation")) {
+    ASSIGN_OR_RETURN(ConfigNode a, root.Child("automation"));
+    RETURN_IF_ERROR(LoadAutomation(a, &c.automation));
   }
   if (root.Has("commands")) {
     ASSIGN_OR_RETURN(ConfigNode cmds, root.Child("commands"));

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "collector/alerting/alerting.h"
+#include "collector/automation/automation_options.h"
 
 namespace rollguard::collector {
 
@@ -22,7 +23,10 @@ struct CollectorConfig {
   AlertingOptions alerting;
   // How long a command waits for an offline agent before it expires.
   absl::Duration command_queue_for = absl::Minutes(15);
+  AutomationOptions automation;
 };
+
+[[nodiscard]] absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text);
 
 // Reads `path` over `base`. Relative paths resolve against the file's folder.
 // Unknown keys and bad values are errors naming file, line and key.

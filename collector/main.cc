@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
                  "alert rules YAML (default: the built-in runbook thresholds, "
                  "deploy/config/rules.yaml); SIGHUP reloads it")
       ->check(CLI::ExistingFile);
+  std::string automation;
+  app.add_option("--automation", automation,
+                 "act on alerts by itself: auto (dispatch playbooks at once), confirm (propose; "
+                 "`rollguard approve`), off (default off; see automation: in the config)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
   CLI11_PARSE(app, argc, argv);
 
@@ -59,6 +63,15 @@ int main(int argc, char** argv) {
   if (!port_file.empty()) config.port_file = port_file;
   if (sync_writes) config.sync_writes = true;
   if (!rules.empty()) config.alerting.rules_path = rules;
+  if (!automation.empty()) {
+    auto mode = rollguard::collector::ParseAutomationMode(automation);
+    if (!mode.ok()) {
+      std::fprintf(stderr, "rollguard-collector: --automation: %s\n",
+                   std::string(mode.status().message()).c_str());
+      return 2;
+    }
+    config.automation.mode = *mode;
+  }
   if (!retention.empty()) {
     auto d = rollguard::ParseDuration(retention);
     if (!d.ok()) return Fail("--retention: " + std::string(d.status().message()));

@@ -137,6 +137,16 @@ void Alerting::Apply(std::vector<AlertChange> changes) {
       n.host_labels = registry_->LabelsOf(a.host_id());
       notifier_->Notify(n);
     }
+    if (listener_) listener_(c);
+  }
+}
+
+void Alerting::NotifyDirect(const Notification& n, const std::vector<std::string>& receivers) {
+  if (!notifier_) return;
+  if (receivers.empty()) {
+    notifier_->Notify(n);
+  } else {
+    notifier_->NotifyReceivers(n, receivers);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,6 +48,14 @@ class Alerting {
   [[nodiscard]] absl::StatusOr<size_t> Reload();
   std::string rules_source() const;
 
+  // Called with every stored alert change, in the engine's order (the closed
+  // loop acts on them). Set before Start.
+  void SetChangeListener(std::function<void(const AlertChange&)> listener) {
+    listener_ = std::move(listener);
+  }
+  // Sends `n` to the named receivers, or along the routes when none are named.
+  void NotifyDirect(const Notification& n, const std::vector<std::string>& receivers);
+
   // One evaluation of time-driven state (also run by the tick thread).
   void Tick();
 
@@ -69,6 +78,7 @@ class Alerting {
   const Clock* const clock_;
   RuleEngine engine_;
   std::unique_ptr<Notifier> notifier_;
+  std::function<void(const AlertChange&)> listener_;
 
   // Held from the engine's evaluation through storing its changes, so the
   // stored order of an alert's changes is the engine's order even when two

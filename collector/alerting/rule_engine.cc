@@ -46,6 +46,8 @@ const char* NotifyKindName(NotifyKind k) {
       return "repeat";
     case NotifyKind::kFlapping:
       return "flapping";
+    case NotifyKind::kEscalation:
+      return "escalation";
   }
   return "none";
 }

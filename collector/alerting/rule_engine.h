@@ -25,7 +25,8 @@
 
 namespace rollguard::collector {
 
-enum class NotifyKind { kNone, kFiring, kResolved, kRepeat, kFlapping };
+// kEscalation: an incident climbed the escalation ladder (not from the engine).
+enum class NotifyKind { kNone, kFiring, kResolved, kRepeat, kFlapping, kEscalation };
 const char* NotifyKindName(NotifyKind k);
 
 struct AlertChange {

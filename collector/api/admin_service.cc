@@ -34,6 +34,7 @@ AdminServiceImpl::AdminServiceImpl(Deps deps)
       commands_(deps.commands),
       rollouts_(deps.rollouts),
       audit_(deps.audit),
+      remediator_(deps.remediator),
       clock_(deps.clock) {}
 
 absl::Status AdminServiceImpl::DoListHosts(rollguard::v1::ListHostsResponse* resp) const {
@@ -49,6 +50,9 @@ absl::Status AdminServiceImpl::DoListHosts(rollguard::v1::ListHostsResponse* res
     if (disk) h.set_disk_usage(*disk);
     if (bot_up) h.set_bot_up(*bot_up > 0.5);
     if (bot_mem && bot_up && *bot_up > 0.5) h.set_bot_memory_mb(*bot_mem);
+    if (commands_ != nullptr) {
+      for (const std::string& p : commands_->PlaybooksOf(id)) h.add_playbooks(p);
+    }
     *resp->add_hosts() = std::move(h);
   }
   return absl::OkStatus();
@@ -246,6 +250,7 @@ absl::StatusOr<rollguard::v1::CommandRecord> AdminServiceImpl::DoUndo(
   }
   rollguard::v1::Command undo;
   undo.set_undo_of(req.command_id());
+  undo.set_drill(req.drill() || original.command().drill());
   undo.set_requested_by(req.requested_by());
   undo.set_reason(req.reason().empty() ? absl::StrCat("undo of ", original.command().playbook())
                                        : req.reason());
@@ -270,6 +275,44 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListAudit(grpc::CallbackServerContex
                                              req->limit() > 0 ? req->limit() : 1000));
     for (auto& r : list) *resp->add_records() = std::move(r);
     return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListIncidents(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::ListIncidentsRequest* req,
+    rollguard::v1::ListIncidentsResponse* resp) {
+  return Answer(ctx, [&]() -> absl::Status {
+    if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
+    ASSIGN_OR_RETURN(auto list, remediator_->List(req->all(), req->since_ms(), req->host_id()));
+    for (auto& i : list) *resp->add_incidents() = std::move(i);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetIncident(grpc::CallbackServerContext* ctx,
+                                                        const rollguard::v1::GetIncidentRequest* req,
+                                                        rollguard::v1::Incident* resp) {
+  return Answer(ctx, [&]() -> absl::Status {
+    if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
+    return Assign(remediator_->Get(req->id()), resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ApproveIncident(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::IncidentActionRequest* req,
+    rollguard::v1::Incident* resp) {
+  return Answer(ctx, [&]() -> absl::Status {
+    if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
+    return Assign(remediator_->Approve(req->id(), req->by()), resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::AckIncident(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::IncidentActionRequest* req,
+    rollguard::v1::Incident* resp) {
+  return Answer(ctx, [&]() -> absl::Status {
+    if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
+    return Assign(remediator_->Ack(req->id(), req->by(), req->comment()), resp);
   });
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "collector/alerting/alerting.h"
+#include "collector/automation/remediator.h"
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
 #include "collector/commands/rollout_manager.h"
@@ -22,6 +23,7 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
     CommandManager* commands = nullptr;
     RolloutManager* rollouts = nullptr;
     AuditLog* audit = nullptr;
+    Remediator* remediator = nullptr;
     const Clock* clock = &Clock::Real();
   };
   explicit AdminServiceImpl(Deps deps);
@@ -68,6 +70,19 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
                                       const rollguard::v1::ListAuditRequest* req,
                                       rollguard::v1::ListAuditResponse* resp) override;
 
+  grpc::ServerUnaryReactor* ListIncidents(grpc::CallbackServerContext* ctx,
+                                          const rollguard::v1::ListIncidentsRequest* req,
+                                          rollguard::v1::ListIncidentsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetIncident(grpc::CallbackServerContext* ctx,
+                                        const rollguard::v1::GetIncidentRequest* req,
+                                        rollguard::v1::Incident* resp) override;
+  grpc::ServerUnaryReactor* ApproveIncident(grpc::CallbackServerContext* ctx,
+                                            const rollguard::v1::IncidentActionRequest* req,
+                                            rollguard::v1::Incident* resp) override;
+  grpc::ServerUnaryReactor* AckIncident(grpc::CallbackServerContext* ctx,
+                                        const rollguard::v1::IncidentActionRequest* req,
+                                        rollguard::v1::Incident* resp) override;
+
   // The logic, without gRPC, for tests.
   absl::Status DoListHosts(rollguard::v1::ListHostsResponse* resp) const;
   absl::Status DoQueryHistory(const rollguard::v1::QueryHistoryRequest& req,
@@ -82,6 +97,7 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   CommandManager* commands_;
   RolloutManager* rollouts_;
   AuditLog* audit_;
+  Remediator* remediator_;
   const Clock* clock_;
 };
 

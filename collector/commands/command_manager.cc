@@ -215,6 +215,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
       spdlog::error("command {}: storing an update: {}", rec.command().id(), s.ToString());
     }
     if (IsFinal(rec.state())) {
+      if (rec.command().drill()) drill_ended_ms_[host_id] = now;
       open_.erase(rec.command().id());
     } else {
       open_[rec.command().id()] = rec;
@@ -328,6 +329,16 @@ std::vector<std::string> CommandManager::PlaybooksOf(const std::string& host_id)
   std::lock_guard<std::mutex> lock(mu_);
   auto it = playbooks_.find(host_id);
   return it == playbooks_.end() ? std::vector<std::string>{} : it->second;
+}
+
+bool CommandManager::DrillActive(const std::string& host_id, absl::Duration grace) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, rec] : open_) {
+    if (rec.host_id() == host_id && rec.command().drill()) return true;
+  }
+  auto it = drill_ended_ms_.find(host_id);
+  return it != drill_ended_ms_.end() &&
+         clock_->NowMs() - it->second < absl::ToInt64Milliseconds(grace);
 }
 
 bool CommandManager::Connected(const std::string& host_id) const {

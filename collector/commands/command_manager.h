@@ -62,6 +62,9 @@ class CommandManager {
   // empty when not known.
   std::vector<std::string> PlaybooksOf(const std::string& host_id) const;
   bool Connected(const std::string& host_id) const;
+  // A drill command is open on the host, or one ended within `grace`: the
+  // alerts a drill causes must not trigger automatic action.
+  bool DrillActive(const std::string& host_id, absl::Duration grace) const;
 
   void AddListener(OnFinished listener);
 
@@ -83,6 +86,7 @@ class CommandManager {
   std::map<std::string, rollguard::v1::CommandRecord> open_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, AgentLink*> links_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> playbooks_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> drill_ended_ms_ ABSL_GUARDED_BY(mu_);
 
   std::mutex listeners_mu_;
   std::vector<OnFinished> listeners_ ABSL_GUARDED_BY(listeners_mu_);

@@ -120,6 +120,7 @@ absl::StatusOr<Rollout> RolloutManager::Start(const rollguard::v1::StartRolloutR
   r.set_queue_for_ms(req.queue_for_ms() > 0 ? req.queue_for_ms()
                                             : absl::ToInt64Milliseconds(default_queue_for_));
   r.set_state("running");
+  r.set_drill(req.drill());
   if (req.resolve_only()) return r;
 
   rollguard::v1::AuditRecord audit;
@@ -174,6 +175,7 @@ void RolloutManager::DriveLocked(Rollout* r) {
     cmd.set_requested_by(r->requested_by());
     cmd.set_reason(r->reason());
     cmd.set_rollout_id(r->id());
+    cmd.set_drill(r->drill());
     auto rec = commands_->Submit(std::move(cmd), host, absl::Milliseconds(r->queue_for_ms()));
     if (!rec.ok()) {
       spdlog::error("rollout {}: cannot queue a command for {}: {}", r->id(), host,

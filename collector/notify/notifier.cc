@@ -201,6 +201,16 @@ void Notifier::Notify(const Notification& n) {
   }
 }
 
+void Notifier::NotifyReceivers(const Notification& n, const std::vector<std::string>& receivers) {
+  for (const std::string& name : receivers) {
+    if (Receiver* r = Find(name)) {
+      r->Enqueue({n, ""});
+    } else {
+      spdlog::error("escalation: no receiver named '{}' (see alerting.receivers)", name);
+    }
+  }
+}
+
 std::vector<rollguard::v1::ReceiverStatus> Notifier::Status() const {
   std::vector<rollguard::v1::ReceiverStatus> out;
   for (const auto& r : receivers_) out.push_back(r->Status());

@@ -38,6 +38,9 @@ class Notifier {
   void Shutdown(absl::Duration drain = absl::Seconds(2));
 
   void Notify(const Notification& n);
+  // To these receivers by name, bypassing the routes (escalation levels).
+  // Unknown names are logged.
+  void NotifyReceivers(const Notification& n, const std::vector<std::string>& receivers);
 
   std::vector<rollguard::v1::ReceiverStatus> Status() const;
 

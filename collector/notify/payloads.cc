@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "common/number_format.h"
 
@@ -51,6 +52,8 @@ std::string Status(const Notification& n) {
       return "RESOLVED";
     case NotifyKind::kFlapping:
       return "FLAPPING";
+    case NotifyKind::kEscalation:
+      return "ESCALATED";
     default:
       return "FIRING";
   }
@@ -84,6 +87,7 @@ std::string WebhookPayload(const Notification& n) {
   f["status"] = Str(absl::AsciiStrToLower(Status(n)));
   f["reason"] = Str(n.change.reason);
   f["alert"] = alert;
+  if (!n.detail.empty()) f["detail"] = Str(n.detail);
   Value labels;
   for (const auto& [k, v] : n.host_labels)
     (*labels.mutable_struct_value()->mutable_fields())[k] = Str(v);
@@ -98,9 +102,12 @@ std::string DiscordPayload(const Notification& n) {
   auto& e = *embed.mutable_fields();
   e["title"] =
       Str(absl::StrCat("[", Status(n), "] ", a.severity(), ": ", a.rule(), " on ", a.host_id()));
-  e["description"] = Str(n.change.notify == NotifyKind::kResolved
-                             ? absl::StrCat(a.summary(), "\nResolved: ", n.change.reason)
-                             : a.summary());
+  std::string description = n.change.notify == NotifyKind::kResolved
+                                ? absl::StrCat(a.summary(), "\nResolved: ", n.change.reason)
+                                : a.summary();
+  // Discord caps a description at 4096 characters.
+  if (!n.detail.empty()) absl::StrAppend(&description, "\n```\n", n.detail.substr(0, 3500), "\n```");
+  e["description"] = Str(description);
   e["color"] = Num(DiscordColor(n));
   e["timestamp"] =
       Str(Rfc3339(n.change.notify == NotifyKind::kResolved ? a.resolved_at_ms() : a.fired_at_ms()));
@@ -135,7 +142,8 @@ std::string SlackPayload(const Notification& n) {
                                                                   : 3;
   f["color"] = Str(kColors[c]);
   f["title"] = Str(absl::StrCat(a.rule(), " on ", a.host_id()));
-  f["text"] = Str(a.summary());
+  f["text"] = Str(n.detail.empty() ? a.summary()
+                                   : absl::StrCat(a.summary(), "\n```", n.detail, "```"));
   ListValue fields;
   for (const auto& [title, value] : std::vector<std::pair<std::string, std::string>>{
            {"Severity", a.severity()},
@@ -174,6 +182,7 @@ std::string AlertmanagerPayload(const Notification& n, int64_t now_ms) {
   (*ann.mutable_fields())["summary"] = Str(a.summary());
   (*ann.mutable_fields())["description"] = Str(n.change.reason);
   if (!a.playbook().empty()) (*ann.mutable_fields())["playbook"] = Str(a.playbook());
+  if (!n.detail.empty()) (*ann.mutable_fields())["detail"] = Str(n.detail);
   *f["annotations"].mutable_struct_value() = ann;
   f["startsAt"] = Str(Rfc3339(a.fired_at_ms() > 0 ? a.fired_at_ms() : now_ms));
   bool resolved = n.change.notify == NotifyKind::kResolved;
@@ -196,6 +205,9 @@ std::string EmailMessage(const Notification& n, const std::string& from,
       FormatValue(a.threshold()), "\r\n", "Since:     ", Rfc3339(a.fired_at_ms()), "\r\n",
       "Reason:    ", n.change.reason, "\r\n");
   if (!a.playbook().empty()) absl::StrAppend(&body, "Playbook:  ", a.playbook(), "\r\n");
+  if (!n.detail.empty()) {
+    absl::StrAppend(&body, "\r\n", absl::StrReplaceAll(n.detail, {{"\n", "\r\n"}}));
+  }
   return absl::StrCat("Date: ", date, "\r\n", "From: ", from, "\r\n",
                       "To: ", absl::StrJoin(to, ", "), "\r\n", "Subject: [rollguard] ", Status(n),
                       " ", a.severity(), " ", a.rule(), " on ", a.host_id(), "\r\n",

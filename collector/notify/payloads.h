@@ -11,6 +11,8 @@ namespace rollguard::collector {
 struct Notification {
   AlertChange change;
   Labels host_labels;
+  // Longer text sent along (an escalation's evidence and timeline).
+  std::string detail;
 };
 
 // Generic webhook: {"kind": ..., "reason": ..., "alert": {the Alert message}, "hostLabels": {...}}.

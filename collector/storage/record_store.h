@@ -11,11 +11,11 @@
 
 namespace rollguard::collector {
 
-enum class Table { kAlerts, kAlertEvents, kSilences, kCommands, kRollouts, kAudit };
-inline constexpr int kTableCount = 6;
+enum class Table { kAlerts, kAlertEvents, kSilences, kCommands, kRollouts, kAudit, kIncidents };
+inline constexpr int kTableCount = 7;
 // The column family holding each table, in enum order.
 inline constexpr const char* kTableNames[kTableCount] = {
-    "alerts", "alert_events", "silences", "commands", "rollouts", "audit"};
+    "alerts", "alert_events", "silences", "commands", "rollouts", "audit", "incidents"};
 
 // Thread-safe.
 class RecordStore {

@@ -19,41 +19,12 @@
 #include "absl/strings/str_cat.h"
 #include "rollguard/v1/admin_service.pb.h"
 #include "tests/support/fleet.h"
+#include "tests/support/http_receiver.h"
 
 namespace rollguard::testing {
 namespace {
 
 using google::protobuf::Value;
-
-// Records every POST it receives, by path.
-class HttpReceiver {
- public:
-  HttpReceiver() {
-    server_.Post(R"(/(.*))", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      bodies_[req.path].push_back(req.body);
-      res.set_content("ok", "text/plain");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~HttpReceiver() {
-    server_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-  std::vector<std::string> Bodies(const std::string& path) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return bodies_[path];
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::map<std::string, std::vector<std::string>> bodies_;
-};
 
 // A minimal SMTP server on loopback: enough of RFC 5321 for one client at a
 // time; keeps each message's DATA.

@@ -5,7 +5,7 @@ leagues, the runbook's --safe-mode / --performance-mode / --validate-data /
 --emergency-mode flags, and it reports each simulated command's timing over
 StatsD. It talks to no Discord server.
 
-Faults for demos and drills (files under faults/):
+Faults for demos and drills (files under faults/, or FAULTS in config.py):
   faults/error_rate   a number 0-100: that share of commands fail
   faults/critical     present: a CRITICAL line is logged every second
 """
@@ -34,6 +34,9 @@ class SportsBot:
         self.features = cfg["FEATURES"]
         self.rate_limits = cfg.get("RATE_LIMITS", {})
         self.fallbacks = cfg.get("FALLBACKS", {})
+        # A fault shipped with a deploy (the demo's "bad deploy" sets it in
+        # config.py; restoring config.py.backup removes it).
+        self.deploy_error_rate = float(cfg.get("FAULTS", {}).get("error_rate", 0))
         safe = bool(args and args.safe_mode)
         self.mode = ("safe" if safe else "performance" if args and args.performance_mode
                      else "validate-data" if args and args.validate_data
@@ -83,7 +86,7 @@ def main():
     ops = ["create_channels", "mlb_scores"] + (["soccer_matches"] if bot.leagues["SOCCER"]["active"] else [])
     recent = []
     while running[0]:
-        rate = fault_error_rate()
+        rate = max(fault_error_rate(), bot.deploy_error_rate)
         for op in ops:
             elapsed_ms = random.uniform(80, 300)
             recent = (recent + [elapsed_ms / 1000.0])[-50:]

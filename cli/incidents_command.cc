@@ -14,6 +14,7 @@ namespace {
 struct IncidentArgs {
   bool all = false;
   std::string since = "7d";
+  std::string until;
   std::string host;
   std::string id;
   std::string comment;
@@ -109,6 +110,59 @@ int RunAction(const GlobalOptions& g, const IncidentArgs& a, bool approve) {
   return 0;
 }
 
+int RunReplay(const GlobalOptions& g, const IncidentArgs& a) {
+  absl::Time now = absl::Now();
+  auto since = ParseTimeFlag(a.since, now);
+  if (!since.ok()) {
+    return ReportError(
+        absl::InvalidArgumentError(absl::StrCat("--since: ", since.status().message())));
+  }
+  rollguard::v1::ReplayRequest req;
+  req.set_since_ms(absl::ToUnixMillis(*since));
+  if (!a.until.empty()) {
+    auto until = ParseTimeFlag(a.until, now);
+    if (!until.ok()) {
+      return ReportError(
+          absl::InvalidArgumentError(absl::StrCat("--until: ", until.status().message())));
+    }
+    req.set_until_ms(absl::ToUnixMillis(*until));
+  }
+  req.set_host_id(a.host);
+  // Replaying days of history takes longer than a listing.
+  GlobalOptions slow = g;
+  auto t = ParseDuration(g.timeout);
+  if (t.ok() && *t < absl::Minutes(5)) slow.timeout = "5m";
+  auto client = MakeClient(slow);
+  if (!client.ok()) return ReportError(client.status());
+  auto resp = (*client)->Call(&AdminClient::Stub::Replay, req);
+  if (!resp.ok()) return ReportError(resp.status());
+  if (g.format() == OutputFormat::kJson) return PrintJson(*resp).ok() ? 0 : 1;
+  std::printf("replayed %llu samples of %u series since %s UTC: %u alert(s) fired\n",
+              static_cast<unsigned long long>(resp->samples()), resp->series(),
+              FormatTimestamp(req.since_ms()).c_str(), resp->alerts_fired());
+  if (resp->decisions().empty()) {
+    std::printf("automation would have done nothing\n");
+  } else {
+    Table table({"time", "host", "rule", "severity", "playbook", "decision", "resolved", "why"});
+    int dispatched = 0;
+    for (const auto& d : resp->decisions()) {
+      dispatched += d.decision() == "dispatch";
+      table.AddRow({FormatTimestamp(d.at_ms()), d.host_id(), d.rule(), d.severity(), d.playbook(),
+                    d.decision(),
+                    d.resolved_ms() > 0
+                        ? FormatDurationShort(absl::Milliseconds(d.resolved_ms() - d.at_ms())) +
+                              " later"
+                        : "no",
+                    d.reason()});
+    }
+    std::fputs(table.Render().c_str(), stdout);
+    std::printf("%d rollback(s) would have been dispatched, %d held back\n", dispatched,
+                resp->decisions_size() - dispatched);
+  }
+  std::printf("(%s)\n", resp->note().c_str());
+  return 0;
+}
+
 }  // namespace
 
 void RegisterIncidentsCommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
@@ -128,6 +182,15 @@ void RegisterIncidentsCommands(CLI::App& app, const GlobalOptions& global, int* 
       "approve", "Run a proposed or held-back rollback now (the guardrails do not apply)");
   approve->add_option("id", args->id, "incident id")->required();
   approve->callback([&global, args, exit_code] { *exit_code = RunAction(global, *args, true); });
+
+  auto* replay = app.add_subcommand(
+      "replay",
+      "Run the current rules, decision matrix and guardrails over stored history and list the "
+      "rollbacks automation would have dispatched or held back (touches no host)");
+  replay->add_option("--since", args->since, "from: 7d, 2h, or a date")->capture_default_str();
+  replay->add_option("--until", args->until, "to (default now)");
+  replay->add_option("--host", args->host, "only this host's history");
+  replay->callback([&global, args, exit_code] { *exit_code = RunReplay(global, *args); });
 
   auto* ack = app.add_subcommand("ack", "Acknowledge an incident: it stops climbing the ladder");
   ack->add_option("id", args->id, "incident id")->required();

@@ -16,6 +16,7 @@ echo "== micro-benchmarks"
 "$TESTS/agent_bench" --benchmark_min_time=0.5
 "$TESTS/storage_bench" --benchmark_min_time=0.5
 "$TESTS/rule_engine_bench" --benchmark_min_time=0.5
+"$TESTS/remediation_bench"
 
 echo "== collector ingest: rollguard-loadgen, 10 agents x 20 series x 5000 points"
 "$BIN/rollguard-collector" --listen 127.0.0.1:0 --port-file "$WORK/port" \

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# The main job end to end on loopback, unattended: a collector, an agent
-# watching a stand-in bot process, then `rollguard hosts` and `rollguard
-# history` showing live data. Stops everything it started (by PID) and exits 0
-# only if what it showed worked.
+# The closed loop end to end on loopback, unattended. A collector with
+# automation on, an agent supervising the demo bot (deploy/examples/sportsbot)
+# and probing a fake MCP server. Two faults are injected; each is detected,
+# rolled back with the runbook's playbook, verified, and resolved with no one
+# typing; the incident timelines are printed. Stops everything it started (by
+# PID) and exits 0 only if both loops closed.
 set -euo pipefail
 
 BIN=$(cd "${1:-build/bin}" && pwd)
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rollguard-demo.XXXXXX")
 PIDS=()
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 fail() { printf '\n\033[31mdemo FAILED: %s\033[0m\n' "$*" >&2; exit 1; }
+rg() { "$BIN/rollguard" "$@"; }
+ms() { date +%s%3N; }
 
 cleanup() {
   local rc=$?
+  [ -f "$WORK/bot/agent.yaml" ] &&
+    "$BIN/rollguard-agent" run emergency-stop --config "$WORK/bot/agent.yaml" >/dev/null 2>&1 || true
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -21,97 +28,110 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   if [ $rc -ne 0 ]; then
-    echo "--- collector log ---"; tail -n 20 "$WORK/collector.log" 2>/dev/null || true
-    echo "--- agent log ---"; tail -n 20 "$WORK/agent.log" 2>/dev/null || true
+    echo "--- collector log ---"; tail -n 30 "$WORK/collector.log" 2>/dev/null || true
+    echo "--- agent log ---"; tail -n 30 "$WORK/agent.log" 2>/dev/null || true
   fi
   rm -rf "$WORK"
   exit $rc
 }
 trap cleanup EXIT INT TERM
 
+# Waits up to $1 seconds for `rollguard incidents --all` to show $2.
+wait_incident() {
+  for _ in $(seq $(( $1 * 5 ))); do
+    rg incidents --all | grep -q -- "$2" && return 0
+    sleep 0.2
+  done
+  return 1
+}
+incident_id() { rg incidents --all | grep -- "$1" | tail -1 | awk '{print $1}'; }
+
 say "Working in $WORK"
+cp -r "$SRC/deploy/examples/sportsbot" "$WORK/bot"
+STATSD=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-say "Starting a stand-in bot process (a real process with a pidfile)"
-sleep 600 &
-BOT_PID=$!
-PIDS+=("$BOT_PID")
-echo "$BOT_PID" > "$WORK/bot.pid"
-echo "bot pid $BOT_PID"
+say "A fake MCP server (the soccer data source) on 127.0.0.1"
+"$BIN/fake-mcp-server" --port-file "$WORK/mcp.port" >"$WORK/mcp.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 50); do [ -s "$WORK/mcp.port" ] && break; sleep 0.1; done
+MCP=$(cat "$WORK/mcp.port")
+mcp_mode() { curl -fsS "http://127.0.0.1:$MCP/control?mode=$1" >/dev/null; }
 
-say "Alert rules: the runbook's thresholds, with bot_down after 2 s (not 30 s) for the demo"
-sed 's/severity: critical, for: 30s}/severity: critical, for: 2s}/' \
-  "$(dirname "$0")/../deploy/config/rules.yaml" >"$WORK/rules.yaml"
-grep bot_down "$WORK/rules.yaml" | sed 's/^ *//'
+say "Rules: the runbook's error-rate threshold (for 1 s), and MCP down > 3 s -> disable-soccer"
+cat >"$WORK/rules.yaml" <<YAML
+rules:
+  - {name: error_rate_critical, family: error_rate, metric: error_rate, op: ">", threshold: 50, severity: critical, for: 1s}
+  - {name: mcp_down, family: mcp_downtime, metric: mcp_downtime, op: ">", threshold: 3, severity: high, playbook: disable-soccer}
+YAML
+cat "$WORK/rules.yaml"
+cat >"$WORK/collector.yaml" <<YAML
+alerting:
+  rules: rules.yaml
+automation:
+  mode: auto           # dispatch at once (confirm: propose; off: never)
+  max_concurrent: 1    # a canary: one host at a time
+  host_cooloff: 5s     # 30m by default; short so the demo's second fault acts
+YAML
 
-say "Starting rollguard-collector on 127.0.0.1 (a free port), data in $WORK/data"
-"$BIN/rollguard-collector" --listen 127.0.0.1:0 --port-file "$WORK/port" \
-  --data-dir "$WORK/data" --rules "$WORK/rules.yaml" >"$WORK/collector.log" 2>&1 &
+say "Starting rollguard-collector (automation: auto)"
+"$BIN/rollguard-collector" --listen 127.0.0.1:0 --port-file "$WORK/port" --data-dir "$WORK/data" \
+  --config "$WORK/collector.yaml" >"$WORK/collector.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 [ -s "$WORK/port" ] || fail "collector did not start"
 export ROLLGUARD_COLLECTOR="127.0.0.1:$(cat "$WORK/port")"
-echo "collector at $ROLLGUARD_COLLECTOR"
 
-say "Starting rollguard-agent as host demo-bot-1, sampling every second"
-cat >"$WORK/agent.yaml" <<YAML
-collector: $ROLLGUARD_COLLECTOR
-host_id: demo-bot-1
-interval: 1s
-labels: {env: demo, role: sportsbot}
-bot:
-  pidfile: bot.pid
+say "Starting rollguard-agent for the demo bot (1 s interval, StatsD on :$STATSD, probing MCP)"
+sed -i "s/127.0.0.1:8125/127.0.0.1:$STATSD/; s/^  listen: 127.0.0.1:$STATSD\$/  listen: 127.0.0.1:$STATSD\n  window: 2s/" \
+  "$WORK/bot/agent.yaml"
+cat >>"$WORK/bot/agent.yaml" <<YAML
+probes:
+  - {name: mcp, kind: mcp, url: "http://127.0.0.1:$MCP/mcp", interval: 500ms, timeout: 1s}
 YAML
-"$BIN/rollguard-agent" --config "$WORK/agent.yaml" --statsd-listen off >"$WORK/agent.log" 2>&1 &
+"$BIN/rollguard-agent" --config "$WORK/bot/agent.yaml" --collector "$ROLLGUARD_COLLECTOR" \
+  >"$WORK/agent.log" 2>&1 &
 PIDS+=("$!")
+for _ in $(seq 50); do rg hosts 2>/dev/null | grep -q "sportsbot-demo .*connected" && break; sleep 0.2; done
+rg rollback start --host sportsbot-demo --wait || fail "the bot did not start"
 
-say "Waiting for a few samples to arrive"
-for _ in $(seq 100); do
-  n=$("$BIN/rollguard" -o json history demo-bot-1 cpu_usage --since 5m 2>/dev/null \
-      | grep -c '"timestampMs"' || true)
-  [ "${n:-0}" -ge 3 ] && break
-  sleep 0.2
-done
-[ "${n:-0}" -ge 3 ] || fail "no cpu_usage history arrived"
+say "Healthy: rollguard hosts"
+sleep 2
+rg hosts
+rg incidents
 
-say "rollguard hosts"
-"$BIN/rollguard" hosts | tee "$WORK/hosts.txt"
-grep -q "demo-bot-1 .*connected" "$WORK/hosts.txt" || fail "host not shown as connected"
-grep -q " up " "$WORK/hosts.txt" || fail "bot not shown as up"
+say "Fault 1: a bad deploy (config.py ships a bug that fails 90% of commands)"
+rg rollback emergency-stop --host sportsbot-demo --wait >/dev/null
+echo 'FAULTS = {"error_rate": 90}' >>"$WORK/bot/config.py"
+T0=$(ms)
+rg rollback start --host sportsbot-demo --wait >/dev/null
+echo "deployed; the bot is failing. Nobody types from here on."
+wait_incident 60 "error_rate_critical.*resolved" || { rg incidents --all; fail "fault 1: the loop did not close"; }
+T1=$(ms)
+ID=$(incident_id error_rate_critical)
+rg incident "$ID"
+grep -q FAULTS "$WORK/bot/config.py" && fail "the bad config is still there"
+echo "fault 1: bad deploy -> detected -> full-rollback -> verified -> resolved in $(( T1 - T0 )) ms"
 
-say "rollguard history demo-bot-1 cpu_usage --since 5m"
-"$BIN/rollguard" history demo-bot-1 cpu_usage --since 5m
+sleep 5  # the demo's host cool-off
 
-say "rollguard history demo-bot-1 bot_memory_mb --since 5m -o json (for scripts)"
-"$BIN/rollguard" -o json history demo-bot-1 bot_memory_mb --since 5m --limit 2
+say "Fault 2: the MCP server goes down"
+T0=$(ms)
+mcp_mode down
+wait_incident 60 "mcp_down .*watching" || { rg incidents --all; fail "fault 2: not rolled back and verified"; }
+T1=$(ms)
+grep -q '"SOCCER": {"active": false}' "$WORK/bot/run/state.json" || fail "soccer still active"
+echo "fault 2: MCP down -> detected -> disable-soccer -> verified in $(( T1 - T0 )) ms; MLB keeps running"
+say "The MCP provider recovers"
+mcp_mode healthy
+wait_incident 30 "mcp_down .*resolved" || fail "fault 2: the alert did not resolve"
+rg incident "$(incident_id mcp_down)"
 
-say "Stopping the bot: bot_up drops to 0 within an interval"
-kill -TERM "$BOT_PID"; wait "$BOT_PID" 2>/dev/null || true
-for _ in $(seq 50); do
-  "$BIN/rollguard" hosts | grep -q "DOWN" && break
-  sleep 0.2
-done
-"$BIN/rollguard" hosts | tee "$WORK/hosts.txt"
-grep -q "DOWN" "$WORK/hosts.txt" || fail "bot not shown as down after it stopped"
+say "Replay: what automation would have done over this history (rollguard replay --since 10m)"
+rg replay --since 10m | tee "$WORK/replay.txt"
+grep -q "2 rollback(s) would have been dispatched" "$WORK/replay.txt" || fail "replay disagrees with what ran"
 
-say "The bot_down alert fires 2 s later (the collector's log receiver notifies)"
-for _ in $(seq 50); do
-  "$BIN/rollguard" alerts | grep -q "bot_down .*firing" && break
-  sleep 0.2
-done
-"$BIN/rollguard" alerts | tee "$WORK/alerts.txt"
-grep -q "bot_down .*critical .*firing" "$WORK/alerts.txt" || fail "bot_down did not fire"
-grep "alert: \[FIRING\]" "$WORK/collector.log" | sed 's/^/collector log: /'
+say "What ran, and who asked: rollguard commands; rollguard audit"
+rg commands
+rg audit | tail -n 12
 
-say "The runbook's scenario 1 as a playbook, on the demo bot (deploy/examples/sportsbot)"
-cp -r "$(dirname "$0")/../deploy/examples/sportsbot" "$WORK/sportsbot"
-SB="$WORK/sportsbot"
-"$BIN/rollguard-agent" run start --config "$SB/agent.yaml" || fail "the demo bot did not start"
-BOTPID=$(cat "$SB/run/bot.pid"); PIDS+=("$BOTPID")
-echo "# a bad deploy lands on the bot" >> "$SB/bot_structure.py"
-"$BIN/rollguard-agent" run full-rollback --config "$SB/agent.yaml" | tee "$WORK/rollback.txt"
-grep -q "full-rollback succeeded" "$WORK/rollback.txt" || fail "full-rollback did not succeed"
-grep -q '"SOCCER": {"active": false}' "$SB/run/state.json" || fail "soccer still active"
-PIDS+=("$(cat "$SB/run/bot.pid")")
-"$BIN/rollguard-agent" run emergency-stop --config "$SB/agent.yaml" >/dev/null
-
-say "Demo passed: agent -> collector -> RocksDB -> rules -> CLI, and a verified local rollback"
+say "Demo passed: two faults detected, rolled back, verified and resolved with no one typing"

@@ -37,11 +37,13 @@ absl::Status Alerting::Start() {
     (void)engine_.SetRules(DefaultRules());
     std::lock_guard<std::mutex> lock(mu_);
     rules_source_ = "built-in defaults (deploy/config/rules.yaml)";
+    rules_ = DefaultRules();
   } else {
     ASSIGN_OR_RETURN(std::vector<Rule> rules, LoadRulesFile(options_.rules_path));
-    (void)engine_.SetRules(std::move(rules));
+    (void)engine_.SetRules(rules);
     std::lock_guard<std::mutex> lock(mu_);
     rules_source_ = options_.rules_path;
+    rules_ = std::move(rules);
   }
   for (const auto& h : registry_->List()) {
     engine_.SetHostLabels(h.host_id(), Labels(h.labels().begin(), h.labels().end()));
@@ -79,6 +81,11 @@ void Alerting::Shutdown() {
   }
   if (tick_thread_.joinable()) tick_thread_.join();
   notifier_->Shutdown(absl::Seconds(2));
+}
+
+std::vector<Rule> Alerting::rules() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rules_;
 }
 
 std::string Alerting::rules_source() const {
@@ -166,6 +173,10 @@ absl::StatusOr<size_t> Alerting::Reload() {
     return rules.status();
   }
   size_t n = rules->size();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rules_ = *rules;
+  }
   std::lock_guard<std::mutex> order(apply_mu_);
   Apply(engine_.SetRules(std::move(*rules)));
   spdlog::info("rules reloaded: {} rules from {}", n, path);

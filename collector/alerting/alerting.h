@@ -47,6 +47,9 @@ class Alerting {
   // Re-reads the rules file; on error the running rules stay.
   [[nodiscard]] absl::StatusOr<size_t> Reload();
   std::string rules_source() const;
+  // The running rules and engine settings (replay runs them over history).
+  std::vector<Rule> rules() const;
+  const EngineOptions& engine_options() const { return options_.engine; }
 
   // Called with every stored alert change, in the engine's order (the closed
   // loop acts on them). Set before Start.
@@ -86,6 +89,7 @@ class Alerting {
   std::mutex apply_mu_;
   mutable std::mutex mu_;
   std::string rules_source_ ABSL_GUARDED_BY(mu_);
+  std::vector<Rule> rules_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> notify_errors_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint32_t> event_seq_{0};
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "collector/automation/replay.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 
@@ -313,6 +314,26 @@ grpc::ServerUnaryReactor* AdminServiceImpl::AckIncident(
   return Answer(ctx, [&]() -> absl::Status {
     if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
     return Assign(remediator_->Ack(req->id(), req->by(), req->comment()), resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::Replay(grpc::CallbackServerContext* ctx,
+                                                   const rollguard::v1::ReplayRequest* req,
+                                                   rollguard::v1::ReplayResponse* resp) {
+  return Answer(ctx, [&]() -> absl::Status {
+    if (remediator_ == nullptr || alerting_ == nullptr) {
+      return absl::UnimplementedError("automation is not enabled");
+    }
+    ReplayInput in;
+    in.rules = alerting_->rules();
+    in.engine = alerting_->engine_options();
+    in.automation = remediator_->options();
+    in.since_ms = req->since_ms();
+    in.until_ms = req->until_ms();
+    in.host_id = req->host_id();
+    // Reads history and replays it: seconds for days of a fleet, so it runs
+    // inline like the other admin calls (the CLI's deadline is raised for it).
+    return Assign(collector::Replay(*storage_, *registry_, in), resp);
   });
 }
 

@@ -83,6 +83,10 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
                                         const rollguard::v1::IncidentActionRequest* req,
                                         rollguard::v1::Incident* resp) override;
 
+  grpc::ServerUnaryReactor* Replay(grpc::CallbackServerContext* ctx,
+                                   const rollguard::v1::ReplayRequest* req,
+                                   rollguard::v1::ReplayResponse* resp) override;
+
   // The logic, without gRPC, for tests.
   absl::Status DoListHosts(rollguard::v1::ListHostsResponse* resp) const;
   absl::Status DoQueryHistory(const rollguard::v1::QueryHistoryRequest& req,

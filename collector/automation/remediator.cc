@@ -42,7 +42,7 @@ const char* AutomationModeName(AutomationMode m) {
 }
 
 Remediator::Remediator(AutomationOptions options, Storage* storage, CommandManager* commands,
-                       HostRegistry* registry, AuditLog* audit, const Clock* clock,
+                       const HostRegistry* registry, AuditLog* audit, const Clock* clock,
                        Escalate escalate)
     : options_(std::move(options)),
       storage_(storage),
@@ -186,7 +186,7 @@ void Remediator::OpenLocked(const rollguard::v1::Alert& a, const std::string& pl
   const int64_t window = absl::ToInt64Milliseconds(options_.breaker_window);
   int recent = 0;
   for (const auto& [host, t] : triggered_ms_) recent += now - t < window;
-  size_t known = std::max<size_t>(1, registry_->List().size());
+  size_t known = std::max<size_t>(1, registry_->Count());
   double share = 100.0 * recent / static_cast<double>(known);
   if (recent >= options_.breaker_min_hosts && share > options_.breaker_percent &&
       now - breaker_tripped_ms_ >= window) {

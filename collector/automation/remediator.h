@@ -36,7 +36,7 @@ class Remediator {
                                       const std::string& text)>;
 
   Remediator(AutomationOptions options, Storage* storage, CommandManager* commands,
-             HostRegistry* registry, AuditLog* audit, const Clock* clock, Escalate escalate);
+             const HostRegistry* registry, AuditLog* audit, const Clock* clock, Escalate escalate);
 
   // Loads open incidents; registers for command completions.
   [[nodiscard]] absl::Status Load();
@@ -80,7 +80,7 @@ class Remediator {
   const AutomationOptions options_;
   Storage* const storage_;
   CommandManager* const commands_;
-  HostRegistry* const registry_;
+  const HostRegistry* const registry_;
   AuditLog* const audit_;
   const Clock* const clock_;
   const Escalate escalate_;

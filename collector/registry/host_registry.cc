@@ -99,6 +99,11 @@ std::vector<rollguard::v1::HostStatus> HostRegistry::List() const {
   return out;
 }
 
+size_t HostRegistry::Count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hosts_.size();
+}
+
 bool HostRegistry::Known(const std::string& host_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   return hosts_.count(host_id) > 0;

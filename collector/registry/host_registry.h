@@ -37,6 +37,7 @@ class HostRegistry {
 
   std::vector<rollguard::v1::HostStatus> List() const;
   bool Known(const std::string& host_id) const;
+  size_t Count() const;
   Labels LabelsOf(const std::string& host_id) const;
 
  private:

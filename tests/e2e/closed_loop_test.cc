@@ -155,6 +155,14 @@ TEST_F(ClosedLoopTest, AnErrorRateFaultIsRolledBackVerifiedAndResolved) {
   EXPECT_NE(ReadTextFile(bot_ + "/run/state.json").find("\"mode\": \"safe\""), std::string::npos);
   // No one was paged.
   EXPECT_TRUE(receiver_.Bodies("/l2").empty());
+  // Replaying the stored history with the same rules finds the same decision.
+  rollguard::v1::ReplayResponse replay;
+  ASSERT_TRUE(RunCliJson(collector_->address(), {"replay", "--since", "10m"}, &replay).ok());
+  ASSERT_GE(replay.decisions_size(), 1) << replay.DebugString();
+  EXPECT_EQ(replay.decisions(0).decision(), "dispatch");
+  EXPECT_EQ(replay.decisions(0).rule(), "error_rate_critical");
+  EXPECT_EQ(replay.decisions(0).playbook(), "full-rollback");
+  EXPECT_GT(replay.decisions(0).resolved_ms(), 0);
 
   // The same fault again inside the cool-off: held back and escalated to L2.
   BadDeploy();

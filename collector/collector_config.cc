@@ -155,6 +155,17 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   if (root.Has("automation")) {
     ASSIGN_OR_RETURN(ConfigNode a, root.Child("automation"));
     RETURN_IF_ERROR(LoadAutomation(a, &c.automation));
+    // A level paging a receiver that does not exist would page no one.
+    for (const EscalationLevel& level : c.automation.levels) {
+      for (const std::string& r : level.receivers) {
+        bool known = false;
+        for (const auto& rc : c.alerting.notify.receivers) known |= rc.name == r;
+        if (!known) {
+          return a.Error("escalation", absl::StrCat("level '", level.name, "' names receiver '", r,
+                                                    "', which alerting.receivers does not define"));
+        }
+      }
+    }
   }
   if (root.Has("commands")) {
     ASSIGN_OR_RETURN(ConfigNode cmds, root.Child("commands"));

@@ -25,6 +25,13 @@ TEST(CollectorConfigTest, ShippedExampleLoads) {
   ASSERT_EQ(n.routes.size(), 2u);
   EXPECT_EQ(n.routes[0].fallback, "oncall-mail");
   EXPECT_EQ(c->alerting.engine.stale_after, absl::Minutes(2));
+  EXPECT_EQ(c->automation.mode, AutomationMode::kConfirm);
+  EXPECT_EQ(c->automation.severity_playbooks.at("high"), "disable-soccer");
+  ASSERT_EQ(c->automation.levels.size(), 4u);
+  EXPECT_EQ(c->automation.levels[1].budget, absl::Minutes(15));
+  EXPECT_EQ(c->automation.levels[2].receivers,
+            (std::vector<std::string>{"ops-discord", "oncall-mail"}));
+  EXPECT_EQ(c->command_queue_for, absl::Minutes(15));
 }
 
 TEST(CollectorConfigTest, AlertingErrorsNameTheKey) {
@@ -64,6 +71,11 @@ TEST(CollectorConfigTest, ErrorsNameFileLineAndKey) {
       {"ingest_threads: 0\n", ":1: ingest_threads: 0 is out of range [1, 64]"},
       {"retention: 10s\n", ":1: retention: must be at least 1m"},
       {"sync_writes: sometimes\n", ":1: sync_writes: 'sometimes' is not true/false"},
+      {"automation:\n  mode: yolo\n", ":2: automation.mode: automation mode 'yolo' is not one of auto"},
+      {"automation:\n  playbooks: {urgent: x}\n", "'urgent' is not a severity"},
+      {"automation:\n  escalation:\n    - {name: dev, budget: 1m, receivers: [pager]}\n",
+       "names receiver 'pager', which alerting.receivers does not define"},
+      {"automation:\n  max_concurrent: 0\n", "max_concurrent: 0 is out of range"},
   };
   for (const auto& tc : cases) {
     WriteTextFile(dir.File("collector.yaml"), tc.yaml);

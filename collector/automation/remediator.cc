@@ -6,7 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "collector/storage/record_messages.h"
 #include "common/duration.h"
+#include "common/status_macros.h"
 #include "common/number_format.h"
 
 namespace rollguard::collector {
@@ -55,17 +57,13 @@ Remediator::Remediator(AutomationOptions options, Storage* storage, CommandManag
 absl::Status Remediator::Load() {
   commands_->AddListener([this](const rollguard::v1::CommandRecord& r) { OnCommandFinished(r); });
   std::lock_guard<std::mutex> lock(mu_);
-  return storage_->records().Scan(
-      Table::kIncidents, "", "", [&](absl::string_view, absl::string_view value) {
-        Incident inc;
-        if (!inc.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-        if (!inc.command_ids().empty()) {
-          last_dispatch_ms_[inc.host_id()] =
-              std::max(last_dispatch_ms_[inc.host_id()], inc.opened_ms());
-        }
-        if (inc.closed_ms() == 0) open_[inc.id()] = std::move(inc);
-        return true;
-      });
+  return ScanMessages<Incident>(storage_->records(), Table::kIncidents, "", "", [&](Incident&& inc) {
+    if (!inc.command_ids().empty()) {
+      last_dispatch_ms_[inc.host_id()] = std::max(last_dispatch_ms_[inc.host_id()], inc.opened_ms());
+    }
+    if (inc.closed_ms() == 0) open_[inc.id()] = std::move(inc);
+    return true;
+  });
 }
 
 std::string Remediator::PlaybookFor(const rollguard::v1::Alert& alert) const {
@@ -410,17 +408,10 @@ absl::StatusOr<Incident> Remediator::Get(const std::string& id) const {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = open_.find(id); it != open_.end()) return it->second;
   }
-  Incident found;
-  bool ok = false;
-  absl::Status s = storage_->records().Scan(Table::kIncidents, id, id + std::string(1, '\0'),
-                                            [&](absl::string_view, absl::string_view value) {
-                                              ok = found.ParseFromArray(
-                                                  value.data(), static_cast<int>(value.size()));
-                                              return false;
-                                            });
-  if (!s.ok()) return s;
-  if (!ok) return absl::NotFoundError(absl::StrCat("no incident '", id, "'"));
-  return found;
+  ASSIGN_OR_RETURN(std::optional<Incident> found,
+                   GetMessage<Incident>(storage_->records(), Table::kIncidents, id));
+  if (!found) return absl::NotFoundError(absl::StrCat("no incident '", id, "'"));
+  return std::move(*found);
 }
 
 absl::StatusOr<std::vector<Incident>> Remediator::List(bool all, int64_t since_ms,
@@ -433,10 +424,8 @@ absl::StatusOr<std::vector<Incident>> Remediator::List(bool all, int64_t since_m
     }
     return out;
   }
-  absl::Status s = storage_->records().Scan(
-      Table::kIncidents, "", "", [&](absl::string_view, absl::string_view value) {
-        Incident inc;
-        if (!inc.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+  absl::Status s =
+      ScanMessages<Incident>(storage_->records(), Table::kIncidents, "", "", [&](Incident&& inc) {
         if (inc.opened_ms() < since_ms && inc.closed_ms() != 0) return true;
         if (!host_id.empty() && inc.host_id() != host_id) return true;
         out.push_back(std::move(inc));

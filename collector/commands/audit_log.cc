@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "collector/storage/key_codec.h"
+#include "collector/storage/record_messages.h"
 
 namespace rollguard::collector {
 
@@ -26,22 +27,19 @@ void AuditLog::Record(const rollguard::v1::AuditRecord& record) {
 absl::StatusOr<std::vector<rollguard::v1::AuditRecord>> AuditLog::List(
     int64_t since_ms, const std::string& host_id, uint32_t limit) const {
   std::deque<rollguard::v1::AuditRecord> out;
-  absl::Status parse = absl::OkStatus();
-  absl::Status s = records_->Scan(
-      Table::kAudit, EncodeBigEndian64(static_cast<uint64_t>(std::max<int64_t>(0, since_ms))), "",
-      [&](absl::string_view, absl::string_view value) {
-        rollguard::v1::AuditRecord r;
-        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse = absl::DataLossError("an audit record does not parse");
-          return false;
-        }
+  size_t bad = 0;
+  absl::Status s = ScanMessages<rollguard::v1::AuditRecord>(
+      *records_, Table::kAudit,
+      EncodeBigEndian64(static_cast<uint64_t>(std::max<int64_t>(0, since_ms))), "",
+      [&](rollguard::v1::AuditRecord&& r) {
         if (!host_id.empty() && r.host_id() != host_id) return true;
         out.push_back(std::move(r));
         if (limit > 0 && out.size() > limit) out.pop_front();
         return true;
-      });
+      },
+      &bad);
   if (!s.ok()) return s;
-  if (!parse.ok()) return parse;
+  if (bad > 0) spdlog::error("{} audit record(s) do not parse; skipped", bad);
   return std::vector<rollguard::v1::AuditRecord>(out.begin(), out.end());
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "collector/storage/record_messages.h"
 
 namespace rollguard::collector {
 
@@ -40,26 +41,6 @@ void MergeSteps(const CommandUpdate& update, CommandRecord* rec) {
             [](const auto& a, const auto& b) { return a.index() < b.index(); });
 }
 
-absl::StatusOr<std::optional<CommandRecord>> ReadRecord(const RecordStore& records,
-                                                        const std::string& id) {
-  std::optional<CommandRecord> found;
-  bool bad = false;
-  absl::Status s = records.Scan(Table::kCommands, id, id + std::string(1, '\0'),
-                                [&](absl::string_view, absl::string_view value) {
-                                  CommandRecord r;
-                                  if (!r.ParseFromArray(value.data(),
-                                                        static_cast<int>(value.size()))) {
-                                    bad = true;
-                                  } else {
-                                    found = std::move(r);
-                                  }
-                                  return false;
-                                });
-  if (!s.ok()) return s;
-  if (bad) return absl::DataLossError(absl::StrCat("command record ", id, " does not parse"));
-  return found;
-}
-
 }  // namespace
 
 std::string NewTimeOrderedId(absl::string_view prefix, absl::Time now) {
@@ -79,16 +60,13 @@ CommandManager::CommandManager(RecordStore* records, AuditLog* audit, const Cloc
 absl::Status CommandManager::Load() {
   std::lock_guard<std::mutex> lock(mu_);
   size_t bad = 0;
-  absl::Status s =
-      records_->Scan(Table::kCommands, "", "", [&](absl::string_view, absl::string_view value) {
-        CommandRecord r;
-        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          ++bad;
-        } else if (!IsFinal(r.state())) {
-          open_[r.command().id()] = std::move(r);
-        }
+  absl::Status s = ScanMessages<CommandRecord>(
+      *records_, Table::kCommands, "", "",
+      [&](CommandRecord&& r) {
+        if (!IsFinal(r.state())) open_[r.command().id()] = std::move(r);
         return true;
-      });
+      },
+      &bad);
   if (bad > 0) spdlog::error("{} stored command record(s) do not parse; skipped", bad);
   if (!open_.empty()) spdlog::info("{} unfinished command(s) loaded", open_.size());
   return s;
@@ -179,7 +157,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
     if (auto it = open_.find(update.command_id()); it != open_.end()) {
       rec = it->second;
     } else {
-      auto stored = ReadRecord(*records_, update.command_id());
+      auto stored = GetMessage<CommandRecord>(*records_, Table::kCommands, update.command_id());
       if (!stored.ok() || !*stored) {
         spdlog::warn("host '{}' reported on unknown command '{}'; ignored", host_id,
                      update.command_id());
@@ -292,7 +270,7 @@ absl::StatusOr<CommandRecord> CommandManager::Get(const std::string& id) const {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = open_.find(id); it != open_.end()) return it->second;
   }
-  auto stored = ReadRecord(*records_, id);
+  auto stored = GetMessage<CommandRecord>(*records_, Table::kCommands, id);
   if (!stored.ok()) return stored.status();
   if (!*stored) return absl::NotFoundError(absl::StrCat("no command '", id, "'"));
   return std::move(**stored);
@@ -303,19 +281,16 @@ absl::StatusOr<std::vector<CommandRecord>> CommandManager::List(const std::strin
                                                                 uint32_t limit) const {
   std::deque<CommandRecord> out;
   size_t bad = 0;
-  absl::Status s =
-      records_->Scan(Table::kCommands, "", "", [&](absl::string_view, absl::string_view value) {
-        CommandRecord r;
-        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          ++bad;
-          return true;
-        }
+  absl::Status s = ScanMessages<CommandRecord>(
+      *records_, Table::kCommands, "", "",
+      [&](CommandRecord&& r) {
         if (!host_id.empty() && r.host_id() != host_id) return true;
         if (r.command().created_ms() < since_ms) return true;
         out.push_back(std::move(r));
         if (limit > 0 && out.size() > limit) out.pop_front();
         return true;
-      });
+      },
+      &bad);
   if (!s.ok()) return s;
   if (bad > 0) spdlog::error("{} stored command record(s) do not parse; skipped", bad);
   std::vector<CommandRecord> result(out.begin(), out.end());

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "collector/storage/record_messages.h"
+#include "common/status_macros.h"
 
 namespace rollguard::collector {
 
@@ -35,12 +37,8 @@ absl::Status RolloutManager::Load() {
   commands_->AddListener([this](const rollguard::v1::CommandRecord& r) { OnCommandFinished(r); });
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status s =
-      records_->Scan(Table::kRollouts, "", "", [&](absl::string_view, absl::string_view value) {
-        Rollout r;
-        if (r.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
-            r.state() == "running") {
-          running_[r.id()] = std::move(r);
-        }
+      ScanMessages<Rollout>(*records_, Table::kRollouts, "", "", [&](Rollout&& r) {
+        if (r.state() == "running") running_[r.id()] = std::move(r);
         return true;
       });
   if (!s.ok()) return s;
@@ -229,13 +227,12 @@ absl::StatusOr<rollguard::v1::RolloutStatus> RolloutManager::Get(const std::stri
     }
   }
   if (!found) {
-    absl::Status s = records_->Scan(Table::kRollouts, id, id + std::string(1, '\0'),
-                                    [&](absl::string_view, absl::string_view value) {
-                                      found = status.mutable_rollout()->ParseFromArray(
-                                          value.data(), static_cast<int>(value.size()));
-                                      return false;
-                                    });
-    if (!s.ok()) return s;
+    ASSIGN_OR_RETURN(std::optional<Rollout> stored,
+                     GetMessage<Rollout>(*records_, Table::kRollouts, id));
+    if (stored) {
+      *status.mutable_rollout() = std::move(*stored);
+      found = true;
+    }
   }
   if (!found) return absl::NotFoundError(absl::StrCat("no rollout '", id, "'"));
   for (const std::string& host : status.rollout().host_ids()) {

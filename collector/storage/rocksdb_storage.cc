@@ -5,12 +5,24 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <limits>
+#include <random>
+#include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "collector/storage/chunk_codec.h"
 #include "collector/storage/key_codec.h"
+#include "collector/storage/sample_log.h"
+#include "collector/storage/series_heads.h"
 #include "collector/storage/series_index.h"
 #include "rollguard/v1/metrics.pb.h"
 
@@ -20,7 +32,18 @@ namespace {
 constexpr char kSeriesCf[] = "series";
 
 absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+// The first layout (one key per sample): still read and expired, no longer written.
 constexpr char kSamplesCf[] = "samples";
+constexpr char kLogCf[] = "sample_log";
+constexpr char kChunksCf[] = "chunks";
+// No chunk spans more than this, so a range scan can start this far before
+// the range and find every chunk overlapping it.
+constexpr int64_t kMaxChunkSpanMs = 2 * 3600 * 1000;
+constexpr size_t kMaxChunkPoints = 4096;
+constexpr int64_t kSealEveryMs = 200;
+constexpr int64_t kReportEveryMs = 60'000;
+
+int64_t WallMs() { return absl::ToUnixMillis(absl::Now()); }
 constexpr char kHostsCf[] = "hosts";
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
@@ -40,6 +63,8 @@ class RocksDbStorage final : public Storage, public RecordStore {
     for (auto* cf : cfs) {
       if (cf->GetName() == kSeriesCf) series_cf_ = cf;
       if (cf->GetName() == kSamplesCf) samples_cf_ = cf;
+      if (cf->GetName() == kLogCf) log_cf_ = cf;
+      if (cf->GetName() == kChunksCf) chunks_cf_ = cf;
       if (cf->GetName() == kHostsCf) hosts_cf_ = cf;
       for (int t = 0; t < kTableCount; ++t) {
         if (cf->GetName() == kTableNames[t]) tables_[t] = cf;
@@ -50,8 +75,50 @@ class RocksDbStorage final : public Storage, public RecordStore {
   }
 
   ~RocksDbStorage() override {
+    {
+      std::lock_guard<std::mutex> lock(seal_mu_);
+      stopping_ = true;
+    }
+    seal_cv_.notify_all();
+    pressure_cv_.notify_all();
+    if (sealer_.joinable()) sealer_.join();
+    // Seal what is left, so the next start has little log to replay.
+    if (options_.seal_on_close) {
+      SealOnce(/*everything=*/true);
+      TruncateLog();
+    }
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
+  }
+
+  // Rebuilds the heads from the log records still present, then starts sealing.
+  absl::Status RecoverHeads() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    size_t records = 0, samples = 0;
+    uint64_t first = 0, last = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() != 8) return absl::DataLossError("sample log: bad key");
+      uint64_t seq = 0;
+      for (int i = 0; i < 8; ++i) seq = (seq << 8) | static_cast<uint8_t>(it->key()[i]);
+      auto batch = DecodeLogRecord(ToView(it->value()));
+      if (!batch.ok()) return batch.status();
+      if (records == 0) first = seq;
+      last = seq;
+      ++records;
+      samples += batch->size();
+      heads_.Add(*batch, seq, WallMs());
+    }
+    if (absl::Status s = FromRocks(it->status(), "replaying the sample log"); !s.ok()) return s;
+    next_seq_ = records > 0 ? last + 1 : 0;
+    // Chunk keys of one series and start time stay distinct across restarts.
+    chunk_uniq_ = std::random_device{}();
+    truncated_below_ = first;
+    if (records > 0) {
+      spdlog::info("storage: replayed {} samples from {} log records into the heads", samples,
+                   records);
+    }
+    sealer_ = std::thread([this] { SealLoop(); });
+    return absl::OkStatus();
   }
 
   absl::Status LoadSeries() {
@@ -84,7 +151,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::vector<SeriesId> new_series = index_.Unpersisted(ids);
 
-    rocksdb::WriteBatch batch(samples.size() * 32 + 64);
+    rocksdb::WriteBatch batch(samples.size() * 12 + 64);
     for (SeriesId id : new_series) {
       SeriesKey key;
       if (!index_.Get(id, &key)) {
@@ -96,12 +163,33 @@ class RocksDbStorage final : public Storage, public RecordStore {
       for (const auto& [k, v] : key.labels) (*def.mutable_labels())[k] = v;
       batch.Put(series_cf_, EncodeSeriesIdKey(id), def.SerializeAsString());
     }
-    for (const StoredSample& s : samples) {
-      batch.Put(samples_cf_, EncodeSampleKey(s.series, s.timestamp_ms), EncodeValue(s.value));
+    // The whole batch is one log record, in the batch's one write.
+    uint64_t seq = 0;
+    {
+      std::lock_guard<std::mutex> lock(inflight_mu_);
+      seq = next_seq_++;
+      inflight_.insert(seq);
     }
+    batch.Put(log_cf_, EncodeBigEndian64(seq), EncodeLogRecord(samples));
     rocksdb::WriteOptions wo = write_options_;
     absl::Status st = FromRocks(db_->Write(wo, &batch), "writing samples");
-    if (st.ok() && !new_series.empty()) index_.MarkPersisted(new_series);
+    if (st.ok()) {
+      if (!new_series.empty()) index_.MarkPersisted(new_series);
+      heads_.Add(samples, seq, WallMs());
+    }
+    {
+      std::lock_guard<std::mutex> lock(inflight_mu_);
+      inflight_.erase(seq);
+    }
+    if (st.ok() && heads_.points() > options_.max_head_points) {
+      // Back-pressure: wait for the sealer rather than grow. The ingest worker
+      // waits, its stream's in-flight window fills, and gRPC stops reading.
+      seal_cv_.notify_all();
+      std::unique_lock<std::mutex> lock(seal_mu_);
+      pressure_cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+        return stopping_ || heads_.points() <= options_.max_head_points;
+      });
+    }
     return st;
   }
 
@@ -115,44 +203,87 @@ class RocksDbStorage final : public Storage, public RecordStore {
   absl::StatusOr<std::vector<Point>> Query(SeriesId id, int64_t start_ms, int64_t end_ms,
                                            size_t limit) const override {
     std::vector<Point> out;
+    // Retention drops whole chunks; readers see its exact cutoff.
+    start_ms = std::max(start_ms, retention_floor_ms_.load());
     if (end_ms <= start_ms) return out;
-    std::string lower = EncodeSampleKey(id, start_ms);
-    std::string upper = EncodeSampleKey(id, end_ms);
+    // Sealed chunks that can overlap the range: those starting at most one
+    // chunk span before it. A chunk ending before the range is not decoded.
+    int64_t from = start_ms > std::numeric_limits<int64_t>::min() + kMaxChunkSpanMs
+                       ? start_ms - kMaxChunkSpanMs
+                       : std::numeric_limits<int64_t>::min();
+    std::string lower = EncodeChunkKey(id, from, 0);
+    std::string upper = EncodeChunkKey(id, end_ms, 0);
     rocksdb::Slice lower_s(lower), upper_s(upper);
     rocksdb::ReadOptions ro;
     ro.iterate_lower_bound = &lower_s;
     ro.iterate_upper_bound = &upper_s;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, samples_cf_));
-    if (limit == 0) {
-      for (it->Seek(lower_s); it->Valid(); it->Next()) {
-        Point p;
-        if (!Decode(*it, &p)) return Corrupt(id);
-        out.push_back(p);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, chunks_cf_));
+    for (it->Seek(lower_s); it->Valid(); it->Next()) {
+      int64_t last = 0;
+      absl::string_view v = ToView(it->value());
+      if (v.size() < 8) return Corrupt(id);
+      std::memcpy(&last, v.data(), 8);
+      if (last < start_ms) continue;
+      auto points = DecodeChunk(v.substr(8));
+      if (!points.ok()) return Corrupt(id);
+      for (const Point& p : *points) {
+        if (p.timestamp_ms >= start_ms && p.timestamp_ms < end_ms) out.push_back(p);
       }
-    } else {
-      // Walk back from the end so only the newest `limit` points are read.
-      for (it->SeekToLast(); it->Valid() && out.size() < limit; it->Prev()) {
-        Point p;
-        if (!Decode(*it, &p)) return Corrupt(id);
-        out.push_back(p);
-      }
-      std::reverse(out.begin(), out.end());
     }
     if (absl::Status s = FromRocks(it->status(), "query"); !s.ok()) return s;
+    if (absl::Status s = QueryLegacy(id, start_ms, end_ms, &out); !s.ok()) return s;
+    heads_.Range(id, start_ms, end_ms, &out);
+    NormalizePoints(&out);
+    if (limit > 0 && out.size() > limit) {
+      out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(limit));
+    }
     return out;
   }
 
   absl::StatusOr<std::optional<Point>> Latest(SeriesId id) const override {
-    auto points =
-        Query(id, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 1);
-    if (!points.ok()) return points.status();
-    if (points->empty()) return std::optional<Point>();
-    return std::optional<Point>(points->back());
+    auto latest = LatestUnfiltered(id);
+    if (latest.ok() && *latest && (*latest)->timestamp_ms < retention_floor_ms_.load()) {
+      return std::optional<Point>();
+    }
+    return latest;
+  }
+
+  absl::StatusOr<std::optional<Point>> LatestUnfiltered(SeriesId id) const {
+    if (std::optional<Point> head = heads_.Latest(id)) return head;
+    // Nothing in the head: the newest sealed chunk (or the first layout).
+    std::string lower = EncodeSeriesIdKey(id);
+    std::string upper = EncodeSeriesIdKey(id + 1);
+    rocksdb::Slice lower_s(lower), upper_s(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_lower_bound = &lower_s;
+    if (id != std::numeric_limits<SeriesId>::max()) ro.iterate_upper_bound = &upper_s;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, chunks_cf_));
+    it->SeekToLast();
+    if (it->Valid() && it->value().size() >= 8) {
+      auto points = DecodeChunk(ToView(it->value()).substr(8));
+      if (!points.ok()) return Corrupt(id);
+      if (!points->empty()) return std::optional<Point>(points->back());
+    }
+    if (absl::Status s = FromRocks(it->status(), "latest"); !s.ok()) return s;
+    std::vector<Point> legacy;
+    if (absl::Status s = QueryLegacy(id, std::numeric_limits<int64_t>::min(),
+                                     std::numeric_limits<int64_t>::max(), &legacy, 1);
+        !s.ok()) {
+      return s;
+    }
+    if (legacy.empty()) return std::optional<Point>();
+    return std::optional<Point>(legacy.back());
   }
 
   absl::Status DeleteBefore(int64_t cutoff_ms) override {
+    int64_t floor = retention_floor_ms_.load();
+    while (cutoff_ms > floor && !retention_floor_ms_.compare_exchange_weak(floor, cutoff_ms)) {
+    }
+    // Whole chunks: one that starts a full span before the cutoff ends before it.
     rocksdb::WriteBatch batch;
     for (SeriesId id : index_.AllIds()) {
+      batch.DeleteRange(chunks_cf_, EncodeChunkKey(id, std::numeric_limits<int64_t>::min(), 0),
+                        EncodeChunkKey(id, cutoff_ms - kMaxChunkSpanMs, 0));
       batch.DeleteRange(samples_cf_, EncodeSampleKey(id, std::numeric_limits<int64_t>::min()),
                         EncodeSampleKey(id, cutoff_ms));
     }
@@ -181,6 +312,8 @@ class RocksDbStorage final : public Storage, public RecordStore {
 
   RecordStore& records() override { return *this; }
 
+  StorageStats Stats() const override { return {heads_.points(), heads_.series()}; }
+
   absl::Status Put(Table table, absl::string_view key, absl::string_view value) override {
     return FromRocks(db_->Put(write_options_, Cf(table), rocksdb::Slice(key.data(), key.size()),
                               rocksdb::Slice(value.data(), value.size())),
@@ -208,6 +341,121 @@ class RocksDbStorage final : public Storage, public RecordStore {
  private:
   rocksdb::ColumnFamilyHandle* Cf(Table t) const { return tables_[static_cast<int>(t)]; }
 
+  // Points of the first layout (one key per sample), oldest first; with
+  // `limit`, the newest `limit`.
+  absl::Status QueryLegacy(SeriesId id, int64_t start_ms, int64_t end_ms, std::vector<Point>* out,
+                           size_t limit = 0) const {
+    std::string lower = EncodeSampleKey(id, start_ms);
+    std::string upper = EncodeSampleKey(id, end_ms);
+    rocksdb::Slice lower_s(lower), upper_s(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_lower_bound = &lower_s;
+    ro.iterate_upper_bound = &upper_s;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, samples_cf_));
+    std::vector<Point> found;
+    if (limit == 0) {
+      for (it->Seek(lower_s); it->Valid(); it->Next()) {
+        Point p;
+        if (!Decode(*it, &p)) return Corrupt(id);
+        found.push_back(p);
+      }
+    } else {
+      for (it->SeekToLast(); it->Valid() && found.size() < limit; it->Prev()) {
+        Point p;
+        if (!Decode(*it, &p)) return Corrupt(id);
+        found.push_back(p);
+      }
+      std::reverse(found.begin(), found.end());
+    }
+    out->insert(out->end(), found.begin(), found.end());
+    return FromRocks(it->status(), "query");
+  }
+
+  void SealLoop() {
+    int64_t next_report = WallMs() + kReportEveryMs;
+    std::unique_lock<std::mutex> lock(seal_mu_);
+    while (!stopping_) {
+      seal_cv_.wait_for(lock, std::chrono::milliseconds(kSealEveryMs));
+      if (stopping_) break;
+      lock.unlock();
+      SealOnce(/*everything=*/false);
+      TruncateLog();
+      pressure_cv_.notify_all();
+      if (WallMs() >= next_report) {
+        next_report = WallMs() + kReportEveryMs;
+        spdlog::info("storage: heads hold {} points of {} series (~{} MB; limit {} points)",
+                     heads_.points(), heads_.series(), heads_.points() * 16 / (1 << 20),
+                     options_.max_head_points);
+      }
+      lock.lock();
+    }
+  }
+
+  // Seals due heads into chunks, in one write; their points leave the heads
+  // once the chunks are durable.
+  void SealOnce(bool everything) {
+    SealPolicy policy;
+    policy.full_points = options_.head_full_points;
+    if (everything) {
+      policy.min_points = 1;
+    } else if (heads_.points() > options_.max_head_points / 2) {
+      policy.min_points = 8;  // memory pressure: smaller chunks rather than more memory
+    }
+    std::vector<SealJob> jobs = heads_.Collect(policy, WallMs());
+    if (jobs.empty()) return;
+    rocksdb::WriteBatch batch;
+    for (const SealJob& job : jobs) {
+      std::vector<Point> points = job.points;
+      NormalizePoints(&points);
+      // Split so no chunk spans more than kMaxChunkSpanMs.
+      size_t i = 0;
+      while (i < points.size()) {
+        size_t j = i;
+        while (j < points.size() && j - i < kMaxChunkPoints &&
+               points[j].timestamp_ms - points[i].timestamp_ms < kMaxChunkSpanMs) {
+          ++j;
+        }
+        std::vector<Point> chunk(points.begin() + static_cast<ptrdiff_t>(i),
+                                 points.begin() + static_cast<ptrdiff_t>(j));
+        std::string value(8, '\0');
+        int64_t last = chunk.back().timestamp_ms;
+        std::memcpy(value.data(), &last, 8);
+        value += EncodeChunk(chunk);
+        batch.Put(chunks_cf_, EncodeChunkKey(job.series, chunk.front().timestamp_ms, chunk_uniq_++),
+                  value);
+        i = j;
+      }
+    }
+    absl::Status s = FromRocks(db_->Write(write_options_, &batch), "sealing chunks");
+    if (!s.ok()) {
+      spdlog::error("storage: {} (the points stay in the heads and the log)", s.ToString());
+      heads_.Abort(jobs);
+      return;
+    }
+    heads_.Release(jobs);
+  }
+
+  // Deletes the log records every sample of which is in a chunk.
+  void TruncateLog() {
+    uint64_t below = 0;
+    {
+      std::lock_guard<std::mutex> lock(inflight_mu_);
+      below = next_seq_;
+      if (!inflight_.empty()) below = std::min(below, *inflight_.begin());
+    }
+    below = std::min(below, heads_.MinSeq());
+    if (below <= truncated_below_) return;
+    absl::Status s = FromRocks(db_->DeleteRange(write_options_, log_cf_,
+                                                EncodeBigEndian64(truncated_below_),
+                                                EncodeBigEndian64(below)),
+                               "truncating the sample log");
+    if (!s.ok()) {
+      spdlog::error("storage: {}", s.ToString());
+      return;
+    }
+    truncated_below_ = below;
+  }
+
   static bool Decode(const rocksdb::Iterator& it, Point* p) {
     uint32_t series = 0;
     return DecodeSampleKey(ToView(it.key()), &series, &p->timestamp_ms) &&
@@ -223,9 +471,24 @@ class RocksDbStorage final : public Storage, public RecordStore {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* series_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* samples_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* chunks_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* hosts_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* tables_[kTableCount] = {};
   SeriesIndex index_;
+
+  SeriesHeads heads_;
+  std::mutex inflight_mu_;
+  uint64_t next_seq_ = 0;        // guarded by inflight_mu_
+  std::set<uint64_t> inflight_;  // appends written or being written, not yet in the heads
+  uint64_t truncated_below_ = 0;  // sealer thread (and the destructor, after it)
+  uint32_t chunk_uniq_ = 0;       // sealer thread
+  std::atomic<int64_t> retention_floor_ms_{std::numeric_limits<int64_t>::min()};
+  std::mutex seal_mu_;
+  std::condition_variable seal_cv_;
+  std::condition_variable pressure_cv_;
+  bool stopping_ = false;  // guarded by seal_mu_
+  std::thread sealer_;
 };
 
 }  // namespace
@@ -248,11 +511,23 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& d
   rocksdb::ColumnFamilyOptions small_opts;
   small_opts.OptimizeForSmallDb();
 
+  // Chunks are already compact; zstd finishes the job at every level.
+  rocksdb::ColumnFamilyOptions chunk_opts;
+  chunk_opts.compression = rocksdb::kZSTD;
+  chunk_opts.bottommost_compression = rocksdb::kZSTD;
+  chunk_opts.write_buffer_size = 64 << 20;
+  // The log lives for minutes: flushed rarely, never worth compressing hard.
+  rocksdb::ColumnFamilyOptions log_opts;
+  log_opts.compression = rocksdb::kNoCompression;
+  log_opts.write_buffer_size = 128 << 20;
+
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, small_opts},
       {kSeriesCf, small_opts},
       {kSamplesCf, samples_opts},
       {kHostsCf, small_opts},
+      {kLogCf, log_opts},
+      {kChunksCf, chunk_opts},
   };
   for (const char* name : kTableNames) cfs.emplace_back(name, small_opts);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -265,6 +540,7 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& d
   auto storage =
       std::make_unique<RocksDbStorage>(std::unique_ptr<rocksdb::DB>(raw), handles, options);
   if (absl::Status st = storage->LoadSeries(); !st.ok()) return st;
+  if (absl::Status st = storage->RecoverHeads(); !st.ok()) return st;
   return std::unique_ptr<Storage>(std::move(storage));
 }
 

@@ -1,6 +1,12 @@
-// Storage on RocksDB, one key per sample. Column families keep unrelated data
-// apart: "series" (id -> definition), "samples" (series+time -> value),
-// "hosts" (host id -> registry record).
+// Storage on RocksDB, shaped like the time-series stores that ingest fast:
+// each batch is made durable as one record in "sample_log" (one write, then
+// acknowledged); samples collect per series in in-memory heads; a sealer
+// thread turns full or old heads into compressed chunks in "chunks" (series +
+// first time, big-endian) and then deletes the log records they came from. On
+// open, the heads are rebuilt from the log records still present. Queries
+// merge chunks and heads. Other column families: "series" (id -> definition),
+// "hosts", the record tables, and "samples" (the first, one-key-per-sample
+// layout: still read and expired, no longer written).
 #pragma once
 
 #include <memory>
@@ -16,6 +22,13 @@ struct RocksDbOptions {
   // crash of the collector process (the WAL is in the OS page cache) but not
   // necessarily a power loss. On: survives both, at a write-latency cost.
   bool sync_writes = false;
+  // Points held in the heads before ingest waits for the sealer (16 bytes a
+  // point; at half of it the sealer seals smaller chunks).
+  size_t max_head_points = 16'000'000;
+  // A head this long is sealed into a chunk.
+  size_t head_full_points = 120;
+  // Seal every head when closing (tests turn it off to simulate a crash).
+  bool seal_on_close = true;
 };
 
 // Opens (creating if needed) the database in `dir`. An error names the folder

@@ -42,6 +42,12 @@ struct Point {
   double value = 0;
 };
 
+// What the storage holds in memory, for reporting and tests.
+struct StorageStats {
+  size_t head_points = 0;
+  size_t head_series = 0;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -82,6 +88,8 @@ class Storage {
 
   // Keyed records kept in the same database (alerts, silences, ...).
   virtual RecordStore& records() = 0;
+
+  virtual StorageStats Stats() const { return {}; }
 };
 
 }  // namespace rollguard::collector

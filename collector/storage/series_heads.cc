@@ -1,0 +1,115 @@
+#include "collector/storage/series_heads.h"
+
+#include <algorithm>
+
+namespace rollguard::collector {
+
+void SeriesHeads::Add(absl::Span<const StoredSample> samples, uint64_t seq, int64_t now_ms) {
+  for (const StoredSample& s : samples) {
+    Shard& shard = ShardOf(s.series);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    Head& h = shard.heads[s.series];
+    if (h.points.empty()) h.first_ms = now_ms;
+    h.points.push_back({s.timestamp_ms, s.value});
+    h.min_seq = std::min(h.min_seq, seq);
+    h.min_seq_since_copy = std::min(h.min_seq_since_copy, seq);
+  }
+  points_ += samples.size();
+}
+
+std::vector<SealJob> SeriesHeads::Collect(const SealPolicy& policy, int64_t now_ms) {
+  std::vector<SealJob> jobs;
+  for (Shard& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    for (auto& [id, h] : shard.heads) {
+      if (h.sealing > 0 || h.points.empty()) continue;
+      bool due = h.points.size() >= policy.full_points ||
+                 now_ms - h.first_ms >= policy.max_age_ms ||
+                 h.points.size() >= policy.min_points;
+      if (!due) continue;
+      SealJob job;
+      job.series = id;
+      job.points = h.points;
+      job.count = h.points.size();
+      h.sealing = job.count;
+      h.min_seq_since_copy = kNoSeq;
+      jobs.push_back(std::move(job));
+    }
+  }
+  return jobs;
+}
+
+void SeriesHeads::Release(const std::vector<SealJob>& jobs) {
+  size_t released = 0;
+  for (const SealJob& job : jobs) {
+    Shard& shard = ShardOf(job.series);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.heads.find(job.series);
+    if (it == shard.heads.end()) continue;
+    Head& h = it->second;
+    // Appends only ever add at the end, so the sealed points are the prefix.
+    h.points.erase(h.points.begin(), h.points.begin() + static_cast<ptrdiff_t>(job.count));
+    released += job.count;
+    h.sealing = 0;
+    h.min_seq = h.points.empty() ? kNoSeq : h.min_seq_since_copy;
+    // A quiet series costs nothing. (Points left behind keep the old age,
+    // so they are sealed soon.)
+    if (h.points.empty()) shard.heads.erase(it);
+  }
+  points_ -= released;
+}
+
+void SeriesHeads::Abort(const std::vector<SealJob>& jobs) {
+  for (const SealJob& job : jobs) {
+    Shard& shard = ShardOf(job.series);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.heads.find(job.series);
+    if (it == shard.heads.end()) continue;
+    it->second.sealing = 0;
+    it->second.min_seq_since_copy = it->second.min_seq;
+  }
+}
+
+void SeriesHeads::Range(SeriesId id, int64_t start_ms, int64_t end_ms,
+                        std::vector<Point>* out) const {
+  const Shard& shard = ShardOf(id);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.heads.find(id);
+  if (it == shard.heads.end()) return;
+  for (const Point& p : it->second.points) {
+    if (p.timestamp_ms >= start_ms && p.timestamp_ms < end_ms) out->push_back(p);
+  }
+}
+
+std::optional<Point> SeriesHeads::Latest(SeriesId id) const {
+  const Shard& shard = ShardOf(id);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.heads.find(id);
+  if (it == shard.heads.end() || it->second.points.empty()) return std::nullopt;
+  // The newest time; of equal times the last written.
+  const Point* best = nullptr;
+  for (const Point& p : it->second.points) {
+    if (best == nullptr || p.timestamp_ms >= best->timestamp_ms) best = &p;
+  }
+  return *best;
+}
+
+uint64_t SeriesHeads::MinSeq() const {
+  uint64_t min = kNoSeq;
+  for (const Shard& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    for (const auto& [id, h] : shard.heads) min = std::min(min, h.min_seq);
+  }
+  return min;
+}
+
+size_t SeriesHeads::series() const {
+  size_t n = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    n += shard.heads.size();
+  }
+  return n;
+}
+
+}  // namespace rollguard::collector

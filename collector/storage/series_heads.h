@@ -1,0 +1,81 @@
+// The in-memory heads: each series' newest points, not yet sealed into a
+// chunk. Their samples are durable in the sample log already; a head only
+// makes them queryable and collects them until they are sealed.
+//
+// Sealing is copy, write, then release: the points stay visible to queries
+// while their chunk is written, and points appended meanwhile stay behind.
+// Each head remembers the lowest log sequence its points came from, so the
+// log can be truncated below the lowest of all heads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
+#include "collector/storage/storage.h"
+
+namespace rollguard::collector {
+
+struct SealJob {
+  SeriesId series = 0;
+  std::vector<Point> points;  // a copy, in append order
+  size_t count = 0;           // how many head points this job covers
+};
+
+struct SealPolicy {
+  size_t full_points = 120;          // a head this long is sealed
+  int64_t max_age_ms = 10 * 60'000;  // a head whose first point came this long ago too
+  // Under memory pressure: anything this long (off otherwise).
+  size_t min_points = std::numeric_limits<size_t>::max();
+};
+
+// Thread-safe.
+class SeriesHeads {
+ public:
+  static constexpr uint64_t kNoSeq = ~0ull;
+
+  void Add(absl::Span<const StoredSample> samples, uint64_t seq, int64_t now_ms);
+
+  // Heads the policy says to seal now.
+  std::vector<SealJob> Collect(const SealPolicy& policy, int64_t now_ms);
+  // Their chunks are durable: drop the sealed points.
+  void Release(const std::vector<SealJob>& jobs);
+  // Their chunks could not be written: the points stay, to be sealed later.
+  void Abort(const std::vector<SealJob>& jobs);
+
+  // Points with start <= t < end, appended to `out` (unsorted).
+  void Range(SeriesId id, int64_t start_ms, int64_t end_ms, std::vector<Point>* out) const;
+  std::optional<Point> Latest(SeriesId id) const;
+
+  // The lowest log sequence any head still needs (kNoSeq: none).
+  uint64_t MinSeq() const;
+  size_t points() const { return points_.load(); }
+  size_t series() const;
+
+ private:
+  struct Head {
+    std::vector<Point> points;
+    uint64_t min_seq = kNoSeq;
+    // Lowest sequence appended since the last Collect copied this head.
+    uint64_t min_seq_since_copy = kNoSeq;
+    int64_t first_ms = 0;
+    size_t sealing = 0;  // points copied by a Collect not yet released
+  };
+  static constexpr size_t kShards = 16;
+  struct Shard {
+    mutable std::mutex mu;
+    absl::flat_hash_map<SeriesId, Head> heads;
+  };
+  Shard& ShardOf(SeriesId id) { return shards_[id % kShards]; }
+  const Shard& ShardOf(SeriesId id) const { return shards_[id % kShards]; }
+
+  Shard shards_[kShards];
+  std::atomic<size_t> points_{0};
+};
+
+}  // namespace rollguard::collector

@@ -25,6 +25,7 @@ demo: build
 	bash scripts/demo.sh $(BUILD_DIR)/bin
 
 bench: build
+	bash scripts/setup.sh --bench
 	bash scripts/bench.sh $(BUILD_DIR)/bin
 
 # Fuzz the StatsD parser (libFuzzer; needs clang) for FUZZ_SECONDS.

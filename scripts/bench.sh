@@ -91,3 +91,6 @@ t0=$(date +%s%N)
 t1=$(date +%s%N)
 tail -1 "$WORK/fleet-rollout.out"
 echo "50 hosts at --max-parallel 10: $(( (t1 - t0) / 1000000 )) ms (ideal: 5 waves x 1600 ms = 8000 ms)"
+
+echo "== against VictoriaMetrics on the same samples (scripts/bench_vs_vm.sh)"
+bash "$(dirname "$0")/bench_vs_vm.sh" "$BIN" 300

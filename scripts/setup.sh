@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages rollguard builds and tests with.
 # Idempotent: when every package is already present it does nothing (no apt-get update).
+# --bench also installs what `make bench` compares against (VictoriaMetrics).
 set -euo pipefail
 
 PACKAGES=(
@@ -20,6 +21,10 @@ PACKAGES=(
   curl                     # tests and the demo switch the fake MCP server
   prometheus-alertmanager  # the end-to-end test that alerts reach a real Alertmanager
 )
+
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(victoria-metrics)  # the ingest and bytes-per-sample bar in docs/PERFORMANCE.md
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

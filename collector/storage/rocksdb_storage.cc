@@ -86,6 +86,11 @@ class RocksDbStorage final : public Storage, public RecordStore {
     if (options_.seal_on_close) {
       SealOnce(/*everything=*/true);
       TruncateLog();
+      // Chunks to SST files and the emptied log compacted away, so the next
+      // open neither replays a large WAL nor carries the log's tombstones.
+      rocksdb::FlushOptions fo;
+      (void)db_->Flush(fo, handles_);
+      (void)db_->CompactRange(rocksdb::CompactRangeOptions(), log_cf_, nullptr, nullptr);
     }
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();

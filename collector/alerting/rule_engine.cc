@@ -63,6 +63,7 @@ std::vector<AlertChange> RuleEngine::SetRules(std::vector<Rule> rules) {
     rules_by_metric_[rules_[i].metric].push_back(i);
   }
   series_.clear();  // re-resolved lazily against the new rules
+  no_rules_.clear();
   std::vector<AlertChange> out;
   std::vector<std::string> orphans;
   for (const auto& [id, a] : active_) {
@@ -82,6 +83,7 @@ void RuleEngine::SetHostLabels(const std::string& host, const Labels& labels) {
   if (it != host_labels_.end() && it->second == labels) return;
   host_labels_[host] = labels;
   series_.clear();  // host selectors may now match differently
+  no_rules_.clear();
 }
 
 void RuleEngine::SetSilences(std::vector<rollguard::v1::Silence> silences) {
@@ -100,16 +102,29 @@ void RuleEngine::Restore(const std::vector<Alert>& alerts) {
   }
 }
 
-RuleEngine::SeriesRules& RuleEngine::RulesFor(SeriesId id) {
-  if (id >= series_.size()) series_.resize(static_cast<size_t>(id) + 1);
+const RuleEngine::SeriesRules& RuleEngine::RulesFor(SeriesId id) {
+  static const SeriesRules kNoRules = [] {
+    SeriesRules r;
+    r.resolved = true;
+    return r;
+  }();
+  if (id >= series_.size()) {
+    series_.resize(static_cast<size_t>(id) + 1);
+    no_rules_.resize(static_cast<size_t>(id) + 1, false);
+  }
+  if (no_rules_[id]) return kNoRules;
   std::unique_ptr<SeriesRules>& p = series_[id];
-  if (!p) p = std::make_unique<SeriesRules>();
-  if (p->resolved) return *p;
-  p->resolved = true;
+  if (p && p->resolved) return *p;
   SeriesKey key;
-  if (!storage_->GetSeries(id, &key)) return *p;
+  if (!storage_->GetSeries(id, &key)) return kNoRules;  // not interned: nothing to match
   auto by_metric = rules_by_metric_.find(key.metric);
-  if (by_metric == rules_by_metric_.end()) return *p;
+  if (by_metric == rules_by_metric_.end()) {
+    no_rules_[id] = true;
+    p.reset();
+    return kNoRules;
+  }
+  if (!p) p = std::make_unique<SeriesRules>();
+  p->resolved = true;
   p->host = key.labels["host"];
   p->labels = key.labels;
   Labels extra = ExtraLabels(key.labels);
@@ -143,7 +158,7 @@ std::vector<AlertChange> RuleEngine::Observe(absl::Span<const StoredSample> samp
   std::lock_guard<std::mutex> lock(mu_);
   if (rules_.empty()) return out;
   for (const StoredSample& s : samples) {
-    SeriesRules& sr = RulesFor(s.series);
+    const SeriesRules& sr = RulesFor(s.series);
     for (const Slot& slot : sr.slots) {
       Evaluate(rules_[slot.rule], slot, sr, s.timestamp_ms, s.value, &out);
     }

@@ -84,7 +84,7 @@ class RuleEngine {
     bool flapping = false;
   };
 
-  SeriesRules& RulesFor(SeriesId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const SeriesRules& RulesFor(SeriesId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Evaluate(const Rule& rule, const Slot& slot, const SeriesRules& sr, int64_t ts, double v,
                 std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fire(rollguard::v1::Alert* a, const Rule& rule, int64_t ts, std::vector<AlertChange>* out)
@@ -118,7 +118,10 @@ class RuleEngine {
   absl::flat_hash_map<std::string, Labels> host_labels_ ABSL_GUARDED_BY(mu_);
   std::vector<rollguard::v1::Silence> silences_ ABSL_GUARDED_BY(mu_);
   // Per series id: which rules select it (computed on first sight).
+  // Per series id; series no rule selects share kNoRules instead of owning a
+  // record (most series at a large fleet: this is per-series memory).
   std::vector<std::unique_ptr<SeriesRules>> series_ ABSL_GUARDED_BY(mu_);
+  std::vector<bool> no_rules_ ABSL_GUARDED_BY(mu_);
   // Pending and firing alerts by id, and their ids by host and family (what
   // inhibition compares), so inhibition never scans the whole fleet.
   absl::flat_hash_map<std::string, rollguard::v1::Alert> active_ ABSL_GUARDED_BY(mu_);

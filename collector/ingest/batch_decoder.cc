@@ -1,10 +1,20 @@
 #include "collector/ingest/batch_decoder.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "common/labels.h"
 
 namespace rollguard::collector {
+namespace {
+
+uint64_t Fingerprint(const SeriesKey& key) {
+  std::string canonical = key.metric;
+  for (const auto& [k, v] : key.labels) absl::StrAppend(&canonical, "\x1f", k, "=", v);
+  return absl::Hash<std::string>{}(canonical);
+}
+
+}  // namespace
 
 StreamSeries::StreamSeries(std::string host_id, Storage* storage)
     : host_id_(std::move(host_id)), storage_(storage) {}
@@ -53,7 +63,8 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
     }
     SeriesKey key{def.metric(), Labels(def.labels().begin(), def.labels().end())};
     key.labels["host"] = host_id_;
-    if (def.id() < keys_.size() && ids_[def.id()] != 0 && !(keys_[def.id()] == key)) {
+    if (def.id() < fingerprints_.size() && ids_[def.id()] != 0 &&
+        fingerprints_[def.id()] != Fingerprint(key)) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, "series id ", def.id(), " redefined as a different series"));
     }
@@ -70,7 +81,7 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
   for (auto& [id, key] : pending) {
     if (id >= ids_.size()) {
       ids_.resize(id + 1, 0);
-      keys_.resize(id + 1);
+      fingerprints_.resize(id + 1);
     }
     ids_[id] = storage_->Intern(key);
     auto probe = key.labels.find("probe");
@@ -80,7 +91,7 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
         downtime_[id].series = storage_->Intern({derived, {{"host", host_id_}}});
       }
     }
-    keys_[id] = std::move(key);
+    fingerprints_[id] = Fingerprint(key);
   }
   out->clear();
   out->reserve(n);

@@ -39,7 +39,10 @@ class StreamSeries {
   std::string host_id_;
   Storage* storage_;
   std::vector<SeriesId> ids_;    // agent id -> series id (0 = undefined)
-  std::vector<SeriesKey> keys_;  // agent id -> key, to tell a conflicting redefinition
+  // agent id -> a 64-bit fingerprint of its key, to tell a conflicting
+  // redefinition (the key itself is in the storage's index: no second copy
+  // per series, which matters at a million series).
+  std::vector<uint64_t> fingerprints_;
 
   struct Downtime {
     SeriesId series = 0;  // the derived NAME_downtime series

@@ -524,7 +524,7 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& d
   // The log lives for minutes: flushed rarely, never worth compressing hard.
   rocksdb::ColumnFamilyOptions log_opts;
   log_opts.compression = rocksdb::kNoCompression;
-  log_opts.write_buffer_size = 128 << 20;
+  log_opts.write_buffer_size = 64 << 20;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, small_opts},

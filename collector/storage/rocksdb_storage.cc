@@ -521,6 +521,13 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& d
   chunk_opts.compression = rocksdb::kZSTD;
   chunk_opts.bottommost_compression = rocksdb::kZSTD;
   chunk_opts.write_buffer_size = 64 << 20;
+  // Larger blocks give zstd more context across neighbouring chunks.
+  rocksdb::BlockBasedTableOptions chunk_table;
+  chunk_table.block_size = 64 << 10;
+  chunk_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(chunk_table));
+  chunk_opts.compression_opts.level = 9;
+  chunk_opts.bottommost_compression_opts.level = 9;
+  chunk_opts.bottommost_compression_opts.enabled = true;
   // The log lives for minutes: flushed rarely, never worth compressing hard.
   rocksdb::ColumnFamilyOptions log_opts;
   log_opts.compression = rocksdb::kNoCompression;

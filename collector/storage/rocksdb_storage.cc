@@ -211,6 +211,12 @@ class RocksDbStorage final : public Storage, public RecordStore {
     // Retention drops whole chunks; readers see its exact cutoff.
     start_ms = std::max(start_ms, retention_floor_ms_.load());
     if (end_ms <= start_ms) return out;
+    // The head first, then the chunks: the sealer writes a chunk before it
+    // drops the chunk's points from the head, so a point that leaves the head
+    // after this read is already in a chunk the iterator below will see. (The
+    // other order could miss points sealed in between.)
+    heads_.Range(id, start_ms, end_ms, &out);
+    const size_t head_points = out.size();
     // Sealed chunks that can overlap the range: those starting at most one
     // chunk span before it. A chunk ending before the range is not decoded.
     int64_t from = start_ms > std::numeric_limits<int64_t>::min() + kMaxChunkSpanMs
@@ -237,7 +243,9 @@ class RocksDbStorage final : public Storage, public RecordStore {
     }
     if (absl::Status s = FromRocks(it->status(), "query"); !s.ok()) return s;
     if (absl::Status s = QueryLegacy(id, start_ms, end_ms, &out); !s.ok()) return s;
-    heads_.Range(id, start_ms, end_ms, &out);
+    // The head's points are newer writes than a chunk holding the same
+    // timestamp: put them last so they win.
+    std::rotate(out.begin(), out.begin() + static_cast<ptrdiff_t>(head_points), out.end());
     NormalizePoints(&out);
     if (limit > 0 && out.size() > limit) {
       out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(limit));

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <limits>
+#include <thread>
 
 #include "tests/support/process.h"
 
@@ -226,6 +228,37 @@ TEST(StorageEngineTest, RetentionDropsWholeChunks) {
   ASSERT_FALSE(kept->empty());
   EXPECT_EQ(kept->front().timestamp_ms, 4 * hour);
   EXPECT_EQ(kept->size(), 6u);
+}
+
+TEST(StorageEngineTest, AQueryNeverMissesPointsBeingSealed) {
+  // The sealer moves points from heads to chunks while queries run: every
+  // point appended before a query starts must be in its answer.
+  TempDir dir;
+  RocksDbOptions o;
+  o.head_full_points = 5;
+  auto st = OpenRocksDbStorage(dir.path(), o);
+  Storage& s = **st;
+  SeriesId a = s.Intern(Key("m", "a"));
+  std::atomic<int64_t> written{0};
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int64_t i = 0; !stop; ++i) {
+      ASSERT_TRUE(s.Append({{a, i, double(i)}}).ok());
+      written = i + 1;
+    }
+  });
+  int misses = 0, queries = 0;
+  absl::Time until = absl::Now() + absl::Seconds(2);
+  while (absl::Now() < until) {
+    int64_t w = written.load();
+    auto points = s.Query(a, 0, w, 0);
+    ASSERT_TRUE(points.ok());
+    misses += static_cast<int64_t>(points->size()) != w;
+    ++queries;
+  }
+  stop = true;
+  writer.join();
+  EXPECT_EQ(misses, 0) << "of " << queries << " queries";
 }
 
 }  // namespace engine

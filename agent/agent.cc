@@ -40,9 +40,8 @@ Agent::Agent(AgentConfig config)
   }
   uplink_ = std::make_unique<Uplink>(std::move(up), &registry_, &buffer_);
   if (runner_) {
-    executor_ = std::make_unique<CommandExecutor>(runner_.get(), [this](auto update) {
-      uplink_->SendCommandUpdate(std::move(update));
-    });
+    executor_ = std::make_unique<CommandExecutor>(
+        runner_.get(), [this](auto update) { uplink_->SendCommandUpdate(std::move(update)); });
   }
 }
 

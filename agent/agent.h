@@ -9,9 +9,9 @@
 #include <mutex>
 
 #include "agent/agent_config.h"
-#include "agent/commands/command_executor.h"
 #include "agent/buffer/sample_buffer.h"
 #include "agent/buffer/series_registry.h"
+#include "agent/commands/command_executor.h"
 #include "agent/probes/http_probe.h"
 #include "agent/sources/bot_process.h"
 #include "agent/sources/system_sampler.h"
@@ -48,7 +48,7 @@ class Agent {
   SampleBuffer buffer_;
   SystemSampler system_;
   BotProcessProbe bot_;
-  std::unique_ptr<PlaybookRunner> runner_;      // when the config has playbooks
+  std::unique_ptr<PlaybookRunner> runner_;     // when the config has playbooks
   std::unique_ptr<CommandExecutor> executor_;  // runs the collector's commands
   std::unique_ptr<Uplink> uplink_;
   std::unique_ptr<StatsdServer> statsd_;

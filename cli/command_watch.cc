@@ -33,7 +33,8 @@ std::string ProgressLine(const std::string& host, const CommandRecord* rec, absl
   std::string line = absl::StrFormat("  %-*s  %-9s", static_cast<int>(host_width), host, state);
   if (rec == nullptr) return line;
   absl::StrAppend(&line, "  ", StepProgress(*rec));
-  if (!rec->error().empty() && IsFinalState(rec->state())) absl::StrAppend(&line, ": ", rec->error());
+  if (!rec->error().empty() && IsFinalState(rec->state()))
+    absl::StrAppend(&line, ": ", rec->error());
   std::string elapsed = Elapsed(*rec, now);
   if (!elapsed.empty()) absl::StrAppend(&line, "  (", elapsed, ")");
   return line;
@@ -94,8 +95,9 @@ absl::StatusOr<rollguard::v1::RolloutStatus> WatchRollout(AdminClient& client,
       drawn = 0;
       for (const auto& h : rollout.host_ids()) {
         auto it = by_host.find(h);
-        std::printf("\033[2K%s\n",
-                    ProgressLine(h, it == by_host.end() ? nullptr : it->second, now, width).c_str());
+        std::printf(
+            "\033[2K%s\n",
+            ProgressLine(h, it == by_host.end() ? nullptr : it->second, now, width).c_str());
         ++drawn;
       }
       std::fflush(stdout);
@@ -103,9 +105,8 @@ absl::StatusOr<rollguard::v1::RolloutStatus> WatchRollout(AdminClient& client,
       for (const auto& h : rollout.host_ids()) {
         auto it = by_host.find(h);
         const CommandRecord* rec = it == by_host.end() ? nullptr : it->second;
-        std::string key = rec == nullptr
-                              ? "pending"
-                              : absl::StrCat(StateName(rec->state()), StepProgress(*rec));
+        std::string key =
+            rec == nullptr ? "pending" : absl::StrCat(StateName(rec->state()), StepProgress(*rec));
         if (last_line_state[h] == key) continue;
         last_line_state[h] = key;
         std::printf("%s\n", ProgressLine(h, rec, now, width).c_str());

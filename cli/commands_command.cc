@@ -1,10 +1,11 @@
 // rollguard commands | command ID | undo ID | audit: what was run where, by
 // whom, and how it ended.
+#include "cli/command.h"
+
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "cli/client.h"
-#include "cli/command.h"
 #include "cli/command_watch.h"
 #include "common/duration.h"
 
@@ -48,8 +49,8 @@ int RunList(const GlobalOptions& g, const CommandsArgs& a) {
     const auto& c = r.command();
     std::string playbook = c.undo_of().empty() ? c.playbook() : "undo " + c.undo_of();
     if (c.dry_run()) playbook += " (dry run)";
-    t.AddRow({c.id(), FormatTimestamp(c.created_ms()), r.host_id(), playbook,
-              StateName(r.state()), StepProgress(r), Elapsed(r, now), c.requested_by()});
+    t.AddRow({c.id(), FormatTimestamp(c.created_ms()), r.host_id(), playbook, StateName(r.state()),
+              StepProgress(r), Elapsed(r, now), c.requested_by()});
   }
   std::fputs(t.Render().c_str(), stdout);
   return 0;
@@ -126,8 +127,7 @@ void RegisterCommandsCommands(CLI::App& app, const GlobalOptions& global, int* e
   list->add_option("--host", args->host, "only this host");
   list->add_option("--since", args->since, "how far back: 2h, 7d, or a date")
       ->capture_default_str();
-  list->add_option("--limit", args->limit, "at most this many (the newest)")
-      ->capture_default_str();
+  list->add_option("--limit", args->limit, "at most this many (the newest)")->capture_default_str();
   list->callback([&global, args, exit_code] { *exit_code = RunList(global, *args); });
 
   auto* show = app.add_subcommand("command", "One command: its steps, durations and output");

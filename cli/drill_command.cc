@@ -87,10 +87,10 @@ DrillResult Drill(AdminClient& client, const std::string& host, const std::strin
   absl::StatusOr<rollguard::v1::CommandRecord> undone =
       queued.ok() ? WatchCommand(client, queued->command().id(), false) : queued.status();
   bool undo_ok = undone.ok() && undone->state() == rollguard::v1::SUCCEEDED;
-  notes.push_back(undo_ok ? (undone->steps().empty() ? "undone"
-                                                     : undone->steps(0).output().substr(0, 120))
-                          : absl::StrCat("undo failed: ", undone.ok() ? undone->error()
-                                                                      : undone.status().message()));
+  notes.push_back(
+      undo_ok ? (undone->steps().empty() ? "undone" : undone->steps(0).output().substr(0, 120))
+              : absl::StrCat("undo failed: ",
+                             undone.ok() ? undone->error() : undone.status().message()));
   absl::Duration budget = BudgetFor(playbook);
   r.pass = ok && undo_ok && r.took < budget;
   r.detail = absl::StrCat(absl::StrJoin(notes, "; "), r.took >= budget ? "; over budget" : "");
@@ -110,7 +110,8 @@ int RunDrill(const GlobalOptions& g, const DrillArgs& a) {
     return ReportError(absl::NotFoundError(absl::StrCat("unknown host '", a.host, "'")));
   }
   std::vector<std::string> available(host->playbooks().begin(), host->playbooks().end());
-  const bool has_verify = std::find(available.begin(), available.end(), "verify") != available.end();
+  const bool has_verify =
+      std::find(available.begin(), available.end(), "verify") != available.end();
   std::vector<std::string> playbooks;
   if (a.all_playbooks) {
     // Every playbook but the checklist itself and the ones that only stop.
@@ -130,8 +131,9 @@ int RunDrill(const GlobalOptions& g, const DrillArgs& a) {
   google::protobuf::ListValue json;
   int failed = 0;
   for (const std::string& p : playbooks) {
-    if (table) std::printf("drill %s on %s (budget %s)\n", p.c_str(), a.host.c_str(),
-                           FormatDurationShort(BudgetFor(p)).c_str());
+    if (table)
+      std::printf("drill %s on %s (budget %s)\n", p.c_str(), a.host.c_str(),
+                  FormatDurationShort(BudgetFor(p)).c_str());
     DrillResult r = Drill(**client, a.host, p, has_verify, table);
     failed += !r.pass;
     if (table) {

@@ -29,8 +29,9 @@ void PrintIncident(const rollguard::v1::Incident& i) {
   std::printf("state     %s%s%s\n", i.state().c_str(), i.verified() ? ", verified" : "",
               i.alert_resolved() ? ", alert resolved" : "");
   if (!i.held_reason().empty()) std::printf("held      %s\n", i.held_reason().c_str());
-  std::printf("level     L%u%s\n", i.level(),
-              i.acked_by().empty() ? "" : absl::StrCat(" (acknowledged by ", i.acked_by(), ")").c_str());
+  std::printf(
+      "level     L%u%s\n", i.level(),
+      i.acked_by().empty() ? "" : absl::StrCat(" (acknowledged by ", i.acked_by(), ")").c_str());
   std::printf("opened    %s UTC", FormatTimestamp(i.opened_ms()).c_str());
   if (i.closed_ms() > 0) {
     std::printf(", closed %s UTC (%s)", FormatTimestamp(i.closed_ms()).c_str(),
@@ -38,10 +39,10 @@ void PrintIncident(const rollguard::v1::Incident& i) {
   }
   std::printf("\ntimeline\n");
   for (const auto& e : i.timeline()) {
-    std::printf("  %s  +%-7s %s\n", FormatTimestamp(e.at_ms()).c_str(),
-                absl::StrFormat("%.1fs", static_cast<double>(e.at_ms() - i.opened_ms()) / 1000)
-                    .c_str(),
-                e.what().c_str());
+    std::printf(
+        "  %s  +%-7s %s\n", FormatTimestamp(e.at_ms()).c_str(),
+        absl::StrFormat("%.1fs", static_cast<double>(e.at_ms() - i.opened_ms()) / 1000).c_str(),
+        e.what().c_str());
   }
 }
 
@@ -147,13 +148,13 @@ int RunReplay(const GlobalOptions& g, const IncidentArgs& a) {
     int dispatched = 0;
     for (const auto& d : resp->decisions()) {
       dispatched += d.decision() == "dispatch";
-      table.AddRow({FormatTimestamp(d.at_ms()), d.host_id(), d.rule(), d.severity(), d.playbook(),
-                    d.decision(),
-                    d.resolved_ms() > 0
-                        ? FormatDurationShort(absl::Milliseconds(d.resolved_ms() - d.at_ms())) +
-                              " later"
-                        : "no",
-                    d.reason()});
+      table.AddRow(
+          {FormatTimestamp(d.at_ms()), d.host_id(), d.rule(), d.severity(), d.playbook(),
+           d.decision(),
+           d.resolved_ms() > 0
+               ? FormatDurationShort(absl::Milliseconds(d.resolved_ms() - d.at_ms())) + " later"
+               : "no",
+           d.reason()});
     }
     std::fputs(table.Render().c_str(), stdout);
     std::printf("%d rollback(s) would have been dispatched, %d held back\n", dispatched,

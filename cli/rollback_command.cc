@@ -88,7 +88,8 @@ int RunRollback(const GlobalOptions& g, const RollbackArgs& a) {
   }
   req.set_all(a.all);
   if (a.hosts.empty() && a.selector.empty() && !a.all) {
-    return ReportError(absl::InvalidArgumentError("say which hosts: --host H, --selector k=v or --all"));
+    return ReportError(
+        absl::InvalidArgumentError("say which hosts: --host H, --selector k=v or --all"));
   }
   req.set_dry_run(a.dry_run);
   req.set_max_parallel(a.max_parallel);
@@ -123,11 +124,11 @@ int RunRollback(const GlobalOptions& g, const RollbackArgs& a) {
     return 0;
   }
   if (g.format() == OutputFormat::kTable) {
-    std::printf("rollout %s: %s%s on %d host(s), %u at a time (Ctrl-C stops watching, not the "
-                "rollout)\n",
-                started->id().c_str(), started->playbook().c_str(),
-                started->dry_run() ? " (dry run)" : "", started->host_ids_size(),
-                started->max_parallel());
+    std::printf(
+        "rollout %s: %s%s on %d host(s), %u at a time (Ctrl-C stops watching, not the "
+        "rollout)\n",
+        started->id().c_str(), started->playbook().c_str(), started->dry_run() ? " (dry run)" : "",
+        started->host_ids_size(), started->max_parallel());
   }
   return Follow(g, **client, started->id());
 }
@@ -143,8 +144,8 @@ int RunRollout(const GlobalOptions& g, const RollbackArgs& a) {
   if (g.format() == OutputFormat::kJson) return PrintJson(*status).ok() ? 0 : 1;
   const auto& r = status->rollout();
   std::printf("rollout %s: %s on %d host(s), %u at a time, by %s - %s\n", r.id().c_str(),
-              r.playbook().c_str(), r.host_ids_size(), r.max_parallel(),
-              r.requested_by().c_str(), r.state().c_str());
+              r.playbook().c_str(), r.host_ids_size(), r.max_parallel(), r.requested_by().c_str(),
+              r.state().c_str());
   Table t({"host", "state", "progress", "took", "command"});
   absl::Time now = absl::Now();
   for (const auto& h : r.host_ids()) {
@@ -178,8 +179,7 @@ void RegisterRollbackCommands(CLI::App& app, const GlobalOptions& global, int* e
   rb->add_flag("--all", args->all, "every known host");
   rb->add_flag("--dry-run", args->dry_run, "agents print the plan and change nothing");
   rb->add_option("--max-parallel", args->max_parallel, "hosts at a time")->capture_default_str();
-  rb->add_flag("--continue-on-failure", args->continue_on_failure,
-               "keep going after a host fails");
+  rb->add_flag("--continue-on-failure", args->continue_on_failure, "keep going after a host fails");
   rb->add_flag("-y,--yes", args->yes, "do not ask before touching more than one host");
   rb->add_flag("--wait", args->wait, "follow the rollout to its end, with progress per host");
   rb->add_option("--reason", args->reason, "why (kept in the audit log)");

@@ -25,9 +25,9 @@ absl::Status Collector::Start() {
   audit_ = std::make_unique<AuditLog>(&storage_->records());
   commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), clock_);
   RETURN_IF_ERROR(commands_->Load());
-  rollouts_ = std::make_unique<RolloutManager>(&storage_->records(), commands_.get(),
-                                               registry_.get(), audit_.get(), clock_,
-                                               config_.command_queue_for);
+  rollouts_ =
+      std::make_unique<RolloutManager>(&storage_->records(), commands_.get(), registry_.get(),
+                                       audit_.get(), clock_, config_.command_queue_for);
   RETURN_IF_ERROR(rollouts_->Load());
   remediator_ = std::make_unique<Remediator>(
       config_.automation, storage_.get(), commands_.get(), registry_.get(), audit_.get(), clock_,
@@ -46,9 +46,8 @@ absl::Status Collector::Start() {
   pool_ = std::make_unique<WorkPool>(config_.ingest_threads);
   agent_service_ = std::make_unique<AgentServiceImpl>(
       storage_.get(), registry_.get(), alerting_.get(), commands_.get(), pool_.get(), &stats_);
-  AdminServiceImpl::Deps deps{storage_.get(),  registry_.get(), alerting_.get(),
-                              commands_.get(), rollouts_.get(), audit_.get(),
-                              remediator_.get(), clock_};
+  AdminServiceImpl::Deps deps{storage_.get(),  registry_.get(), alerting_.get(),   commands_.get(),
+                              rollouts_.get(), audit_.get(),    remediator_.get(), clock_};
   admin_service_ = std::make_unique<AdminServiceImpl>(deps);
 
   grpc::ServerBuilder builder;

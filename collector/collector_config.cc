@@ -119,9 +119,9 @@ absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text) {
 
 absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, CollectorConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
-  RETURN_IF_ERROR(root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
-                                  "sync_writes", "ingest_threads", "log_level", "alerting",
-                                  "commands", "automation"}));
+  RETURN_IF_ERROR(
+      root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval", "sync_writes",
+                      "ingest_threads", "log_level", "alerting", "commands", "automation"}));
   if (root.Has("listen")) {
     ASSIGN_OR_RETURN(c.listen, root.String("listen"));
     if (auto a = ValidateAddress("listen", c.listen); !a.ok()) {

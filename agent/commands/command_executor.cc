@@ -184,15 +184,15 @@ void CommandExecutor::Execute(const Command& cmd) {
 
 void CommandExecutor::RunPlaybook(const Command& cmd) {
   SendState(cmd.id(), rollguard::v1::RUNNING);
-  auto result = runner_->Run(cmd.playbook(), cmd.id(), cmd.dry_run(),
-                             [&](const StepResult& step, int total) {
-                               CommandUpdate u;
-                               u.set_command_id(cmd.id());
-                               u.set_state(rollguard::v1::RUNNING);
-                               ToProto(step, total, u.add_steps());
-                               u.set_timestamp_ms(clock_->NowMs());
-                               send_(std::move(u));
-                             });
+  auto result =
+      runner_->Run(cmd.playbook(), cmd.id(), cmd.dry_run(), [&](const StepResult& step, int total) {
+        CommandUpdate u;
+        u.set_command_id(cmd.id());
+        u.set_state(rollguard::v1::RUNNING);
+        ToProto(step, total, u.add_steps());
+        u.set_timestamp_ms(clock_->NowMs());
+        send_(std::move(u));
+      });
   CommandUpdate final;
   final.set_command_id(cmd.id());
   if (!result.ok()) {
@@ -241,8 +241,8 @@ void CommandExecutor::RunUndo(const Command& cmd) {
     final.set_error(std::string(restored.status().message()));
   } else {
     step->set_status("ok");
-    step->set_output(Excerpt(absl::StrCat(restored->size(), " file(s) restored: ",
-                                          absl::StrJoin(*restored, ", "))));
+    step->set_output(Excerpt(
+        absl::StrCat(restored->size(), " file(s) restored: ", absl::StrJoin(*restored, ", "))));
     final.set_state(rollguard::v1::SUCCEEDED);
   }
   Finish(std::move(final));

@@ -70,8 +70,7 @@ void Uplink::SendCommandUpdate(rollguard::v1::CommandUpdate update) {
   buffer_->Wake();
 }
 
-bool Uplink::WriteControl(
-    grpc::ClientReaderWriter<AgentMessage, CollectorMessage>* stream) {
+bool Uplink::WriteControl(grpc::ClientReaderWriter<AgentMessage, CollectorMessage>* stream) {
   while (true) {
     std::pair<uint64_t, AgentMessage> next;
     {

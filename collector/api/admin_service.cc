@@ -237,9 +237,9 @@ absl::StatusOr<rollguard::v1::CommandRecord> AdminServiceImpl::DoUndo(
   RETURN_IF_ERROR(NeedCommands(commands_));
   ASSIGN_OR_RETURN(rollguard::v1::CommandRecord original, commands_->Get(req.command_id()));
   if (!original.command().undo_of().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("command ", req.command_id(), " is itself an undo; undo the original, ",
-                     original.command().undo_of(), ", only once"));
+    return absl::InvalidArgumentError(absl::StrCat("command ", req.command_id(),
+                                                   " is itself an undo; undo the original, ",
+                                                   original.command().undo_of(), ", only once"));
   }
   if (original.command().dry_run()) {
     return absl::InvalidArgumentError(
@@ -255,10 +255,10 @@ absl::StatusOr<rollguard::v1::CommandRecord> AdminServiceImpl::DoUndo(
   undo.set_requested_by(req.requested_by());
   undo.set_reason(req.reason().empty() ? absl::StrCat("undo of ", original.command().playbook())
                                        : req.reason());
-  return commands_->Submit(std::move(undo), original.host_id(),
-                           absl::Milliseconds(std::max<int64_t>(
-                               60000, original.command().deadline_ms() -
-                                          original.command().created_ms())));
+  return commands_->Submit(
+      std::move(undo), original.host_id(),
+      absl::Milliseconds(std::max<int64_t>(
+          60000, original.command().deadline_ms() - original.command().created_ms())));
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::UndoCommand(
@@ -290,9 +290,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListIncidents(
   });
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::GetIncident(grpc::CallbackServerContext* ctx,
-                                                        const rollguard::v1::GetIncidentRequest* req,
-                                                        rollguard::v1::Incident* resp) {
+grpc::ServerUnaryReactor* AdminServiceImpl::GetIncident(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::GetIncidentRequest* req,
+    rollguard::v1::Incident* resp) {
   return Answer(ctx, [&]() -> absl::Status {
     if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
     return Assign(remediator_->Get(req->id()), resp);

@@ -15,8 +15,8 @@ enum class AutomationMode { kOff, kConfirm, kAuto };
 const char* AutomationModeName(AutomationMode m);
 
 struct EscalationLevel {
-  std::string name;          // "automated rollback", "developer", ...
-  absl::Duration budget;     // time at this level before climbing
+  std::string name;                    // "automated rollback", "developer", ...
+  absl::Duration budget;               // time at this level before climbing
   std::vector<std::string> receivers;  // empty: the normal alert routes
 };
 

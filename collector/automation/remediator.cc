@@ -8,8 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "collector/storage/record_messages.h"
 #include "common/duration.h"
-#include "common/status_macros.h"
 #include "common/number_format.h"
+#include "common/status_macros.h"
 
 namespace rollguard::collector {
 
@@ -57,13 +57,15 @@ Remediator::Remediator(AutomationOptions options, Storage* storage, CommandManag
 absl::Status Remediator::Load() {
   commands_->AddListener([this](const rollguard::v1::CommandRecord& r) { OnCommandFinished(r); });
   std::lock_guard<std::mutex> lock(mu_);
-  return ScanMessages<Incident>(storage_->records(), Table::kIncidents, "", "", [&](Incident&& inc) {
-    if (!inc.command_ids().empty()) {
-      last_dispatch_ms_[inc.host_id()] = std::max(last_dispatch_ms_[inc.host_id()], inc.opened_ms());
-    }
-    if (inc.closed_ms() == 0) open_[inc.id()] = std::move(inc);
-    return true;
-  });
+  return ScanMessages<Incident>(storage_->records(), Table::kIncidents, "", "",
+                                [&](Incident&& inc) {
+                                  if (!inc.command_ids().empty()) {
+                                    last_dispatch_ms_[inc.host_id()] =
+                                        std::max(last_dispatch_ms_[inc.host_id()], inc.opened_ms());
+                                  }
+                                  if (inc.closed_ms() == 0) open_[inc.id()] = std::move(inc);
+                                  return true;
+                                });
 }
 
 std::string Remediator::PlaybookFor(const rollguard::v1::Alert& alert) const {
@@ -93,7 +95,8 @@ void Remediator::NoteLocked(Incident* inc, const std::string& what) {
 }
 
 void Remediator::SaveLocked(const Incident& inc) {
-  if (absl::Status s = storage_->records().Put(Table::kIncidents, inc.id(), inc.SerializeAsString());
+  if (absl::Status s =
+          storage_->records().Put(Table::kIncidents, inc.id(), inc.SerializeAsString());
       !s.ok()) {
     spdlog::error("incident {}: storing it: {}", inc.id(), s.ToString());
   }
@@ -104,8 +107,8 @@ int Remediator::ActiveLocked() const {
   for (const auto& [id, inc] : open_) {
     bool running = inc.state() == "remediating" || inc.state() == "verifying";
     // A rollback that did not work holds the line until someone looks.
-    bool failed = inc.state() == "escalated" && !inc.command_ids().empty() &&
-                  !inc.verified() && inc.acked_by().empty();
+    bool failed = inc.state() == "escalated" && !inc.command_ids().empty() && !inc.verified() &&
+                  inc.acked_by().empty();
     n += running || failed;
   }
   return n;
@@ -153,8 +156,8 @@ void Remediator::OnAlertChange(const AlertChange& change) {
   }
   for (auto& [id, inc] : open_) {
     if (inc.host_id() != a.host_id()) continue;
-    NoteLocked(&inc, absl::StrCat("also firing: ", a.rule(), " (", a.severity(), "): ",
-                                  a.summary()));
+    NoteLocked(&inc,
+               absl::StrCat("also firing: ", a.rule(), " (", a.severity(), "): ", a.summary()));
     SaveLocked(inc);
     return;
   }
@@ -207,17 +210,18 @@ void Remediator::OpenLocked(const rollguard::v1::Alert& a, const std::string& pl
         FormatValue(options_.breaker_percent), stored.id()));
   } else if (cooling) {
     stored.set_state("held");
-    stored.set_held_reason(absl::StrCat(
-        "host cool-off: rolled back automatically ",
-        FormatDurationShort(absl::Milliseconds(now - last->second)), " ago (cool-off ",
-        FormatDurationShort(options_.host_cooloff), ")"));
+    stored.set_held_reason(absl::StrCat("host cool-off: rolled back automatically ",
+                                        FormatDurationShort(absl::Milliseconds(now - last->second)),
+                                        " ago (cool-off ",
+                                        FormatDurationShort(options_.host_cooloff), ")"));
   } else if (options_.mode == AutomationMode::kConfirm) {
     stored.set_state("proposed");
-    stored.set_held_reason(absl::StrCat("mode is confirm: approve with `rollguard approve ",
-                                        stored.id(), "`"));
+    stored.set_held_reason(
+        absl::StrCat("mode is confirm: approve with `rollguard approve ", stored.id(), "`"));
   } else if (ActiveLocked() >= options_.max_concurrent) {
     stored.set_state("queued");
-    stored.set_held_reason(absl::StrCat(ActiveLocked(), " automatic rollback(s) in progress (at most ",
+    stored.set_held_reason(absl::StrCat(ActiveLocked(),
+                                        " automatic rollback(s) in progress (at most ",
                                         options_.max_concurrent, " at once)"));
   } else {
     DispatchLocked(&stored, playbook, "rule:" + stored.rule());
@@ -250,8 +254,8 @@ bool Remediator::DispatchLocked(Incident* inc, const std::string& playbook,
   inc->set_state(verify ? "verifying" : "remediating");
   inc->clear_held_reason();
   if (!verify) last_dispatch_ms_[inc->host_id()] = clock_->NowMs();
-  NoteLocked(inc, absl::StrCat("dispatched ", playbook, " as command ", rec->command().id(),
-                               " (", actor, ")"));
+  NoteLocked(inc, absl::StrCat("dispatched ", playbook, " as command ", rec->command().id(), " (",
+                               actor, ")"));
   AuditDecision(*inc, absl::StrCat("dispatched ", playbook));
   return true;
 }
@@ -287,8 +291,8 @@ void Remediator::OnCommandFinished(const rollguard::v1::CommandRecord& rec) {
   const double secs = static_cast<double>(rec.duration_ms()) / 1000;
   if (rec.state() == rollguard::v1::SUCCEEDED) {
     if (!is_verify) {
-      NoteLocked(inc, absl::StrFormat("%s succeeded in %.1fs (%d steps)", pb, secs,
-                                      rec.steps_size()));
+      NoteLocked(inc,
+                 absl::StrFormat("%s succeeded in %.1fs (%d steps)", pb, secs, rec.steps_size()));
       if (Contains(commands_->PlaybooksOf(inc->host_id()), options_.verify_playbook) &&
           pb != options_.verify_playbook) {
         DispatchLocked(inc, options_.verify_playbook, "rule:" + inc->rule());
@@ -310,8 +314,8 @@ void Remediator::OnCommandFinished(const rollguard::v1::CommandRecord& rec) {
     return;
   }
   std::string what = absl::StrCat(is_verify ? "verification" : pb, " ",
-                                   rollguard::v1::CommandState_Name(rec.state()),
-                                   rec.error().empty() ? "" : ": ", rec.error());
+                                  rollguard::v1::CommandState_Name(rec.state()),
+                                  rec.error().empty() ? "" : ": ", rec.error());
   inc->set_state("escalated");
   NoteLocked(inc, what);
   AuditDecision(*inc, what);
@@ -358,9 +362,9 @@ void Remediator::Tick() {
     const auto& level = options_.levels[std::min<size_t>(inc.level(), options_.levels.size()) - 1];
     if (now - inc.level_since_ms() < absl::ToInt64Milliseconds(level.budget)) continue;
     if (inc.level() >= options_.levels.size()) continue;  // said so once already
-    EscalateLocked(&inc, absl::StrCat("L", inc.level(), " budget (",
-                                      FormatDurationShort(level.budget),
-                                      ") ran out without a verified recovery"));
+    EscalateLocked(&inc,
+                   absl::StrCat("L", inc.level(), " budget (", FormatDurationShort(level.budget),
+                                ") ran out without a verified recovery"));
   }
   DispatchQueuedLocked();
 }
@@ -371,9 +375,9 @@ absl::StatusOr<Incident> Remediator::Approve(const std::string& id, const std::s
   if (it == open_.end()) return absl::NotFoundError(absl::StrCat("no open incident '", id, "'"));
   Incident& inc = it->second;
   if (inc.state() != "proposed" && inc.state() != "held" && inc.state() != "queued") {
-    return absl::FailedPreconditionError(
-        absl::StrCat("incident ", id, " is ", inc.state(), "; only a proposed, held or queued "
-                                                           "rollback can be approved"));
+    return absl::FailedPreconditionError(absl::StrCat("incident ", id, " is ", inc.state(),
+                                                      "; only a proposed, held or queued "
+                                                      "rollback can be approved"));
   }
   NoteLocked(&inc, absl::StrCat("approved by ", by));
   // The operator decides: the guardrails do not apply to an approval.
@@ -445,8 +449,7 @@ std::string Remediator::Evidence(const Incident& inc) const {
   // The metric around the fault: from a few minutes before it opened until now.
   if (!inc.metric().empty()) {
     for (const SeriesInfo& s : storage_->FindSeries(inc.metric(), {{"host", inc.host_id()}})) {
-      auto points =
-          storage_->Query(s.id, inc.opened_ms() - 5 * 60 * 1000, clock_->NowMs() + 1, 12);
+      auto points = storage_->Query(s.id, inc.opened_ms() - 5 * 60 * 1000, clock_->NowMs() + 1, 12);
       if (!points.ok() || points->empty()) continue;
       absl::StrAppend(&text, "\n", inc.metric(), " (threshold ", inc.comparison(), " ",
                       FormatValue(inc.threshold()), "), latest points:\n");
@@ -465,8 +468,8 @@ std::string Remediator::Evidence(const Incident& inc) const {
                     rec->error().empty() ? "" : " - ", rec->error(), "\n");
     for (const auto& step : rec->steps()) {
       absl::StrAppend(&text, "  ", step.index(), "/", step.total(), " ", step.status(), " ",
-                      step.name(), " (", step.duration_ms(), "ms): ",
-                      step.output().substr(0, 200), "\n");
+                      step.name(), " (", step.duration_ms(), "ms): ", step.output().substr(0, 200),
+                      "\n");
     }
   }
   absl::StrAppend(&text, "\nTimeline:\n");

@@ -47,10 +47,10 @@ class Remediator {
   void Tick();
 
   [[nodiscard]] absl::StatusOr<rollguard::v1::Incident> Approve(const std::string& id,
-                                                               const std::string& by);
+                                                                const std::string& by);
   [[nodiscard]] absl::StatusOr<rollguard::v1::Incident> Ack(const std::string& id,
-                                                           const std::string& by,
-                                                           const std::string& comment);
+                                                            const std::string& by,
+                                                            const std::string& comment);
   [[nodiscard]] absl::StatusOr<rollguard::v1::Incident> Get(const std::string& id) const;
   [[nodiscard]] absl::StatusOr<std::vector<rollguard::v1::Incident>> List(
       bool all, int64_t since_ms, const std::string& host_id) const;
@@ -86,9 +86,9 @@ class Remediator {
   const Escalate escalate_;
 
   mutable std::mutex mu_;
-  std::map<std::string, Incident> open_ ABSL_GUARDED_BY(mu_);  // by incident id
+  std::map<std::string, Incident> open_ ABSL_GUARDED_BY(mu_);             // by incident id
   std::map<std::string, int64_t> last_dispatch_ms_ ABSL_GUARDED_BY(mu_);  // by host
-  std::map<std::string, int64_t> triggered_ms_ ABSL_GUARDED_BY(mu_);  // host → last trigger
+  std::map<std::string, int64_t> triggered_ms_ ABSL_GUARDED_BY(mu_);      // host → last trigger
   int64_t breaker_tripped_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -19,7 +19,8 @@ namespace {
 class ScratchDir {
  public:
   ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "rollguard-replay.XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "rollguard-replay.XXXXXX").string();
     if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
   }
   ~ScratchDir() {
@@ -41,7 +42,8 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
                                                      const ReplayInput& in) {
   rollguard::v1::ReplayResponse out;
   const int64_t until = in.until_ms > 0 ? in.until_ms : absl::ToUnixMillis(absl::Now());
-  if (until <= in.since_ms) return absl::InvalidArgumentError("the replay's end is before its start");
+  if (until <= in.since_ms)
+    return absl::InvalidArgumentError("the replay's end is before its start");
 
   // Everything stored in the range, oldest first.
   Labels matchers;
@@ -52,8 +54,9 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
     out.set_series(out.series() + 1);
     for (const Point& p : points) samples.push_back({s.id, p.timestamp_ms, p.value});
     if (samples.size() > in.max_samples) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "more than ", in.max_samples, " samples in range; replay a shorter --since or one --host"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("more than ", in.max_samples,
+                       " samples in range; replay a shorter --since or one --host"));
     }
   }
   std::stable_sort(samples.begin(), samples.end(),
@@ -73,8 +76,7 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
   CommandManager commands(&records->records(), &audit, &clock);
   AutomationOptions automation = in.automation;
   automation.mode = AutomationMode::kAuto;
-  Remediator remediator(automation, records.get(), &commands, &registry,
-                        &audit, &clock, nullptr);
+  Remediator remediator(automation, records.get(), &commands, &registry, &audit, &clock, nullptr);
   RETURN_IF_ERROR(remediator.Load());
 
   std::map<std::string, int64_t> resolved_at;  // alert id → when it resolved (last)
@@ -93,7 +95,8 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
     std::vector<AlertChange> changes =
         engine.Observe(absl::MakeConstSpan(samples.data() + i, j - i));
     for (const AlertChange& c : changes) {
-      if (c.to_state == "firing" && c.from_state != "firing") out.set_alerts_fired(out.alerts_fired() + 1);
+      if (c.to_state == "firing" && c.from_state != "firing")
+        out.set_alerts_fired(out.alerts_fired() + 1);
       if (c.from_state == "firing" && c.to_state == "resolved") {
         resolved_at[c.alert.id()] = ts;
         // The assumption: the host's rollback worked by the time its alert cleared.
@@ -122,8 +125,8 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
     d->set_severity(inc.severity());
     d->set_playbook(inc.playbook());
     d->set_summary(inc.summary());
-    if (auto it = resolved_at.find(inc.alert_id()); it != resolved_at.end() &&
-                                                    it->second >= inc.opened_ms()) {
+    if (auto it = resolved_at.find(inc.alert_id());
+        it != resolved_at.end() && it->second >= inc.opened_ms()) {
       d->set_resolved_ms(it->second);
     }
     if (!inc.command_ids().empty()) {

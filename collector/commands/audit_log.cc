@@ -24,8 +24,9 @@ void AuditLog::Record(const rollguard::v1::AuditRecord& record) {
                record.outcome(), record.reason().empty() ? "" : " - ", record.reason());
 }
 
-absl::StatusOr<std::vector<rollguard::v1::AuditRecord>> AuditLog::List(
-    int64_t since_ms, const std::string& host_id, uint32_t limit) const {
+absl::StatusOr<std::vector<rollguard::v1::AuditRecord>> AuditLog::List(int64_t since_ms,
+                                                                       const std::string& host_id,
+                                                                       uint32_t limit) const {
   std::deque<rollguard::v1::AuditRecord> out;
   size_t bad = 0;
   absl::Status s = ScanMessages<rollguard::v1::AuditRecord>(

@@ -175,8 +175,8 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
     int64_t now = clock_->NowMs();
     if (IsFinal(update.state())) {
       // The agent's own answer wins over an expiry guessed here.
-      if (!was_final || (rec.state() == rollguard::v1::EXPIRED &&
-                         update.state() != rollguard::v1::EXPIRED)) {
+      if (!was_final ||
+          (rec.state() == rollguard::v1::EXPIRED && update.state() != rollguard::v1::EXPIRED)) {
         finished_now = true;
         rec.set_state(update.state());
         rec.set_error(update.error());

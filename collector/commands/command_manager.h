@@ -41,8 +41,9 @@ class CommandManager {
 
   // Stores the command for `host_id` and sends it if the agent is connected.
   // Fills in id (when empty), created_ms and deadline_ms (from queue_for).
-  [[nodiscard]] absl::StatusOr<rollguard::v1::CommandRecord> Submit(
-      rollguard::v1::Command command, const std::string& host_id, absl::Duration queue_for);
+  [[nodiscard]] absl::StatusOr<rollguard::v1::CommandRecord> Submit(rollguard::v1::Command command,
+                                                                    const std::string& host_id,
+                                                                    absl::Duration queue_for);
 
   // From the agent's stream.
   void OnAgentConnected(const std::string& host_id, const std::vector<std::string>& playbooks,

@@ -36,11 +36,10 @@ RolloutManager::RolloutManager(RecordStore* records, CommandManager* commands,
 absl::Status RolloutManager::Load() {
   commands_->AddListener([this](const rollguard::v1::CommandRecord& r) { OnCommandFinished(r); });
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status s =
-      ScanMessages<Rollout>(*records_, Table::kRollouts, "", "", [&](Rollout&& r) {
-        if (r.state() == "running") running_[r.id()] = std::move(r);
-        return true;
-      });
+  absl::Status s = ScanMessages<Rollout>(*records_, Table::kRollouts, "", "", [&](Rollout&& r) {
+    if (r.state() == "running") running_[r.id()] = std::move(r);
+    return true;
+  });
   if (!s.ok()) return s;
   // Commands may have finished while the collector was down.
   for (auto it = running_.begin(); it != running_.end();) {
@@ -99,9 +98,9 @@ absl::StatusOr<Rollout> RolloutManager::Start(const rollguard::v1::StartRolloutR
   for (const std::string& h : *hosts) {
     std::vector<std::string> known = commands_->PlaybooksOf(h);
     if (!known.empty() && !Contains(known, req.playbook())) {
-      return absl::InvalidArgumentError(absl::StrCat("host '", h, "' has no playbook '",
-                                                     req.playbook(), "' (its agent has: ",
-                                                     absl::StrJoin(known, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("host '", h, "' has no playbook '", req.playbook(),
+                       "' (its agent has: ", absl::StrJoin(known, ", "), ")"));
     }
   }
   Rollout r;
@@ -195,10 +194,9 @@ void RolloutManager::DriveLocked(Rollout* r) {
     audit.set_action("rollout");
     audit.set_playbook(r->playbook());
     audit.set_rollout_id(r->id());
-    audit.set_outcome(absl::StrCat(r->state(), ": ", r->command_ids_size() - failed, " of ",
-                                   r->host_ids_size(), " host(s) succeeded",
-                                   failed > 0 ? ", failed: " + absl::StrJoin(failed_hosts, ", ")
-                                              : ""));
+    audit.set_outcome(absl::StrCat(
+        r->state(), ": ", r->command_ids_size() - failed, " of ", r->host_ids_size(),
+        " host(s) succeeded", failed > 0 ? ", failed: " + absl::StrJoin(failed_hosts, ", ") : ""));
     audit_->Record(audit);
   }
   if (absl::Status s = records_->Put(Table::kRollouts, r->id(), r->SerializeAsString()); !s.ok()) {

@@ -38,7 +38,7 @@ class StreamSeries {
 
   std::string host_id_;
   Storage* storage_;
-  std::vector<SeriesId> ids_;    // agent id -> series id (0 = undefined)
+  std::vector<SeriesId> ids_;  // agent id -> series id (0 = undefined)
   // agent id -> a 64-bit fingerprint of its key, to tell a conflicting
   // redefinition (the key itself is in the storage's index: no second copy
   // per series, which matters at a million series).

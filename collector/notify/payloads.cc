@@ -106,7 +106,8 @@ std::string DiscordPayload(const Notification& n) {
                                 ? absl::StrCat(a.summary(), "\nResolved: ", n.change.reason)
                                 : a.summary();
   // Discord caps a description at 4096 characters.
-  if (!n.detail.empty()) absl::StrAppend(&description, "\n```\n", n.detail.substr(0, 3500), "\n```");
+  if (!n.detail.empty())
+    absl::StrAppend(&description, "\n```\n", n.detail.substr(0, 3500), "\n```");
   e["description"] = Str(description);
   e["color"] = Num(DiscordColor(n));
   e["timestamp"] =
@@ -142,8 +143,8 @@ std::string SlackPayload(const Notification& n) {
                                                                   : 3;
   f["color"] = Str(kColors[c]);
   f["title"] = Str(absl::StrCat(a.rule(), " on ", a.host_id()));
-  f["text"] = Str(n.detail.empty() ? a.summary()
-                                   : absl::StrCat(a.summary(), "\n```", n.detail, "```"));
+  f["text"] =
+      Str(n.detail.empty() ? a.summary() : absl::StrCat(a.summary(), "\n```", n.detail, "```"));
   ListValue fields;
   for (const auto& [title, value] : std::vector<std::pair<std::string, std::string>>{
            {"Severity", a.severity()},

@@ -4,7 +4,6 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -458,10 +457,10 @@ class RocksDbStorage final : public Storage, public RecordStore {
     }
     below = std::min(below, heads_.MinSeq());
     if (below <= truncated_below_) return;
-    absl::Status s = FromRocks(db_->DeleteRange(write_options_, log_cf_,
-                                                EncodeBigEndian64(truncated_below_),
-                                                EncodeBigEndian64(below)),
-                               "truncating the sample log");
+    absl::Status s =
+        FromRocks(db_->DeleteRange(write_options_, log_cf_, EncodeBigEndian64(truncated_below_),
+                                   EncodeBigEndian64(below)),
+                  "truncating the sample log");
     if (!s.ok()) {
       spdlog::error("storage: {}", s.ToString());
       return;
@@ -492,8 +491,8 @@ class RocksDbStorage final : public Storage, public RecordStore {
 
   SeriesHeads heads_;
   std::mutex inflight_mu_;
-  uint64_t next_seq_ = 0;        // guarded by inflight_mu_
-  std::set<uint64_t> inflight_;  // appends written or being written, not yet in the heads
+  uint64_t next_seq_ = 0;         // guarded by inflight_mu_
+  std::set<uint64_t> inflight_;   // appends written or being written, not yet in the heads
   uint64_t truncated_below_ = 0;  // sealer thread (and the destructor, after it)
   uint32_t chunk_uniq_ = 0;       // sealer thread
   std::atomic<int64_t> retention_floor_ms_{std::numeric_limits<int64_t>::min()};

@@ -24,8 +24,7 @@ std::vector<SealJob> SeriesHeads::Collect(const SealPolicy& policy, int64_t now_
     for (auto& [id, h] : shard.heads) {
       if (h.sealing > 0 || h.points.empty()) continue;
       bool due = h.points.size() >= policy.full_points ||
-                 now_ms - h.first_ms >= policy.max_age_ms ||
-                 h.points.size() >= policy.min_points;
+                 now_ms - h.first_ms >= policy.max_age_ms || h.points.size() >= policy.min_points;
       if (!due) continue;
       SealJob job;
       job.series = id;

@@ -121,8 +121,8 @@ bool WritePrometheus(const std::vector<AgentData>& agents, const std::string& pa
       // The shortest text that reads back as the same double.
       char buf[32];
       auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), s.value);
-      out << "} " << std::string_view(buf, static_cast<size_t>(end - buf)) << " "
-          << s.timestamp_ms << "\n";
+      out << "} " << std::string_view(buf, static_cast<size_t>(end - buf)) << " " << s.timestamp_ms
+          << "\n";
     }
   }
   return static_cast<bool>(out);
@@ -170,7 +170,8 @@ absl::StatusOr<std::vector<AgentData>> ReadPrometheus(const std::string& path) {
     double value = 0;
     int64_t ts = 0;
     if (!ParseLine(line, &metric, &labels, &value, &ts)) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": not `name{labels} value ts`"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", n, ": not `name{labels} value ts`"));
     }
     std::string host = labels.count("host") ? labels["host"] : "loadgen";
     labels.erase("host");

@@ -3,9 +3,8 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
-#include <thread>
-
 #include <random>
+#include <thread>
 
 #include "collector/ingest/batch_decoder.h"
 #include "collector/storage/key_codec.h"

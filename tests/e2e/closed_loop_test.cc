@@ -55,11 +55,10 @@ class ClosedLoopTest : public ::testing::Test {
         {{"127.0.0.1:8125", absl::StrCat("127.0.0.1:", statsd)},
          {"state_dir: state", absl::StrCat("state_dir: state\nprobes:\n  - {name: mcp, kind: mcp, "
                                            "url: 'http://127.0.0.1:",
-                                           mcp_port_,
-                                           "/mcp', interval: 300ms, timeout: 500ms}")}});
-    yaml = absl::StrReplaceAll(yaml, {{absl::StrCat("  listen: 127.0.0.1:", statsd),
-                                       absl::StrCat("  listen: 127.0.0.1:", statsd,
-                                                    "\n  window: 2s")}});
+                                           mcp_port_, "/mcp', interval: 300ms, timeout: 500ms}")}});
+    yaml = absl::StrReplaceAll(yaml,
+                               {{absl::StrCat("  listen: 127.0.0.1:", statsd),
+                                 absl::StrCat("  listen: 127.0.0.1:", statsd, "\n  window: 2s")}});
     WriteTextFile(bot_ + "/agent.yaml", yaml);
     WriteTextFile(dir_.File("rules.yaml"),
                   "rules:\n"
@@ -93,8 +92,8 @@ class ClosedLoopTest : public ::testing::Test {
   void TearDown() override {
     agent_->Signal(SIGTERM);
     agent_->Wait(absl::Seconds(10));
-    RunCommand({BinPath("rollguard-agent"), "run", "emergency-stop", "--config",
-                bot_ + "/agent.yaml"});
+    RunCommand(
+        {BinPath("rollguard-agent"), "run", "emergency-stop", "--config", bot_ + "/agent.yaml"});
   }
   CommandResult Cli(const std::vector<std::string>& args) {
     return RunCli(collector_->address(), args);
@@ -283,8 +282,8 @@ TEST(CircuitBreakerTest, SeveralHostsFailingAtOnceTripTheBreaker) {
   ASSERT_TRUE(WaitFor(
       [&] {
         resp.Clear();
-        return RunCliJson(addr, {"incidents", "--all"}, &resp).ok() &&
-               resp.incidents_size() == 4 && proposed() >= 2;
+        return RunCliJson(addr, {"incidents", "--all"}, &resp).ok() && resp.incidents_size() == 4 &&
+               proposed() >= 2;
       },
       absl::Seconds(20)))
       << resp.DebugString();

@@ -44,14 +44,14 @@ class DemoBotCommandsTest : public ::testing::Test {
   }
   void TearDown() override {
     if (agent_) agent_->Signal(SIGTERM);
-    RunCommand({BinPath("rollguard-agent"), "run", "emergency-stop", "--config",
-                bot_ + "/agent.yaml"});
+    RunCommand(
+        {BinPath("rollguard-agent"), "run", "emergency-stop", "--config", bot_ + "/agent.yaml"});
   }
   void StartBotAgent() {
-    auto a = ChildProcess::Start({BinPath("rollguard-agent"), "--config", bot_ + "/agent.yaml",
-                                  "--collector", collector_->address(), "--statsd-listen",
-                                  "127.0.0.1:0", "--interval", "200ms"},
-                                 dir_.File("agent.log"));
+    auto a = ChildProcess::Start(
+        {BinPath("rollguard-agent"), "--config", bot_ + "/agent.yaml", "--collector",
+         collector_->address(), "--statsd-listen", "127.0.0.1:0", "--interval", "200ms"},
+        dir_.File("agent.log"));
     ASSERT_TRUE(a.ok()) << a.status();
     agent_ = std::move(*a);
   }
@@ -83,9 +83,8 @@ TEST_F(DemoBotCommandsTest, FullRollbackFromTheCliIsVerifiedAndUndoBringsTheFile
   WriteTextFile(bot_ + "/bot_structure.py", bad);
   std::string config_before = ReadTextFile(bot_ + "/config.py");
 
-  CommandResult rb = RunCli(collector_->address(),
-                            {"rollback", "full-rollback", "--host", kHost, "--wait", "--reason",
-                             "error rate 12%"});
+  CommandResult rb = RunCli(collector_->address(), {"rollback", "full-rollback", "--host", kHost,
+                                                    "--wait", "--reason", "error rate 12%"});
   ASSERT_EQ(rb.exit_code, 0) << rb.out << rb.err << agent_->Log();
   // Progress per host, then the steps.
   EXPECT_NE(rb.out.find("sportsbot-demo  running"), std::string::npos) << rb.out;
@@ -148,15 +147,15 @@ TEST_F(DemoBotCommandsTest, ACommandForAnAgentThatIsDownRunsWhenItReturns) {
   agent_->Signal(SIGTERM);
   ASSERT_TRUE(agent_->Wait(absl::Seconds(10)).has_value());
   rollguard::v1::Rollout started;
-  ASSERT_TRUE(RunCliJson(collector_->address(), {"rollback", "start", "--host", kHost}, &started)
-                  .ok());
+  ASSERT_TRUE(
+      RunCliJson(collector_->address(), {"rollback", "start", "--host", kHost}, &started).ok());
   std::string id = started.command_ids().at(kHost);
   EXPECT_EQ(Command(id).state(), rollguard::v1::QUEUED);
   EXPECT_FALSE(fs::exists(bot_ + "/run/bot.pid"));
 
   StartBotAgent();
-  ASSERT_TRUE(WaitFor([&] { return Command(id).state() == rollguard::v1::SUCCEEDED; },
-                      absl::Seconds(20)))
+  ASSERT_TRUE(
+      WaitFor([&] { return Command(id).state() == rollguard::v1::SUCCEEDED; }, absl::Seconds(20)))
       << agent_->Log();
   // Restarting the agent again offers nothing more: the bot started once.
   agent_->Signal(SIGTERM);
@@ -185,8 +184,8 @@ TEST_F(DemoBotCommandsTest, AnAgentKilledMidCommandDoesNotRunItTwice) {
   agent_->Wait(absl::Seconds(5));
   StartBotAgent();
   // Offered again on hello; the agent knows it began it and says so.
-  ASSERT_TRUE(WaitFor([&] { return Command(id).state() == rollguard::v1::FAILED; },
-                      absl::Seconds(20)))
+  ASSERT_TRUE(
+      WaitFor([&] { return Command(id).state() == rollguard::v1::FAILED; }, absl::Seconds(20)))
       << agent_->Log();
   CommandRecord rec = Command(id);
   EXPECT_NE(rec.error().find("not run again"), std::string::npos) << rec.error();
@@ -234,11 +233,11 @@ class FleetRolloutTest : public ::testing::Test {
 TEST_F(FleetRolloutTest, MaxParallelBoundsHowManyHostsRunAtOnce) {
   for (const char* h : {"h1", "h2", "h3", "h4"}) AddHost(h);
   RolloutStatus status;
-  ASSERT_TRUE(RunCliJson(collector_->address(),
-                         {"rollback", "full-rollback", "--all", "--max-parallel", "2", "--yes",
-                          "--wait"},
-                         &status)
-                  .ok());
+  ASSERT_TRUE(
+      RunCliJson(collector_->address(),
+                 {"rollback", "full-rollback", "--all", "--max-parallel", "2", "--yes", "--wait"},
+                 &status)
+          .ok());
   EXPECT_EQ(status.rollout().state(), "succeeded");
   ASSERT_EQ(status.commands_size(), 4);
   // At no instant were more than two hosts running.
@@ -257,9 +256,8 @@ TEST_F(FleetRolloutTest, MaxParallelBoundsHowManyHostsRunAtOnce) {
 TEST_F(FleetRolloutTest, AFailedHostHaltsTheRolloutAndTheCliSaysWhy) {
   AddHost("h1", /*fails=*/true);
   AddHost("h2");
-  CommandResult r = RunCli(collector_->address(),
-                           {"rollback", "full-rollback", "--host", "h1", "--host", "h2", "--yes",
-                            "--wait"});
+  CommandResult r = RunCli(collector_->address(), {"rollback", "full-rollback", "--host", "h1",
+                                                   "--host", "h2", "--yes", "--wait"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("halted: host h1 failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("pending"), std::string::npos) << r.out;
@@ -282,13 +280,12 @@ TEST_F(FleetRolloutTest, AsksBeforeTouchingManyHostsAndRefusesUnknownOnes) {
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_NE(unknown.err.find("unknown host(s): ghost"), std::string::npos) << unknown.err;
 
-  CommandResult no_such =
-      RunCli(collector_->address(), {"rollback", "rm-rf", "--host", "h1"});
+  CommandResult no_such = RunCli(collector_->address(), {"rollback", "rm-rf", "--host", "h1"});
   EXPECT_NE(no_such.exit_code, 0);
   EXPECT_NE(no_such.err.find("has no playbook 'rm-rf'"), std::string::npos) << no_such.err;
 
-  CommandResult canary = RunCli(collector_->address(), {"rollback", "full-rollback", "--selector",
-                                                        "tier=canary", "--wait"});
+  CommandResult canary = RunCli(
+      collector_->address(), {"rollback", "full-rollback", "--selector", "tier=canary", "--wait"});
   EXPECT_EQ(canary.exit_code, 0) << canary.out << canary.err;
 }
 

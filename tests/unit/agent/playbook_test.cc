@@ -246,7 +246,6 @@ TEST(PlaybookConfigTest, BadPlaybooksNameTheKey) {
   }
 }
 
-
 // --- commands from the collector ---
 
 class CommandExecutorTest : public RunnerTest {

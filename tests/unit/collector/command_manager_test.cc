@@ -48,9 +48,9 @@ class CommandManagerTest : public ::testing::Test {
     audit_ = std::make_unique<AuditLog>(&storage_->records());
     commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), &clock_);
     ASSERT_TRUE(commands_->Load().ok());
-    rollouts_ = std::make_unique<RolloutManager>(&storage_->records(), commands_.get(),
-                                                 registry_.get(), audit_.get(), &clock_,
-                                                 absl::Minutes(15));
+    rollouts_ =
+        std::make_unique<RolloutManager>(&storage_->records(), commands_.get(), registry_.get(),
+                                         audit_.get(), &clock_, absl::Minutes(15));
     ASSERT_TRUE(rollouts_->Load().ok());
   }
   void Close() {

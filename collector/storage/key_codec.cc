@@ -45,10 +45,6 @@ bool DecodeSampleKey(absl::string_view key, uint32_t* series, int64_t* timestamp
   return true;
 }
 
-std::string EncodeChunkKey(uint32_t series, int64_t first_ms, uint32_t uniq) {
-  return EncodeSampleKey(series, first_ms) + EncodeBigEndian32(uniq);
-}
-
 std::string EncodeSeriesIdKey(uint32_t series) {
   std::string k(4, '\0');
   PutBE32(k.data(), series);

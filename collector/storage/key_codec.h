@@ -18,10 +18,6 @@ std::string EncodeSampleKey(uint32_t series, int64_t timestamp_ms);
 // False if `key` is not a sample key.
 bool DecodeSampleKey(absl::string_view key, uint32_t* series, int64_t* timestamp_ms);
 
-// A chunk: the sample key of its first point, then 4 bytes that keep two
-// chunks starting at the same time apart.
-std::string EncodeChunkKey(uint32_t series, int64_t first_ms, uint32_t uniq);
-
 std::string EncodeSeriesIdKey(uint32_t series);
 bool DecodeSeriesIdKey(absl::string_view key, uint32_t* series);
 

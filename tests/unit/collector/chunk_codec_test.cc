@@ -1,4 +1,4 @@
-// The chunk codec: exact round trips for realistic and hostile series, the
+// The chunk codec and its integer packer: exact round trips for realistic and hostile series, the
 // documented policies (order, duplicates, NaN/Inf), and its size on bot-like
 // data.
 #include "collector/storage/chunk_codec.h"
@@ -10,6 +10,11 @@
 #include <limits>
 #include <random>
 
+#include "collector/storage/chunk_codec_v1.h"
+#include "collector/storage/int_packer.h"
+#include "collector/storage/key_codec.h"
+#include "collector/storage/stored_chunk.h"
+
 namespace rollguard::collector {
 namespace {
 
@@ -17,7 +22,7 @@ namespace {
 bool Same(double a, double b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 
 void ExpectRoundTrip(const std::vector<Point>& points) {
-  auto decoded = DecodeChunk(EncodeChunk(points));
+  auto decoded = DecodeChunk(EncodeChunk(points), points.empty() ? 0 : points[0].timestamp_ms);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   ASSERT_EQ(decoded->size(), points.size());
   for (size_t i = 0; i < points.size(); ++i) {
@@ -77,12 +82,13 @@ TEST(ChunkCodecTest, GarbageIsAnErrorNotACrash) {
   std::mt19937 rng(3);
   std::string chunk = EncodeChunk({{1, 1.5}, {2, 2.5}, {3, 3.5}});
   for (size_t cut = 0; cut < chunk.size(); ++cut) {
-    EXPECT_FALSE(DecodeChunk(chunk.substr(0, cut)).ok()) << cut;
+    EXPECT_FALSE(DecodeChunk(chunk.substr(0, cut), 1).ok()) << cut;
   }
   for (int i = 0; i < 1000; ++i) {
     std::string junk(rng() % 64, '\0');
     for (char& c : junk) c = static_cast<char>(rng());
-    (void)DecodeChunk(junk);  // must not crash or allocate wildly
+    (void)DecodeChunk(junk, 0);  // must not crash or allocate wildly
+    (void)DecodeChunkV1(junk);
   }
 }
 
@@ -96,11 +102,151 @@ TEST(ChunkCodecTest, BotLikeDataIsSmall) {
   });
   auto counter = Jittered(120, &rng, [](size_t i) { return 5000.0 + 12.0 * i; });
   auto constant = Jittered(120, &rng, [](size_t) { return 1.0; });
-  // Before RocksDB's compression: ~2 bytes a point for a drifting gauge,
-  // ~1 for counters and constants (the timestamp jitter is most of it).
-  EXPECT_LT(EncodeChunk(gauge).size(), 120u * 3);
-  EXPECT_LT(EncodeChunk(counter).size(), 120u * 2);
-  EXPECT_LT(EncodeChunk(constant).size(), 120u * 2);
+  // ±5 ms of jitter is 11 values: log2(11) = 3.46 bits a timestamp.
+  // A drifting gauge's steps (sd 20 in hundredths) add ~6.4 bits; a steady
+  // counter or a constant nothing. Allow a little over the entropy (radix
+  // groups of 18 base-11 digits take 63 bits: 3.5 a point), plus ~21 bytes
+  // of headers (count, first time, step, first value, coding choices).
+  EXPECT_LT(EncodeChunk(gauge).size(), 120u * (3.5 + 6.6) / 8 + 24);
+  EXPECT_LT(EncodeChunk(counter).size(), 120u * 3.5 / 8 + 24);
+  EXPECT_LT(EncodeChunk(constant).size(), 120u * 3.5 / 8 + 24);
+  // Timestamps exactly on the interval and a constant: headers only.
+  std::vector<Point> steady;
+  for (int i = 0; i < 120; ++i) steady.push_back({1'800'000'000'000 + i * 10'000, 7.0});
+  EXPECT_LE(EncodeChunk(steady).size(), 24u);
+}
+
+TEST(ChunkCodecTest, IrregularTimesAndNonDecimalValuesRoundTrip) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<Point> p;
+  int64_t t = 1'000;
+  for (int i = 0; i < 500; ++i) {
+    t += 1 + static_cast<int64_t>(rng() % (i % 50 == 0 ? 1'000'000 : 20));  // bursts and gaps
+    p.push_back({t, i % 7 == 0 ? 0.1 : noise(rng)});  // XOR coding, some repeats
+  }
+  ExpectRoundTrip(p);
+  // A slowly changing full-precision gauge: XOR beats 8 bytes a point.
+  std::vector<Point> smooth;
+  for (int i = 0; i < 120; ++i) smooth.push_back({i * 1000, 100.0 + std::sin(i / 50.0) / 3.0});
+  ExpectRoundTrip(smooth);
+  // Counter resets and huge jumps inside a decimal series (escaped Rice codes).
+  std::vector<Point> resets;
+  for (int i = 0; i < 200; ++i) resets.push_back({i * 10'000, i % 60 == 59 ? 0.0 : 1e12 + i * 3.0});
+  ExpectRoundTrip(resets);
+  // Timestamps at the ends of int64's range wrap without overflow.
+  ExpectRoundTrip(
+      {{std::numeric_limits<int64_t>::min(), 1}, {0, 2}, {std::numeric_limits<int64_t>::max(), 3}});
+}
+
+TEST(ChunkCodecTest, ChunksOfTheFirstFormatStillDecode) {
+  // Written by the first (byte-aligned) codec, before the bit-packed one.
+  const std::string v1(
+      "\x05\x80\xc0\xe2\x85\xe3\x68\xa6\x9c\x01\x0f\x10\x07\x01\x02\xba\x40\x32\x95\x01"
+      "\x00\x00\xfa\x01",
+      24);
+  auto p = DecodeChunkV1(v1);
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::vector<Point> want = {{1'800'000'000'000, 41.25},
+                             {1'800'000'010'003, 41.5},
+                             {1'800'000'019'998, 40.75},
+                             {1'800'000'030'001, 40.75},
+                             {1'800'000'040'000, 42.0}};
+  ASSERT_EQ(p->size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ((*p)[i].timestamp_ms, want[i].timestamp_ms);
+    EXPECT_EQ((*p)[i].value, want[i].value);
+  }
+  const std::string v1_raw(
+      "\x02\xc8\x01\xc8\x01\x00\xdf\x56\xa7\x37\xdd\x9a\xbf\x3f\x00\x00\x00\x00\x00\x00\x0c\xc0",
+      22);
+  auto q = DecodeChunkV1(v1_raw);
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_EQ(q->size(), 2u);
+  EXPECT_EQ((*q)[0].value, 0.1234567891);
+  EXPECT_EQ((*q)[1].timestamp_ms, 200);
+  EXPECT_EQ((*q)[1].value, -3.5);
+
+  // As stored by then: a 16-byte key, the last timestamp, the chunk.
+  std::string key = EncodeSampleKey(7, 100) + EncodeBigEndian32(12345);
+  std::string value(8, '\0');
+  int64_t last = 200;
+  std::memcpy(value.data(), &last, 8);
+  value += v1_raw;
+  EXPECT_EQ(*StoredChunkLastMs(key, value), 200);
+  auto stored = DecodeStoredChunk(key, value);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->size(), 2u);
+}
+
+TEST(StoredChunkTest, KeyHoldsTheFirstTimeAndValueTheSpan) {
+  std::vector<Point> p = {{-20'000, 1.5}, {-10'002, 2.5}, {3, 3.25}};
+  StoredChunk c = EncodeStoredChunk(9, p, 77);
+  EXPECT_EQ(c.key.substr(0, kSampleKeySize), EncodeSampleKey(9, -20'000));  // range scans work
+  EXPECT_EQ(*StoredChunkLastMs(c.key, c.value), 3);
+  auto back = DecodeStoredChunk(c.key, c.value);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 3u);
+  EXPECT_EQ((*back)[1].timestamp_ms, -10'002);
+  EXPECT_EQ((*back)[2].value, 3.25);
+  // Two chunks of a series starting together stay two keys.
+  EXPECT_NE(EncodeStoredChunk(9, p, 78).key, c.key);
+  // Not a chunk key, or a damaged value: an error naming it.
+  EXPECT_FALSE(DecodeStoredChunk("short", c.value).ok());
+  EXPECT_FALSE(StoredChunkLastMs(c.key, "").ok());
+  EXPECT_FALSE(DecodeStoredChunk(c.key, c.value.substr(0, c.value.size() - 1)).ok());
+}
+
+TEST(IntPackerTest, RoundTripsAndPicksACheapCoding) {
+  auto round_trip = [](const std::vector<int64_t>& v) {
+    std::string packed = "prefix";
+    PackInts(v, &packed);
+    packed += "after";
+    absl::string_view in(packed);
+    in.remove_prefix(6);
+    std::vector<int64_t> out;
+    EXPECT_TRUE(UnpackInts(&in, v.size(), &out));
+    EXPECT_EQ(out, v);
+    EXPECT_EQ(in, "after");  // exactly its own bytes consumed
+    return packed.size() - 11;
+  };
+  std::mt19937 rng(9);
+  std::vector<int64_t> jitter, steps, ups, extremes;
+  std::normal_distribution<double> step(0, 40);
+  for (int i = 0; i < 1000; ++i) {
+    jitter.push_back(static_cast<int64_t>(rng() % 9) - 4);
+    steps.push_back(static_cast<int64_t>(std::round(step(rng))));
+    ups.push_back(static_cast<int64_t>(rng() % 50));
+  }
+  extremes = {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 0, -1, 1};
+  // 9 values: radix, 3.17 bits each (not 4).
+  EXPECT_LE(round_trip(jitter), 1000 * 3.2 / 8 + 8);
+  // Bell-shaped steps (entropy ~7.4 bits): Rice on zigzag.
+  EXPECT_LE(round_trip(steps), 1000 * 7.6 / 8 + 8);
+  // 50 values: radix, 5.64 bits each.
+  EXPECT_LE(round_trip(ups), 1000 * 5.7 / 8 + 8);
+  EXPECT_LE(round_trip(std::vector<int64_t>(1000, 42)), 4u);  // a constant: no bits
+  round_trip(extremes);
+  round_trip({});
+  round_trip({7});
+}
+
+TEST(IntPackerTest, DamagedInputIsRefusedNotACrash) {
+  std::string packed;
+  PackInts({1, 5, -3, 1000, 7, 7, 7}, &packed);
+  for (size_t cut = 0; cut < packed.size(); ++cut) {
+    absl::string_view in(packed.data(), cut);
+    std::vector<int64_t> out;
+    EXPECT_FALSE(UnpackInts(&in, 7, &out)) << cut;
+  }
+  std::mt19937 rng(4);
+  for (int i = 0; i < 2000; ++i) {
+    std::string junk(rng() % 40, '\0');
+    for (char& c : junk) c = static_cast<char>(rng());
+    absl::string_view in(junk);
+    std::vector<int64_t> out;
+    (void)UnpackInts(&in, rng() % 300, &out);
+  }
 }
 
 }  // namespace

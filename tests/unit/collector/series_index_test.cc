@@ -1,0 +1,97 @@
+// The compact series index: keys round-trip through the arena, lookups by
+// key and by metric + labels, ids loaded from disk, and keys that do not fit
+// the usual block.
+#include "collector/storage/series_index.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace rollguard::collector {
+namespace {
+
+TEST(SeriesIndexTest, InternGivesOneIdPerKeyAndGetReturnsTheKey) {
+  SeriesIndex index;
+  bool is_new = false;
+  SeriesKey cpu{"cpu_percent", {{"host", "bot-1"}, {"core", "0"}}};
+  SeriesId a = index.Intern(cpu, &is_new);
+  EXPECT_TRUE(is_new);
+  EXPECT_EQ(index.Intern(cpu, &is_new), a);
+  EXPECT_FALSE(is_new);
+  SeriesId b = index.Intern({"cpu_percent", {{"host", "bot-2"}, {"core", "0"}}}, &is_new);
+  EXPECT_TRUE(is_new);
+  EXPECT_NE(a, b);
+  // Label boundaries are part of the key: these two differ.
+  SeriesId c = index.Intern({"m", {{"a", "b"}}}, &is_new);
+  SeriesId d = index.Intern({"m", {{"ab", ""}}}, &is_new);
+  EXPECT_NE(c, d);
+  SeriesKey got;
+  ASSERT_TRUE(index.Get(a, &got));
+  EXPECT_EQ(got, cpu);
+  ASSERT_TRUE(index.Get(d, &got));
+  EXPECT_EQ(got, (SeriesKey{"m", {{"ab", ""}}}));
+  EXPECT_FALSE(index.Get(0, &got));
+  EXPECT_FALSE(index.Get(999, &got));
+}
+
+TEST(SeriesIndexTest, FindByMetricAndLabels) {
+  SeriesIndex index;
+  bool is_new = false;
+  for (int h = 0; h < 5; ++h) {
+    for (const char* m : {"errors", "latency"}) {
+      index.Intern({m, {{"host", "bot-" + std::to_string(h)}, {"env", h < 2 ? "prod" : "dev"}}},
+                   &is_new);
+    }
+  }
+  EXPECT_EQ(index.Find("errors", {}).size(), 5u);
+  EXPECT_EQ(index.Find("errors", {{"env", "prod"}}).size(), 2u);
+  auto one = index.Find("latency", {{"host", "bot-3"}});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].key.labels.at("env"), "dev");
+  EXPECT_EQ(index.Find("", {{"host", "bot-3"}}).size(), 2u);  // any metric
+  EXPECT_TRUE(index.Find("errors", {{"missing", "x"}}).empty());
+  EXPECT_TRUE(index.Find("nope", {}).empty());
+}
+
+TEST(SeriesIndexTest, LoadedIdsAreFoundAndNewIdsComeAfterThem) {
+  SeriesIndex index;
+  index.Load(7, {"up", {{"host", "a"}}});
+  index.Load(3, {"up", {{"host", "b"}}});
+  bool is_new = true;
+  EXPECT_EQ(index.Intern({"up", {{"host", "a"}}}, &is_new), 7u);
+  EXPECT_FALSE(is_new);
+  EXPECT_EQ(index.Intern({"up", {{"host", "c"}}}, &is_new), 8u);
+  EXPECT_TRUE(is_new);
+  EXPECT_EQ(index.Unpersisted({3, 7, 8}), std::vector<SeriesId>{8});
+  index.MarkPersisted({8});
+  EXPECT_TRUE(index.Unpersisted({8}).empty());
+  EXPECT_EQ(index.AllIds(), (std::vector<SeriesId>{3, 7, 8}));
+}
+
+TEST(SeriesIndexTest, ManyKeysAcrossBlocksAndAnOversizedKey) {
+  SeriesIndex index;
+  bool is_new = false;
+  // ~60 bytes each: 40,000 keys fill a few 1 MiB blocks.
+  for (int i = 0; i < 40'000; ++i) {
+    index.Intern({"requests_total", {{"host", "bot-" + std::to_string(i)}, {"route", "/api"}}},
+                 &is_new);
+  }
+  SeriesKey huge{"big", {{"blob", std::string(3 << 20, 'x')}}};
+  SeriesId h = index.Intern(huge, &is_new);
+  SeriesId after = index.Intern({"small", {}}, &is_new);
+  SeriesKey got;
+  ASSERT_TRUE(index.Get(h, &got));
+  EXPECT_EQ(got, huge);
+  ASSERT_TRUE(index.Get(after, &got));
+  EXPECT_EQ(got.metric, "small");
+  for (int i : {0, 17'000, 39'999}) {
+    SeriesId id = index.Intern(
+        {"requests_total", {{"host", "bot-" + std::to_string(i)}, {"route", "/api"}}}, &is_new);
+    EXPECT_FALSE(is_new) << i;
+    ASSERT_TRUE(index.Get(id, &got));
+    EXPECT_EQ(got.labels.at("host"), "bot-" + std::to_string(i));
+  }
+}
+
+}  // namespace
+}  // namespace rollguard::collector

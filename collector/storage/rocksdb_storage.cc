@@ -19,7 +19,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/storage/chunk_codec.h"
+#include "collector/storage/chunk_writer.h"
 #include "collector/storage/key_codec.h"
+#include "collector/storage/rocksdb_layout.h"
 #include "collector/storage/sample_log.h"
 #include "collector/storage/series_heads.h"
 #include "collector/storage/series_index.h"
@@ -29,22 +31,14 @@
 namespace rollguard::collector {
 namespace {
 
-constexpr char kSeriesCf[] = "series";
-
 absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
-// The first layout (one key per sample): still read and expired, no longer written.
-constexpr char kSamplesCf[] = "samples";
-constexpr char kLogCf[] = "sample_log";
-constexpr char kChunksCf[] = "chunks";
 // No chunk spans more than this, so a range scan can start this far before
 // the range and find every chunk overlapping it.
 constexpr int64_t kMaxChunkSpanMs = 2 * 3600 * 1000;
 constexpr size_t kMaxChunkPoints = 4096;
-constexpr int64_t kSealEveryMs = 200;
 constexpr int64_t kReportEveryMs = 60'000;
 
 int64_t WallMs() { return absl::ToUnixMillis(absl::Now()); }
-constexpr char kHostsCf[] = "hosts";
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -388,7 +382,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
     int64_t next_report = WallMs() + kReportEveryMs;
     std::unique_lock<std::mutex> lock(seal_mu_);
     while (!stopping_) {
-      seal_cv_.wait_for(lock, std::chrono::milliseconds(kSealEveryMs));
+      seal_cv_.wait_for(lock, std::chrono::milliseconds(options_.seal_interval_ms));
       if (stopping_) break;
       lock.unlock();
       SealOnce(/*everything=*/false);
@@ -417,22 +411,19 @@ class RocksDbStorage final : public Storage, public RecordStore {
     std::vector<SealJob> jobs = heads_.Collect(policy, WallMs());
     if (jobs.empty()) return;
     rocksdb::WriteBatch batch;
+    ChunkLimits limits;
+    limits.max_span_ms = kMaxChunkSpanMs;
+    limits.max_points = kMaxChunkPoints;
+    limits.merge = options_.merge_chunks;
+    ChunkWriter writer(db_.get(), chunks_cf_, limits, &chunk_uniq_);
     for (const SealJob& job : jobs) {
       std::vector<Point> points = job.points;
       NormalizePoints(&points);
-      // Split so no chunk spans more than kMaxChunkSpanMs.
-      size_t i = 0;
-      while (i < points.size()) {
-        size_t j = i;
-        while (j < points.size() && j - i < kMaxChunkPoints &&
-               points[j].timestamp_ms - points[i].timestamp_ms < kMaxChunkSpanMs) {
-          ++j;
-        }
-        std::vector<Point> chunk(points.begin() + static_cast<ptrdiff_t>(i),
-                                 points.begin() + static_cast<ptrdiff_t>(j));
-        StoredChunk stored = EncodeStoredChunk(job.series, chunk, chunk_uniq_++);
-        batch.Put(chunks_cf_, stored.key, stored.value);
-        i = j;
+      if (absl::Status s = writer.Add(job.series, std::move(points), &batch); !s.ok()) {
+        spdlog::error("storage: sealing: {} (the points stay in the heads and the log)",
+                      s.ToString());
+        heads_.Abort(jobs);
+        return;
       }
     }
     absl::Status s = FromRocks(db_->Write(write_options_, &batch), "sealing chunks");
@@ -510,55 +501,10 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& d
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("data dir ", dir, ": ", ec.message()));
 
-  rocksdb::DBOptions db_opts;
-  db_opts.create_if_missing = true;
-  db_opts.create_missing_column_families = true;
-  db_opts.max_background_jobs = 2;
-  db_opts.keep_log_file_num = 5;
-
-  rocksdb::ColumnFamilyOptions samples_opts;
-  samples_opts.compression = rocksdb::kLZ4Compression;
-  samples_opts.bottommost_compression = rocksdb::kZSTD;
-  rocksdb::ColumnFamilyOptions small_opts;
-  small_opts.OptimizeForSmallDb();
-  // Series definitions repeat the same metric names and label keys/values:
-  // zstd over large blocks shrinks them ~5x.
-  rocksdb::ColumnFamilyOptions series_opts = small_opts;
-  series_opts.compression = rocksdb::kZSTD;
-  series_opts.bottommost_compression = rocksdb::kZSTD;
-  rocksdb::BlockBasedTableOptions series_table;
-  series_table.block_size = 64 << 10;
-  series_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(series_table));
-
-  // Chunks are already compact; zstd finishes the job at every level.
-  rocksdb::ColumnFamilyOptions chunk_opts;
-  chunk_opts.compression = rocksdb::kZSTD;
-  chunk_opts.bottommost_compression = rocksdb::kZSTD;
-  chunk_opts.write_buffer_size = 64 << 20;
-  // Larger blocks give zstd more context across neighbouring chunks.
-  rocksdb::BlockBasedTableOptions chunk_table;
-  chunk_table.block_size = 64 << 10;
-  chunk_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(chunk_table));
-  chunk_opts.compression_opts.level = 9;
-  chunk_opts.bottommost_compression_opts.level = 9;
-  chunk_opts.bottommost_compression_opts.enabled = true;
-  // The log lives for minutes: flushed rarely, never worth compressing hard.
-  rocksdb::ColumnFamilyOptions log_opts;
-  log_opts.compression = rocksdb::kNoCompression;
-  log_opts.write_buffer_size = 64 << 20;
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, small_opts},
-      {kSeriesCf, series_opts},
-      {kSamplesCf, samples_opts},
-      {kHostsCf, small_opts},
-      {kLogCf, log_opts},
-      {kChunksCf, chunk_opts},
-  };
-  for (const char* name : kTableNames) cfs.emplace_back(name, small_opts);
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = RocksDbColumnFamilies();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_opts, dir, cfs, &handles, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(RocksDbDbOptions(), dir, cfs, &handles, &raw);
   if (!s.ok()) {
     return FromRocks(s, absl::StrCat("opening data dir ", dir,
                                      s.IsIOError() ? " (is another collector using it?)" : ""));

@@ -2,9 +2,10 @@
 // each batch is made durable as one record in "sample_log" (one write, then
 // acknowledged); samples collect per series in in-memory heads; a sealer
 // thread turns full or old heads into compressed chunks in "chunks" (series +
-// first time, big-endian) and then deletes the log records they came from. On
-// open, the heads are rebuilt from the log records still present. Queries
-// merge chunks and heads. Other column families: "series" (id -> definition),
+// first time, big-endian; see stored_chunk.h), merging each series' small
+// chunks as they accumulate (chunk_writer.h), and then deletes the log
+// records they came from. On open, the heads are rebuilt from the log records
+// still present. Queries merge chunks and heads. Other column families: "series" (id -> definition),
 // "hosts", the record tables, and "samples" (the first, one-key-per-sample
 // layout: still read and expired, no longer written).
 #pragma once
@@ -27,6 +28,11 @@ struct RocksDbOptions {
   size_t max_head_points = 16'000'000;
   // A head this long is sealed into a chunk.
   size_t head_full_points = 120;
+  // How often the sealer looks for heads to seal.
+  int64_t seal_interval_ms = 200;
+  // Merge each series' newest small chunks as they accumulate (see
+  // chunk_writer.h); off only to measure what merging saves.
+  bool merge_chunks = true;
   // Seal every head when closing (tests turn it off to simulate a crash).
   bool seal_on_close = true;
 };

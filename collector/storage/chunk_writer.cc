@@ -1,0 +1,105 @@
+#include "collector/storage/chunk_writer.h"
+
+#include <limits>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "collector/storage/chunk_codec.h"
+#include "collector/storage/key_codec.h"
+#include "collector/storage/stored_chunk.h"
+
+namespace rollguard::collector {
+
+namespace {
+
+absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+ChunkWriter::ChunkWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks,
+                         const ChunkLimits& limits, uint32_t* uniq)
+    : chunks_(chunks),
+      limits_(limits),
+      uniq_(uniq),
+      it_(limits.merge ? db->NewIterator(rocksdb::ReadOptions(), chunks) : nullptr) {}
+
+absl::Status ChunkWriter::Add(SeriesId series, std::vector<Point> points,
+                              rocksdb::WriteBatch* batch) {
+  if (points.empty()) return absl::OkStatus();
+  if (!limits_.merge) {
+    Put(series, points, batch);
+    return absl::OkStatus();
+  }
+  // The series' chunks, newest first: take each that is small, within one
+  // span of the new points, and no larger than what has been gathered.
+  struct Taken {
+    std::string key;
+    std::vector<Point> points;
+  };
+  std::vector<Taken> taken;
+  size_t gathered = points.size();
+  const int64_t window_start = points.back().timestamp_ms - limits_.max_span_ms;
+  if (series == std::numeric_limits<SeriesId>::max()) {
+    it_->SeekToLast();
+  } else {
+    it_->SeekForPrev(EncodeSeriesIdKey(series + 1));
+  }
+  const std::string prefix = EncodeSeriesIdKey(series);
+  for (; it_->Valid() && it_->key().starts_with(prefix); it_->Prev()) {
+    uint32_t key_series = 0;
+    int64_t first_ms = 0;
+    if (it_->key().size() < kSampleKeySize ||
+        !DecodeSampleKey(View(it_->key()).substr(0, kSampleKeySize), &key_series, &first_ms)) {
+      return absl::DataLossError(absl::StrCat("chunks of series ", series, ": a bad key"));
+    }
+    if (first_ms < window_start) break;
+    auto old = DecodeStoredChunk(View(it_->key()), View(it_->value()));
+    if (!old.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("chunks of series ", series, ": ", old.status().message()));
+    }
+    if (old->size() >= limits_.merge_target || old->size() > gathered) break;
+    gathered += old->size();
+    taken.push_back({it_->key().ToString(), std::move(*old)});
+  }
+  if (!it_->status().ok()) {
+    return absl::UnavailableError(absl::StrCat("reading chunks: ", it_->status().ToString()));
+  }
+  if (taken.size() + 1 < limits_.merge_fan_in) {
+    Put(series, points, batch);
+    return absl::OkStatus();
+  }
+  // Oldest chunk first and the new points last, so for a repeated timestamp
+  // the newest write wins, as it does in a query.
+  std::vector<Point> merged;
+  merged.reserve(gathered);
+  for (auto t = taken.rbegin(); t != taken.rend(); ++t) {
+    merged.insert(merged.end(), t->points.begin(), t->points.end());
+    batch->Delete(chunks_, t->key);
+  }
+  merged.insert(merged.end(), points.begin(), points.end());
+  NormalizePoints(&merged);
+  Put(series, merged, batch);
+  merged_chunks_ += taken.size();
+  return absl::OkStatus();
+}
+
+void ChunkWriter::Put(SeriesId series, const std::vector<Point>& points,
+                      rocksdb::WriteBatch* batch) {
+  // Split so no chunk spans more than max_span_ms or holds more than max_points.
+  size_t i = 0;
+  while (i < points.size()) {
+    size_t j = i;
+    while (j < points.size() && j - i < limits_.max_points &&
+           points[j].timestamp_ms - points[i].timestamp_ms < limits_.max_span_ms) {
+      ++j;
+    }
+    std::vector<Point> chunk(points.begin() + static_cast<ptrdiff_t>(i),
+                             points.begin() + static_cast<ptrdiff_t>(j));
+    StoredChunk stored = EncodeStoredChunk(series, chunk, (*uniq_)++);
+    batch->Put(chunks_, stored.key, stored.value);
+    i = j;
+  }
+}
+
+}  // namespace rollguard::collector

@@ -1,0 +1,69 @@
+#include "collector/storage/rocksdb_layout.h"
+
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
+
+#include "collector/storage/record_store.h"
+
+namespace rollguard::collector {
+
+rocksdb::DBOptions RocksDbDbOptions() {
+  rocksdb::DBOptions db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.max_background_jobs = 2;
+  db_opts.keep_log_file_num = 5;
+  return db_opts;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbColumnFamilies() {
+  rocksdb::ColumnFamilyOptions samples_opts;
+  samples_opts.compression = rocksdb::kLZ4Compression;
+  samples_opts.bottommost_compression = rocksdb::kZSTD;
+  rocksdb::ColumnFamilyOptions small_opts;
+  small_opts.OptimizeForSmallDb();
+  // Series definitions repeat the same metric names and label keys/values:
+  // zstd over large blocks shrinks them ~5x.
+  rocksdb::ColumnFamilyOptions series_opts = small_opts;
+  series_opts.compression = rocksdb::kZSTD;
+  series_opts.bottommost_compression = rocksdb::kZSTD;
+  rocksdb::BlockBasedTableOptions series_table;
+  series_table.block_size = 64 << 10;
+  series_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(series_table));
+
+  // Chunks are already compact; zstd finishes the job at every level.
+  rocksdb::ColumnFamilyOptions chunk_opts;
+  chunk_opts.compression = rocksdb::kZSTD;
+  chunk_opts.bottommost_compression = rocksdb::kZSTD;
+  chunk_opts.write_buffer_size = 64 << 20;
+  // Larger blocks give zstd more context across neighbouring chunks.
+  rocksdb::BlockBasedTableOptions chunk_table;
+  chunk_table.block_size = 64 << 10;
+  chunk_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(chunk_table));
+  chunk_opts.compression_opts.level = 9;
+  chunk_opts.bottommost_compression_opts.level = 9;
+  chunk_opts.bottommost_compression_opts.enabled = true;
+  // Merging small chunks deletes their keys: a file that is mostly tombstones
+  // is compacted soon rather than when its level fills.
+  chunk_opts.table_properties_collector_factories.push_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/1024,
+                                                    /*deletion_trigger=*/512,
+                                                    /*deletion_ratio=*/0.5));
+  // The log lives for minutes: flushed rarely, never worth compressing hard.
+  rocksdb::ColumnFamilyOptions log_opts;
+  log_opts.compression = rocksdb::kNoCompression;
+  log_opts.write_buffer_size = 64 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, small_opts},
+      {kSeriesCf, series_opts},
+      {kSamplesCf, samples_opts},
+      {kHostsCf, small_opts},
+      {kLogCf, log_opts},
+      {kChunksCf, chunk_opts},
+  };
+  for (const char* name : kTableNames) cfs.emplace_back(name, small_opts);
+  return cfs;
+}
+
+}  // namespace rollguard::collector

@@ -1,10 +1,12 @@
 // rollguard-collector: receives agent streams, stores history, serves the CLI.
 #include <curl/curl.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "collector/collector.h"
@@ -23,6 +25,11 @@ int Fail(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives each busy thread (gRPC, ingest workers, the sealer, RocksDB)
+  // its own malloc arena, and memory freed in one is not reused by another:
+  // with a million series that fragmentation was ~70 MB of RSS. Two arenas
+  // are plenty for a 2-core host. (MALLOC_ARENA_MAX in the environment wins.)
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   using rollguard::collector::CollectorConfig;
   CLI::App app{
       "rollguard-collector: accepts rollguard-agent streams, stores their samples in RocksDB "

@@ -1,5 +1,6 @@
 #include "collector/storage/chunk_writer.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -17,19 +18,24 @@ absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.dat
 }  // namespace
 
 ChunkWriter::ChunkWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks,
-                         const ChunkLimits& limits, uint32_t* uniq)
-    : chunks_(chunks),
-      limits_(limits),
-      uniq_(uniq),
-      it_(limits.merge ? db->NewIterator(rocksdb::ReadOptions(), chunks) : nullptr) {}
+                         const ChunkLimits& limits, uint32_t* uniq,
+                         std::vector<uint8_t>* since_merge)
+    : chunks_(chunks), limits_(limits), uniq_(uniq), since_merge_(since_merge), db_(db) {}
 
 absl::Status ChunkWriter::Add(SeriesId series, std::vector<Point> points,
                               rocksdb::WriteBatch* batch) {
   if (points.empty()) return absl::OkStatus();
-  if (!limits_.merge) {
+  if (series >= since_merge_->size()) since_merge_->resize(static_cast<size_t>(series) + 1, 0);
+  uint8_t& since_merge = (*since_merge_)[series];
+  auto put_unmerged = [&](size_t trailing) {
     Put(series, points, batch);
+    since_merge = static_cast<uint8_t>(std::min<size_t>(trailing + 1, 255));
     return absl::OkStatus();
+  };
+  if (!limits_.merge || since_merge + 1u < limits_.merge_fan_in) {
+    return put_unmerged(since_merge);
   }
+  if (it_ == nullptr) it_.reset(db_->NewIterator(rocksdb::ReadOptions(), chunks_));
   // The series' chunks, newest first: take each that is small, within one
   // span of the new points, and no larger than what has been gathered.
   struct Taken {
@@ -65,10 +71,7 @@ absl::Status ChunkWriter::Add(SeriesId series, std::vector<Point> points,
   if (!it_->status().ok()) {
     return absl::UnavailableError(absl::StrCat("reading chunks: ", it_->status().ToString()));
   }
-  if (taken.size() + 1 < limits_.merge_fan_in) {
-    Put(series, points, batch);
-    return absl::OkStatus();
-  }
+  if (taken.size() + 1 < limits_.merge_fan_in) return put_unmerged(taken.size());
   // Oldest chunk first and the new points last, so for a repeated timestamp
   // the newest write wins, as it does in a query.
   std::vector<Point> merged;
@@ -81,6 +84,7 @@ absl::Status ChunkWriter::Add(SeriesId series, std::vector<Point> points,
   NormalizePoints(&merged);
   Put(series, merged, batch);
   merged_chunks_ += taken.size();
+  since_merge = 0;
   return absl::OkStatus();
 }
 

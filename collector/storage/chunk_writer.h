@@ -10,6 +10,10 @@
 // one chunk span of the new points, they are rewritten together with them.
 // Every point is rewritten about log_fan_in(target / seal size) times, and a
 // chunk of `target` points or more is left alone.
+//
+// Finding a series' trailing chunks is a RocksDB seek (a block read and
+// decompressed), so the writer counts, per series, the chunks written since
+// its last merge, and looks only when `fan_in - 1` of them could be there.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -36,8 +40,11 @@ struct ChunkLimits {
 // when it was made, so make one per batch of seals.
 class ChunkWriter {
  public:
+  // `since_merge`: per series id, the chunks written since its last merge
+  // (the caller keeps it across writers; it may start empty, e.g. after a
+  // restart: merging then starts a little later).
   ChunkWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, const ChunkLimits& limits,
-              uint32_t* uniq);
+              uint32_t* uniq, std::vector<uint8_t>* since_merge);
 
   // Adds to `batch` the chunks holding `points` (sorted, no duplicate times)
   // of `series`, merged with the series' newest small chunks when due (their
@@ -53,7 +60,9 @@ class ChunkWriter {
   rocksdb::ColumnFamilyHandle* chunks_;
   ChunkLimits limits_;
   uint32_t* uniq_;
-  std::unique_ptr<rocksdb::Iterator> it_;
+  std::vector<uint8_t>* since_merge_;
+  rocksdb::DB* db_;
+  std::unique_ptr<rocksdb::Iterator> it_;  // made on first use
   size_t merged_chunks_ = 0;
 };
 

@@ -31,18 +31,18 @@ std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbColumnFamilies() {
   series_table.block_size = 64 << 10;
   series_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(series_table));
 
-  // Chunks are already compact; zstd finishes the job at every level.
+  // Chunks are bit-packed already: compression mostly finds repeated headers.
+  // LZ4 where chunks are young (the sealer seeks there to merge them, and a
+  // seek decompresses a block), zstd at the bottom level where data settles.
   rocksdb::ColumnFamilyOptions chunk_opts;
-  chunk_opts.compression = rocksdb::kZSTD;
+  chunk_opts.compression = rocksdb::kLZ4Compression;
   chunk_opts.bottommost_compression = rocksdb::kZSTD;
-  chunk_opts.write_buffer_size = 64 << 20;
-  // Larger blocks give zstd more context across neighbouring chunks.
-  rocksdb::BlockBasedTableOptions chunk_table;
-  chunk_table.block_size = 64 << 10;
-  chunk_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(chunk_table));
-  chunk_opts.compression_opts.level = 9;
   chunk_opts.bottommost_compression_opts.level = 9;
   chunk_opts.bottommost_compression_opts.enabled = true;
+  chunk_opts.write_buffer_size = 32 << 20;
+  rocksdb::BlockBasedTableOptions chunk_table;
+  chunk_table.block_size = 16 << 10;
+  chunk_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(chunk_table));
   // Merging small chunks deletes their keys: a file that is mostly tombstones
   // is compacted soon rather than when its level fills.
   chunk_opts.table_properties_collector_factories.push_back(
@@ -52,7 +52,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbColumnFamilies() {
   // The log lives for minutes: flushed rarely, never worth compressing hard.
   rocksdb::ColumnFamilyOptions log_opts;
   log_opts.compression = rocksdb::kNoCompression;
-  log_opts.write_buffer_size = 64 << 20;
+  log_opts.write_buffer_size = 32 << 20;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, small_opts},

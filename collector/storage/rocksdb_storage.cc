@@ -37,6 +37,9 @@ absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.d
 constexpr int64_t kMaxChunkSpanMs = 2 * 3600 * 1000;
 constexpr size_t kMaxChunkPoints = 4096;
 constexpr int64_t kReportEveryMs = 60'000;
+// Points one sealing round copies, encodes and writes at most: ~16 MB of
+// copies and a few MB of batch, and the sealer checks for a stop between rounds.
+constexpr size_t kSealRoundPoints = 1'000'000;
 
 int64_t WallMs() { return absl::ToUnixMillis(absl::Now()); }
 
@@ -78,7 +81,8 @@ class RocksDbStorage final : public Storage, public RecordStore {
     if (sealer_.joinable()) sealer_.join();
     // Seal what is left, so the next start has little log to replay.
     if (options_.seal_on_close) {
-      SealOnce(/*everything=*/true);
+      while (SealOnce(/*everything=*/true)) {
+      }
       TruncateLog();
       // Chunks to SST files and the emptied log compacted away, so the next
       // open neither replays a large WAL nor carries the log's tombstones.
@@ -385,9 +389,12 @@ class RocksDbStorage final : public Storage, public RecordStore {
       seal_cv_.wait_for(lock, std::chrono::milliseconds(options_.seal_interval_ms));
       if (stopping_) break;
       lock.unlock();
-      SealOnce(/*everything=*/false);
-      TruncateLog();
-      pressure_cv_.notify_all();
+      // Rounds are bounded; a full one means more may be due right away.
+      for (bool more = true; more && !Stopping();) {
+        more = SealOnce(/*everything=*/false);
+        TruncateLog();
+        pressure_cv_.notify_all();
+      }
       if (WallMs() >= next_report) {
         next_report = WallMs() + kReportEveryMs;
         spdlog::info("storage: heads hold {} points of {} series (~{} MB; limit {} points)",
@@ -398,9 +405,15 @@ class RocksDbStorage final : public Storage, public RecordStore {
     }
   }
 
-  // Seals due heads into chunks, in one write; their points leave the heads
-  // once the chunks are durable.
-  void SealOnce(bool everything) {
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(seal_mu_);
+    return stopping_;
+  }
+
+  // Seals due heads (up to kSealRoundPoints points) into chunks, in one
+  // write; their points leave the heads once the chunks are durable. True if
+  // the round was full, so more heads may be due.
+  bool SealOnce(bool everything) {
     SealPolicy policy;
     policy.full_points = options_.head_full_points;
     if (everything) {
@@ -408,14 +421,18 @@ class RocksDbStorage final : public Storage, public RecordStore {
     } else if (heads_.points() > options_.max_head_points / 2) {
       policy.min_points = 8;  // memory pressure: smaller chunks rather than more memory
     }
+    policy.max_points = kSealRoundPoints;
     std::vector<SealJob> jobs = heads_.Collect(policy, WallMs());
-    if (jobs.empty()) return;
+    if (jobs.empty()) return false;
+    size_t copied = 0;
+    for (const SealJob& job : jobs) copied += job.count;
     rocksdb::WriteBatch batch;
     ChunkLimits limits;
     limits.max_span_ms = kMaxChunkSpanMs;
     limits.max_points = kMaxChunkPoints;
-    limits.merge = options_.merge_chunks;
-    ChunkWriter writer(db_.get(), chunks_cf_, limits, &chunk_uniq_);
+    // Not when closing: a stop should be quick; later seals merge.
+    limits.merge = options_.merge_chunks && !everything;
+    ChunkWriter writer(db_.get(), chunks_cf_, limits, &chunk_uniq_, &chunks_since_merge_);
     for (const SealJob& job : jobs) {
       std::vector<Point> points = job.points;
       NormalizePoints(&points);
@@ -423,16 +440,17 @@ class RocksDbStorage final : public Storage, public RecordStore {
         spdlog::error("storage: sealing: {} (the points stay in the heads and the log)",
                       s.ToString());
         heads_.Abort(jobs);
-        return;
+        return false;
       }
     }
     absl::Status s = FromRocks(db_->Write(write_options_, &batch), "sealing chunks");
     if (!s.ok()) {
       spdlog::error("storage: {} (the points stay in the heads and the log)", s.ToString());
       heads_.Abort(jobs);
-      return;
+      return false;
     }
     heads_.Release(jobs);
+    return copied >= kSealRoundPoints;
   }
 
   // Deletes the log records every sample of which is in a chunk.
@@ -485,6 +503,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
   std::set<uint64_t> inflight_;   // appends written or being written, not yet in the heads
   uint64_t truncated_below_ = 0;  // sealer thread (and the destructor, after it)
   uint32_t chunk_uniq_ = 0;       // sealer thread
+  std::vector<uint8_t> chunks_since_merge_;  // sealer thread; by series id
   std::atomic<int64_t> retention_floor_ms_{std::numeric_limits<int64_t>::min()};
   std::mutex seal_mu_;
   std::condition_variable seal_cv_;

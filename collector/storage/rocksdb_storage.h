@@ -5,9 +5,9 @@
 // first time, big-endian; see stored_chunk.h), merging each series' small
 // chunks as they accumulate (chunk_writer.h), and then deletes the log
 // records they came from. On open, the heads are rebuilt from the log records
-// still present. Queries merge chunks and heads. Other column families: "series" (id -> definition),
-// "hosts", the record tables, and "samples" (the first, one-key-per-sample
-// layout: still read and expired, no longer written).
+// still present. Queries merge chunks and heads. Other column families: "series" (id ->
+// definition), "hosts", the record tables, and "samples" (the first, one-key-per-sample layout:
+// still read and expired, no longer written).
 #pragma once
 
 #include <memory>

@@ -19,9 +19,13 @@ void SeriesHeads::Add(absl::Span<const StoredSample> samples, uint64_t seq, int6
 
 std::vector<SealJob> SeriesHeads::Collect(const SealPolicy& policy, int64_t now_ms) {
   std::vector<SealJob> jobs;
-  for (Shard& shard : shards_) {
+  size_t copied = 0;
+  const size_t first = next_shard_.fetch_add(1) % kShards;
+  for (size_t k = 0; k < kShards && copied < policy.max_points; ++k) {
+    Shard& shard = shards_[(first + k) % kShards];
     std::lock_guard<std::mutex> lock(shard.mu);
     for (auto& [id, h] : shard.heads) {
+      if (copied >= policy.max_points) break;
       if (h.sealing > 0 || h.points.empty()) continue;
       bool due = h.points.size() >= policy.full_points ||
                  now_ms - h.first_ms >= policy.max_age_ms || h.points.size() >= policy.min_points;
@@ -32,6 +36,7 @@ std::vector<SealJob> SeriesHeads::Collect(const SealPolicy& policy, int64_t now_
       job.count = h.points.size();
       h.sealing = job.count;
       h.min_seq_since_copy = kNoSeq;
+      copied += job.count;
       jobs.push_back(std::move(job));
     }
   }

@@ -32,6 +32,9 @@ struct SealPolicy {
   int64_t max_age_ms = 10 * 60'000;  // a head whose first point came this long ago too
   // Under memory pressure: anything this long (off otherwise).
   size_t min_points = std::numeric_limits<size_t>::max();
+  // Stop collecting once this many points are copied: bounds a round's
+  // memory and time (the caller comes back for the rest).
+  size_t max_points = std::numeric_limits<size_t>::max();
 };
 
 // Thread-safe.
@@ -41,7 +44,9 @@ class SeriesHeads {
 
   void Add(absl::Span<const StoredSample> samples, uint64_t seq, int64_t now_ms);
 
-  // Heads the policy says to seal now.
+  // Heads the policy says to seal now, up to policy.max_points of them; each
+  // call starts at the shard after the one the last call started at, so no
+  // head waits behind others that keep refilling.
   std::vector<SealJob> Collect(const SealPolicy& policy, int64_t now_ms);
   // Their chunks are durable: drop the sealed points.
   void Release(const std::vector<SealJob>& jobs);
@@ -76,6 +81,7 @@ class SeriesHeads {
 
   Shard shards_[kShards];
   std::atomic<size_t> points_{0};
+  std::atomic<size_t> next_shard_{0};
 };
 
 }  // namespace rollguard::collector

@@ -31,6 +31,7 @@ void RegisterHistoryCommand(CLI::App& app, const GlobalOptions& global, int* exi
 void RegisterAlertsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterSilenceCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterRulesCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterStorageCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 void RegisterRollbackCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterCommandsCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);

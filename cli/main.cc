@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   RegisterAlertsCommand(app, global, &exit_code);
   RegisterSilenceCommand(app, global, &exit_code);
   RegisterRulesCommand(app, global, &exit_code);
+  RegisterStorageCommand(app, global, &exit_code);
   RegisterRollbackCommands(app, global, &exit_code);
   RegisterCommandsCommands(app, global, &exit_code);
   RegisterIncidentsCommands(app, global, &exit_code);

@@ -337,4 +337,30 @@ grpc::ServerUnaryReactor* AdminServiceImpl::Replay(grpc::CallbackServerContext* 
   });
 }
 
+rollguard::v1::StorageStats AdminServiceImpl::DoGetStorageStats() const {
+  StorageStats st = storage_->Stats();
+  rollguard::v1::StorageStats out;
+  out.set_head_points(st.head_points);
+  out.set_head_series(st.head_series);
+  out.set_head_points_limit(st.head_points_limit);
+  out.set_series(st.series);
+  out.set_chunks_written(st.chunks_written);
+  out.set_chunks_merged(st.chunks_merged);
+  out.set_points_sealed(st.points_sealed);
+  out.set_chunk_bytes(st.chunk_bytes);
+  out.set_log_bytes(st.log_bytes);
+  out.set_other_bytes(st.other_bytes);
+  out.set_memtable_bytes(st.memtable_bytes);
+  return out;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetStorageStats(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::GetStorageStatsRequest*,
+    rollguard::v1::StorageStats* resp) {
+  return Answer(ctx, [&]() -> absl::Status {
+    *resp = DoGetStorageStats();
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace rollguard::collector

@@ -87,12 +87,17 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
                                    const rollguard::v1::ReplayRequest* req,
                                    rollguard::v1::ReplayResponse* resp) override;
 
+  grpc::ServerUnaryReactor* GetStorageStats(grpc::CallbackServerContext* ctx,
+                                            const rollguard::v1::GetStorageStatsRequest* req,
+                                            rollguard::v1::StorageStats* resp) override;
+
   // The logic, without gRPC, for tests.
   absl::Status DoListHosts(rollguard::v1::ListHostsResponse* resp) const;
   absl::Status DoQueryHistory(const rollguard::v1::QueryHistoryRequest& req,
                               rollguard::v1::QueryHistoryResponse* resp) const;
   absl::StatusOr<rollguard::v1::CommandRecord> DoUndo(
       const rollguard::v1::UndoCommandRequest& req) const;
+  rollguard::v1::StorageStats DoGetStorageStats() const;
 
  private:
   Storage* storage_;

@@ -102,6 +102,7 @@ void ChunkWriter::Put(SeriesId series, const std::vector<Point>& points,
                              points.begin() + static_cast<ptrdiff_t>(j));
     StoredChunk stored = EncodeStoredChunk(series, chunk, (*uniq_)++);
     batch->Put(chunks_, stored.key, stored.value);
+    ++written_chunks_;
     i = j;
   }
 }

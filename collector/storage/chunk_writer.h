@@ -52,6 +52,8 @@ class ChunkWriter {
   [[nodiscard]] absl::Status Add(SeriesId series, std::vector<Point> points,
                                  rocksdb::WriteBatch* batch);
 
+  // Chunks this writer put, and old chunks it merged into them.
+  size_t written_chunks() const { return written_chunks_; }
   size_t merged_chunks() const { return merged_chunks_; }
 
  private:
@@ -63,6 +65,7 @@ class ChunkWriter {
   std::vector<uint8_t>* since_merge_;
   rocksdb::DB* db_;
   std::unique_ptr<rocksdb::Iterator> it_;  // made on first use
+  size_t written_chunks_ = 0;
   size_t merged_chunks_ = 0;
 };
 

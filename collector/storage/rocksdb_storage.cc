@@ -323,7 +323,24 @@ class RocksDbStorage final : public Storage, public RecordStore {
 
   RecordStore& records() override { return *this; }
 
-  StorageStats Stats() const override { return {heads_.points(), heads_.series()}; }
+  StorageStats Stats() const override {
+    StorageStats st;
+    st.head_points = heads_.points();
+    st.head_series = heads_.series();
+    st.head_points_limit = options_.max_head_points;
+    st.series = index_.size();
+    st.chunks_written = chunks_written_.load();
+    st.chunks_merged = chunks_merged_.load();
+    st.points_sealed = points_sealed_.load();
+    for (rocksdb::ColumnFamilyHandle* cf : handles_) {
+      uint64_t sst = 0, mem = 0;
+      (void)db_->GetIntProperty(cf, rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
+      (void)db_->GetIntProperty(cf, rocksdb::DB::Properties::kCurSizeAllMemTables, &mem);
+      (cf == chunks_cf_ ? st.chunk_bytes : cf == log_cf_ ? st.log_bytes : st.other_bytes) += sst;
+      st.memtable_bytes += mem;
+    }
+    return st;
+  }
 
   absl::Status Put(Table table, absl::string_view key, absl::string_view value) override {
     return FromRocks(db_->Put(write_options_, Cf(table), rocksdb::Slice(key.data(), key.size()),
@@ -450,6 +467,9 @@ class RocksDbStorage final : public Storage, public RecordStore {
       return false;
     }
     heads_.Release(jobs);
+    chunks_written_ += writer.written_chunks();
+    chunks_merged_ += writer.merged_chunks();
+    points_sealed_ += copied;
     return copied >= kSealRoundPoints;
   }
 
@@ -504,6 +524,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
   uint64_t truncated_below_ = 0;  // sealer thread (and the destructor, after it)
   uint32_t chunk_uniq_ = 0;       // sealer thread
   std::vector<uint8_t> chunks_since_merge_;  // sealer thread; by series id
+  std::atomic<uint64_t> chunks_written_{0}, chunks_merged_{0}, points_sealed_{0};
   std::atomic<int64_t> retention_floor_ms_{std::numeric_limits<int64_t>::min()};
   std::mutex seal_mu_;
   std::condition_variable seal_cv_;

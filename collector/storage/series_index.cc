@@ -161,6 +161,11 @@ std::vector<SeriesId> SeriesIndex::AllIds() const {
   return out;
 }
 
+size_t SeriesIndex::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_key_.size();
+}
+
 std::vector<SeriesId> SeriesIndex::Unpersisted(const std::vector<SeriesId>& ids) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<SeriesId> out;

@@ -36,6 +36,7 @@ class SeriesIndex {
   bool Get(SeriesId id, SeriesKey* key) const;
   std::vector<SeriesInfo> Find(absl::string_view metric, const Labels& matchers) const;
   std::vector<SeriesId> AllIds() const;
+  size_t size() const;
 
   // Which of `ids` are not yet persisted; MarkPersisted after a successful write.
   std::vector<SeriesId> Unpersisted(const std::vector<SeriesId>& ids) const;

@@ -46,6 +46,17 @@ struct Point {
 struct StorageStats {
   size_t head_points = 0;
   size_t head_series = 0;
+  size_t head_points_limit = 0;
+  size_t series = 0;
+  // Since open.
+  uint64_t chunks_written = 0;
+  uint64_t chunks_merged = 0;
+  uint64_t points_sealed = 0;
+  // SST files, and RocksDB's in-memory write buffers.
+  uint64_t chunk_bytes = 0;
+  uint64_t log_bytes = 0;
+  uint64_t other_bytes = 0;
+  uint64_t memtable_bytes = 0;
 };
 
 class Storage {

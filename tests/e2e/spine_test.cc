@@ -93,6 +93,36 @@ TEST(SpineTest, HostsAndHistoryShowLiveDataOfARealBot) {
   EXPECT_EQ((*collector)->process().Wait(absl::Seconds(10)), 0);
 }
 
+TEST(SpineTest, StorageShowsWhatTheEngineHoldsAndSealed) {
+  TempDir dir;
+  auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"));
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  const std::string addr = (*collector)->address();
+  // 2 simulated agents x 10 series x 150 points over real streams: every
+  // head passes 120 points and is sealed.
+  CommandResult load =
+      RunCommand({BinPath("rollguard-loadgen"), "--collector", addr, "--agents", "2",
+                  "--series-per-agent", "10", "--points", "150", "--samples-per-batch", "100"});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  rollguard::v1::StorageStats stats;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        stats.Clear();
+        return RunCliJson(addr, {"storage"}, &stats).ok() && stats.points_sealed() == 3000;
+      },
+      absl::Seconds(10)))
+      << stats.DebugString();
+  EXPECT_EQ(stats.head_points(), 0u);
+  EXPECT_EQ(stats.series(), 20u);
+  EXPECT_GE(stats.chunks_written(), 20u);
+  EXPECT_EQ(stats.head_points_limit(), 16'000'000u);
+  EXPECT_GT(stats.memtable_bytes(), 0u);
+  CommandResult table = RunCli(addr, {"storage"});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("3000 points into"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("of the 16000000-point limit"), std::string::npos) << table.out;
+}
+
 TEST(SpineTest, CliErrorsAreOneLineAndNonZero) {
   TempDir dir;
   auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"));

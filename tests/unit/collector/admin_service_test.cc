@@ -49,6 +49,15 @@ TEST_F(AdminServiceTest, ListHostsCarriesLatestHeadlineValues) {
   EXPECT_FALSE(h.has_memory_usage());
 }
 
+TEST_F(AdminServiceTest, StorageStatsShowTheHeadsAndTheirLimit) {
+  rollguard::v1::StorageStats st = service_->DoGetStorageStats();
+  EXPECT_EQ(st.series(), 3u);
+  EXPECT_EQ(st.head_points(), 4u);  // too few to seal yet
+  EXPECT_EQ(st.head_series(), 3u);
+  EXPECT_EQ(st.head_points_limit(), RocksDbOptions().max_head_points);
+  EXPECT_EQ(st.points_sealed(), 0u);
+}
+
 TEST_F(AdminServiceTest, HistoryReturnsEachMatchingSeries) {
   rollguard::v1::QueryHistoryRequest req;
   req.set_host_id("bot-1");

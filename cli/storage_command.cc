@@ -1,0 +1,69 @@
+// rollguard storage: the collector's storage engine at a glance: memory held
+// in the heads against the back-pressure limit, series, sealing and merging,
+// bytes on disk.
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "cli/client.h"
+#include "cli/command.h"
+
+namespace rollguard::cli {
+
+namespace {
+
+std::string Bytes(uint64_t b) {
+  if (b >= (uint64_t{1} << 30)) return absl::StrFormat("%.2f GiB", b / double(uint64_t{1} << 30));
+  if (b >= (uint64_t{1} << 20)) return absl::StrFormat("%.1f MiB", b / double(uint64_t{1} << 20));
+  if (b >= (uint64_t{1} << 10)) return absl::StrFormat("%.1f KiB", b / 1024.0);
+  return absl::StrFormat("%u B", b);
+}
+
+void PrintStats(const rollguard::v1::StorageStats& s) {
+  Table t({"what", "value"});
+  // A head point is 16 bytes (time and value).
+  const double used = s.head_points_limit() > 0 ? 100.0 * static_cast<double>(s.head_points()) /
+                                                      static_cast<double>(s.head_points_limit())
+                                                : 0;
+  t.AddRow({"series", std::to_string(s.series())});
+  t.AddRow({"heads", absl::StrFormat("%u points of %u series (~%s; %.0f%% of the %u-point limit)",
+                                     s.head_points(), s.head_series(), Bytes(s.head_points() * 16),
+                                     used, s.head_points_limit())});
+  t.AddRow({"sealed since start",
+            absl::StrFormat("%u points into %u chunks; %u small chunks merged", s.points_sealed(),
+                            s.chunks_written(), s.chunks_merged())});
+  t.AddRow({"on disk: chunks", Bytes(s.chunk_bytes())});
+  t.AddRow({"on disk: sample log", Bytes(s.log_bytes())});
+  t.AddRow({"on disk: other", Bytes(s.other_bytes())});
+  t.AddRow({"write buffers", Bytes(s.memtable_bytes())});
+  std::fputs(t.Render().c_str(), stdout);
+}
+
+}  // namespace
+
+void RegisterStorageCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "storage",
+      "The collector's storage engine: head memory against its limit, series, sealing and "
+      "merging, bytes on disk");
+  cmd->callback([&global, exit_code] {
+    auto client = MakeClient(global);
+    if (!client.ok()) {
+      *exit_code = ReportError(client.status());
+      return;
+    }
+    auto resp = (*client)->Call(&AdminClient::Stub::GetStorageStats,
+                                rollguard::v1::GetStorageStatsRequest());
+    if (!resp.ok()) {
+      *exit_code = ReportError(resp.status());
+      return;
+    }
+    if (global.format() == OutputFormat::kJson) {
+      *exit_code = PrintJson(*resp).ok() ? 0 : 1;
+      return;
+    }
+    PrintStats(*resp);
+  });
+}
+
+}  // namespace rollguard::cli

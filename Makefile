@@ -34,6 +34,9 @@ fuzz: build
 	mkdir -p $(BUILD_DIR)/fuzz-corpus
 	$(BUILD_DIR)/tests/statsd_parser_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 		$(BUILD_DIR)/fuzz-corpus tests/fuzz/corpus
+	mkdir -p $(BUILD_DIR)/fuzz-corpus-chunks
+	$(BUILD_DIR)/tests/chunk_codec_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+		$(BUILD_DIR)/fuzz-corpus-chunks
 
 # Address + undefined-behaviour sanitizer build of everything, with its tests.
 asan: setup

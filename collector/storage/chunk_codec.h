@@ -24,7 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "collector/storage/storage.h"
+#include "collector/storage/point.h"
 
 namespace rollguard::collector {
 

@@ -10,6 +10,10 @@ namespace rollguard::collector {
 namespace {
 enum ValueMode : uint8_t { kRaw = 0, kScaledDelta = 1, kScaledDeltaOfDelta = 2 };
 constexpr double kPow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+// Damaged input can hold any deltas: wrap rather than overflow.
+int64_t Add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
 }  // namespace
 
 absl::StatusOr<std::vector<Point>> DecodeChunkV1(absl::string_view in) {
@@ -27,8 +31,8 @@ absl::StatusOr<std::vector<Point>> DecodeChunkV1(absl::string_view in) {
   int64_t delta = 0;
   for (size_t i = 1; i < n; ++i) {
     if (!GetVarint(&in, &z)) return corrupt("timestamps");
-    delta += UnZigZag(z);
-    points[i].timestamp_ms = points[i - 1].timestamp_ms + delta;
+    delta = Add(delta, UnZigZag(z));
+    points[i].timestamp_ms = Add(points[i - 1].timestamp_ms, delta);
   }
   if (in.empty()) return corrupt("value mode");
   uint8_t mode = static_cast<uint8_t>(in.front());
@@ -58,9 +62,9 @@ absl::StatusOr<std::vector<Point>> DecodeChunkV1(absl::string_view in) {
     if (mode == kScaledDelta || i == 0) {
       d = UnZigZag(z);
     } else {
-      d += UnZigZag(z);
+      d = Add(d, UnZigZag(z));
     }
-    v += d;
+    v = Add(v, d);
     points[i].value = static_cast<double>(v) / kPow10[scale];
   }
   if (!in.empty()) return corrupt("trailing bytes");

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "collector/storage/point.h"
 #include "collector/storage/record_store.h"
 #include "common/labels.h"
 #include "rollguard/v1/admin_service.pb.h"
@@ -33,11 +34,6 @@ struct SeriesInfo {
 
 struct StoredSample {
   SeriesId series = 0;
-  int64_t timestamp_ms = 0;
-  double value = 0;
-};
-
-struct Point {
   int64_t timestamp_ms = 0;
   double value = 0;
 };

@@ -28,7 +28,7 @@ bench: build
 	bash scripts/setup.sh --bench
 	bash scripts/bench.sh $(BUILD_DIR)/bin
 
-# Fuzz the StatsD parser (libFuzzer; needs clang) for FUZZ_SECONDS.
+# Fuzz the StatsD parser and the chunk codec (libFuzzer; needs clang), FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 300
 fuzz: build
 	mkdir -p $(BUILD_DIR)/fuzz-corpus

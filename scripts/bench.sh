@@ -92,5 +92,20 @@ t1=$(date +%s%N)
 tail -1 "$WORK/fleet-rollout.out"
 echo "50 hosts at --max-parallel 10: $(( (t1 - t0) / 1000000 )) ms (ideal: 5 waves x 1600 ms = 8000 ms)"
 
+echo "== 1 million active series (100 agents x 10,000 series), a fresh collector each"
+for points in 5 40; do
+  rm -rf "$WORK/million" "$WORK/million.port"
+  "$BIN/rollguard-collector" --listen 127.0.0.1:0 --port-file "$WORK/million.port" \
+    --data-dir "$WORK/million" --log-level warn >"$WORK/million.log" 2>&1 &
+  MPID=$!; PIDS+=("$MPID")
+  for _ in $(seq 100); do [ -s "$WORK/million.port" ] && break; sleep 0.1; done
+  "$BIN/rollguard-loadgen" --collector "127.0.0.1:$(cat "$WORK/million.port")" --agents 100 \
+    --series-per-agent 10000 --points "$points" --samples-per-batch 10000 | tail -1
+  echo "$points points a series: collector peak RSS $(awk '/VmHWM/ {print $2, $3}' /proc/$MPID/status)"
+  t0=$(date +%s%N)
+  kill -TERM "$MPID"; wait "$MPID" || true
+  echo "clean stop (seals every head): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+done
+
 echo "== against VictoriaMetrics on the same samples (scripts/bench_vs_vm.sh)"
 bash "$(dirname "$0")/bench_vs_vm.sh" "$BIN" 300

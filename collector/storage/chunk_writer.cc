@@ -1,5 +1,7 @@
 #include "collector/storage/chunk_writer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -44,7 +46,10 @@ absl::Status ChunkWriter::Add(SeriesId series, std::vector<Point> points,
   };
   std::vector<Taken> taken;
   size_t gathered = points.size();
-  const int64_t window_start = points.back().timestamp_ms - limits_.max_span_ms;
+  const int64_t last = points.back().timestamp_ms;
+  const int64_t window_start = last < std::numeric_limits<int64_t>::min() + limits_.max_span_ms
+                                   ? std::numeric_limits<int64_t>::min()
+                                   : last - limits_.max_span_ms;
   if (series == std::numeric_limits<SeriesId>::max()) {
     it_->SeekToLast();
   } else {
@@ -54,15 +59,21 @@ absl::Status ChunkWriter::Add(SeriesId series, std::vector<Point> points,
   for (; it_->Valid() && it_->key().starts_with(prefix); it_->Prev()) {
     uint32_t key_series = 0;
     int64_t first_ms = 0;
+    // A damaged chunk is left where it is (queries report it) and ends the
+    // merge: failing the seal would stall every series behind this one.
     if (it_->key().size() < kSampleKeySize ||
         !DecodeSampleKey(View(it_->key()).substr(0, kSampleKeySize), &key_series, &first_ms)) {
-      return absl::DataLossError(absl::StrCat("chunks of series ", series, ": a bad key"));
+      spdlog::warn(
+          "storage: series {}: a chunk key of {} bytes does not decode; not merging past it",
+          series, it_->key().size());
+      break;
     }
     if (first_ms < window_start) break;
     auto old = DecodeStoredChunk(View(it_->key()), View(it_->value()));
     if (!old.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("chunks of series ", series, ": ", old.status().message()));
+      spdlog::warn("storage: series {}: {}; not merging past it", series,
+                   std::string(old.status().message()));
+      break;
     }
     if (old->size() >= limits_.merge_target || old->size() > gathered) break;
     gathered += old->size();

@@ -48,7 +48,9 @@ class ChunkWriter {
 
   // Adds to `batch` the chunks holding `points` (sorted, no duplicate times)
   // of `series`, merged with the series' newest small chunks when due (their
-  // keys deleted in the same batch). Call once per series per batch.
+  // keys deleted in the same batch). A damaged stored chunk is not merged
+  // (and logged); only a failing read is an error. Call once per series per
+  // batch.
   [[nodiscard]] absl::Status Add(SeriesId series, std::vector<Point> points,
                                  rocksdb::WriteBatch* batch);
 

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "collector/storage/key_codec.h"
+#include "collector/storage/rocksdb_layout.h"
+#include "collector/storage/stored_chunk.h"
 #include "tests/support/process.h"
 
 namespace rollguard::collector {
@@ -340,6 +342,60 @@ TEST(StorageEngineTest, SmallChunksAreMergedAndNothingIsLostOrReordered) {
       }
     }
   }
+}
+
+TEST(StorageEngineTest, ADamagedChunkDoesNotStallSealing) {
+  TempDir dir;
+  SeriesId a = 0, b = 0;
+  std::vector<StoredSample> want_a, want_b;
+  {
+    auto st = OpenRocksDbStorage(dir.path(), {});
+    a = (*st)->Intern(Key("m", "a"));
+    b = (*st)->Intern(Key("m", "b"));
+    want_a = Every10s(a, 40);
+    want_b = Every10s(b, 40);
+  }
+  {
+    // A chunk of series a whose value is garbage, as a bad disk might leave it.
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = RocksDbColumnFamilies();
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(RocksDbDbOptions(), dir.path(), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    for (auto* h : handles) {
+      if (h->GetName() == kChunksCf) {
+        StoredChunk c = EncodeStoredChunk(a, {{want_a[0].timestamp_ms - 5'000, 1.0}}, 1);
+        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h, c.key, "\x05\xff\xff").ok());
+      }
+      db->DestroyColumnFamilyHandle(h);
+    }
+  }
+  RocksDbOptions o;
+  o.head_full_points = 5;
+  o.seal_interval_ms = 10;
+  auto st = OpenRocksDbStorage(dir.path(), o);
+  ASSERT_TRUE(st.ok()) << st.status();
+  Storage& s = **st;
+  // Eight seals of each series: merges are due for both; a's stops at the
+  // damaged chunk, and sealing goes on for everyone.
+  for (size_t i = 0; i < 40; i += 5) {
+    std::vector<StoredSample> batch(want_a.begin() + i, want_a.begin() + i + 5);
+    batch.insert(batch.end(), want_b.begin() + i, want_b.begin() + i + 5);
+    ASSERT_TRUE(s.Append(batch).ok());
+    ASSERT_TRUE(WaitFor([&] { return s.Stats().head_points == 0; }, absl::Seconds(5)))
+        << "sealing stalled at round " << i / 5;
+  }
+  EXPECT_GT(s.Stats().chunks_merged, 0u);
+  auto got_b = s.Query(b, 0, std::numeric_limits<int64_t>::max(), 0);
+  ASSERT_TRUE(got_b.ok()) << got_b.status();
+  EXPECT_EQ(got_b->size(), 40u);
+  // Series a's reads name the damage rather than return a partial answer.
+  auto got_a = s.Query(a, 0, std::numeric_limits<int64_t>::max(), 0);
+  EXPECT_EQ(got_a.status().code(), absl::StatusCode::kDataLoss) << got_a.status();
+  // A range after the damaged chunk is whole.
+  auto recent = s.Query(a, want_a[0].timestamp_ms, std::numeric_limits<int64_t>::max(), 0);
+  ASSERT_TRUE(recent.ok()) << recent.status();
+  EXPECT_EQ(recent->size(), 40u);
 }
 
 }  // namespace engine

@@ -66,4 +66,20 @@ std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbColumnFamilies() {
   return cfs;
 }
 
+rocksdb::ColumnFamilyHandle* RawRocksDb::cf(absl::string_view name) const {
+  for (auto* h : handles_) {
+    if (h->GetName() == name) return h;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::unique_ptr<RawRocksDb>> OpenRawRocksDb(const std::string& dir) {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(RocksDbDbOptions(), dir, RocksDbColumnFamilies(), &handles, &raw);
+  if (!s.ok()) return absl::UnavailableError("opening " + dir + ": " + s.ToString());
+  return std::make_unique<RawRocksDb>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles));
+}
+
 }  // namespace rollguard::collector

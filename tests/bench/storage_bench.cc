@@ -140,17 +140,11 @@ BENCHMARK(BM_Query24h)->Unit(benchmark::kMillisecond);
 // live data, not chunks a merge has replaced and compaction not yet dropped
 // (RocksDB's leveled compaction keeps that to ~10% in steady operation).
 void CompactAll(const std::string& dir) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = RocksDbColumnFamilies();
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  if (!rocksdb::DB::Open(RocksDbDbOptions(), dir, cfs, &handles, &raw).ok()) return;
+  auto raw = OpenRawRocksDb(dir);
+  if (!raw.ok()) return;
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  for (auto* h : handles) {
-    (void)raw->CompactRange(co, h, nullptr, nullptr);
-    raw->DestroyColumnFamilyHandle(h);
-  }
-  delete raw;
+  for (auto* h : (*raw)->handles()) (void)(*raw)->db()->CompactRange(co, h, nullptr, nullptr);
 }
 
 // Bytes on disk a sample, when heads are sealed `range(0)` points at a time

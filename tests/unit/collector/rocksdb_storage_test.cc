@@ -268,27 +268,17 @@ TEST(StorageEngineTest, AQueryNeverMissesPointsBeingSealed) {
 
 // Chunk keys per series, read straight from a closed database's "chunks".
 std::map<uint32_t, int> ChunksPerSeries(const std::string& dir) {
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const std::string& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
   std::map<uint32_t, int> out;
-  for (auto* h : handles) {
-    if (h->GetName() == "chunks") {
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        uint32_t series = 0;
-        int64_t first = 0;
-        EXPECT_TRUE(
-            DecodeSampleKey(it->key().ToString().substr(0, kSampleKeySize), &series, &first));
-        ++out[series];
-      }
-    }
-    db->DestroyColumnFamilyHandle(h);
+  auto raw = OpenRawRocksDb(dir);
+  EXPECT_TRUE(raw.ok()) << raw.status();
+  if (!raw.ok()) return out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      (*raw)->db()->NewIterator(rocksdb::ReadOptions(), (*raw)->cf(kChunksCf)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint32_t series = 0;
+    int64_t first = 0;
+    EXPECT_TRUE(DecodeSampleKey(it->key().ToString().substr(0, kSampleKeySize), &series, &first));
+    ++out[series];
   }
   return out;
 }
@@ -357,18 +347,13 @@ TEST(StorageEngineTest, ADamagedChunkDoesNotStallSealing) {
   }
   {
     // A chunk of series a whose value is garbage, as a bad disk might leave it.
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = RocksDbColumnFamilies();
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(RocksDbDbOptions(), dir.path(), cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    for (auto* h : handles) {
-      if (h->GetName() == kChunksCf) {
-        StoredChunk c = EncodeStoredChunk(a, {{want_a[0].timestamp_ms - 5'000, 1.0}}, 1);
-        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h, c.key, "\x05\xff\xff").ok());
-      }
-      db->DestroyColumnFamilyHandle(h);
-    }
+    auto raw = OpenRawRocksDb(dir.path());
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    StoredChunk c = EncodeStoredChunk(a, {{want_a[0].timestamp_ms - 5'000, 1.0}}, 1);
+    ASSERT_TRUE((*raw)
+                    ->db()
+                    ->Put(rocksdb::WriteOptions(), (*raw)->cf(kChunksCf), c.key, "\x05\xff\xff")
+                    .ok());
   }
   RocksDbOptions o;
   o.head_full_points = 5;

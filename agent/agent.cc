@@ -8,6 +8,7 @@
 #include "agent/sources/proc_parse.h"
 #include "common/clock.h"
 #include "common/files.h"
+#include "common/tls/tls_config.h"
 
 namespace rollguard::agent {
 namespace {
@@ -26,6 +27,7 @@ Agent::Agent(AgentConfig config)
       bot_(config_.proc_root, config_.bot) {
   UplinkOptions up;
   up.collector = config_.collector;
+  up.tls = config_.tls;  // checked by FinalizeAgentConfig
   up.host_id = config_.host_id;
   up.labels = config_.labels;
   up.agent_version = ROLLGUARD_VERSION;
@@ -53,6 +55,14 @@ Agent::~Agent() {
 }
 
 absl::Status Agent::Init() {
+  if (config_.tls.enabled()) {
+    absl::StatusOr<std::string> described = CheckTlsFiles(config_.tls, true, "--tls-");
+    spdlog::info("tls: on ({})", described.ok() ? *described : described.status().ToString());
+  } else if (!IsLoopbackAddress(config_.collector)) {
+    spdlog::warn("tls: off: samples and commands to {} travel in plaintext, and anyone can "
+                 "claim to be that collector (set --tls-ca/--tls-cert/--tls-key)",
+                 config_.collector);
+  }
   if (!config_.statsd_listen.empty()) {
     StatsdServerOptions so;
     so.listen = config_.statsd_listen;

@@ -6,6 +6,7 @@
 #include "common/address.h"
 #include "common/config_node.h"
 #include "common/status_macros.h"
+#include "common/tls/tls_config.h"
 
 namespace rollguard::agent {
 namespace {
@@ -122,7 +123,11 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
   RETURN_IF_ERROR(
       root.AllowOnly({"collector", "host_id", "interval", "labels", "bot", "disk_path", "proc_root",
                       "buffer_max_samples", "heartbeat_interval", "reconnect", "log_level",
-                      "statsd", "probes", "service", "playbooks", "state_dir"}));
+                      "statsd", "probes", "service", "playbooks", "state_dir", "tls"}));
+  if (root.Has("tls")) {
+    ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
+    RETURN_IF_ERROR(LoadTlsSection(t, "ca", &c.tls));
+  }
   RETURN_IF_ERROR(LoadPlaybookConfig(root, &c.playbooks));
   if (root.Has("collector")) {
     ASSIGN_OR_RETURN(c.collector, root.String("collector"));
@@ -215,6 +220,9 @@ absl::Status FinalizeAgentConfig(AgentConfig* c) {
   }
   if (c->heartbeat_interval < absl::Milliseconds(100)) {
     return absl::InvalidArgumentError("heartbeat_interval must be at least 100ms");
+  }
+  if (c->tls.enabled()) {
+    RETURN_IF_ERROR(CheckTlsFiles(c->tls, /*need_identity=*/true, "--tls-").status());
   }
   return absl::OkStatus();
 }

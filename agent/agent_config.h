@@ -11,11 +11,15 @@
 #include "agent/sources/bot_process.h"
 #include "agent/statsd/statsd_aggregator.h"
 #include "common/labels.h"
+#include "common/tls/grpc_tls.h"
 
 namespace rollguard::agent {
 
 struct AgentConfig {
   std::string collector = "127.0.0.1:7700";
+  // TLS to the collector: ca verifies the collector (and its name), cert/key
+  // are this agent's identity (`rollguard pki agent HOST_ID`).
+  TlsFiles tls;
   std::string host_id;  // empty: the machine's hostname
   absl::Duration interval = absl::Seconds(10);
   Labels labels;

@@ -43,6 +43,12 @@ int main(int argc, char** argv) {
   app.add_option("--interval", interval, "sampling interval, e.g. 10s, 500ms (default 10s)");
   app.add_option("--label", labels, "a label k=v for this host (repeatable)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
+  std::string tls_ca, tls_cert, tls_key;
+  app.add_option("--tls-ca", tls_ca, "CA that signed the collector's certificate (turns TLS on)");
+  app.add_option("--tls-cert", tls_cert,
+                 "this agent's certificate (`rollguard pki agent HOST_ID`); re-read when it "
+                 "changes");
+  app.add_option("--tls-key", tls_key, "its private key");
   std::string statsd_listen;
   app.add_option(
       "--statsd-listen", statsd_listen,
@@ -71,6 +77,9 @@ int main(int argc, char** argv) {
   }
   if (!collector.empty()) config.collector = collector;
   if (!host_id.empty()) config.host_id = host_id;
+  if (!tls_ca.empty()) config.tls.ca = tls_ca;
+  if (!tls_cert.empty()) config.tls.cert = tls_cert;
+  if (!tls_key.empty()) config.tls.key = tls_key;
   if (!log_level.empty()) config.log_level = log_level;
   if (!statsd_listen.empty()) config.statsd_listen = statsd_listen == "off" ? "" : statsd_listen;
   if (!interval.empty()) {

@@ -17,7 +17,10 @@ class AdminClient {
  public:
   using Stub = rollguard::v1::AdminService::Stub;
 
-  AdminClient(std::string address, absl::Duration timeout);
+  // `credentials`: plaintext or TLS (common/tls/grpc_tls.h). `token`: sent
+  // as "authorization: Bearer" on every call when not empty.
+  AdminClient(std::string address, absl::Duration timeout,
+              std::shared_ptr<grpc::ChannelCredentials> credentials, std::string token);
 
   // Any unary AdminService call: client.Call(&Stub::ListHosts, request).
   template <typename Req, typename Resp>
@@ -25,6 +28,7 @@ class AdminClient {
                             const Req& req) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    if (!token_.empty()) ctx.AddMetadata("authorization", "Bearer " + token_);
     Resp resp;
     absl::Status s = Convert((stub_.get()->*method)(&ctx, req, &resp));
     if (!s.ok()) return s;
@@ -44,6 +48,8 @@ class AdminClient {
 
   std::string address_;
   absl::Duration timeout_;
+  std::string token_;
+  bool tls_;
   std::unique_ptr<Stub> stub_;
 };
 

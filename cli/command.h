@@ -15,6 +15,9 @@ struct GlobalOptions {
   std::string collector;  // from --collector, else $ROLLGUARD_COLLECTOR, else 127.0.0.1:7700
   std::string output = "table";
   std::string timeout = "10s";
+  // TLS and identity (env ROLLGUARD_TLS_CA/_CERT/_KEY, ROLLGUARD_TOKEN holds
+  // a token itself, ROLLGUARD_TOKEN_FILE a file with one).
+  std::string tls_ca, tls_cert, tls_key, token_file, token;
 
   OutputFormat format() const {
     return output == "json" ? OutputFormat::kJson : OutputFormat::kTable;
@@ -37,6 +40,8 @@ void RegisterRollbackCommands(CLI::App& app, const GlobalOptions& global, int* e
 void RegisterCommandsCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterIncidentsCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterDrillCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+// `rollguard pki ...`: makes a CA, certificates and tokens; no collector needed.
+void RegisterPkiCommands(CLI::App& app, int* exit_code);
 
 // "user@hostname", for the audit log.
 std::string CurrentUser();

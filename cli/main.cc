@@ -10,6 +10,9 @@
 #include "cli/command.h"
 #include "common/address.h"
 #include "common/duration.h"
+#include "common/files.h"
+#include "common/tls/grpc_tls.h"
+#include "absl/strings/ascii.h"
 
 namespace rollguard::cli {
 
@@ -18,7 +21,32 @@ absl::StatusOr<std::unique_ptr<AdminClient>> MakeClient(const GlobalOptions& g) 
   if (!timeout.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--timeout: ", timeout.status().message()));
   }
-  return std::make_unique<AdminClient>(g.collector, *timeout);
+  rollguard::TlsFiles tls{g.tls_ca, g.tls_cert, g.tls_key};
+  if (tls.enabled()) {
+    if (auto checked = rollguard::CheckTlsFiles(tls, /*need_identity=*/false, "--tls-");
+        !checked.ok()) {
+      return checked.status();
+    }
+  }
+  std::shared_ptr<grpc::ChannelCredentials> creds;  // null: plaintext
+  if (tls.enabled()) {
+    auto made = rollguard::MakeChannelCredentials(tls);
+    if (!made.ok()) return made.status();
+    creds = *made;
+  }
+  std::string token = g.token;
+  if (!g.token_file.empty()) {
+    auto text = rollguard::ReadFile(g.token_file);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--token-file: ", text.status().message()));
+    }
+    token = std::string(absl::StripAsciiWhitespace(*text));
+  }
+  if (!token.empty() && !tls.enabled()) {
+    return absl::InvalidArgumentError(
+        "a token is only sent over TLS: set --tls-ca (or ROLLGUARD_TLS_CA) too");
+  }
+  return std::make_unique<AdminClient>(g.collector, *timeout, creds, std::move(token));
 }
 
 std::string CurrentUser() {
@@ -53,6 +81,23 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--timeout", global.timeout, "deadline for each call to the collector")
       ->capture_default_str();
+  auto env_or = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v != nullptr ? v : "");
+  };
+  global.tls_ca = env_or("ROLLGUARD_TLS_CA");
+  global.tls_cert = env_or("ROLLGUARD_TLS_CERT");
+  global.tls_key = env_or("ROLLGUARD_TLS_KEY");
+  global.token = env_or("ROLLGUARD_TOKEN");
+  global.token_file = env_or("ROLLGUARD_TOKEN_FILE");
+  app.add_option("--tls-ca", global.tls_ca,
+                 "CA that signed the collector's certificate; turns TLS on (env ROLLGUARD_TLS_CA)");
+  app.add_option("--tls-cert", global.tls_cert,
+                 "your user certificate, `rollguard pki user` (env ROLLGUARD_TLS_CERT)");
+  app.add_option("--tls-key", global.tls_key, "its private key (env ROLLGUARD_TLS_KEY)");
+  app.add_option("--token-file", global.token_file,
+                 "file holding your token, `rollguard pki token` (env ROLLGUARD_TOKEN holds the "
+                 "token itself, ROLLGUARD_TOKEN_FILE a file)");
   int exit_code = 0;
   RegisterHostsCommand(app, global, &exit_code);
   RegisterHistoryCommand(app, global, &exit_code);
@@ -64,6 +109,7 @@ int main(int argc, char** argv) {
   RegisterCommandsCommands(app, global, &exit_code);
   RegisterIncidentsCommands(app, global, &exit_code);
   RegisterDrillCommand(app, global, &exit_code);
+  RegisterPkiCommands(app, &exit_code);
   app.parse_complete_callback([&] {
     if (auto a = rollguard::ValidateAddress("--collector", global.collector); !a.ok()) {
       throw CLI::ValidationError(std::string(a.status().message()));

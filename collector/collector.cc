@@ -43,15 +43,39 @@ absl::Status Collector::Start() {
                    : "-",
                config_.automation.max_concurrent,
                absl::FormatDuration(config_.automation.host_cooloff));
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (config_.tls.enabled()) {
+    ASSIGN_OR_RETURN(std::string described, CheckTlsFiles(config_.tls, true, "--tls-"));
+    ASSIGN_OR_RETURN(creds, MakeServerCredentials(config_.tls));
+    tokens_ = std::make_unique<TokenStore>(config_.tokens_file);
+    ASSIGN_OR_RETURN(size_t n, tokens_->Reload());
+    auth_ = std::make_unique<Authenticator>(/*tls=*/true, tokens_.get());
+    spdlog::info("tls: on, clients verified against {} ({}); {} operator tokens{}",
+                 config_.tls.ca, described, n,
+                 config_.tokens_file.empty() ? "" : absl::StrCat(" from ", config_.tokens_file));
+  } else {
+    spdlog::warn("tls: off: plaintext on {}, every local caller has every right{}", config_.listen,
+                 config_.insecure ? " (--insecure: NOT only local)" : "");
+  }
   pool_ = std::make_unique<WorkPool>(config_.ingest_threads);
-  agent_service_ = std::make_unique<AgentServiceImpl>(
-      storage_.get(), registry_.get(), alerting_.get(), commands_.get(), pool_.get(), &stats_);
+  AgentServiceDeps agent_deps;
+  agent_deps.storage = storage_.get();
+  agent_deps.registry = registry_.get();
+  agent_deps.alerting = alerting_.get();
+  agent_deps.commands = commands_.get();
+  agent_deps.pool = pool_.get();
+  agent_deps.stats = &stats_;
+  agent_deps.audit = audit_.get();
+  agent_deps.clock = clock_;
+  agent_deps.auth = auth_.get();
+  agent_service_ = std::make_unique<AgentServiceImpl>(agent_deps);
   AdminServiceImpl::Deps deps{storage_.get(),  registry_.get(), alerting_.get(),   commands_.get(),
-                              rollouts_.get(), audit_.get(),    remediator_.get(), clock_};
+                              rollouts_.get(), audit_.get(),    remediator_.get(), clock_,
+                              auth_.get()};
   admin_service_ = std::make_unique<AdminServiceImpl>(deps);
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(config_.listen, creds, &port_);
   builder.RegisterService(agent_service_.get());
   builder.RegisterService(admin_service_.get());
   builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
@@ -124,6 +148,17 @@ void Collector::SendEscalation(const rollguard::v1::Incident& inc, const Escalat
 absl::StatusOr<size_t> Collector::ReloadRules() {
   if (!alerting_) return absl::FailedPreconditionError("collector not started");
   return alerting_->Reload();
+}
+
+absl::StatusOr<size_t> Collector::ReloadTokens() {
+  if (!tokens_) return 0;
+  absl::StatusOr<size_t> n = tokens_->Reload();
+  if (n.ok()) {
+    spdlog::info("tokens: {} loaded from {}", *n, tokens_->path());
+  } else {
+    spdlog::error("tokens: keeping the old ones: {}", std::string(n.status().message()));
+  }
+  return n;
 }
 
 void Collector::Wait() {

@@ -14,6 +14,8 @@
 #include "absl/status/status.h"
 #include "collector/alerting/alerting.h"
 #include "collector/api/admin_service.h"
+#include "collector/auth/authenticator.h"
+#include "collector/auth/token_store.h"
 #include "collector/automation/remediator.h"
 #include "collector/collector_config.h"
 #include "collector/commands/audit_log.h"
@@ -41,6 +43,8 @@ class Collector {
   int port() const { return port_; }
   // SIGHUP and the ReloadRules call.
   [[nodiscard]] absl::StatusOr<size_t> ReloadRules();
+  // SIGHUP: re-reads the tokens file; on error the old tokens stay.
+  [[nodiscard]] absl::StatusOr<size_t> ReloadTokens();
   const IngestStats& stats() const { return stats_; }
 
  private:
@@ -58,6 +62,8 @@ class Collector {
   std::unique_ptr<RolloutManager> rollouts_;
   std::unique_ptr<Remediator> remediator_;
   std::unique_ptr<WorkPool> pool_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<Authenticator> auth_;
   IngestStats stats_;
   std::unique_ptr<AgentServiceImpl> agent_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;

@@ -4,6 +4,7 @@
 #include "common/address.h"
 #include "common/config_node.h"
 #include "common/status_macros.h"
+#include "common/tls/tls_config.h"
 
 namespace rollguard::collector {
 namespace {
@@ -121,7 +122,22 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
   RETURN_IF_ERROR(
       root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval", "sync_writes",
-                      "ingest_threads", "log_level", "alerting", "commands", "automation"}));
+                      "ingest_threads", "log_level", "alerting", "commands", "automation", "tls",
+                      "auth", "insecure"}));
+  if (root.Has("tls")) {
+    ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
+    RETURN_IF_ERROR(LoadTlsSection(t, "client_ca", &c.tls));
+  }
+  if (root.Has("auth")) {
+    ASSIGN_OR_RETURN(ConfigNode a, root.Child("auth"));
+    RETURN_IF_ERROR(a.AllowOnly({"tokens_file"}));
+    if (a.Has("tokens_file")) {
+      ASSIGN_OR_RETURN(c.tokens_file, a.Path("tokens_file"));
+    }
+  }
+  if (root.Has("insecure")) {
+    ASSIGN_OR_RETURN(c.insecure, root.Bool("insecure"));
+  }
   if (root.Has("listen")) {
     ASSIGN_OR_RETURN(c.listen, root.String("listen"));
     if (auto a = ValidateAddress("listen", c.listen); !a.ok()) {
@@ -188,6 +204,25 @@ absl::Status ValidateCollectorConfig(const CollectorConfig& c) {
   }
   if (c.retention_check_interval < absl::Seconds(1)) {
     return absl::InvalidArgumentError("retention_check_interval must be at least 1s");
+  }
+  if (c.tls.enabled()) {
+    if (c.tls.cert.empty() || c.tls.key.empty() || c.tls.ca.empty()) {
+      return absl::InvalidArgumentError(
+          "TLS needs all three of --tls-cert, --tls-key and --tls-client-ca (tls: {cert, key, "
+          "client_ca}); `rollguard pki init` makes them");
+    }
+  } else {
+    if (!c.tokens_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tokens-file needs TLS: a token sent in plaintext can be read and replayed (set "
+          "--tls-cert, --tls-key and --tls-client-ca)");
+    }
+    if (!c.insecure && !IsLoopbackAddress(c.listen)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "refusing to serve plaintext on ", c.listen,
+          ": anyone who reaches it could roll back the fleet. Set --tls-cert, --tls-key and "
+          "--tls-client-ca (`rollguard pki init`), listen on 127.0.0.1, or pass --insecure"));
+    }
   }
   return absl::OkStatus();
 }

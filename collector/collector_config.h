@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "collector/alerting/alerting.h"
 #include "collector/automation/automation_options.h"
+#include "common/tls/grpc_tls.h"
 
 namespace rollguard::collector {
 
@@ -24,6 +25,13 @@ struct CollectorConfig {
   // How long a command waits for an offline agent before it expires.
   absl::Duration command_queue_for = absl::Minutes(15);
   AutomationOptions automation;
+  // mTLS for every connection (tls.client_ca is the CA agents' and users'
+  // certificates must come from). Without it the collector serves plaintext,
+  // and only on a loopback address unless `insecure`.
+  TlsFiles tls;
+  // Operators' bearer tokens ("NAME ROLE SHA256HEX" lines); needs TLS.
+  std::string tokens_file;
+  bool insecure = false;
 };
 
 [[nodiscard]] absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text);

@@ -56,6 +56,19 @@ int main(int argc, char** argv) {
                  "act on alerts by itself: auto (dispatch playbooks at once), confirm (propose; "
                  "`rollguard approve`), off (default off; see automation: in the config)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
+  std::string tls_cert, tls_key, tls_client_ca, tokens_file;
+  bool insecure = false;
+  app.add_option("--tls-cert", tls_cert, "this collector's certificate (PEM; `rollguard pki init`)");
+  app.add_option("--tls-key", tls_key, "its private key");
+  app.add_option("--tls-client-ca", tls_client_ca,
+                 "CA that agents' and operators' certificates must come from; with the two above "
+                 "every connection is mTLS (files re-read when they change)");
+  app.add_option("--tokens-file", tokens_file,
+                 "operators' bearer tokens, NAME ROLE SHA256 lines (`rollguard pki token`); "
+                 "re-read on SIGHUP");
+  app.add_flag("--insecure", insecure,
+               "allow plaintext on a non-loopback --listen (anyone who reaches it can roll back "
+               "the fleet)");
   CLI11_PARSE(app, argc, argv);
 
   CollectorConfig config;
@@ -69,6 +82,11 @@ int main(int argc, char** argv) {
   if (!log_level.empty()) config.log_level = log_level;
   if (!port_file.empty()) config.port_file = port_file;
   if (sync_writes) config.sync_writes = true;
+  if (!tls_cert.empty()) config.tls.cert = tls_cert;
+  if (!tls_key.empty()) config.tls.key = tls_key;
+  if (!tls_client_ca.empty()) config.tls.ca = tls_client_ca;
+  if (!tokens_file.empty()) config.tokens_file = tokens_file;
+  if (insecure) config.insecure = true;
   if (!rules.empty()) config.alerting.rules_path = rules;
   if (!automation.empty()) {
     auto mode = rollguard::collector::ParseAutomationMode(automation);
@@ -102,8 +120,11 @@ int main(int argc, char** argv) {
         }
       },
       [] {
-        spdlog::info("SIGHUP: reloading rules");
-        if (auto* c = running.load()) (void)c->ReloadRules();  // logs its own outcome
+        spdlog::info("SIGHUP: reloading rules and tokens");
+        if (auto* c = running.load()) {
+          (void)c->ReloadRules();   // logs its own outcome
+          (void)c->ReloadTokens();  // likewise
+        }
       });
   curl_global_init(CURL_GLOBAL_DEFAULT);  // once, before any notifier thread
   rollguard::collector::Collector collector(config);

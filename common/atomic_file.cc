@@ -32,11 +32,16 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
 }  // namespace
 
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view contents) {
-  std::filesystem::path p(path);
-  std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
   mode_t mode = 0644;
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
+  return WriteFileAtomicMode(path, contents, mode);
+}
+
+absl::Status WriteFileAtomicMode(const std::string& path, absl::string_view contents,
+                                 unsigned mode) {
+  std::filesystem::path p(path);
+  std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
   std::string tmp = absl::StrCat(dir, "/.", p.filename().string(), ".rollguard-tmp-", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Errno(absl::StrCat("creating ", tmp));

@@ -13,6 +13,11 @@ namespace rollguard {
 // Keeps the file's permission bits if it existed (else 0644).
 [[nodiscard]] absl::Status WriteFileAtomic(const std::string& path, absl::string_view contents);
 
+// The same with exactly these permission bits (0600 for private keys), from
+// the moment the temporary file exists.
+[[nodiscard]] absl::Status WriteFileAtomicMode(const std::string& path, absl::string_view contents,
+                                               unsigned mode);
+
 // Appends a line and fsyncs (for small journals of ids).
 [[nodiscard]] absl::Status AppendLineDurable(const std::string& path, absl::string_view line);
 

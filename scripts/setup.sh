@@ -15,6 +15,7 @@ PACKAGES=(
   libspdlog-dev            # logging
   libcurl4-openssl-dev     # HTTP probes, webhooks, SMTP
   libcpp-httplib-dev       # small HTTP endpoints and test fakes
+  libssl-dev               # certificates: rollguard pki, TLS file checks, token hashes
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
   python3                  # the demo bot and test fakes

@@ -23,19 +23,36 @@ constexpr size_t kMaxControlQueued = 10000;
 
 Uplink::Uplink(UplinkOptions options, SeriesRegistry* registry, SampleBuffer* buffer)
     : options_(std::move(options)), registry_(registry), buffer_(buffer) {
-  grpc::ChannelArguments args;
+  grpc::ChannelArguments& args = channel_args_;
   // The channel's own reconnect backoff must not outlast ours.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options_.reconnect_initial)));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options_.reconnect_initial)));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options_.reconnect_max)));
+  // gRPC also uses the "min reconnect backoff" as the time one connection
+  // attempt may take (TCP + TLS handshake): at 200 ms a TLS handshake on a
+  // busy host was cut off again and again.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 10000);
   // Notice a dead collector (or a cut network) within ~30 s even when idle.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  channel_ =
-      grpc::CreateCustomChannel(options_.collector, grpc::InsecureChannelCredentials(), args);
+  // Each Dial gets its own connection, not one shared with an older channel.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+}
+
+void Uplink::Dial() {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
+      MakeChannelCredentials(options_.tls);
+  if (creds.ok()) {
+    credentials_ = *creds;
+  } else if (credentials_ != nullptr) {
+    // Mid-rotation (a file half replaced): the last good files still work.
+    spdlog::warn("tls: {}; connecting with the files read before", creds.status().ToString());
+  } else {
+    spdlog::error("tls: {}", creds.status().ToString());
+    credentials_ = grpc::InsecureChannelCredentials();  // refused by a TLS collector, and said
+  }
+  channel_ = grpc::CreateCustomChannel(options_.collector, credentials_, channel_args_);
   stub_ = rollguard::v1::AgentService::NewStub(channel_);
 }
 
@@ -98,9 +115,19 @@ void Uplink::Run() {
     if (got_ack) backoff.Reset();
     absl::Duration wait = backoff.Next();
     ++reconnects_;
-    spdlog::warn("collector {}: stream ended ({}); reconnecting in {}ms ({} samples buffered)",
+    if (absl::IsPermissionDenied(s) || absl::IsUnauthenticated(s)) {
+      // Retrying fast cannot fix an identity the collector refuses; it would
+      // only fill the collector's audit log. Samples stay buffered meanwhile.
+      wait = options_.reconnect_max;
+      spdlog::error("collector {} refused this agent ({}); check --host-id and the TLS "
+                    "certificate; retrying in {}s ({} samples buffered)",
+                    options_.collector, std::string(s.message()), absl::ToInt64Seconds(wait),
+                    buffer_->buffered_samples());
+    } else {
+      spdlog::warn("collector {}: stream ended ({}); reconnecting in {}ms ({} samples buffered)",
                  options_.collector, s.ToString(), absl::ToInt64Milliseconds(wait),
-                 buffer_->buffered_samples());
+                   buffer_->buffered_samples());
+    }
     std::unique_lock<std::mutex> lock(mu_);
     // Sleep, but wake at once on Stop.
     absl::Time until = absl::Now() + wait;
@@ -148,6 +175,7 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
     }
   } clear{this};
 
+  Dial();  // a fresh channel (and TLS files) for every attempt
   auto stream = stub_->Connect(&ctx);
   stream_broken_ = false;
   redefine_series_ = false;

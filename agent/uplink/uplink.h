@@ -23,12 +23,17 @@
 #include "agent/buffer/sample_buffer.h"
 #include "agent/buffer/series_registry.h"
 #include "common/labels.h"
+#include "common/tls/grpc_tls.h"
 #include "rollguard/v1/agent_service.grpc.pb.h"
 
 namespace rollguard::agent {
 
 struct UplinkOptions {
   std::string collector;
+  // TLS to the collector (common/tls/grpc_tls.h); plaintext when not enabled.
+  // The files are read again for every new connection, so a rotated
+  // certificate is used from the next one on; the open stream is untouched.
+  TlsFiles tls;
   std::string host_id;
   Labels labels;
   std::string agent_version;
@@ -63,6 +68,11 @@ class Uplink {
 
  private:
   void Run();
+  // A new channel for the next connection attempt (with freshly read TLS
+  // files), so neither gRPC's own reconnect backoff nor a channel wedged by
+  // a half-done TLS handshake stands between the agent and a collector that
+  // is back.
+  void Dial();
   absl::Status RunStream(bool* got_hello_ack);
   // Writes queued control messages; false when the stream broke.
   bool WriteControl(grpc::ClientReaderWriter<rollguard::v1::AgentMessage,
@@ -72,7 +82,9 @@ class Uplink {
   const UplinkOptions options_;
   SeriesRegistry* const registry_;
   SampleBuffer* const buffer_;
-  std::shared_ptr<grpc::Channel> channel_;
+  grpc::ChannelArguments channel_args_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;  // the last that could be made
+  std::shared_ptr<grpc::Channel> channel_;                 // only the Run thread touches these
   std::unique_ptr<rollguard::v1::AgentService::Stub> stub_;
 
   std::mutex mu_;

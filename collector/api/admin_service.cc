@@ -1,10 +1,14 @@
 #include "collector/api/admin_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <atomic>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "collector/auth/method_roles.h"
 #include "collector/automation/replay.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
@@ -36,7 +40,8 @@ AdminServiceImpl::AdminServiceImpl(Deps deps)
       rollouts_(deps.rollouts),
       audit_(deps.audit),
       remediator_(deps.remediator),
-      clock_(deps.clock) {}
+      clock_(deps.clock),
+      auth_(deps.auth) {}
 
 absl::Status AdminServiceImpl::DoListHosts(rollguard::v1::ListHostsResponse* resp) const {
   for (rollguard::v1::HostStatus& h : registry_->List()) {
@@ -105,79 +110,7 @@ absl::Status AdminServiceImpl::DoQueryHistory(const rollguard::v1::QueryHistoryR
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ListHosts(grpc::CallbackServerContext* ctx,
-                                                      const rollguard::v1::ListHostsRequest*,
-                                                      rollguard::v1::ListHostsResponse* resp) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(DoListHosts(resp)));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::QueryHistory(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::QueryHistoryRequest* req,
-    rollguard::v1::QueryHistoryResponse* resp) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(DoQueryHistory(*req, resp)));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::ListAlerts(grpc::CallbackServerContext* ctx,
-                                                       const rollguard::v1::ListAlertsRequest* req,
-                                                       rollguard::v1::ListAlertsResponse* resp) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(alerting_->ListAlerts(*req, resp)));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::AddSilence(grpc::CallbackServerContext* ctx,
-                                                       const rollguard::v1::AddSilenceRequest* req,
-                                                       rollguard::v1::Silence* resp) {
-  auto* reactor = ctx->DefaultReactor();
-  auto s = alerting_->AddSilence(*req);
-  if (s.ok()) *resp = *s;
-  reactor->Finish(ToGrpcStatus(s.status()));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::ListSilences(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::ListSilencesRequest* req,
-    rollguard::v1::ListSilencesResponse* resp) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(alerting_->ListSilences(req->all(), resp)));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::RemoveSilence(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::RemoveSilenceRequest* req,
-    rollguard::v1::RemoveSilenceResponse*) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(alerting_->RemoveSilence(req->id())));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::ReloadRules(grpc::CallbackServerContext* ctx,
-                                                        const rollguard::v1::ReloadRulesRequest*,
-                                                        rollguard::v1::ReloadRulesResponse* resp) {
-  auto* reactor = ctx->DefaultReactor();
-  auto n = alerting_->Reload();
-  if (n.ok()) {
-    resp->set_rules(static_cast<uint32_t>(*n));
-    resp->set_source(alerting_->rules_source());
-  }
-  reactor->Finish(ToGrpcStatus(n.status()));
-  return reactor;
-}
-
 namespace {
-
-// Runs `fn` and finishes the unary call with its status. Every command RPC
-// is a short in-memory or RocksDB operation, so it runs inline.
-template <typename Fn>
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx, Fn fn) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(fn()));
-  return reactor;
-}
 
 template <typename T>
 absl::Status Assign(absl::StatusOr<T> v, T* out) {
@@ -191,21 +124,140 @@ absl::Status NeedCommands(const CommandManager* commands) {
                              : absl::OkStatus();
 }
 
+absl::Status NeedAutomation(const Remediator* remediator) {
+  return remediator == nullptr ? absl::UnimplementedError("automation is not enabled")
+                               : absl::OkStatus();
+}
+
+// At most one warning a second about callers who could not even say who
+// they are: anyone who can reach the port could otherwise fill the log.
+void WarnUnauthenticated(const std::string& peer, absl::string_view method,
+                         const absl::Status& why) {
+  static std::atomic<int64_t> last_ms{0};
+  static std::atomic<uint64_t> suppressed{0};
+  int64_t now = absl::ToUnixMillis(absl::Now());
+  int64_t last = last_ms.load();
+  if (now - last < 1000 || !last_ms.compare_exchange_strong(last, now)) {
+    ++suppressed;
+    return;
+  }
+  spdlog::warn("refused {} from {}: {} ({} more refusals not logged)", std::string(method), peer,
+               std::string(why.message()), suppressed.exchange(0));
+}
+
 }  // namespace
+
+std::string ActorName(const Principal& who, const std::string& claimed) {
+  if (who.kind != PrincipalKind::kLocal) return who.Display();
+  return claimed.empty() ? "local" : absl::StrCat("local (says ", claimed, ")");
+}
+
+absl::StatusOr<Principal> AdminServiceImpl::Admit(grpc::CallbackServerContext* ctx,
+                                                  absl::string_view method) const {
+  static const Authenticator kLocalOnly(/*tls=*/false, nullptr);
+  const Authenticator& auth = auth_ != nullptr ? *auth_ : kLocalOnly;
+  absl::StatusOr<Principal> who = auth.Identify(*ctx);
+  if (!who.ok()) {
+    WarnUnauthenticated(ctx->peer(), method, who.status());
+    return who.status();
+  }
+  if (absl::Status s = AuthorizeAdminCall(*who, method); !s.ok()) {
+    // The caller holds a valid identity: worth a line and an audit record.
+    spdlog::warn("refused {} from {} ({}): {}", std::string(method), who->Display(), ctx->peer(),
+                 std::string(s.message()));
+    if (audit_ != nullptr) {
+      rollguard::v1::AuditRecord r;
+      r.set_at_ms(clock_->NowMs());
+      r.set_actor(who->Display());
+      r.set_action("denied");
+      r.set_reason(std::string(method));
+      r.set_outcome(absl::StrCat("refused: ", s.message()));
+      audit_->Record(r);
+    }
+    return s;
+  }
+  return who;
+}
+
+template <typename Fn>
+grpc::ServerUnaryReactor* AdminServiceImpl::Serve(grpc::CallbackServerContext* ctx,
+                                                  absl::string_view method, Fn fn) {
+  auto* reactor = ctx->DefaultReactor();
+  absl::StatusOr<Principal> who = Admit(ctx, method);
+  reactor->Finish(ToGrpcStatus(who.ok() ? fn(*who) : who.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListHosts(grpc::CallbackServerContext* ctx,
+                                                      const rollguard::v1::ListHostsRequest*,
+                                                      rollguard::v1::ListHostsResponse* resp) {
+  return Serve(ctx, "ListHosts", [&](const Principal&) { return DoListHosts(resp); });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::QueryHistory(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::QueryHistoryRequest* req,
+    rollguard::v1::QueryHistoryResponse* resp) {
+  return Serve(ctx, "QueryHistory", [&](const Principal&) { return DoQueryHistory(*req, resp); });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListAlerts(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::ListAlertsRequest* req,
+                                                       rollguard::v1::ListAlertsResponse* resp) {
+  return Serve(ctx, "ListAlerts",
+               [&](const Principal&) { return alerting_->ListAlerts(*req, resp); });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::AddSilence(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::AddSilenceRequest* req,
+                                                       rollguard::v1::Silence* resp) {
+  return Serve(ctx, "AddSilence", [&](const Principal& who) {
+    rollguard::v1::AddSilenceRequest r = *req;
+    r.set_created_by(ActorName(who, req->created_by()));
+    return Assign(alerting_->AddSilence(r), resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListSilences(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::ListSilencesRequest* req,
+    rollguard::v1::ListSilencesResponse* resp) {
+  return Serve(ctx, "ListSilences",
+               [&](const Principal&) { return alerting_->ListSilences(req->all(), resp); });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::RemoveSilence(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::RemoveSilenceRequest* req,
+    rollguard::v1::RemoveSilenceResponse*) {
+  return Serve(ctx, "RemoveSilence",
+               [&](const Principal&) { return alerting_->RemoveSilence(req->id()); });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ReloadRules(grpc::CallbackServerContext* ctx,
+                                                        const rollguard::v1::ReloadRulesRequest*,
+                                                        rollguard::v1::ReloadRulesResponse* resp) {
+  return Serve(ctx, "ReloadRules", [&](const Principal& who) -> absl::Status {
+    spdlog::info("rules reload requested by {}", who.Display());
+    ASSIGN_OR_RETURN(size_t n, alerting_->Reload());
+    resp->set_rules(static_cast<uint32_t>(n));
+    resp->set_source(alerting_->rules_source());
+    return absl::OkStatus();
+  });
+}
 
 grpc::ServerUnaryReactor* AdminServiceImpl::StartRollout(
     grpc::CallbackServerContext* ctx, const rollguard::v1::StartRolloutRequest* req,
     rollguard::v1::Rollout* resp) {
-  return Answer(ctx, [&] {
+  return Serve(ctx, "StartRollout", [&](const Principal& who) -> absl::Status {
     RETURN_IF_ERROR(NeedCommands(commands_));
-    return Assign(rollouts_->Start(*req), resp);
+    rollguard::v1::StartRolloutRequest r = *req;
+    r.set_requested_by(ActorName(who, req->requested_by()));
+    return Assign(rollouts_->Start(r), resp);
   });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::GetRollout(grpc::CallbackServerContext* ctx,
                                                        const rollguard::v1::GetRolloutRequest* req,
                                                        rollguard::v1::RolloutStatus* resp) {
-  return Answer(ctx, [&] {
+  return Serve(ctx, "GetRollout", [&](const Principal&) -> absl::Status {
     RETURN_IF_ERROR(NeedCommands(commands_));
     return Assign(rollouts_->Get(req->id()), resp);
   });
@@ -214,7 +266,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetRollout(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AdminServiceImpl::GetCommand(grpc::CallbackServerContext* ctx,
                                                        const rollguard::v1::GetCommandRequest* req,
                                                        rollguard::v1::CommandRecord* resp) {
-  return Answer(ctx, [&] {
+  return Serve(ctx, "GetCommand", [&](const Principal&) -> absl::Status {
     RETURN_IF_ERROR(NeedCommands(commands_));
     return Assign(commands_->Get(req->id()), resp);
   });
@@ -223,7 +275,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetCommand(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AdminServiceImpl::ListCommands(
     grpc::CallbackServerContext* ctx, const rollguard::v1::ListCommandsRequest* req,
     rollguard::v1::ListCommandsResponse* resp) {
-  return Answer(ctx, [&]() -> absl::Status {
+  return Serve(ctx, "ListCommands", [&](const Principal&) -> absl::Status {
     RETURN_IF_ERROR(NeedCommands(commands_));
     ASSIGN_OR_RETURN(auto list, commands_->List(req->host_id(), req->since_ms(),
                                                 req->limit() > 0 ? req->limit() : 1000));
@@ -264,13 +316,17 @@ absl::StatusOr<rollguard::v1::CommandRecord> AdminServiceImpl::DoUndo(
 grpc::ServerUnaryReactor* AdminServiceImpl::UndoCommand(
     grpc::CallbackServerContext* ctx, const rollguard::v1::UndoCommandRequest* req,
     rollguard::v1::CommandRecord* resp) {
-  return Answer(ctx, [&] { return Assign(DoUndo(*req), resp); });
+  return Serve(ctx, "UndoCommand", [&](const Principal& who) {
+    rollguard::v1::UndoCommandRequest r = *req;
+    r.set_requested_by(ActorName(who, req->requested_by()));
+    return Assign(DoUndo(r), resp);
+  });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ListAudit(grpc::CallbackServerContext* ctx,
                                                       const rollguard::v1::ListAuditRequest* req,
                                                       rollguard::v1::ListAuditResponse* resp) {
-  return Answer(ctx, [&]() -> absl::Status {
+  return Serve(ctx, "ListAudit", [&](const Principal&) -> absl::Status {
     RETURN_IF_ERROR(NeedCommands(commands_));
     ASSIGN_OR_RETURN(auto list, audit_->List(req->since_ms(), req->host_id(),
                                              req->limit() > 0 ? req->limit() : 1000));
@@ -282,8 +338,8 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListAudit(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AdminServiceImpl::ListIncidents(
     grpc::CallbackServerContext* ctx, const rollguard::v1::ListIncidentsRequest* req,
     rollguard::v1::ListIncidentsResponse* resp) {
-  return Answer(ctx, [&]() -> absl::Status {
-    if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
+  return Serve(ctx, "ListIncidents", [&](const Principal&) -> absl::Status {
+    RETURN_IF_ERROR(NeedAutomation(remediator_));
     ASSIGN_OR_RETURN(auto list, remediator_->List(req->all(), req->since_ms(), req->host_id()));
     for (auto& i : list) *resp->add_incidents() = std::move(i);
     return absl::OkStatus();
@@ -293,8 +349,8 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListIncidents(
 grpc::ServerUnaryReactor* AdminServiceImpl::GetIncident(
     grpc::CallbackServerContext* ctx, const rollguard::v1::GetIncidentRequest* req,
     rollguard::v1::Incident* resp) {
-  return Answer(ctx, [&]() -> absl::Status {
-    if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
+  return Serve(ctx, "GetIncident", [&](const Principal&) -> absl::Status {
+    RETURN_IF_ERROR(NeedAutomation(remediator_));
     return Assign(remediator_->Get(req->id()), resp);
   });
 }
@@ -302,28 +358,27 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetIncident(
 grpc::ServerUnaryReactor* AdminServiceImpl::ApproveIncident(
     grpc::CallbackServerContext* ctx, const rollguard::v1::IncidentActionRequest* req,
     rollguard::v1::Incident* resp) {
-  return Answer(ctx, [&]() -> absl::Status {
-    if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
-    return Assign(remediator_->Approve(req->id(), req->by()), resp);
+  return Serve(ctx, "ApproveIncident", [&](const Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(NeedAutomation(remediator_));
+    return Assign(remediator_->Approve(req->id(), ActorName(who, req->by())), resp);
   });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::AckIncident(
     grpc::CallbackServerContext* ctx, const rollguard::v1::IncidentActionRequest* req,
     rollguard::v1::Incident* resp) {
-  return Answer(ctx, [&]() -> absl::Status {
-    if (remediator_ == nullptr) return absl::UnimplementedError("automation is not enabled");
-    return Assign(remediator_->Ack(req->id(), req->by(), req->comment()), resp);
+  return Serve(ctx, "AckIncident", [&](const Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(NeedAutomation(remediator_));
+    return Assign(remediator_->Ack(req->id(), ActorName(who, req->by()), req->comment()), resp);
   });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::Replay(grpc::CallbackServerContext* ctx,
                                                    const rollguard::v1::ReplayRequest* req,
                                                    rollguard::v1::ReplayResponse* resp) {
-  return Answer(ctx, [&]() -> absl::Status {
-    if (remediator_ == nullptr || alerting_ == nullptr) {
-      return absl::UnimplementedError("automation is not enabled");
-    }
+  return Serve(ctx, "Replay", [&](const Principal&) -> absl::Status {
+    RETURN_IF_ERROR(NeedAutomation(remediator_));
+    if (alerting_ == nullptr) return absl::UnimplementedError("alerting is not enabled");
     ReplayInput in;
     in.rules = alerting_->rules();
     in.engine = alerting_->engine_options();
@@ -357,7 +412,7 @@ rollguard::v1::StorageStats AdminServiceImpl::DoGetStorageStats() const {
 grpc::ServerUnaryReactor* AdminServiceImpl::GetStorageStats(
     grpc::CallbackServerContext* ctx, const rollguard::v1::GetStorageStatsRequest*,
     rollguard::v1::StorageStats* resp) {
-  return Answer(ctx, [&]() -> absl::Status {
+  return Serve(ctx, "GetStorageStats", [&](const Principal&) {
     *resp = DoGetStorageStats();
     return absl::OkStatus();
   });

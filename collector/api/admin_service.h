@@ -1,8 +1,16 @@
 // The AdminService the CLI talks to. Queries are small and read from memory or
 // RocksDB directly, so they run inline in the unary reaction.
+//
+// Every call is admitted first: the caller identified (certificate or token)
+// and checked against collector/auth/method_roles.h; a refused call is logged
+// and, when the caller is authenticated, audited. Who asked for a rollback,
+// undo, approval, ack or silence is the authenticated principal, never what
+// the client says of itself (that is kept only as "local (says ...)" on a
+// plaintext loopback listener, where nobody is authenticated).
 #pragma once
 
 #include "collector/alerting/alerting.h"
+#include "collector/auth/authenticator.h"
 #include "collector/automation/remediator.h"
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
@@ -25,6 +33,8 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
     AuditLog* audit = nullptr;
     Remediator* remediator = nullptr;
     const Clock* clock = &Clock::Real();
+    // Null: plaintext loopback mode (every caller is "local", with all rights).
+    const Authenticator* auth = nullptr;
   };
   explicit AdminServiceImpl(Deps deps);
 
@@ -100,6 +110,13 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   rollguard::v1::StorageStats DoGetStorageStats() const;
 
  private:
+  // The caller, if it may call `method`; the refusal otherwise.
+  absl::StatusOr<Principal> Admit(grpc::CallbackServerContext* ctx, absl::string_view method) const;
+  // Admits the call, runs fn(principal) and finishes with its status.
+  template <typename Fn>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, absl::string_view method,
+                                  Fn fn);
+
   Storage* storage_;
   HostRegistry* registry_;
   Alerting* alerting_;
@@ -108,6 +125,11 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   AuditLog* audit_;
   Remediator* remediator_;
   const Clock* clock_;
+  const Authenticator* auth_;
 };
+
+// The audit log's "who": the principal, or for an unauthenticated local
+// caller "local (says <claimed>)".
+std::string ActorName(const Principal& who, const std::string& claimed);
 
 }  // namespace rollguard::collector

@@ -8,6 +8,8 @@
 #include <cstdint>
 
 #include "collector/alerting/alerting.h"
+#include "collector/auth/authenticator.h"
+#include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
@@ -23,21 +25,28 @@ struct IngestStats {
   std::atomic<uint64_t> streams_open{0};
 };
 
+struct AgentServiceDeps {
+  Storage* storage = nullptr;
+  HostRegistry* registry = nullptr;
+  Alerting* alerting = nullptr;
+  CommandManager* commands = nullptr;
+  WorkPool* pool = nullptr;
+  IngestStats* stats = nullptr;
+  AuditLog* audit = nullptr;  // may be null (refusals are then only logged)
+  const Clock* clock = &Clock::Real();
+  // Null: plaintext loopback mode, any caller may stream as any host.
+  const Authenticator* auth = nullptr;
+};
+
 class AgentServiceImpl final : public rollguard::v1::AgentService::CallbackService {
  public:
-  AgentServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting,
-                   CommandManager* commands, WorkPool* pool, IngestStats* stats);
+  explicit AgentServiceImpl(AgentServiceDeps deps) : deps_(deps) {}
 
   grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>* Connect(
       grpc::CallbackServerContext* context) override;
 
  private:
-  Storage* storage_;
-  HostRegistry* registry_;
-  Alerting* alerting_;
-  CommandManager* commands_;
-  WorkPool* pool_;
-  IngestStats* stats_;
+  const AgentServiceDeps deps_;
 };
 
 }  // namespace rollguard::collector

@@ -8,20 +8,53 @@ namespace rollguard::collector {
 
 using rollguard::v1::CollectorMessage;
 
-AgentStream::AgentStream(grpc::CallbackServerContext* ctx, Storage* storage, HostRegistry* registry,
-                         Alerting* alerting, CommandManager* commands, WorkPool* pool,
-                         IngestStats* stats)
+AgentStream::AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDeps& deps,
+                         absl::StatusOr<Principal> who)
     : ctx_(ctx),
-      storage_(storage),
-      registry_(registry),
-      alerting_(alerting),
-      commands_(commands),
-      pool_(pool),
-      stats_(stats),
+      storage_(deps.storage),
+      registry_(deps.registry),
+      alerting_(deps.alerting),
+      commands_(deps.commands),
+      pool_(deps.pool),
+      stats_(deps.stats),
+      audit_(deps.audit),
+      clock_(deps.clock),
       peer_(ctx->peer()) {
   ++stats_->streams_open;
   std::lock_guard<std::mutex> lock(mu_);
+  if (!who.ok()) {
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(who.status().message())));
+    return;
+  }
+  if (who->kind != PrincipalKind::kLocal) {
+    if (who->kind != PrincipalKind::kAgent) {
+      RefuseLocked(who->Display(), "",
+                   grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                absl::StrCat(who->Display(),
+                                             " is not an agent: streaming needs an agent "
+                                             "certificate (`rollguard pki agent HOST_ID`)")));
+      return;
+    }
+    certified_host_ = who->name;
+    certificate_serial_ = who->certificate_serial;
+  }
   StartReadLocked();
+}
+
+void AgentStream::RefuseLocked(const std::string& actor, const std::string& host,
+                               grpc::Status status) {
+  spdlog::warn("refused agent stream from {} ({}): {}", actor, peer_, status.error_message());
+  if (audit_ != nullptr) {
+    rollguard::v1::AuditRecord r;
+    r.set_at_ms(clock_->NowMs());
+    r.set_actor(actor);
+    r.set_action("denied");
+    r.set_host_id(host);
+    r.set_reason("agent stream");
+    r.set_outcome(absl::StrCat("refused: ", status.error_message()));
+    audit_->Record(r);
+  }
+  FinishLocked(std::move(status));
 }
 
 void AgentStream::StartReadLocked() {
@@ -98,14 +131,27 @@ bool AgentStream::AcceptHelloLocked() {
                               "hello: host_id must be 1-253 characters"));
     return false;
   }
+  if (certified_host_ && hello.host_id() != *certified_host_) {
+    // Nothing of this stream reaches the registry, storage or commands: the
+    // real host's agent keeps its stream and its commands.
+    RefuseLocked(absl::StrCat("agent:", *certified_host_), hello.host_id(),
+                 grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                              absl::StrCat("hello claims host '", hello.host_id(),
+                                           "' but the certificate is for host '",
+                                           *certified_host_, "'")));
+    return false;
+  }
   if (absl::Status s = registry_->OnConnect(hello); !s.ok()) {
     FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(s.message())));
     return false;
   }
   series_.emplace(hello.host_id(), storage_);
   alerting_->OnHostHello(hello.host_id(), Labels(hello.labels().begin(), hello.labels().end()));
-  spdlog::info("agent connected: host '{}' version {} from {}", hello.host_id(),
-               hello.agent_version(), peer_);
+  spdlog::info("agent connected: host '{}' version {} from {}{}", hello.host_id(),
+               hello.agent_version(), peer_,
+               certificate_serial_.empty()
+                   ? std::string()
+                   : absl::StrCat(" (certificate serial ", certificate_serial_, ")"));
   CollectorMessage ack;
   ack.mutable_hello_ack()->set_collector_version(ROLLGUARD_VERSION);
   QueueWriteLocked(std::move(ack));
@@ -266,18 +312,11 @@ void AgentStream::OnDone() {
   if (delete_now) delete this;
 }
 
-AgentServiceImpl::AgentServiceImpl(Storage* storage, HostRegistry* registry, Alerting* alerting,
-                                   CommandManager* commands, WorkPool* pool, IngestStats* stats)
-    : storage_(storage),
-      registry_(registry),
-      alerting_(alerting),
-      commands_(commands),
-      pool_(pool),
-      stats_(stats) {}
-
 grpc::ServerBidiReactor<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>*
 AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
-  return new AgentStream(context, storage_, registry_, alerting_, commands_, pool_, stats_);
+  static const Authenticator kLocalOnly(/*tls=*/false, nullptr);
+  const Authenticator& auth = deps_.auth != nullptr ? *deps_.auth : kLocalOnly;
+  return new AgentStream(context, deps_, auth.Identify(*context));
 }
 
 }  // namespace rollguard::collector

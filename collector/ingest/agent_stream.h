@@ -6,6 +6,11 @@
 // beyond that the reactor stops reading, so gRPC's window fills and the agent
 // waits, instead of the collector's memory growing.
 //
+// Identity: with TLS on, only a caller holding an agent certificate gets a
+// stream, and its hello must name the host its certificate names; anything
+// else is refused (PERMISSION_DENIED, logged, audited) before the registry,
+// storage or the command manager hear of it.
+//
 // Lifetime: gRPC calls OnDone once the RPC is over, but storage jobs may still
 // be running; the reactor deletes itself when both have happened.
 #pragma once
@@ -20,6 +25,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "collector/commands/agent_link.h"
+#include "collector/commands/audit_log.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/ingest/batch_decoder.h"
 
@@ -31,8 +37,10 @@ class AgentStream final
  public:
   static constexpr int kMaxInFlight = 8;
 
-  AgentStream(grpc::CallbackServerContext* ctx, Storage* storage, HostRegistry* registry,
-              Alerting* alerting, CommandManager* commands, WorkPool* pool, IngestStats* stats);
+  // `who`: the caller as the authenticator saw it; `tls`: whether identities
+  // are enforced (off on a plaintext loopback listener).
+  AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDeps& deps,
+              absl::StatusOr<Principal> who);
 
   void SendCommand(const rollguard::v1::Command& command) override;
 
@@ -51,6 +59,9 @@ class AgentStream final
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  void RefuseLocked(const std::string& actor, const std::string& host, grpc::Status status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   grpc::CallbackServerContext* const ctx_;
   Storage* const storage_;
   HostRegistry* const registry_;
@@ -58,7 +69,12 @@ class AgentStream final
   CommandManager* const commands_;
   WorkPool* const pool_;
   IngestStats* const stats_;
+  AuditLog* const audit_;
+  const Clock* const clock_;
   const std::string peer_;
+  // With TLS: the host id the caller's certificate names.
+  std::optional<std::string> certified_host_;
+  std::string certificate_serial_;
 
   rollguard::v1::AgentMessage in_;      // owned by the single outstanding read
   std::optional<StreamSeries> series_;  // set by hello; used only from OnReadDone

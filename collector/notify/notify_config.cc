@@ -1,6 +1,8 @@
 #include "collector/notify/notify_config.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "collector/alerting/rule.h"
 #include "common/status_macros.h"
 
@@ -15,10 +17,21 @@ absl::StatusOr<std::vector<std::string>> StringList(const ConfigNode& n, absl::s
   return out;
 }
 
+// A secret kept in its own file: the first line, without surrounding spaces.
+// Errors name the key and the file, never the contents.
+absl::StatusOr<std::string> ReadSecretFile(const ConfigNode& n, absl::string_view key) {
+  ASSIGN_OR_RETURN(std::string path, n.Path(key));
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return n.Error(key, text.status().message());
+  std::string line(absl::StripAsciiWhitespace(text->substr(0, text->find('\n'))));
+  if (line.empty()) return n.Error(key, absl::StrCat(path, " is empty"));
+  return line;
+}
+
 absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
   RETURN_IF_ERROR(
       n.AllowOnly({"name", "type", "url", "headers", "timeout", "max_attempts", "initial_backoff",
-                   "smtp_url", "from", "to", "username", "password"}));
+                   "smtp_url", "from", "to", "username", "password", "url_file", "password_file"}));
   ReceiverConfig r;
   if (!n.Has("name")) return n.Error("name", "every receiver needs a name");
   ASSIGN_OR_RETURN(r.name, n.String("name"));
@@ -31,8 +44,13 @@ absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
                                         "' is not one of log, webhook, discord, slack, "
                                         "alertmanager, email"));
   }
+  if (n.Has("url") && n.Has("url_file")) return n.Error("url_file", "give url or url_file, not both");
   if (n.Has("url")) {
     ASSIGN_OR_RETURN(r.url, n.String("url"));
+  }
+  if (n.Has("url_file")) {
+    // The secret stays out of the config file (which is often in git).
+    ASSIGN_OR_RETURN(r.url, ReadSecretFile(n, "url_file"));
   }
   bool needs_url = r.type != "log" && r.type != "email";
   if (needs_url && r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0) {
@@ -62,8 +80,14 @@ absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
     if (n.Has("username")) {
       ASSIGN_OR_RETURN(r.username, n.String("username"));
     }
+    if (n.Has("password") && n.Has("password_file")) {
+      return n.Error("password_file", "give password or password_file, not both");
+    }
     if (n.Has("password")) {
       ASSIGN_OR_RETURN(r.password, n.String("password"));
+    }
+    if (n.Has("password_file")) {
+      ASSIGN_OR_RETURN(r.password, ReadSecretFile(n, "password_file"));
     }
   }
   return r;

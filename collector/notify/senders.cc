@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "collector/notify/redact.h"
 
 namespace rollguard::collector {
 namespace {
@@ -56,12 +57,18 @@ absl::Status PostJson(const std::string& url, const std::string& body,
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(list);
   curl_easy_cleanup(curl);
+  // The URL is the credential for Discord and Slack: errors name it redacted,
+  // and anything the library or the server echoes of it is scrubbed.
+  std::vector<std::string> secrets = {url};
+  for (const auto& [k, v] : headers) secrets.push_back(v);
   if (rc != CURLE_OK) {
-    return absl::UnavailableError(
-        absl::StrCat(url, ": ", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc)));
+    return absl::UnavailableError(ScrubSecrets(
+        absl::StrCat(RedactUrl(url), ": ", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc)),
+        secrets));
   }
   if (status < 200 || status >= 300) {
-    return absl::UnavailableError(absl::StrCat(url, ": HTTP ", status, " ", response));
+    return absl::UnavailableError(
+        ScrubSecrets(absl::StrCat(RedactUrl(url), ": HTTP ", status, " ", response), secrets));
   }
   return absl::OkStatus();
 }
@@ -83,8 +90,11 @@ absl::Status SendMail(const std::string& smtp_url, const std::string& from,
   curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
   curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
   curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-  // STARTTLS when the server offers it; smtps:// URLs are TLS from the start.
-  curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  // smtps:// is TLS from the start. With credentials, STARTTLS is mandatory:
+  // a server (or a man in the middle) that strips it gets no password.
+  // Without, STARTTLS when offered.
+  curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                   static_cast<long>(username.empty() ? CURLUSESSL_TRY : CURLUSESSL_ALL));
   if (!username.empty()) {
     curl_easy_setopt(curl, CURLOPT_USERNAME, username.c_str());
     curl_easy_setopt(curl, CURLOPT_PASSWORD, password.c_str());
@@ -96,8 +106,12 @@ absl::Status SendMail(const std::string& smtp_url, const std::string& from,
   curl_slist_free_all(rcpt);
   curl_easy_cleanup(curl);
   if (rc != CURLE_OK) {
+    std::string why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_USE_SSL_FAILED) {
+      why = "the server offers no STARTTLS; refusing to send the password in plaintext";
+    }
     return absl::UnavailableError(
-        absl::StrCat(smtp_url, ": ", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc)));
+        ScrubSecrets(absl::StrCat(RedactUrl(smtp_url), ": ", why), {smtp_url, password}));
   }
   return absl::OkStatus();
 }

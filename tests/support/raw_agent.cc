@@ -2,10 +2,12 @@
 
 namespace rollguard::testing {
 
-RawAgentStream::RawAgentStream(const std::string& address) {
+RawAgentStream::RawAgentStream(const std::string& address,
+                               std::shared_ptr<grpc::ChannelCredentials> credentials) {
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(64 * 1024 * 1024);
-  channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  channel_ = grpc::CreateCustomChannel(
+      address, credentials ? credentials : grpc::InsecureChannelCredentials(), args);
   stub_ = rollguard::v1::AgentService::NewStub(channel_);
   stream_ = stub_->Connect(&ctx_);
   reader_ = std::thread([this] {

@@ -19,7 +19,9 @@ namespace rollguard::testing {
 
 class RawAgentStream {
  public:
-  explicit RawAgentStream(const std::string& address);
+  // `credentials`: null for plaintext.
+  explicit RawAgentStream(const std::string& address,
+                          std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
   ~RawAgentStream();
 
   bool Send(const rollguard::v1::AgentMessage& msg);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The closed loop end to end on loopback, unattended. A collector with
 # automation on, an agent supervising the demo bot (deploy/examples/sportsbot)
-# and probing a fake MCP server. Two faults are injected; each is detected,
+# and probing a fake MCP server, all over mutual TLS with certificates the
+# demo makes for itself (rollguard pki) in its work folder. Two faults are injected; each is detected,
 # rolled back with the runbook's playbook, verified, and resolved with no one
 # typing; the incident timelines are printed. Stops everything it started (by
 # PID) and exits 0 only if both loops closed.
@@ -73,9 +74,18 @@ automation:
   host_cooloff: 5s     # 30m by default; short so the demo's second fault acts
 YAML
 
-say "Starting rollguard-collector (automation: auto)"
+say "Trust: a CA, the collector's certificate, one for the bot host's agent, one for the operator"
+PKI="$WORK/pki"
+rg pki init --dir "$PKI"
+rg pki agent sportsbot-demo --dir "$PKI"
+rg pki user demo-operator --role operator --dir "$PKI"
+export ROLLGUARD_TLS_CA="$PKI/ca.crt" ROLLGUARD_TLS_CERT="$PKI/users/demo-operator.crt" \
+  ROLLGUARD_TLS_KEY="$PKI/users/demo-operator.key"
+
+say "Starting rollguard-collector (automation: auto; mTLS)"
 "$BIN/rollguard-collector" --listen 127.0.0.1:0 --port-file "$WORK/port" --data-dir "$WORK/data" \
-  --config "$WORK/collector.yaml" >"$WORK/collector.log" 2>&1 &
+  --config "$WORK/collector.yaml" --tls-cert "$PKI/collector.crt" --tls-key "$PKI/collector.key" \
+  --tls-client-ca "$PKI/ca.crt" >"$WORK/collector.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 [ -s "$WORK/port" ] || fail "collector did not start"
@@ -89,7 +99,8 @@ probes:
   - {name: mcp, kind: mcp, url: "http://127.0.0.1:$MCP/mcp", interval: 500ms, timeout: 1s}
 YAML
 "$BIN/rollguard-agent" --config "$WORK/bot/agent.yaml" --collector "$ROLLGUARD_COLLECTOR" \
-  >"$WORK/agent.log" 2>&1 &
+  --tls-ca "$PKI/ca.crt" --tls-cert "$PKI/agents/sportsbot-demo.crt" \
+  --tls-key "$PKI/agents/sportsbot-demo.key" >"$WORK/agent.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 50); do rg hosts 2>/dev/null | grep -q "sportsbot-demo .*connected" && break; sleep 0.2; done
 rg rollback start --host sportsbot-demo --wait || fail "the bot did not start"
@@ -132,6 +143,14 @@ grep -q "2 rollback(s) would have been dispatched" "$WORK/replay.txt" || fail "r
 
 say "What ran, and who asked: rollguard commands; rollguard audit"
 rg commands
-rg audit | tail -n 12
+rg audit | tail -n 12 | tee "$WORK/audit.txt"
+grep -q "user:demo-operator" <(rg audit) || fail "the audit does not name the operator's certificate"
+
+say "Nobody else may: no certificate, and the agent's own certificate, are both refused"
+if ROLLGUARD_TLS_CERT= ROLLGUARD_TLS_KEY= rg hosts 2>&1; then fail "a caller without a certificate was served"; fi
+if ROLLGUARD_TLS_CERT="$PKI/agents/sportsbot-demo.crt" ROLLGUARD_TLS_KEY="$PKI/agents/sportsbot-demo.key" \
+  rg rollback full-rollback --host sportsbot-demo --yes 2>&1; then
+  fail "an agent certificate rolled back a host"
+fi
 
 say "Demo passed: two faults detected, rolled back, verified and resolved with no one typing"

@@ -1,5 +1,7 @@
 #include "collector/notify/redact.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -22,13 +24,17 @@ std::string RedactUrl(absl::string_view url) {
   absl::string_view tail = rest.substr(path_start);
   absl::string_view path = tail.substr(0, tail.find_first_of("?#"));
   std::vector<absl::string_view> segments = absl::StrSplit(path, '/', absl::SkipEmpty());
-  // Three or more segments: the first two name the API (api/webhooks,
-  // services/T...), the rest are ids and tokens. Fewer: any could be a token.
-  if (segments.size() >= 3) {
-    absl::StrAppend(&out, "/", segments[0], "/", segments[1], "/…/***");
-  } else if (!segments.empty()) {
-    absl::StrAppend(&out, "/***");
+  // Leading words that name the API (api/webhooks, services) stay, at most
+  // two and never the last segment; ids and tokens (anything with a digit or
+  // a capital) go.
+  size_t kept = 0;
+  while (kept < 2 && kept + 1 < segments.size() &&
+         std::all_of(segments[kept].begin(), segments[kept].end(),
+                     [](char c) { return c >= 'a' && c <= 'z'; })) {
+    absl::StrAppend(&out, "/", segments[kept]);
+    ++kept;
   }
+  if (kept < segments.size()) absl::StrAppend(&out, kept > 0 ? "/…/***" : "/***");
   if (path.size() != tail.size()) absl::StrAppend(&out, "?***");
   return out;
 }

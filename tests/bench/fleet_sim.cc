@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/bench/bench_tls.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "rollguard/v1/agent_service.grpc.pb.h"
@@ -30,6 +31,7 @@ using rollguard::v1::CollectorMessage;
 
 struct Options {
   std::string collector = "127.0.0.1:7700";
+  rollguard::bench::BenchTls tls;
   int agents = 50;
   int steps = 7;
   int playbook_ms = 1600;
@@ -41,7 +43,12 @@ std::atomic<int> ready{0};
 void RunAgent(const Options& o, int index) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel = grpc::CreateCustomChannel(o.collector, grpc::InsecureChannelCredentials(), args);
+  auto creds = rollguard::bench::AgentCredentials(o.tls, absl::StrCat(o.prefix, "-", index));
+  if (!creds.ok()) {
+    std::fprintf(stderr, "tls: %s\n", std::string(creds.status().message()).c_str());
+    std::exit(2);
+  }
+  auto channel = grpc::CreateCustomChannel(o.collector, *creds, args);
   auto stub = rollguard::v1::AgentService::NewStub(channel);
   grpc::ClientContext ctx;
   auto stream = stub->Connect(&ctx);
@@ -123,6 +130,7 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{"Simulated rollguard agents that answer commands, for fleet rollout timing"};
   app.add_option("--collector", o.collector, "collector HOST:PORT")->capture_default_str();
+  rollguard::bench::AddTlsFlags(app, &o.tls);
   app.add_option("--agents", o.agents, "simulated hosts")->capture_default_str();
   app.add_option("--steps", o.steps, "steps per playbook")->capture_default_str();
   app.add_option("--playbook-ms", o.playbook_ms, "time one playbook takes")->capture_default_str();

@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/bench/bench_tls.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -40,6 +41,7 @@ using rollguard::v1::CollectorMessage;
 
 struct Options {
   std::string collector = "127.0.0.1:7700";
+  rollguard::bench::BenchTls tls;
   int agents = 10;
   int series_per_agent = 20;
   int points = 1000;
@@ -192,11 +194,12 @@ absl::StatusOr<std::vector<AgentData>> ReadPrometheus(const std::string& path) {
 }
 
 // One simulated agent: its own channel and stream.
-Result RunAgent(const Options& o, const AgentData& d) {
+Result RunAgent(const Options& o, const AgentData& d,
+                std::shared_ptr<grpc::ChannelCredentials> creds) {
   Result r;
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection per agent, as in a fleet
-  auto channel = grpc::CreateCustomChannel(o.collector, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(o.collector, creds, args);
   auto stub = rollguard::v1::AgentService::NewStub(channel);
   grpc::ClientContext ctx;
   auto stream = stub->Connect(&ctx);
@@ -275,6 +278,7 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{"rollguard-loadgen: simulate agents streaming to a collector; prints samples/s"};
   app.add_option("--collector", o.collector, "collector HOST:PORT")->capture_default_str();
+  rollguard::bench::AddTlsFlags(app, &o.tls);
   app.add_option("--agents", o.agents, "simulated agents (one stream each)")->capture_default_str();
   app.add_option("--series-per-agent", o.series_per_agent, "series per agent")
       ->capture_default_str();
@@ -317,10 +321,20 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::vector<Result> results(agents.size());
+  // Certificates are issued before the clock starts; TLS handshakes count.
+  std::vector<std::shared_ptr<grpc::ChannelCredentials>> creds;
+  for (const AgentData& a : agents) {
+    auto c = rollguard::bench::AgentCredentials(o.tls, a.host);
+    if (!c.ok()) {
+      std::fprintf(stderr, "rollguard-loadgen: tls: %s\n", std::string(c.status().message()).c_str());
+      return 2;
+    }
+    creds.push_back(*c);
+  }
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (size_t i = 0; i < agents.size(); ++i) {
-    threads.emplace_back([&, i] { results[i] = RunAgent(o, agents[i]); });
+    threads.emplace_back([&, i] { results[i] = RunAgent(o, agents[i], creds[i]); });
   }
   for (auto& t : threads) t.join();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -54,6 +54,11 @@ class SmtpReceiver {
     std::lock_guard<std::mutex> lock(mu_);
     return messages_;
   }
+  // Every command line a client sent (AUTH included).
+  std::vector<std::string> Lines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
 
  private:
   void Serve() {
@@ -72,6 +77,10 @@ class SmtpReceiver {
         while ((eol = buf.find("\r\n")) != std::string::npos) {
           std::string line = buf.substr(0, eol);
           buf.erase(0, eol + 2);
+          if (!in_data) {
+            std::lock_guard<std::mutex> lock(mu_);
+            lines_.push_back(line);
+          }
           if (in_data) {
             if (line == ".") {
               in_data = false;
@@ -82,7 +91,11 @@ class SmtpReceiver {
               data += line + "\n";
             }
           } else if (line.rfind("EHLO", 0) == 0 || line.rfind("HELO", 0) == 0) {
-            say("250 localhost\r\n");
+            // Offers login but no STARTTLS, like a server whose STARTTLS a
+            // man in the middle stripped.
+            say("250-localhost\r\n250 AUTH PLAIN LOGIN\r\n");
+          } else if (line.rfind("AUTH", 0) == 0) {
+            say("235 accepted\r\n");
           } else if (line == "DATA") {
             in_data = true;
             data.clear();
@@ -102,6 +115,7 @@ class SmtpReceiver {
   std::thread thread_;
   std::mutex mu_;
   std::vector<std::string> messages_;
+  std::vector<std::string> lines_;
 };
 
 Value ParseJson(const std::string& s) {
@@ -303,6 +317,67 @@ TEST(AlertingTest, RestartDoesNotResendAndBadReloadKeepsRules) {
   CommandResult missing = RunCli(addr, {"silence", "rm", "nope"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err, "rollguard: no silence with id 'nope'\n");
+}
+
+}  // namespace
+}  // namespace rollguard::testing
+
+namespace rollguard::testing {
+namespace {
+
+// A webhook whose delivery fails must not put its token in the API, the CLI
+// or the log; an email receiver with a password must not log in without TLS.
+TEST(AlertingSecretsTest, WebhookTokensAndSmtpPasswordsStayOut) {
+  TempDir dir;
+  SmtpReceiver smtp;
+  const int closed_port = PickFreeTcpPort();  // nothing listens: delivery fails
+  const std::string kToken = "S3cretWebhookToken";
+  const std::string kPassword = "Hunter2Password";
+  WriteTextFile(dir.File("discord.url"),
+                absl::StrCat("http://127.0.0.1:", closed_port, "/api/webhooks/4242/", kToken, "\n"));
+  WriteTextFile(dir.File("smtp.password"), kPassword + "\n");
+  WriteTextFile(dir.File("rules.yaml"),
+                "rules:\n  - {name: memory_critical, metric: memory_usage, op: '>', threshold: 0, "
+                "severity: critical}\n");
+  WriteTextFile(dir.File("collector.yaml"),
+                absl::StrCat("alerting:\n  rules: rules.yaml\n  receivers:\n"
+                             "    - {name: discord, type: discord, url_file: discord.url, "
+                             "max_attempts: 1}\n"
+                             "    - {name: mail, type: email, smtp_url: 'smtp://127.0.0.1:",
+                             smtp.port(), "', from: a@example.org, to: [b@example.org], ",
+                             "username: rollguard, password_file: smtp.password, max_attempts: 1}\n"
+                             "  routes:\n    - {receivers: [discord, mail]}\n"));
+  auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"), 0,
+                                             {"--config", dir.File("collector.yaml")});
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  auto agent = StartAgent(dir.path(), (*collector)->address(), "bot-1");
+  ASSERT_TRUE(agent.ok());
+  std::string json;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        CommandResult r = RunCli((*collector)->address(), {"-o", "json", "alerts"});
+        json = r.out;
+        return absl::StrContains(json, "\"name\": \"discord\"") &&
+               absl::StrContains(json, "/api/webhooks/") && absl::StrContains(json, "STARTTLS");
+      },
+      absl::Seconds(20)))
+      << json << (*collector)->process().Log();
+  EXPECT_TRUE(absl::StrContains(json, "http://127.0.0.1:" + std::to_string(closed_port) +
+                                          "/api/webhooks/…/***"))
+      << json;
+  EXPECT_FALSE(absl::StrContains(json, kToken)) << json;
+  EXPECT_FALSE(absl::StrContains(json, kPassword)) << json;
+  CommandResult table = RunCli((*collector)->address(), {"alerts"});
+  EXPECT_FALSE(absl::StrContains(table.out, kToken)) << table.out;
+  const std::string log = (*collector)->process().Log();
+  EXPECT_FALSE(absl::StrContains(log, kToken)) << log;
+  EXPECT_FALSE(absl::StrContains(log, kPassword)) << log;
+  // The SMTP server saw no AUTH: the password never crossed in plaintext.
+  for (const std::string& line : smtp.Lines()) {
+    EXPECT_FALSE(absl::StartsWith(line, "AUTH")) << line;
+  }
+  EXPECT_TRUE(smtp.Messages().empty());
+  (*agent)->Signal(SIGTERM);
 }
 
 }  // namespace

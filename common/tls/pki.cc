@@ -76,6 +76,16 @@ absl::Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& 
   return absl::OkStatus();
 }
 
+// Signs `cert` with `signer` (SHA-256) and returns it with `key`, both as PEM.
+absl::StatusOr<KeyAndCertificate> SignAndExport(X509* cert, EVP_PKEY* signer, EVP_PKEY* key) {
+  if (X509_sign(cert, signer, EVP_sha256()) == 0) return Fail("signing the certificate");
+  absl::StatusOr<std::string> k = KeyPem(key);
+  absl::StatusOr<std::string> p = CertPem(cert);
+  if (!k.ok()) return k.status();
+  if (!p.ok()) return p.status();
+  return KeyAndCertificate{std::move(*k), std::move(*p)};
+}
+
 bool IsIpAddress(const std::string& text) {
   unsigned char buf[16];
   return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
@@ -97,15 +107,7 @@ absl::StatusOr<KeyAndCertificate> CreateCertificateAuthority(const std::string& 
                             {NID_subject_key_identifier, "hash"}}) {
     if (absl::Status s = AddExtension(c, c, nid, value); !s.ok()) return s;
   }
-  if (X509_sign(c, key->get(), EVP_sha256()) == 0) return Fail("signing the CA certificate");
-  KeyAndCertificate out;
-  absl::StatusOr<std::string> k = KeyPem(key->get());
-  absl::StatusOr<std::string> p = CertPem(c);
-  if (!k.ok()) return k.status();
-  if (!p.ok()) return p.status();
-  out.key_pem = std::move(*k);
-  out.cert_pem = std::move(*p);
-  return out;
+  return SignAndExport(c, key->get(), key->get());
 }
 
 absl::StatusOr<KeyAndCertificate> IssueCertificate(const KeyAndCertificate& ca,
@@ -139,15 +141,7 @@ absl::StatusOr<KeyAndCertificate> IssueCertificate(const KeyAndCertificate& ca,
   for (const auto& [nid, value] : exts) {
     if (absl::Status s = AddExtension(c, ca_cert.get(), nid, value); !s.ok()) return s;
   }
-  if (X509_sign(c, ca_key.get(), EVP_sha256()) == 0) return Fail("signing the certificate");
-  KeyAndCertificate out;
-  absl::StatusOr<std::string> k = KeyPem(key->get());
-  absl::StatusOr<std::string> p = CertPem(c);
-  if (!k.ok()) return k.status();
-  if (!p.ok()) return p.status();
-  out.key_pem = std::move(*k);
-  out.cert_pem = std::move(*p);
-  return out;
+  return SignAndExport(c, ca_key.get(), key->get());
 }
 
 absl::StatusOr<std::string> RandomHex(size_t bytes) {

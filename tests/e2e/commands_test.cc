@@ -20,12 +20,6 @@ namespace fs = std::filesystem;
 using rollguard::v1::CommandRecord;
 using rollguard::v1::RolloutStatus;
 
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
-  return n;
-}
-
 class DemoBotCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -163,7 +157,7 @@ TEST_F(DemoBotCommandsTest, ACommandForAnAgentThatIsDownRunsWhenItReturns) {
   StartBotAgent();
   ASSERT_TRUE(WaitUntilReporting(collector_->address(), kHost));
   absl::SleepFor(absl::Milliseconds(500));
-  EXPECT_EQ(Count(ReadTextFile(bot_ + "/logs/bot.log"), "Bot starting"), 1);
+  EXPECT_EQ(CountOccurrences(ReadTextFile(bot_ + "/logs/bot.log"), "Bot starting"), 1);
   EXPECT_EQ(Command(id).deliveries(), 1u);
 }
 
@@ -190,7 +184,7 @@ TEST_F(DemoBotCommandsTest, AnAgentKilledMidCommandDoesNotRunItTwice) {
   CommandRecord rec = Command(id);
   EXPECT_NE(rec.error().find("not run again"), std::string::npos) << rec.error();
   EXPECT_EQ(rec.deliveries(), 2u);
-  EXPECT_EQ(Count(ReadTextFile(bot_ + "/logs/bot.log"), "Bot starting"), 1);
+  EXPECT_EQ(CountOccurrences(ReadTextFile(bot_ + "/logs/bot.log"), "Bot starting"), 1);
 }
 
 // --- fleets of simple agents ---

@@ -28,12 +28,6 @@ namespace {
 
 using Flags = std::vector<std::string>;
 
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
-  return n;
-}
-
 class TrustTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -224,7 +218,7 @@ TEST_F(TrustTest, RolesDecideWhoMayRollBackAndTheAuditNamesThem) {
       Cli(User("vic"), {"rollback", "noop", "--host", "bot-a", "--wait"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(refused.err, "needs the operator role")) << refused.err;
-  EXPECT_EQ(Count(refused.err, "\n"), 1) << "one line: " << refused.err;
+  EXPECT_EQ(CountOccurrences(refused.err, "\n"), 1) << "one line: " << refused.err;
 
   CommandResult done = Cli(User("olga"), {"rollback", "noop", "--host", "bot-a", "--wait"});
   EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
@@ -311,7 +305,7 @@ TEST_F(TrustTest, ARotatedAgentCertificateKeepsTheStreamAndIsUsedOnTheNextConnec
   absl::SleepFor(absl::Seconds(3));  // three reload intervals
   // The stream that was open stays open: one connection, samples still flowing.
   const std::string connected = "agent connected: host 'bot-a'";
-  EXPECT_EQ(Count(collector_->process().Log(), connected), 1) << collector_->process().Log();
+  EXPECT_EQ(CountOccurrences(collector_->process().Log(), connected), 1) << collector_->process().Log();
   EXPECT_FALSE(absl::StrContains((*agent)->Log(), "stream ended")) << (*agent)->Log();
 
   // The next connection presents the new certificate.

@@ -141,6 +141,12 @@ bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
   }
 }
 
+int CountOccurrences(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+  return n;
+}
+
 void WriteTextFile(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::trunc) << text;
 }

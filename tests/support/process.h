@@ -63,6 +63,8 @@ class TempDir {
 bool WaitFor(const std::function<bool()>& done, absl::Duration timeout);
 
 void WriteTextFile(const std::string& path, const std::string& text);
+// How many times `what` occurs in `text` (e.g. a line in a log).
+int CountOccurrences(const std::string& text, const std::string& what);
 std::string ReadTextFile(const std::string& path);
 
 // Path of one of our built binaries, e.g. BinPath("rollguard-agent").

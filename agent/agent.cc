@@ -59,9 +59,10 @@ absl::Status Agent::Init() {
     absl::StatusOr<std::string> described = CheckTlsFiles(config_.tls, true, "--tls-");
     spdlog::info("tls: on ({})", described.ok() ? *described : described.status().ToString());
   } else if (!IsLoopbackAddress(config_.collector)) {
-    spdlog::warn("tls: off: samples and commands to {} travel in plaintext, and anyone can "
-                 "claim to be that collector (set --tls-ca/--tls-cert/--tls-key)",
-                 config_.collector);
+    spdlog::warn(
+        "tls: off: samples and commands to {} travel in plaintext, and anyone can "
+        "claim to be that collector (set --tls-ca/--tls-cert/--tls-key)",
+        config_.collector);
   }
   if (!config_.statsd_listen.empty()) {
     StatsdServerOptions so;

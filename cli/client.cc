@@ -29,10 +29,10 @@ absl::Status AdminClient::Convert(const grpc::Status& s) const {
   }
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
       s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach the collector at ", address_, " (", s.error_message(),
-        "); is it running? set --collector or ROLLGUARD_COLLECTOR",
-        tls_ ? "" : "; if it serves TLS, set --tls-ca (or ROLLGUARD_TLS_CA)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach the collector at ", address_, " (", s.error_message(),
+                     "); is it running? set --collector or ROLLGUARD_COLLECTOR",
+                     tls_ ? "" : "; if it serves TLS, set --tls-ca (or ROLLGUARD_TLS_CA)"));
   }
   return FromGrpcStatus(s);
 }

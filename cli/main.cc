@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "cli/client.h"
 #include "cli/command.h"
@@ -12,7 +13,6 @@
 #include "common/duration.h"
 #include "common/files.h"
 #include "common/tls/grpc_tls.h"
-#include "absl/strings/ascii.h"
 
 namespace rollguard::cli {
 

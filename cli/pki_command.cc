@@ -27,7 +27,9 @@ int Print(const absl::StatusOr<IssuedFiles>& issued) {
 
 absl::StatusOr<Role> RoleArg(const std::string& text) {
   absl::StatusOr<Role> role = ParseRole(text);
-  if (!role.ok()) return absl::InvalidArgumentError(std::string("--role: ") + std::string(role.status().message()));
+  if (!role.ok())
+    return absl::InvalidArgumentError(std::string("--role: ") +
+                                      std::string(role.status().message()));
   return role;
 }
 
@@ -72,8 +74,9 @@ void RegisterPkiCommands(CLI::App& app, int* exit_code) {
   add_dir(user);
   user->add_option("name", args->name, "the operator's name (what the audit log records)")
       ->required();
-  user->add_option("--role", args->role, "viewer (reads), operator (rollbacks, acks, silences), "
-                                         "admin (also rules reload)")
+  user->add_option("--role", args->role,
+                   "viewer (reads), operator (rollbacks, acks, silences), "
+                   "admin (also rules reload)")
       ->required();
   user->add_option("--days", args->days, "lifetime (default 90)");
   user->callback([args, exit_code] {

@@ -32,9 +32,9 @@ absl::StatusOr<KeyAndCertificate> LoadCa(const std::string& dir) {
   absl::StatusOr<std::string> cert = ReadFile(dir + "/ca.crt");
   absl::StatusOr<std::string> key = ReadFile(dir + "/ca.key");
   if (!cert.ok() || !key.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no CA in ", dir, " (", (!cert.ok() ? cert.status() : key.status()).message(),
-        "); run `rollguard pki init --dir ", dir, "` first"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no CA in ", dir, " (", (!cert.ok() ? cert.status() : key.status()).message(),
+                     "); run `rollguard pki init --dir ", dir, "` first"));
   }
   ca.cert_pem = std::move(*cert);
   ca.key_pem = std::move(*key);
@@ -58,8 +58,7 @@ absl::Status WritePair(const std::string& stem, const KeyAndCertificate& kc, Iss
 }
 
 absl::StatusOr<IssuedFiles> IssueClient(const std::string& dir, const std::string& subdir,
-                                        const std::string& name, const std::string& uri,
-                                        int days) {
+                                        const std::string& name, const std::string& uri, int days) {
   ASSIGN_OR_RETURN(KeyAndCertificate ca, LoadCa(dir));
   CertificateRequest req;
   req.common_name = name;
@@ -86,8 +85,9 @@ absl::StatusOr<IssuedFiles> PkiInit(const std::string& dir, const std::vector<st
   RETURN_IF_ERROR(CheckDays(days));
   if (fs::exists(dir + "/ca.key")) {
     return absl::AlreadyExistsError(absl::StrCat(
-        dir, "/ca.key exists: refusing to replace the CA (every certificate it signed would stop "
-             "working). Use another --dir, or remove it on purpose."));
+        dir,
+        "/ca.key exists: refusing to replace the CA (every certificate it signed would stop "
+        "working). Use another --dir, or remove it on purpose."));
   }
   RETURN_IF_ERROR(MakeDir(dir, 0700));
   absl::Time now = absl::Now();
@@ -100,7 +100,8 @@ absl::StatusOr<IssuedFiles> PkiInit(const std::string& dir, const std::vector<st
   req.ip_addresses = {"127.0.0.1"};
   for (const std::string& san : sans) {
     unsigned char buf[16];
-    bool ip = inet_pton(AF_INET, san.c_str(), buf) == 1 || inet_pton(AF_INET6, san.c_str(), buf) == 1;
+    bool ip =
+        inet_pton(AF_INET, san.c_str(), buf) == 1 || inet_pton(AF_INET6, san.c_str(), buf) == 1;
     if (san.empty() || san.find_first_of(", /") != std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat("--san '", san, "' is not a host name or IP"));
     }
@@ -118,8 +119,7 @@ absl::StatusOr<IssuedFiles> PkiInit(const std::string& dir, const std::vector<st
   return out;
 }
 
-absl::StatusOr<IssuedFiles> PkiAgent(const std::string& dir, const std::string& host_id,
-                                     int days) {
+absl::StatusOr<IssuedFiles> PkiAgent(const std::string& dir, const std::string& host_id, int days) {
   RETURN_IF_ERROR(CheckDays(days));
   RETURN_IF_ERROR(ValidateIdentityName("host id", host_id));
   return IssueClient(dir, "agents", host_id, AgentUri(host_id), days);

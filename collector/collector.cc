@@ -50,8 +50,8 @@ absl::Status Collector::Start() {
     tokens_ = std::make_unique<TokenStore>(config_.tokens_file);
     ASSIGN_OR_RETURN(size_t n, tokens_->Reload());
     auth_ = std::make_unique<Authenticator>(/*tls=*/true, tokens_.get());
-    spdlog::info("tls: on, clients verified against {} ({}); {} operator tokens{}",
-                 config_.tls.ca, described, n,
+    spdlog::info("tls: on, clients verified against {} ({}); {} operator tokens{}", config_.tls.ca,
+                 described, n,
                  config_.tokens_file.empty() ? "" : absl::StrCat(" from ", config_.tokens_file));
   } else {
     spdlog::warn("tls: off: plaintext on {}, every local caller has every right{}", config_.listen,
@@ -69,9 +69,9 @@ absl::Status Collector::Start() {
   agent_deps.clock = clock_;
   agent_deps.auth = auth_.get();
   agent_service_ = std::make_unique<AgentServiceImpl>(agent_deps);
-  AdminServiceImpl::Deps deps{storage_.get(),  registry_.get(), alerting_.get(),   commands_.get(),
-                              rollouts_.get(), audit_.get(),    remediator_.get(), clock_,
-                              auth_.get()};
+  AdminServiceImpl::Deps deps{storage_.get(),    registry_.get(), alerting_.get(),
+                              commands_.get(),   rollouts_.get(), audit_.get(),
+                              remediator_.get(), clock_,          auth_.get()};
   admin_service_ = std::make_unique<AdminServiceImpl>(deps);
 
   grpc::ServerBuilder builder;

@@ -120,10 +120,9 @@ absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text) {
 
 absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, CollectorConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
-  RETURN_IF_ERROR(
-      root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval", "sync_writes",
-                      "ingest_threads", "log_level", "alerting", "commands", "automation", "tls",
-                      "auth", "insecure"}));
+  RETURN_IF_ERROR(root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
+                                  "sync_writes", "ingest_threads", "log_level", "alerting",
+                                  "commands", "automation", "tls", "auth", "insecure"}));
   if (root.Has("tls")) {
     ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
     RETURN_IF_ERROR(LoadTlsSection(t, "client_ca", &c.tls));

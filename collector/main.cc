@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
   std::string tls_cert, tls_key, tls_client_ca, tokens_file;
   bool insecure = false;
-  app.add_option("--tls-cert", tls_cert, "this collector's certificate (PEM; `rollguard pki init`)");
+  app.add_option("--tls-cert", tls_cert,
+                 "this collector's certificate (PEM; `rollguard pki init`)");
   app.add_option("--tls-key", tls_key, "its private key");
   app.add_option("--tls-client-ca", tls_client_ca,
                  "CA that agents' and operators' certificates must come from; with the two above "

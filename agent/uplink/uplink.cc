@@ -119,13 +119,14 @@ void Uplink::Run() {
       // Retrying fast cannot fix an identity the collector refuses; it would
       // only fill the collector's audit log. Samples stay buffered meanwhile.
       wait = options_.reconnect_max;
-      spdlog::error("collector {} refused this agent ({}); check --host-id and the TLS "
-                    "certificate; retrying in {}s ({} samples buffered)",
-                    options_.collector, std::string(s.message()), absl::ToInt64Seconds(wait),
-                    buffer_->buffered_samples());
+      spdlog::error(
+          "collector {} refused this agent ({}); check --host-id and the TLS "
+          "certificate; retrying in {}s ({} samples buffered)",
+          options_.collector, std::string(s.message()), absl::ToInt64Seconds(wait),
+          buffer_->buffered_samples());
     } else {
       spdlog::warn("collector {}: stream ended ({}); reconnecting in {}ms ({} samples buffered)",
-                 options_.collector, s.ToString(), absl::ToInt64Milliseconds(wait),
+                   options_.collector, s.ToString(), absl::ToInt64Milliseconds(wait),
                    buffer_->buffered_samples());
     }
     std::unique_lock<std::mutex> lock(mu_);

@@ -43,15 +43,15 @@ absl::Status AuthorizeAdminCall(const Principal& who, absl::string_view method) 
         absl::StrCat("permission denied: ", method, " has no role in the access table"));
   }
   if (who.kind == PrincipalKind::kAgent || who.kind == PrincipalKind::kCollector) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "permission denied: ", who.Display(),
-        " holds a service certificate, which may not call the admin API (use a user "
-        "certificate or a token)"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("permission denied: ", who.Display(),
+                     " holds a service certificate, which may not call the admin API (use a user "
+                     "certificate or a token)"));
   }
   if (who.role < entry->role) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "permission denied: `", entry->commands, "` needs the ", RoleName(entry->role),
-        " role; ", who.Display(), " has ", RoleName(who.role)));
+    return absl::PermissionDeniedError(
+        absl::StrCat("permission denied: `", entry->commands, "` needs the ", RoleName(entry->role),
+                     " role; ", who.Display(), " has ", RoleName(who.role)));
   }
   return absl::OkStatus();
 }

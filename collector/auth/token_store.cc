@@ -29,7 +29,8 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokensFile(const std::string& path,
       return absl::InvalidArgumentError(absl::StrCat(where(), s.message()));
     }
     absl::StatusOr<Role> role = ParseRole(f[1]);
-    if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat(where(), role.status().message()));
+    if (!role.ok())
+      return absl::InvalidArgumentError(absl::StrCat(where(), role.status().message()));
     e.role = *role;
     e.sha256_hex = absl::AsciiStrToLower(f[2]);
     bool hex = e.sha256_hex.size() == 64 &&
@@ -40,7 +41,8 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokensFile(const std::string& path,
     }
     for (const TokenEntry& other : out) {
       if (other.name == e.name) {
-        return absl::InvalidArgumentError(absl::StrCat(where(), "token '", e.name, "' is listed twice"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(), "token '", e.name, "' is listed twice"));
       }
     }
     out.push_back(std::move(e));

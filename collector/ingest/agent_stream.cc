@@ -23,7 +23,8 @@ AgentStream::AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDep
   ++stats_->streams_open;
   std::lock_guard<std::mutex> lock(mu_);
   if (!who.ok()) {
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(who.status().message())));
+    FinishLocked(
+        grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(who.status().message())));
     return;
   }
   if (who->kind != PrincipalKind::kLocal) {
@@ -134,11 +135,11 @@ bool AgentStream::AcceptHelloLocked() {
   if (certified_host_ && hello.host_id() != *certified_host_) {
     // Nothing of this stream reaches the registry, storage or commands: the
     // real host's agent keeps its stream and its commands.
-    RefuseLocked(absl::StrCat("agent:", *certified_host_), hello.host_id(),
-                 grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                              absl::StrCat("hello claims host '", hello.host_id(),
-                                           "' but the certificate is for host '",
-                                           *certified_host_, "'")));
+    RefuseLocked(
+        absl::StrCat("agent:", *certified_host_), hello.host_id(),
+        grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                     absl::StrCat("hello claims host '", hello.host_id(),
+                                  "' but the certificate is for host '", *certified_host_, "'")));
     return false;
   }
   if (absl::Status s = registry_->OnConnect(hello); !s.ok()) {

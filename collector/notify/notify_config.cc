@@ -2,8 +2,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
 #include "collector/alerting/rule.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -44,7 +44,8 @@ absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
                                         "' is not one of log, webhook, discord, slack, "
                                         "alertmanager, email"));
   }
-  if (n.Has("url") && n.Has("url_file")) return n.Error("url_file", "give url or url_file, not both");
+  if (n.Has("url") && n.Has("url_file"))
+    return n.Error("url_file", "give url or url_file, not both");
   if (n.Has("url")) {
     ASSIGN_OR_RETURN(r.url, n.String("url"));
   }

@@ -56,11 +56,12 @@ std::string IpText(const ASN1_OCTET_STRING* ip) {
 
 absl::StatusOr<CertificateInfo> ParseCertificatePem(absl::string_view pem) {
   Owned<X509> cert = tls_internal::ReadCertificate(pem);
-  if (!cert) return absl::InvalidArgumentError(absl::StrCat("not a PEM certificate (", LastError(), ")"));
+  if (!cert)
+    return absl::InvalidArgumentError(absl::StrCat("not a PEM certificate (", LastError(), ")"));
   CertificateInfo info;
   char cn[256] = {0};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn,
-                                sizeof(cn)) > 0) {
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof(cn)) >
+      0) {
     info.subject_cn = cn;
   }
   auto* sans = static_cast<GENERAL_NAMES*>(
@@ -91,9 +92,11 @@ absl::StatusOr<CertificateInfo> ParseCertificatePem(absl::string_view pem) {
 
 absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string_view key_pem) {
   Owned<X509> cert = tls_internal::ReadCertificate(cert_pem);
-  if (!cert) return absl::InvalidArgumentError(absl::StrCat("not a PEM certificate (", LastError(), ")"));
+  if (!cert)
+    return absl::InvalidArgumentError(absl::StrCat("not a PEM certificate (", LastError(), ")"));
   Owned<EVP_PKEY> key = tls_internal::ReadPrivateKey(key_pem);
-  if (!key) return absl::InvalidArgumentError(absl::StrCat("not a PEM private key (", LastError(), ")"));
+  if (!key)
+    return absl::InvalidArgumentError(absl::StrCat("not a PEM private key (", LastError(), ")"));
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
     return absl::InvalidArgumentError("the private key does not belong to the certificate");
@@ -103,7 +106,8 @@ absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string
 
 absl::Status VerifyIssuedBy(absl::string_view cert_pem, absl::string_view ca_pem, absl::Time now) {
   Owned<X509> cert = tls_internal::ReadCertificate(cert_pem);
-  if (!cert) return absl::InvalidArgumentError(absl::StrCat("not a PEM certificate (", LastError(), ")"));
+  if (!cert)
+    return absl::InvalidArgumentError(absl::StrCat("not a PEM certificate (", LastError(), ")"));
   Owned<X509_STORE> store(X509_STORE_new());
   Owned<BIO> bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
   int added = 0;

@@ -16,7 +16,8 @@ namespace {
 
 absl::StatusOr<std::string> ReadNamed(const std::string& path, const std::string& flag) {
   absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", text.status().message()));
+  if (!text.ok())
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", text.status().message()));
   return text;
 }
 
@@ -30,7 +31,8 @@ absl::StatusOr<std::string> CheckTlsFiles(const TlsFiles& files, bool need_ident
                                           const std::string& flag_prefix) {
   const std::string ca_flag = flag_prefix + "ca", cert_flag = flag_prefix + "cert",
                     key_flag = flag_prefix + "key";
-  if (files.ca.empty()) return absl::InvalidArgumentError(absl::StrCat(ca_flag, " is required for TLS"));
+  if (files.ca.empty())
+    return absl::InvalidArgumentError(absl::StrCat(ca_flag, " is required for TLS"));
   if (files.cert.empty() != files.key.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(cert_flag, " and ", key_flag, " go together"));
   }
@@ -41,31 +43,36 @@ absl::StatusOr<std::string> CheckTlsFiles(const TlsFiles& files, bool need_ident
   if (!ca.ok()) return ca.status();
   absl::StatusOr<CertificateInfo> ca_info = ParseCertificatePem(*ca);
   if (!ca_info.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(ca_flag, " ", files.ca, ": ", ca_info.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(ca_flag, " ", files.ca, ": ", ca_info.status().message()));
   }
-  if (files.cert.empty()) return absl::StrCat("CA ", ca_info->subject_cn, " (no client certificate)");
+  if (files.cert.empty())
+    return absl::StrCat("CA ", ca_info->subject_cn, " (no client certificate)");
   absl::StatusOr<std::string> cert = ReadNamed(files.cert, cert_flag);
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadNamed(files.key, key_flag);
   if (!key.ok()) return key.status();
   absl::StatusOr<CertificateInfo> info = ParseCertificatePem(*cert);
   if (!info.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(cert_flag, " ", files.cert, ": ", info.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(cert_flag, " ", files.cert, ": ", info.status().message()));
   }
   if (absl::Status s = CheckKeyMatchesCertificate(*cert, *key); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(key_flag, " ", files.key, ": ", s.message(), " ", files.cert));
+    return absl::InvalidArgumentError(
+        absl::StrCat(key_flag, " ", files.key, ": ", s.message(), " ", files.cert));
   }
   if (info->not_after < absl::Now()) {
-    return absl::InvalidArgumentError(absl::StrCat(cert_flag, " ", files.cert, ": expired on ",
-                                                   absl::FormatTime("%Y-%m-%d %H:%M UTC", info->not_after, absl::UTCTimeZone())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(cert_flag, " ", files.cert, ": expired on ",
+                     absl::FormatTime("%Y-%m-%d %H:%M UTC", info->not_after, absl::UTCTimeZone())));
   }
   std::vector<std::string> names = info->uris;
   names.insert(names.end(), info->dns_names.begin(), info->dns_names.end());
   names.insert(names.end(), info->ip_addresses.begin(), info->ip_addresses.end());
   return absl::StrCat("certificate ", info->subject_cn, " [", absl::StrJoin(names, ", "),
                       "] serial ", info->serial_hex, ", expires ",
-                      absl::FormatTime("%Y-%m-%d", info->not_after, absl::UTCTimeZone()),
-                      "; CA ", ca_info->subject_cn, "; files re-read every ",
+                      absl::FormatTime("%Y-%m-%d", info->not_after, absl::UTCTimeZone()), "; CA ",
+                      ca_info->subject_cn, "; files re-read every ",
                       absl::FormatDuration(files.reload_interval));
 }
 
@@ -79,7 +86,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   // Operators may come with a bearer token instead of a certificate; the
   // services refuse calls that lack the identity they need.
   options.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
-  std::shared_ptr<grpc::ServerCredentials> creds = grpc::experimental::TlsServerCredentials(options);
+  std::shared_ptr<grpc::ServerCredentials> creds =
+      grpc::experimental::TlsServerCredentials(options);
   if (!creds) return absl::InternalError("gRPC refused the TLS server options");
   return creds;
 }

@@ -30,7 +30,7 @@ struct TlsFiles {
 // certificate not expired) and returns a line for the log: identity, serial
 // and expiry. `flag_prefix` names the options in errors ("--tls-").
 [[nodiscard]] absl::StatusOr<std::string> CheckTlsFiles(const TlsFiles& files, bool need_identity,
-                                                       const std::string& flag_prefix);
+                                                        const std::string& flag_prefix);
 
 // mTLS: a certificate is requested and, when given, verified against
 // files.ca; whether a call needs one is the services' decision. Needs all

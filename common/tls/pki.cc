@@ -102,9 +102,10 @@ absl::StatusOr<KeyAndCertificate> CreateCertificateAuthority(const std::string& 
   if (!cert.ok()) return cert.status();
   X509* c = cert->get();
   X509_set_issuer_name(c, X509_get_subject_name(c));
-  for (auto [nid, value] : {std::pair<int, std::string>{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
-                            {NID_key_usage, "critical,keyCertSign,cRLSign"},
-                            {NID_subject_key_identifier, "hash"}}) {
+  for (auto [nid, value] :
+       {std::pair<int, std::string>{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+        {NID_key_usage, "critical,keyCertSign,cRLSign"},
+        {NID_subject_key_identifier, "hash"}}) {
     if (absl::Status s = AddExtension(c, c, nid, value); !s.ok()) return s;
   }
   return SignAndExport(c, key->get(), key->get());
@@ -125,7 +126,8 @@ absl::StatusOr<KeyAndCertificate> IssueCertificate(const KeyAndCertificate& ca,
   std::vector<std::string> sans;
   for (const auto& d : req.dns_names) sans.push_back(absl::StrCat("DNS:", d));
   for (const auto& ip : req.ip_addresses) {
-    if (!IsIpAddress(ip)) return absl::InvalidArgumentError(absl::StrCat("'", ip, "' is not an IP address"));
+    if (!IsIpAddress(ip))
+      return absl::InvalidArgumentError(absl::StrCat("'", ip, "' is not an IP address"));
     sans.push_back(absl::StrCat("IP:", ip));
   }
   for (const auto& u : req.uris) sans.push_back(absl::StrCat("URI:", u));

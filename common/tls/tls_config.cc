@@ -31,7 +31,8 @@ absl::Status LoadTlsSection(const ConfigNode& n, absl::string_view ca_key, TlsFi
 
 bool IsLoopbackAddress(absl::string_view host_port) {
   std::string host(host_port.substr(0, host_port.rfind(':')));
-  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) host = host.substr(1, host.size() - 2);
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]"))
+    host = host.substr(1, host.size() - 2);
   if (host == "localhost") return true;
   in_addr v4;
   if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;

@@ -19,10 +19,10 @@
 #include <thread>
 #include <vector>
 
-#include "tests/bench/bench_tls.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "rollguard/v1/agent_service.grpc.pb.h"
+#include "tests/bench/bench_tls.h"
 
 namespace {
 

@@ -28,11 +28,11 @@
 #include <thread>
 #include <vector>
 
-#include "tests/bench/bench_tls.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rollguard/v1/agent_service.grpc.pb.h"
+#include "tests/bench/bench_tls.h"
 
 namespace {
 
@@ -326,7 +326,8 @@ int main(int argc, char** argv) {
   for (const AgentData& a : agents) {
     auto c = rollguard::bench::AgentCredentials(o.tls, a.host);
     if (!c.ok()) {
-      std::fprintf(stderr, "rollguard-loadgen: tls: %s\n", std::string(c.status().message()).c_str());
+      std::fprintf(stderr, "rollguard-loadgen: tls: %s\n",
+                   std::string(c.status().message()).c_str());
       return 2;
     }
     creds.push_back(*c);

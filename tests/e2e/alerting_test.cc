@@ -333,8 +333,8 @@ TEST(AlertingSecretsTest, WebhookTokensAndSmtpPasswordsStayOut) {
   const int closed_port = PickFreeTcpPort();  // nothing listens: delivery fails
   const std::string kToken = "S3cretWebhookToken";
   const std::string kPassword = "Hunter2Password";
-  WriteTextFile(dir.File("discord.url"),
-                absl::StrCat("http://127.0.0.1:", closed_port, "/api/webhooks/4242/", kToken, "\n"));
+  WriteTextFile(dir.File("discord.url"), absl::StrCat("http://127.0.0.1:", closed_port,
+                                                      "/api/webhooks/4242/", kToken, "\n"));
   WriteTextFile(dir.File("smtp.password"), kPassword + "\n");
   WriteTextFile(dir.File("rules.yaml"),
                 "rules:\n  - {name: memory_critical, metric: memory_usage, op: '>', threshold: 0, "
@@ -362,8 +362,8 @@ TEST(AlertingSecretsTest, WebhookTokensAndSmtpPasswordsStayOut) {
       },
       absl::Seconds(20)))
       << json << (*collector)->process().Log();
-  EXPECT_TRUE(absl::StrContains(json, "http://127.0.0.1:" + std::to_string(closed_port) +
-                                          "/api/webhooks/…/***"))
+  EXPECT_TRUE(absl::StrContains(
+      json, "http://127.0.0.1:" + std::to_string(closed_port) + "/api/webhooks/…/***"))
       << json;
   EXPECT_FALSE(absl::StrContains(json, kToken)) << json;
   EXPECT_FALSE(absl::StrContains(json, kPassword)) << json;

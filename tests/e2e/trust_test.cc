@@ -57,8 +57,9 @@ class TrustTest : public ::testing::Test {
   }
 
   Flags User(const std::string& name) {
-    return {"--tls-ca", pki_ + "/ca.crt", "--tls-cert", pki_ + "/users/" + name + ".crt",
-            "--tls-key", pki_ + "/users/" + name + ".key"};
+    return {"--tls-ca",   pki_ + "/ca.crt",
+            "--tls-cert", pki_ + "/users/" + name + ".crt",
+            "--tls-key",  pki_ + "/users/" + name + ".key"};
   }
 
   CommandResult Cli(const Flags& who, const Flags& args) {
@@ -75,14 +76,16 @@ class TrustTest : public ::testing::Test {
 
   bool Reporting(const std::string& host) {
     return WaitFor(
-        [&] { return Cli(User("vic"), {"history", host, "memory_usage"}).exit_code == 0; },
+        [&] {
+          return Cli(User("vic"), {"history", host, "memory_usage"}).exit_code == 0;
+        },
         absl::Seconds(15));
   }
 
   // A call made in-process with exactly these credentials.
   grpc::Status ListHosts(std::shared_ptr<grpc::ChannelCredentials> creds) {
-    auto stub = rollguard::v1::AdminService::NewStub(
-        grpc::CreateChannel(collector_->address(), creds));
+    auto stub =
+        rollguard::v1::AdminService::NewStub(grpc::CreateChannel(collector_->address(), creds));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     rollguard::v1::ListHostsResponse resp;
@@ -147,24 +150,25 @@ TEST_F(TrustTest, CallersWithoutACertificateFromTheCaAreRefused) {
   EXPECT_TRUE(absl::StrContains(plain.err, "--tls-ca")) << plain.err;
   // A token it does not know.
   WriteTextFile(dir_.File("bad.token"), "rgt_0000\n");
-  CommandResult bad = Cli({"--tls-ca", pki_ + "/ca.crt", "--token-file", dir_.File("bad.token")},
-                          {"hosts"});
+  CommandResult bad =
+      Cli({"--tls-ca", pki_ + "/ca.crt", "--token-file", dir_.File("bad.token")}, {"hosts"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(bad.err, "token is not known")) << bad.err;
   // The viewer token works.
-  CommandResult ci = Cli({"--tls-ca", pki_ + "/ca.crt", "--token-file", pki_ + "/tokens/ci.token"},
-                         {"hosts"});
+  CommandResult ci =
+      Cli({"--tls-ca", pki_ + "/ca.crt", "--token-file", pki_ + "/tokens/ci.token"}, {"hosts"});
   EXPECT_EQ(ci.exit_code, 0) << ci.err;
 }
 
 TEST_F(TrustTest, AnAgentCannotStreamAsAnotherHostAndTheRealHostIsUnaffected) {
   const std::string marker = dir_.File("b-ran-it");
-  auto real_b = StartAgent(dir_.path(), collector_->address(), "bot-b",
-                           AgentYaml("bot-b", absl::StrCat("labels: {owner: real}\n"
-                                                           "service: {command: [/bin/sleep, '600']}\n"
-                                                           "playbooks:\n  touch:\n    steps:\n"
-                                                           "      - run: {command: [/usr/bin/touch, ",
-                                                           marker, "]}\n")));
+  auto real_b =
+      StartAgent(dir_.path(), collector_->address(), "bot-b",
+                 AgentYaml("bot-b", absl::StrCat("labels: {owner: real}\n"
+                                                 "service: {command: [/bin/sleep, '600']}\n"
+                                                 "playbooks:\n  touch:\n    steps:\n"
+                                                 "      - run: {command: [/usr/bin/touch, ",
+                                                 marker, "]}\n")));
   ASSERT_TRUE(real_b.ok()) << real_b.status();
   ASSERT_TRUE(Reporting("bot-b")) << (*real_b)->Log() << collector_->process().Log();
 
@@ -173,9 +177,8 @@ TEST_F(TrustTest, AnAgentCannotStreamAsAnotherHostAndTheRealHostIsUnaffected) {
   auto imposter = StartAgent(imposter_dir.path(), collector_->address(), "bot-b",
                              AgentYaml("bot-a", "labels: {owner: imposter}\n"));
   ASSERT_TRUE(imposter.ok());
-  ASSERT_TRUE(WaitFor(
-      [&] { return absl::StrContains((*imposter)->Log(), "refused this agent"); },
-      absl::Seconds(15)))
+  ASSERT_TRUE(WaitFor([&] { return absl::StrContains((*imposter)->Log(), "refused this agent"); },
+                      absl::Seconds(15)))
       << (*imposter)->Log();
   EXPECT_TRUE(absl::StrContains((*imposter)->Log(), "certificate is for host 'bot-a'"));
 
@@ -193,8 +196,9 @@ TEST_F(TrustTest, AnAgentCannotStreamAsAnotherHostAndTheRealHostIsUnaffected) {
   // The real bot-b still receives bot-b's commands.
   CommandResult run = Cli(olga, {"rollback", "touch", "--host", "bot-b", "--wait"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err << (*real_b)->Log();
-  EXPECT_TRUE(WaitFor([&] { return ReadTextFile(marker) == "" && access(marker.c_str(), F_OK) == 0; },
-                      absl::Seconds(5)));
+  EXPECT_TRUE(
+      WaitFor([&] { return ReadTextFile(marker) == "" && access(marker.c_str(), F_OK) == 0; },
+              absl::Seconds(5)));
 
   // The refusal is in the audit log, under the certificate's identity.
   CommandResult audit = Cli(olga, {"audit"});
@@ -214,8 +218,7 @@ TEST_F(TrustTest, RolesDecideWhoMayRollBackAndTheAuditNamesThem) {
   ASSERT_TRUE(Reporting("bot-a")) << (*agent)->Log();
 
   EXPECT_EQ(Cli(User("vic"), {"hosts"}).exit_code, 0);
-  CommandResult refused =
-      Cli(User("vic"), {"rollback", "noop", "--host", "bot-a", "--wait"});
+  CommandResult refused = Cli(User("vic"), {"rollback", "noop", "--host", "bot-a", "--wait"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(refused.err, "needs the operator role")) << refused.err;
   EXPECT_EQ(CountOccurrences(refused.err, "\n"), 1) << "one line: " << refused.err;
@@ -305,7 +308,8 @@ TEST_F(TrustTest, ARotatedAgentCertificateKeepsTheStreamAndIsUsedOnTheNextConnec
   absl::SleepFor(absl::Seconds(3));  // three reload intervals
   // The stream that was open stays open: one connection, samples still flowing.
   const std::string connected = "agent connected: host 'bot-a'";
-  EXPECT_EQ(CountOccurrences(collector_->process().Log(), connected), 1) << collector_->process().Log();
+  EXPECT_EQ(CountOccurrences(collector_->process().Log(), connected), 1)
+      << collector_->process().Log();
   EXPECT_FALSE(absl::StrContains((*agent)->Log(), "stream ended")) << (*agent)->Log();
 
   // The next connection presents the new certificate.
@@ -314,7 +318,9 @@ TEST_F(TrustTest, ARotatedAgentCertificateKeepsTheStreamAndIsUsedOnTheNextConnec
   ASSERT_TRUE(collector_->process().Wait(absl::Seconds(30)).has_value());
   StartCollector(port);
   ASSERT_TRUE(WaitFor(
-      [&] { return absl::StrContains(collector_->process().Log(), "certificate serial " + second); },
+      [&] {
+        return absl::StrContains(collector_->process().Log(), "certificate serial " + second);
+      },
       absl::Seconds(20)))
       << collector_->process().Log() << (*agent)->Log();
   (*agent)->Signal(SIGTERM);
@@ -322,8 +328,8 @@ TEST_F(TrustTest, ARotatedAgentCertificateKeepsTheStreamAndIsUsedOnTheNextConnec
 
 TEST(TrustConfigTest, PlaintextOnANonLoopbackAddressRefusesToStart) {
   TempDir dir;
-  CommandResult r = RunCommand({BinPath("rollguard-collector"), "--listen", "0.0.0.0:0",
-                                "--data-dir", dir.File("data")});
+  CommandResult r = RunCommand(
+      {BinPath("rollguard-collector"), "--listen", "0.0.0.0:0", "--data-dir", dir.File("data")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "refusing to serve plaintext on 0.0.0.0:0")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "--insecure")) << r.err;

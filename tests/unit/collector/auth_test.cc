@@ -77,8 +77,7 @@ TEST(RedactTest, WebhookCredentialsNeverSurvive) {
             "https://discord.com/api/webhooks/…/***");
   EXPECT_EQ(RedactUrl("https://hooks.slack.com/services/T000/B000/XXXXSECRET"),
             "https://hooks.slack.com/services/…/***");
-  EXPECT_EQ(RedactUrl("https://user:pw@example.org/hook?token=abc"),
-            "https://example.org/***?***");
+  EXPECT_EQ(RedactUrl("https://user:pw@example.org/hook?token=abc"), "https://example.org/***?***");
   EXPECT_EQ(RedactUrl("http://127.0.0.1:9093"), "http://127.0.0.1:9093");
   EXPECT_EQ(RedactUrl("not a url"), "***");
   EXPECT_EQ(ScrubSecrets("POST https://x/y/abcd failed: abcd", {"abcd"}),

@@ -28,6 +28,32 @@ ADDR="127.0.0.1:$(cat "$WORK/port")"
 echo "collector peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$CPID/status)"
 echo "data dir after ingest: $(du -sb "$WORK/data" | cut -f1) bytes for 1000000 samples"
 
+echo "== ingest over mTLS vs plaintext: collectors on cpu 1, rollguard-loadgen on cpu 0, 9 pairs"
+"$BIN/rollguard" pki init --dir "$WORK/pki" >/dev/null
+start_pinned_collector() {  # NAME, then extra collector flags
+  local name=$1; shift
+  taskset -c 1 "$BIN/rollguard-collector" --listen 127.0.0.1:0 --port-file "$WORK/$name.port" \
+    --data-dir "$WORK/$name" --log-level warn "$@" >"$WORK/$name.log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.1; done
+}
+start_pinned_collector plain
+start_pinned_collector tls --tls-cert "$WORK/pki/collector.crt" --tls-key "$WORK/pki/collector.key" \
+  --tls-client-ca "$WORK/pki/ca.crt"
+run_loadgen() {  # NAME, then extra loadgen flags; prints acknowledged samples/s
+  local name=$1; shift
+  taskset -c 0 "$BIN/rollguard-loadgen" --collector "127.0.0.1:$(cat "$WORK/$name.port")" \
+    --agents 20 --series-per-agent 20 --points 20000 "$@" | awk '/samples\/s/ {print $NF}'
+}
+run_loadgen plain >/dev/null; run_loadgen tls --tls-pki "$WORK/pki" >/dev/null  # warm-up pair
+: >"$WORK/ratios"
+for i in $(seq 9); do
+  p=$(run_loadgen plain); t=$(run_loadgen tls --tls-pki "$WORK/pki")
+  r=$(awk -v a="$t" -v b="$p" 'BEGIN {printf "%.3f", a / b}'); echo "$r" >>"$WORK/ratios"
+  echo "pair $i: plaintext $p samples/s, mTLS $t samples/s, mTLS/plaintext $r"
+done
+echo "median mTLS/plaintext over 9 pairs: $(sort -n "$WORK/ratios" | sed -n 5p)"
+
 echo "== agent: RSS and CPU over 30 intervals of 1 s"
 "$BIN/rollguard-agent" --collector "$ADDR" --host-id bench --interval 1s --log-level warn \
   >"$WORK/agent.log" 2>&1 &

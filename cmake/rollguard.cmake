@@ -1,7 +1,6 @@
 # One way to declare every target: flags live on an INTERFACE target, not globally.
 add_library(rollguard_flags INTERFACE)
 target_compile_options(rollguard_flags INTERFACE -Wall -Wextra -Werror -Wno-unused-parameter)
-target_include_directories(rollguard_flags INTERFACE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(rollguard_flags INTERFACE
   ROLLGUARD_VERSION="${PROJECT_VERSION}")
 if(ROLLGUARD_SANITIZE)
@@ -9,11 +8,46 @@ if(ROLLGUARD_SANITIZE)
   target_link_options(rollguard_flags INTERFACE -fsanitize=${ROLLGUARD_SANITIZE})
 endif()
 
-# rollguard_library(NAME SOURCES ... DEPS ...)
+# rollguard_library(NAME FOLDER DIR SOURCES ... [LAYERS lib...] [DEPS ...])
+#
+# The layers are enforced by the compiler, not by review: a library sees the
+# source tree only through its own include view, a folder of symbolic links
+# under the build tree holding its FOLDER, the FOLDERs of the LAYERS it names
+# (and of theirs, transitively) and common/. An include of anything else -- a
+# higher layer, or agent/ from the collector -- is "No such file or directory".
+# The view is PUBLIC: whoever links a layer may include what that layer may.
 function(rollguard_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "FOLDER" "SOURCES;LAYERS;DEPS" ${ARGN})
+  if(NOT ARG_FOLDER)
+    message(FATAL_ERROR "rollguard_library(${name}): FOLDER is required")
+  endif()
   add_library(${name} STATIC ${ARG_SOURCES})
-  target_link_libraries(${name} PUBLIC rollguard_flags ${ARG_DEPS})
+  set(folders ${ARG_FOLDER} common)
+  foreach(layer ${ARG_LAYERS})
+    get_target_property(below ${layer} ROLLGUARD_FOLDERS)
+    list(APPEND folders ${below})
+  endforeach()
+  list(REMOVE_DUPLICATES folders)
+  set_target_properties(${name} PROPERTIES ROLLGUARD_FOLDERS "${folders}")
+  set(view ${CMAKE_BINARY_DIR}/include-views/${name})
+  file(REMOVE_RECURSE ${view})
+  foreach(folder ${folders})
+    set(covered FALSE)  # collector/storage is inside collector: one link serves both
+    foreach(other ${folders})
+      string(FIND "${folder}" "${other}/" at)
+      if(at EQUAL 0)
+        set(covered TRUE)
+      endif()
+    endforeach()
+    if(covered)
+      continue()
+    endif()
+    get_filename_component(parent ${view}/${folder} DIRECTORY)
+    file(MAKE_DIRECTORY ${parent})
+    file(CREATE_LINK ${PROJECT_SOURCE_DIR}/${folder} ${view}/${folder} SYMBOLIC)
+  endforeach()
+  target_include_directories(${name} PUBLIC ${view})
+  target_link_libraries(${name} PUBLIC rollguard_flags ${ARG_LAYERS} ${ARG_DEPS})
 endfunction()
 
 # rollguard_binary(NAME SOURCES ... DEPS ...)

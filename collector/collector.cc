@@ -125,21 +125,20 @@ void Collector::MaintenanceLoop() {
 void Collector::SendEscalation(const rollguard::v1::Incident& inc, const EscalationLevel& level,
                                const std::string& text) {
   Notification n;
-  n.change.alert.set_id(inc.alert_id());
-  n.change.alert.set_host_id(inc.host_id());
-  n.change.alert.set_rule(inc.rule());
-  n.change.alert.set_severity(inc.severity());
-  n.change.alert.set_metric(inc.metric());
-  n.change.alert.set_threshold(inc.threshold());
-  n.change.alert.set_comparison(inc.comparison());
-  n.change.alert.set_playbook(inc.playbook());
-  n.change.alert.set_state("firing");
-  n.change.alert.set_fired_at_ms(inc.opened_ms());
-  n.change.alert.set_summary(absl::StrCat("incident ", inc.id(), " escalated to L", inc.level(),
+  n.alert.set_id(inc.alert_id());
+  n.alert.set_host_id(inc.host_id());
+  n.alert.set_rule(inc.rule());
+  n.alert.set_severity(inc.severity());
+  n.alert.set_metric(inc.metric());
+  n.alert.set_threshold(inc.threshold());
+  n.alert.set_comparison(inc.comparison());
+  n.alert.set_playbook(inc.playbook());
+  n.alert.set_state("firing");
+  n.alert.set_fired_at_ms(inc.opened_ms());
+  n.alert.set_summary(absl::StrCat("incident ", inc.id(), " escalated to L", inc.level(),
                                           " (", level.name, "): ", inc.summary()));
-  n.change.reason = inc.timeline().empty() ? "" : inc.timeline().rbegin()->what();
-  n.change.notify = NotifyKind::kEscalation;
-  n.change.from_state = n.change.to_state = "firing";
+  n.reason = inc.timeline().empty() ? "" : inc.timeline().rbegin()->what();
+  n.kind = NotifyKind::kEscalation;
   n.host_labels = registry_->LabelsOf(inc.host_id());
   n.detail = text;
   alerting_->NotifyDirect(n, level.receivers);

@@ -25,7 +25,7 @@
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
 #include "common/clock.h"
-#include "common/work_pool.h"
+#include "collector/ingest/work_pool.h"
 
 namespace rollguard::collector {
 

@@ -140,7 +140,9 @@ void Alerting::Apply(std::vector<AlertChange> changes) {
     }
     if (c.notify != NotifyKind::kNone) {
       Notification n;
-      n.change = c;
+      n.alert = a;
+      n.kind = c.notify;
+      n.reason = c.reason;
       n.host_labels = registry_->LabelsOf(a.host_id());
       notifier_->Notify(n);
     }

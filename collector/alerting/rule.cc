@@ -74,16 +74,6 @@ absl::StatusOr<Rule> ParseRule(const ConfigNode& n, const Rule& defaults) {
 
 }  // namespace
 
-int SeverityRank(absl::string_view s) {
-  if (s == "critical") return 5;
-  if (s == "high") return 4;
-  if (s == "warning") return 3;
-  if (s == "medium") return 2;
-  if (s == "low") return 1;
-  if (s == "info") return 0;
-  return -1;
-}
-
 absl::StatusOr<std::vector<Rule>> ParseRules(absl::string_view text, const std::string& file) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::Parse(text, file));
   RETURN_IF_ERROR(root.AllowOnly({"defaults", "rules"}));

@@ -7,13 +7,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/labels.h"
+#include "common/severity.h"
 
 namespace rollguard::collector {
 
 enum class Comparison { kGt, kGe, kLt, kLe, kEq, kNe };
-
-// critical > high > warning > medium > low > info; -1 for anything else.
-int SeverityRank(absl::string_view severity);
 
 struct Rule {
   std::string name;

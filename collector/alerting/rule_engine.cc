@@ -34,24 +34,6 @@ bool SameLabels(const Alert& a, const Alert& b) {
 
 }  // namespace
 
-const char* NotifyKindName(NotifyKind k) {
-  switch (k) {
-    case NotifyKind::kNone:
-      return "none";
-    case NotifyKind::kFiring:
-      return "firing";
-    case NotifyKind::kResolved:
-      return "resolved";
-    case NotifyKind::kRepeat:
-      return "repeat";
-    case NotifyKind::kFlapping:
-      return "flapping";
-    case NotifyKind::kEscalation:
-      return "escalation";
-  }
-  return "none";
-}
-
 RuleEngine::RuleEngine(const Storage* storage, const Clock* clock, EngineOptions options)
     : storage_(storage), clock_(clock), options_(std::move(options)) {}
 

@@ -18,16 +18,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "collector/alerting/rule.h"
+#include "collector/notify/notification.h"
 #include "collector/storage/storage.h"
 #include "common/clock.h"
 #include "rollguard/v1/admin_service.pb.h"
 #include "rollguard/v1/alerts.pb.h"
 
 namespace rollguard::collector {
-
-// kEscalation: an incident climbed the escalation ladder (not from the engine).
-enum class NotifyKind { kNone, kFiring, kResolved, kRepeat, kFlapping, kEscalation };
-const char* NotifyKindName(NotifyKind k);
 
 struct AlertChange {
   rollguard::v1::Alert alert;  // after the change

@@ -13,7 +13,7 @@
 #include "collector/commands/command_manager.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
-#include "common/work_pool.h"
+#include "collector/ingest/work_pool.h"
 #include "rollguard/v1/agent_service.grpc.pb.h"
 
 namespace rollguard::collector {

@@ -118,10 +118,10 @@ class Notifier::Receiver {
         }
       }
       // This receiver's outcome is reported before any fallback can report its own.
-      owner_->on_result_(job.n.change.alert.id(), config_.name, s);
+      owner_->on_result_(job.n.alert.id(), config_.name, s);
       if (!s.ok()) {
         spdlog::error("receiver {}: giving up on {} after {} attempts: {}", config_.name,
-                      job.n.change.alert.id(), config_.max_attempts, std::string(s.message()));
+                      job.n.alert.id(), config_.max_attempts, std::string(s.message()));
         if (!job.fallback.empty() && job.fallback != config_.name) {
           if (Receiver* fb = owner_->Find(job.fallback)) fb->Enqueue({job.n, ""});
         }
@@ -168,7 +168,7 @@ Notifier::Receiver* Notifier::Find(const std::string& name) const {
 }
 
 bool Notifier::RouteMatches(const RouteConfig& r, const Notification& n) const {
-  const auto& a = n.change.alert;
+  const auto& a = n.alert;
   if (!r.severities.empty() &&
       std::find(r.severities.begin(), r.severities.end(), a.severity()) == r.severities.end()) {
     return false;

@@ -2,8 +2,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "collector/alerting/rule.h"
 #include "common/files.h"
+#include "common/severity.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {

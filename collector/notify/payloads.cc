@@ -47,7 +47,7 @@ std::string Rfc3339(int64_t ms) {
 
 // What this notification says: FIRING, RESOLVED, FLAPPING (a repeat is FIRING).
 std::string Status(const Notification& n) {
-  switch (n.change.notify) {
+  switch (n.kind) {
     case NotifyKind::kResolved:
       return "RESOLVED";
     case NotifyKind::kFlapping:
@@ -60,9 +60,9 @@ std::string Status(const Notification& n) {
 }
 
 int DiscordColor(const Notification& n) {
-  if (n.change.notify == NotifyKind::kResolved) return 0x2EB67D;  // green
-  if (n.change.notify == NotifyKind::kFlapping) return 0x9B59B6;  // purple
-  const std::string& s = n.change.alert.severity();
+  if (n.kind == NotifyKind::kResolved) return 0x2EB67D;  // green
+  if (n.kind == NotifyKind::kFlapping) return 0x9B59B6;  // purple
+  const std::string& s = n.alert.severity();
   if (s == "critical") return 0xE01E5A;                // red
   if (s == "high" || s == "warning") return 0xECB22E;  // amber
   return 0x36C5F0;                                     // blue
@@ -71,21 +71,21 @@ int DiscordColor(const Notification& n) {
 }  // namespace
 
 std::string OneLine(const Notification& n) {
-  const auto& a = n.change.alert;
+  const auto& a = n.alert;
   std::string line = absl::StrCat("[", Status(n), "] ", a.severity(), " ", a.rule(), " on ",
                                   a.host_id(), ": ", a.summary());
-  if (n.change.notify == NotifyKind::kResolved) absl::StrAppend(&line, " (", n.change.reason, ")");
+  if (n.kind == NotifyKind::kResolved) absl::StrAppend(&line, " (", n.reason, ")");
   return line;
 }
 
 std::string WebhookPayload(const Notification& n) {
   Value alert;
-  (void)google::protobuf::util::JsonStringToMessage(ToJson(n.change.alert), &alert);
+  (void)google::protobuf::util::JsonStringToMessage(ToJson(n.alert), &alert);
   Struct root;
   auto& f = *root.mutable_fields();
-  f["kind"] = Str(NotifyKindName(n.change.notify));
+  f["kind"] = Str(NotifyKindName(n.kind));
   f["status"] = Str(absl::AsciiStrToLower(Status(n)));
-  f["reason"] = Str(n.change.reason);
+  f["reason"] = Str(n.reason);
   f["alert"] = alert;
   if (!n.detail.empty()) f["detail"] = Str(n.detail);
   Value labels;
@@ -97,13 +97,13 @@ std::string WebhookPayload(const Notification& n) {
 }
 
 std::string DiscordPayload(const Notification& n) {
-  const auto& a = n.change.alert;
+  const auto& a = n.alert;
   Struct embed;
   auto& e = *embed.mutable_fields();
   e["title"] =
       Str(absl::StrCat("[", Status(n), "] ", a.severity(), ": ", a.rule(), " on ", a.host_id()));
-  std::string description = n.change.notify == NotifyKind::kResolved
-                                ? absl::StrCat(a.summary(), "\nResolved: ", n.change.reason)
+  std::string description = n.kind == NotifyKind::kResolved
+                                ? absl::StrCat(a.summary(), "\nResolved: ", n.reason)
                                 : a.summary();
   // Discord caps a description at 4096 characters.
   if (!n.detail.empty())
@@ -111,7 +111,7 @@ std::string DiscordPayload(const Notification& n) {
   e["description"] = Str(description);
   e["color"] = Num(DiscordColor(n));
   e["timestamp"] =
-      Str(Rfc3339(n.change.notify == NotifyKind::kResolved ? a.resolved_at_ms() : a.fired_at_ms()));
+      Str(Rfc3339(n.kind == NotifyKind::kResolved ? a.resolved_at_ms() : a.fired_at_ms()));
   ListValue fields;
   auto add = [&](const std::string& name, const std::string& value) {
     Struct field;
@@ -133,11 +133,11 @@ std::string DiscordPayload(const Notification& n) {
 }
 
 std::string SlackPayload(const Notification& n) {
-  const auto& a = n.change.alert;
+  const auto& a = n.alert;
   Struct att;
   auto& f = *att.mutable_fields();
   static const char* kColors[] = {"#2EB67D", "#E01E5A", "#ECB22E", "#36C5F0"};
-  int c = n.change.notify == NotifyKind::kResolved                ? 0
+  int c = n.kind == NotifyKind::kResolved                ? 0
           : a.severity() == "critical"                            ? 1
           : (a.severity() == "high" || a.severity() == "warning") ? 2
                                                                   : 3;
@@ -167,7 +167,7 @@ std::string SlackPayload(const Notification& n) {
 }
 
 std::string AlertmanagerPayload(const Notification& n, int64_t now_ms) {
-  const auto& a = n.change.alert;
+  const auto& a = n.alert;
   Struct alert;
   auto& f = *alert.mutable_fields();
   Struct labels;
@@ -181,12 +181,12 @@ std::string AlertmanagerPayload(const Notification& n, int64_t now_ms) {
   *f["labels"].mutable_struct_value() = labels;
   Struct ann;
   (*ann.mutable_fields())["summary"] = Str(a.summary());
-  (*ann.mutable_fields())["description"] = Str(n.change.reason);
+  (*ann.mutable_fields())["description"] = Str(n.reason);
   if (!a.playbook().empty()) (*ann.mutable_fields())["playbook"] = Str(a.playbook());
   if (!n.detail.empty()) (*ann.mutable_fields())["detail"] = Str(n.detail);
   *f["annotations"].mutable_struct_value() = ann;
   f["startsAt"] = Str(Rfc3339(a.fired_at_ms() > 0 ? a.fired_at_ms() : now_ms));
-  bool resolved = n.change.notify == NotifyKind::kResolved;
+  bool resolved = n.kind == NotifyKind::kResolved;
   f["endsAt"] = Str(Rfc3339(resolved ? a.resolved_at_ms() : now_ms + 15 * 60 * 1000));
   f["generatorURL"] = Str("");
   ListValue list;
@@ -196,7 +196,7 @@ std::string AlertmanagerPayload(const Notification& n, int64_t now_ms) {
 
 std::string EmailMessage(const Notification& n, const std::string& from,
                          const std::vector<std::string>& to, int64_t now_ms) {
-  const auto& a = n.change.alert;
+  const auto& a = n.alert;
   std::string date = absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", absl::FromUnixMillis(now_ms),
                                       absl::UTCTimeZone());
   std::string body = absl::StrCat(
@@ -204,7 +204,7 @@ std::string EmailMessage(const Notification& n, const std::string& from,
       "\r\n", "Rule:      ", a.rule(), "\r\n", "Host:      ", a.host_id(), "\r\n",
       "Value:     ", FormatValue(a.value()), "\r\n", "Threshold: ", a.comparison(), " ",
       FormatValue(a.threshold()), "\r\n", "Since:     ", Rfc3339(a.fired_at_ms()), "\r\n",
-      "Reason:    ", n.change.reason, "\r\n");
+      "Reason:    ", n.reason, "\r\n");
   if (!a.playbook().empty()) absl::StrAppend(&body, "Playbook:  ", a.playbook(), "\r\n");
   if (!n.detail.empty()) {
     absl::StrAppend(&body, "\r\n", absl::StrReplaceAll(n.detail, {{"\n", "\r\n"}}));

@@ -4,16 +4,11 @@
 
 #include <string>
 
-#include "collector/alerting/rule_engine.h"
+#include <vector>
+
+#include "collector/notify/notification.h"
 
 namespace rollguard::collector {
-
-struct Notification {
-  AlertChange change;
-  Labels host_labels;
-  // Longer text sent along (an escalation's evidence and timeline).
-  std::string detail;
-};
 
 // Generic webhook: {"kind": ..., "reason": ..., "alert": {the Alert message}, "hostLabels": {...}}.
 std::string WebhookPayload(const Notification& n);

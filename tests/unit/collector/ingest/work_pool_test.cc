@@ -1,4 +1,4 @@
-#include "common/work_pool.h"
+#include "collector/ingest/work_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -18,7 +18,7 @@ const Value& F(const Value& v, const std::string& k) { return v.struct_value().f
 
 Notification Make(NotifyKind kind) {
   Notification n;
-  auto& a = n.change.alert;
+  auto& a = n.alert;
   a.set_id("bot-1/cpu_usage_critical");
   a.set_host_id("bot-1");
   a.set_rule("cpu_usage_critical");
@@ -33,8 +33,8 @@ Notification Make(NotifyKind kind) {
   a.set_resolved_at_ms(1'800'000'060'000);
   a.set_summary("cpu_usage is 93.25 (> 90) on bot-1");
   a.set_playbook("full-rollback");
-  n.change.notify = kind;
-  n.change.reason = kind == NotifyKind::kResolved ? "condition cleared" : "cpu_usage 93.25 > 90";
+  n.kind = kind;
+  n.reason = kind == NotifyKind::kResolved ? "condition cleared" : "cpu_usage 93.25 > 90";
   n.host_labels = {{"env", "prod"}};
   return n;
 }

@@ -13,11 +13,11 @@ namespace {
 
 Notification Firing(const std::string& rule) {
   Notification n;
-  n.change.alert.set_id("bot-1/" + rule);
-  n.change.alert.set_host_id("bot-1");
-  n.change.alert.set_rule(rule);
-  n.change.alert.set_severity("critical");
-  n.change.notify = NotifyKind::kFiring;
+  n.alert.set_id("bot-1/" + rule);
+  n.alert.set_host_id("bot-1");
+  n.alert.set_rule(rule);
+  n.alert.set_severity("critical");
+  n.kind = NotifyKind::kFiring;
   return n;
 }
 

@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build test demo bench fuzz clean asan
+.PHONY: all setup configure build test analyze demo bench fuzz clean asan
 
 all: build
 
@@ -20,6 +20,10 @@ build: configure
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+# clang's thread-safety analysis over every source (ABSL_GUARDED_BY and friends).
+analyze: build
+	bash scripts/analyze.sh $(BUILD_DIR)
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)/bin

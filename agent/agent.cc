@@ -8,6 +8,7 @@
 #include "agent/sources/proc_parse.h"
 #include "common/clock.h"
 #include "common/files.h"
+#include "common/mutex.h"
 #include "common/tls/tls_config.h"
 
 namespace rollguard::agent {
@@ -116,18 +117,18 @@ void Agent::Run() {
   uplink_->Start();
   if (prober_) prober_->Start();
   absl::Time next = absl::Now();
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
-    lock.unlock();
+    lock.Unlock();
     SampleOnce();
-    lock.lock();
+    lock.Lock();
     // Fixed-rate schedule; if a pass overran, skip ahead instead of bursting.
     next += config_.interval;
     absl::Time now = absl::Now();
     if (next < now) next = now + config_.interval;
-    cv_.wait_for(lock, absl::ToChronoMilliseconds(next - now), [&] { return stop_; });
+    cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(next - now), [&] { return stop_; });
   }
-  lock.unlock();
+  lock.Unlock();
   if (prober_) prober_->Stop();
   if (statsd_) statsd_->Stop();
   uplink_->Stop();
@@ -136,7 +137,7 @@ void Agent::Run() {
 }
 
 void Agent::Stop() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   stop_ = true;
   cv_.notify_all();
 }

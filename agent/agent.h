@@ -6,7 +6,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 
 #include "agent/agent_config.h"
 #include "agent/buffer/sample_buffer.h"
@@ -17,6 +16,7 @@
 #include "agent/sources/system_sampler.h"
 #include "agent/statsd/statsd_server.h"
 #include "agent/uplink/uplink.h"
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 
@@ -54,7 +54,7 @@ class Agent {
   std::unique_ptr<StatsdServer> statsd_;
   std::unique_ptr<Prober> prober_;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
 };

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/storage/rocksdb_storage.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -103,9 +104,9 @@ absl::Status Collector::Start() {
 
 void Collector::MaintenanceLoop() {
   absl::Time next_retention = clock_->Now();
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_) {
-    lock.unlock();
+    lock.Unlock();
     if (absl::Status s = registry_->Flush(); !s.ok()) spdlog::error("host flush: {}", s.ToString());
     commands_->Tick();
     remediator_->Tick();
@@ -116,9 +117,9 @@ void Collector::MaintenanceLoop() {
       }
       next_retention = clock_->Now() + config_.retention_check_interval;
     }
-    lock.lock();
+    lock.Lock();
     // Each second: command deadlines are checked at this resolution.
-    cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+    cv_.wait_for(lock.native(), std::chrono::seconds(1), [&] { return stopping_; });
   }
 }
 
@@ -161,13 +162,13 @@ absl::StatusOr<size_t> Collector::ReloadTokens() {
 }
 
 void Collector::Wait() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return stopped_; });
+  MutexLock lock(&mu_);
+  cv_.wait(lock.native(), [&] { return stopped_; });
 }
 
 void Collector::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
     cv_.notify_all();
@@ -185,7 +186,7 @@ void Collector::Shutdown() {
   alerting_.reset();
   storage_.reset();
   spdlog::info("collector stopped ({} samples stored this run)", stats_.samples_stored.load());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   stopped_ = true;
   cv_.notify_all();
 }

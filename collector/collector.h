@@ -8,7 +8,6 @@
 
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -26,6 +25,7 @@
 #include "collector/storage/storage.h"
 #include "common/clock.h"
 #include "collector/ingest/work_pool.h"
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
@@ -70,7 +70,7 @@ class Collector {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   bool stopped_ = false;

@@ -18,6 +18,7 @@ PACKAGES=(
   libssl-dev               # certificates: rollguard pki, TLS file checks, token hashes
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
+  clang                    # make analyze: the thread-safety analysis of every lock annotation
   python3                  # the demo bot and test fakes
   curl                     # tests and the demo switch the fake MCP server
   prometheus-alertmanager  # the end-to-end test that alerts reach a real Alertmanager

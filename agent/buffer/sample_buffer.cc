@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 
@@ -9,7 +10,7 @@ SampleBuffer::SampleBuffer(size_t max_samples) : max_samples_(std::max<size_t>(m
 
 uint64_t SampleBuffer::Push(std::vector<BufferedSample> samples) {
   if (samples.empty()) return 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (samples.size() > max_samples_) {
     // A single batch larger than the whole buffer keeps its newest samples.
     size_t extra = samples.size() - max_samples_;
@@ -34,13 +35,14 @@ void SampleBuffer::DropOldestLocked() {
 
 std::vector<Batch> SampleBuffer::TakeUnsent(size_t max_batches, size_t max_in_flight,
                                             absl::Duration wait) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto ready = [&] {
+    mu_.AssertHeld();  // a wait predicate runs with the lock retaken
     if (woken_) return true;
     if (in_flight_ >= max_in_flight) return false;
     return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.sent; });
   };
-  cv_.wait_for(lock, absl::ToChronoMilliseconds(wait), ready);
+  cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(wait), ready);
   woken_ = false;
   std::vector<Batch> out;
   for (Entry& e : entries_) {
@@ -54,7 +56,7 @@ std::vector<Batch> SampleBuffer::TakeUnsent(size_t max_batches, size_t max_in_fl
 }
 
 void SampleBuffer::Remove(uint64_t sequence) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Sequences are increasing, so binary search the deque.
   auto it = std::lower_bound(entries_.begin(), entries_.end(), sequence,
                              [](const Entry& e, uint64_t s) { return e.batch.sequence < s; });
@@ -66,29 +68,29 @@ void SampleBuffer::Remove(uint64_t sequence) {
 }
 
 void SampleBuffer::MarkAllUnsent() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (Entry& e : entries_) e.sent = false;
   in_flight_ = 0;
 }
 
 void SampleBuffer::Wake() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   woken_ = true;
   cv_.notify_all();
 }
 
 size_t SampleBuffer::buffered_samples() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return samples_;
 }
 
 uint64_t SampleBuffer::dropped_samples() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return dropped_;
 }
 
 size_t SampleBuffer::batches() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return entries_.size();
 }
 

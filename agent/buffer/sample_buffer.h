@@ -9,11 +9,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 
@@ -64,7 +64,7 @@ class SampleBuffer {
   void DropOldestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_samples_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable cv_;
   std::deque<Entry> entries_ ABSL_GUARDED_BY(mu_);
   size_t samples_ ABSL_GUARDED_BY(mu_) = 0;

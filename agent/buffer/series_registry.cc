@@ -1,9 +1,10 @@
 #include "agent/buffer/series_registry.h"
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 
 uint32_t SeriesRegistry::IdFor(const std::string& metric, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto [it, inserted] = ids_.try_emplace({metric, labels}, 0);
   if (inserted) {
     it->second = static_cast<uint32_t>(defs_.size() + 1);
@@ -17,14 +18,14 @@ uint32_t SeriesRegistry::IdFor(const std::string& metric, const Labels& labels) 
 }
 
 bool SeriesRegistry::Definition(uint32_t id, rollguard::v1::SeriesDefinition* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (id == 0 || id > defs_.size()) return false;
   *out = defs_[id - 1];
   return true;
 }
 
 size_t SeriesRegistry::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return defs_.size();
 }
 

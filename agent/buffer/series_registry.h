@@ -4,13 +4,13 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "common/labels.h"
+#include "common/mutex.h"
 #include "rollguard/v1/metrics.pb.h"
 
 namespace rollguard::agent {
@@ -27,7 +27,7 @@ class SeriesRegistry {
   size_t size() const;
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::pair<std::string, Labels>, uint32_t> ids_ ABSL_GUARDED_BY(mu_);
   std::vector<rollguard::v1::SeriesDefinition> defs_ ABSL_GUARDED_BY(mu_);  // index id-1
 };

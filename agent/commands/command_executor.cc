@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/atomic_file.h"
 #include "common/files.h"
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 
@@ -62,7 +63,7 @@ void CommandExecutor::Start() {
 
 void CommandExecutor::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
     queue_.clear();
   }
@@ -71,7 +72,7 @@ void CommandExecutor::Stop() {
 }
 
 void CommandExecutor::Submit(Command command) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping_ || running_ == command.id()) return;
   for (const Command& q : queue_) {
     if (q.id() == command.id()) return;
@@ -88,15 +89,18 @@ void CommandExecutor::Loop() {
   while (true) {
     Command cmd;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      cv_.wait(lock.native(), [&] {
+        mu_.AssertHeld();
+        return stopping_ || !queue_.empty();
+      });
       if (stopping_) return;
       cmd = std::move(queue_.front());
       queue_.pop_front();
       running_ = cmd.id();
     }
     Execute(cmd);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     running_.clear();
   }
 }

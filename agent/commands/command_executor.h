@@ -8,13 +8,13 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "agent/playbooks/runner.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "rollguard/v1/commands.pb.h"
 
 namespace rollguard::agent {
@@ -54,7 +54,7 @@ class CommandExecutor {
   const Send send_;
   const Clock* const clock_;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
   std::deque<rollguard::v1::Command> queue_ ABSL_GUARDED_BY(mu_);
   std::string running_ ABSL_GUARDED_BY(mu_);

@@ -65,7 +65,7 @@ class PlaybookRunner {
 
   PlaybookConfig config_;
   Service service_;
-  std::mutex run_mu_;
+  std::mutex run_mu_;  // one run at a time (try-locked; guards no field)
 };
 
 }  // namespace rollguard::agent

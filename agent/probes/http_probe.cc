@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/probes/probe_checks.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 namespace {
@@ -121,7 +122,7 @@ void Prober::Start() {
 
 void Prober::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
     cv_.notify_all();
   }
@@ -134,9 +135,9 @@ void Prober::Stop() {
 void Prober::Loop(const ProbeConfig& probe) {
   bool was_up = true;
   bool first = true;
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
-    lock.unlock();
+    lock.Unlock();
     absl::Time started = absl::Now();
     ProbeResult r = RunProbe(probe);
     // Log changes, not every failure: a dead upstream must not flood the log.
@@ -154,8 +155,8 @@ void Prober::Loop(const ProbeConfig& probe) {
            {"probe_response_time_ms", l, r.response_time_ms},
            {"probe_status_code", l, static_cast<double>(r.status_code)}},
           absl::ToUnixMillis(started));
-    lock.lock();
-    cv_.wait_until(lock, absl::ToChronoTime(started + probe.interval), [&] { return stop_; });
+    lock.Lock();
+    cv_.wait_until(lock.native(), absl::ToChronoTime(started + probe.interval), [&] { return stop_; });
   }
 }
 

@@ -7,7 +7,6 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "agent/sources/reading.h"
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 
@@ -63,7 +63,7 @@ class Prober {
   std::vector<ProbeConfig> probes_;
   Emit emit_;
   std::vector<std::thread> threads_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
 };

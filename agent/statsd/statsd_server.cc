@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 namespace {
@@ -135,7 +136,7 @@ void StatsdServer::Loop() {
     if (n <= 0) continue;
     int64_t now_ms = Clock::Real().NowMs();
     uint64_t good = 0, bad = 0;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (int i = 0; i < n; ++i) {
       // The kernel's running count of datagrams dropped for lack of buffer.
       for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != nullptr;
@@ -158,6 +159,7 @@ void StatsdServer::Loop() {
       ParseStatsdDatagram(
           datagram,
           [&](const StatsdLine& line) {
+            mu_.AssertHeld();  // called here, under the lock
             ++good;
             aggregator_.Add(line, now_ms);
           },
@@ -173,7 +175,7 @@ void StatsdServer::Loop() {
 
 void StatsdServer::Collect(int64_t now_ms, Readings* out) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     aggregator_.Collect(now_ms, out);
   }
   out->push_back({"agent_statsd_lines", {}, static_cast<double>(lines_.load())});

@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -16,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "agent/sources/reading.h"
 #include "agent/statsd/statsd_aggregator.h"
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 
@@ -57,7 +57,7 @@ class StatsdServer {
   std::thread thread_;
   std::atomic<bool> stop_{false};
 
-  std::mutex mu_;
+  Mutex mu_;
   StatsdAggregator aggregator_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<uint64_t> lines_{0};

@@ -7,6 +7,7 @@
 #include "common/backoff.h"
 #include "common/clock.h"
 #include "common/grpc_status.h"
+#include "common/mutex.h"
 
 namespace rollguard::agent {
 
@@ -64,7 +65,7 @@ void Uplink::Start() {
 
 void Uplink::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
     if (current_ != nullptr) current_->TryCancel();
   }
@@ -74,7 +75,7 @@ void Uplink::Stop() {
 
 void Uplink::SendCommandUpdate(rollguard::v1::CommandUpdate update) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (control_.size() >= kMaxControlQueued) {
       spdlog::warn("collector unreachable: dropping an old command update ({} queued)",
                    control_.size());
@@ -91,12 +92,12 @@ bool Uplink::WriteControl(grpc::ClientReaderWriter<AgentMessage, CollectorMessag
   while (true) {
     std::pair<uint64_t, AgentMessage> next;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (control_.empty()) return true;
       next = control_.front();
     }
     if (!stream->Write(next.second)) return false;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // The bound may have pushed it out meanwhile.
     if (!control_.empty() && control_.front().first == next.first) control_.pop_front();
   }
@@ -109,7 +110,7 @@ void Uplink::Run() {
     absl::Status s = RunStream(&got_ack);
     connected_ = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stopping_) return;
     }
     if (got_ack) backoff.Reset();
@@ -129,14 +130,14 @@ void Uplink::Run() {
                    options_.collector, s.ToString(), absl::ToInt64Milliseconds(wait),
                    buffer_->buffered_samples());
     }
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // Sleep, but wake at once on Stop.
     absl::Time until = absl::Now() + wait;
     while (!stopping_ && absl::Now() < until) {
-      lock.unlock();
+      lock.Unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(
           50, std::max<int64_t>(1, absl::ToInt64Milliseconds(until - absl::Now())))));
-      lock.lock();
+      lock.Lock();
     }
     if (stopping_) return;
   }
@@ -164,14 +165,14 @@ bool Uplink::BuildBatch(const Batch& batch, std::vector<bool>* defined, AgentMes
 absl::Status Uplink::RunStream(bool* got_hello_ack) {
   grpc::ClientContext ctx;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_) return absl::CancelledError("stopping");
     current_ = &ctx;
   }
   struct ClearCurrent {
     Uplink* self;
     ~ClearCurrent() {
-      std::lock_guard<std::mutex> lock(self->mu_);
+      MutexLock lock(&self->mu_);
       self->current_ = nullptr;
     }
   } clear{this};
@@ -233,7 +234,7 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
     absl::Time last_heartbeat = absl::InfinitePast();
     while (!stream_broken_) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         if (stopping_) break;
       }
       if (absl::Now() - last_heartbeat >= options_.heartbeat_interval) {
@@ -268,7 +269,7 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
   // Half-close, then make sure the reader ends before Finish.
   stream->WritesDone();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // Without a reader the stream never started: keep Finish's real error.
     if (reader.joinable() && (stopping_ || !reader_done)) ctx.TryCancel();
   }

@@ -12,7 +12,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "agent/buffer/sample_buffer.h"
 #include "agent/buffer/series_registry.h"
 #include "common/labels.h"
+#include "common/mutex.h"
 #include "common/tls/grpc_tls.h"
 #include "rollguard/v1/agent_service.grpc.pb.h"
 
@@ -87,7 +87,7 @@ class Uplink {
   std::shared_ptr<grpc::Channel> channel_;                 // only the Run thread touches these
   std::unique_ptr<rollguard::v1::AgentService::Stub> stub_;
 
-  std::mutex mu_;
+  Mutex mu_;
   grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Numbered, so the writer pops exactly what it wrote.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "collector/storage/key_codec.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -21,7 +22,7 @@ Alerting::Alerting(AlertingOptions options, Storage* storage, HostRegistry* regi
   notifier_ = std::make_unique<Notifier>(
       options_.notify, clock_,
       [this](const std::string& alert_id, const std::string& receiver, const absl::Status& s) {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         if (s.ok()) {
           notify_errors_.erase(alert_id);
         } else {
@@ -35,13 +36,13 @@ Alerting::~Alerting() { Shutdown(); }
 absl::Status Alerting::Start() {
   if (options_.rules_path.empty()) {
     (void)engine_.SetRules(DefaultRules());
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     rules_source_ = "built-in defaults (deploy/config/rules.yaml)";
     rules_ = DefaultRules();
   } else {
     ASSIGN_OR_RETURN(std::vector<Rule> rules, LoadRulesFile(options_.rules_path));
     (void)engine_.SetRules(rules);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     rules_source_ = options_.rules_path;
     rules_ = std::move(rules);
   }
@@ -59,12 +60,12 @@ absl::Status Alerting::Start() {
   PushSilences();
   notifier_->Start();
   tick_thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(tick_mu_);
+    MutexLock lock(&tick_mu_);
     while (!stopping_) {
-      lock.unlock();
+      lock.Unlock();
       Tick();
-      lock.lock();
-      tick_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.tick), [&] { return stopping_; });
+      lock.Lock();
+      tick_cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(options_.tick), [&] { return stopping_; });
     }
   });
   spdlog::info("alerting: {} rules from {}; {} alerts restored", engine_.rule_count(),
@@ -74,7 +75,7 @@ absl::Status Alerting::Start() {
 
 void Alerting::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(tick_mu_);
+    MutexLock lock(&tick_mu_);
     if (stopping_) return;
     stopping_ = true;
     tick_cv_.notify_all();
@@ -84,17 +85,17 @@ void Alerting::Shutdown() {
 }
 
 std::vector<Rule> Alerting::rules() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return rules_;
 }
 
 std::string Alerting::rules_source() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return rules_source_;
 }
 
 void Alerting::Observe(absl::Span<const StoredSample> samples) {
-  std::lock_guard<std::mutex> order(apply_mu_);
+  MutexLock order(&apply_mu_);
   std::vector<AlertChange> changes = engine_.Observe(samples);
   if (!changes.empty()) Apply(std::move(changes));
 }
@@ -105,7 +106,7 @@ void Alerting::OnHostHello(const std::string& host, const Labels& labels) {
 
 void Alerting::Tick() {
   std::vector<rollguard::v1::HostStatus> hosts = registry_->List();
-  std::lock_guard<std::mutex> order(apply_mu_);
+  MutexLock order(&apply_mu_);
   std::vector<AlertChange> changes = engine_.Tick(hosts);
   if (!changes.empty()) Apply(std::move(changes));
 }
@@ -162,7 +163,7 @@ void Alerting::NotifyDirect(const Notification& n, const std::vector<std::string
 absl::StatusOr<size_t> Alerting::Reload() {
   std::string path;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     path = options_.rules_path;
   }
   if (path.empty()) {
@@ -176,10 +177,10 @@ absl::StatusOr<size_t> Alerting::Reload() {
   }
   size_t n = rules->size();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     rules_ = *rules;
   }
-  std::lock_guard<std::mutex> order(apply_mu_);
+  MutexLock order(&apply_mu_);
   Apply(engine_.SetRules(std::move(*rules)));
   spdlog::info("rules reloaded: {} rules from {}", n, path);
   return n;
@@ -188,7 +189,7 @@ absl::StatusOr<size_t> Alerting::Reload() {
 absl::Status Alerting::ListAlerts(const rollguard::v1::ListAlertsRequest& req,
                                   rollguard::v1::ListAlertsResponse* resp) const {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& a : engine_.Active()) {
       if (!req.host_id().empty() && a.host_id() != req.host_id()) continue;
       auto err = notify_errors_.find(a.id());

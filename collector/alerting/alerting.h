@@ -9,7 +9,6 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -19,6 +18,7 @@
 #include "collector/notify/notifier.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
@@ -86,14 +86,14 @@ class Alerting {
   // Held from the engine's evaluation through storing its changes, so the
   // stored order of an alert's changes is the engine's order even when two
   // ingest workers and the tick produce changes at once.
-  std::mutex apply_mu_;
-  mutable std::mutex mu_;
+  Mutex apply_mu_;
+  mutable Mutex mu_;
   std::string rules_source_ ABSL_GUARDED_BY(mu_);
   std::vector<Rule> rules_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> notify_errors_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint32_t> event_seq_{0};
 
-  std::mutex tick_mu_;
+  Mutex tick_mu_;
   std::condition_variable tick_cv_;
   bool stopping_ = false;
   std::thread tick_thread_;

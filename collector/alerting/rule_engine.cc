@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/duration.h"
+#include "common/mutex.h"
 #include "common/number_format.h"
 
 namespace rollguard::collector {
@@ -38,7 +39,7 @@ RuleEngine::RuleEngine(const Storage* storage, const Clock* clock, EngineOptions
     : storage_(storage), clock_(clock), options_(std::move(options)) {}
 
 std::vector<AlertChange> RuleEngine::SetRules(std::vector<Rule> rules) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   rules_ = std::move(rules);
   rules_by_metric_.clear();
   for (int i = 0; i < static_cast<int>(rules_.size()); ++i) {
@@ -51,7 +52,7 @@ std::vector<AlertChange> RuleEngine::SetRules(std::vector<Rule> rules) {
   for (const auto& [id, a] : active_) {
     if (a.rule() == kHostOffline) continue;
     bool still = std::any_of(rules_.begin(), rules_.end(),
-                             [&](const Rule& r) { return r.name == a.rule(); });
+                             [&a = a](const Rule& r) { return r.name == a.rule(); });
     if (!still) orphans.push_back(id);
   }
   for (const auto& id : orphans) Resolve(id, clock_->NowMs(), "rule removed", &out);
@@ -60,7 +61,7 @@ std::vector<AlertChange> RuleEngine::SetRules(std::vector<Rule> rules) {
 }
 
 void RuleEngine::SetHostLabels(const std::string& host, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = host_labels_.find(host);
   if (it != host_labels_.end() && it->second == labels) return;
   host_labels_[host] = labels;
@@ -69,12 +70,12 @@ void RuleEngine::SetHostLabels(const std::string& host, const Labels& labels) {
 }
 
 void RuleEngine::SetSilences(std::vector<rollguard::v1::Silence> silences) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   silences_ = std::move(silences);
 }
 
 void RuleEngine::Restore(const std::vector<Alert>& alerts) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const Alert& a : alerts) {
     if (a.state() != kPending && a.state() != kFiring) continue;
     EraseActive(a.id());
@@ -137,7 +138,7 @@ const RuleEngine::SeriesRules& RuleEngine::RulesFor(SeriesId id) {
 
 std::vector<AlertChange> RuleEngine::Observe(absl::Span<const StoredSample> samples) {
   std::vector<AlertChange> out;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (rules_.empty()) return out;
   for (const StoredSample& s : samples) {
     const SeriesRules& sr = RulesFor(s.series);
@@ -390,7 +391,7 @@ void RuleEngine::Resolve(const std::string& id, int64_t ts, const std::string& r
 
 std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostStatus>& hosts) {
   std::vector<AlertChange> out;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const int64_t now = clock_->NowMs();
   const int64_t stale = absl::ToInt64Milliseconds(options_.stale_after);
 
@@ -478,7 +479,7 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
 }
 
 std::vector<Alert> RuleEngine::Active() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<Alert> out;
   out.reserve(active_.size());
   for (const auto& [id, a] : active_) {
@@ -493,7 +494,7 @@ std::vector<Alert> RuleEngine::Active() const {
 }
 
 size_t RuleEngine::rule_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return rules_.size();
 }
 

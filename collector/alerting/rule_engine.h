@@ -10,7 +10,6 @@
 
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,6 +20,7 @@
 #include "collector/notify/notification.h"
 #include "collector/storage/storage.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "rollguard/v1/admin_service.pb.h"
 #include "rollguard/v1/alerts.pb.h"
 
@@ -109,7 +109,7 @@ class RuleEngine {
   const Clock* clock_;
   const EngineOptions options_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::vector<Rule> rules_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<int>> rules_by_metric_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Labels> host_labels_ ABSL_GUARDED_BY(mu_);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/files.h"
+#include "common/mutex.h"
 #include "common/tls/certificate.h"
 
 namespace rollguard::collector {
@@ -58,7 +59,7 @@ absl::StatusOr<size_t> TokenStore::Reload() {
   if (!parsed.ok()) return parsed.status();
   size_t n = parsed->size();
   auto table = std::make_shared<const std::vector<TokenEntry>>(std::move(*parsed));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   entries_ = std::move(table);
   return n;
 }
@@ -66,7 +67,7 @@ absl::StatusOr<size_t> TokenStore::Reload() {
 std::optional<Principal> TokenStore::Lookup(const std::string& token) const {
   std::shared_ptr<const std::vector<TokenEntry>> table;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     table = entries_;
   }
   const std::string hash = Sha256Hex(token);

@@ -6,13 +6,13 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "common/tls/identity.h"
 
 namespace rollguard::collector {
@@ -43,7 +43,7 @@ class TokenStore {
 
  private:
   const std::string path_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<const std::vector<TokenEntry>> entries_ ABSL_GUARDED_BY(mu_) =
       std::make_shared<std::vector<TokenEntry>>();
 };

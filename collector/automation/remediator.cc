@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "collector/storage/record_messages.h"
 #include "common/duration.h"
+#include "common/mutex.h"
 #include "common/number_format.h"
 #include "common/status_macros.h"
 
@@ -56,9 +57,10 @@ Remediator::Remediator(AutomationOptions options, Storage* storage, CommandManag
 
 absl::Status Remediator::Load() {
   commands_->AddListener([this](const rollguard::v1::CommandRecord& r) { OnCommandFinished(r); });
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return ScanMessages<Incident>(storage_->records(), Table::kIncidents, "", "",
                                 [&](Incident&& inc) {
+                                  mu_.AssertHeld();  // called here, under the lock
                                   if (!inc.command_ids().empty()) {
                                     last_dispatch_ms_[inc.host_id()] =
                                         std::max(last_dispatch_ms_[inc.host_id()], inc.opened_ms());
@@ -119,7 +121,7 @@ void Remediator::OnAlertChange(const AlertChange& change) {
   const bool fired = change.to_state == "firing" && change.from_state != "firing";
   const bool resolved = change.from_state == "firing" && change.to_state == "resolved";
   if (!fired && !resolved) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (resolved) {
     for (auto it = open_.begin(); it != open_.end(); ++it) {
       Incident& inc = it->second;
@@ -280,7 +282,7 @@ void Remediator::DispatchQueuedLocked() {
 }
 
 void Remediator::OnCommandFinished(const rollguard::v1::CommandRecord& rec) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Incident* inc = nullptr;
   for (auto& [id, i] : open_) {
     if (Contains({i.command_ids().begin(), i.command_ids().end()}, rec.command().id())) inc = &i;
@@ -350,7 +352,7 @@ void Remediator::CloseLocked(Incident* inc, const std::string& state, const std:
 }
 
 void Remediator::Tick() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const int64_t now = clock_->NowMs();
   std::vector<std::string> ids;
   for (const auto& [id, inc] : open_) ids.push_back(id);
@@ -370,7 +372,7 @@ void Remediator::Tick() {
 }
 
 absl::StatusOr<Incident> Remediator::Approve(const std::string& id, const std::string& by) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = open_.find(id);
   if (it == open_.end()) return absl::NotFoundError(absl::StrCat("no open incident '", id, "'"));
   Incident& inc = it->second;
@@ -388,7 +390,7 @@ absl::StatusOr<Incident> Remediator::Approve(const std::string& id, const std::s
 
 absl::StatusOr<Incident> Remediator::Ack(const std::string& id, const std::string& by,
                                          const std::string& comment) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = open_.find(id);
   if (it == open_.end()) return absl::NotFoundError(absl::StrCat("no open incident '", id, "'"));
   Incident& inc = it->second;
@@ -409,7 +411,7 @@ absl::StatusOr<Incident> Remediator::Ack(const std::string& id, const std::strin
 
 absl::StatusOr<Incident> Remediator::Get(const std::string& id) const {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (auto it = open_.find(id); it != open_.end()) return it->second;
   }
   ASSIGN_OR_RETURN(std::optional<Incident> found,
@@ -422,7 +424,7 @@ absl::StatusOr<std::vector<Incident>> Remediator::List(bool all, int64_t since_m
                                                        const std::string& host_id) const {
   std::vector<Incident> out;
   if (!all) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [id, inc] : open_) {
       if (host_id.empty() || inc.host_id() == host_id) out.push_back(inc);
     }

@@ -11,7 +11,6 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "collector/commands/command_manager.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
+#include "common/mutex.h"
 #include "rollguard/v1/incidents.pb.h"
 
 namespace rollguard::collector {
@@ -85,7 +85,7 @@ class Remediator {
   const Clock* const clock_;
   const Escalate escalate_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, Incident> open_ ABSL_GUARDED_BY(mu_);             // by incident id
   std::map<std::string, int64_t> last_dispatch_ms_ ABSL_GUARDED_BY(mu_);  // by host
   std::map<std::string, int64_t> triggered_ms_ ABSL_GUARDED_BY(mu_);      // host → last trigger

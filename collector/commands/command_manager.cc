@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "collector/storage/record_messages.h"
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
@@ -58,11 +59,12 @@ CommandManager::CommandManager(RecordStore* records, AuditLog* audit, const Cloc
     : records_(records), audit_(audit), clock_(clock) {}
 
 absl::Status CommandManager::Load() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   size_t bad = 0;
   absl::Status s = ScanMessages<CommandRecord>(
       *records_, Table::kCommands, "", "",
       [&](CommandRecord&& r) {
+        mu_.AssertHeld();  // called here, under the lock
         if (!IsFinal(r.state())) open_[r.command().id()] = std::move(r);
         return true;
       },
@@ -118,7 +120,7 @@ absl::StatusOr<CommandRecord> CommandManager::Submit(Command command, const std:
   audit.set_rollout_id(rec.command().rollout_id());
   audit.set_outcome(rec.command().dry_run() ? "requested (dry run)" : "requested");
 
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Stored before it is sent: a crash after sending cannot lose it.
   if (absl::Status s = PersistLocked(rec); !s.ok()) return s;
   audit_->Record(audit);
@@ -129,7 +131,7 @@ absl::StatusOr<CommandRecord> CommandManager::Submit(Command command, const std:
 
 void CommandManager::OnAgentConnected(const std::string& host_id,
                                       const std::vector<std::string>& playbooks, AgentLink* link) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   links_[host_id] = link;
   playbooks_[host_id] = playbooks;
   int64_t now = clock_->NowMs();
@@ -144,7 +146,7 @@ void CommandManager::OnAgentConnected(const std::string& host_id,
 }
 
 void CommandManager::OnAgentDisconnected(const std::string& host_id, AgentLink* link) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // A newer stream of the same host may already have replaced this one.
   if (auto it = links_.find(host_id); it != links_.end() && it->second == link) links_.erase(it);
 }
@@ -153,7 +155,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
   CommandRecord rec;
   bool finished_now = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (auto it = open_.find(update.command_id()); it != open_.end()) {
       rec = it->second;
     } else {
@@ -208,7 +210,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
 void CommandManager::Tick() {
   std::vector<CommandRecord> expired;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     int64_t now = clock_->NowMs();
     for (auto it = open_.begin(); it != open_.end();) {
       CommandRecord& rec = it->second;
@@ -252,14 +254,14 @@ void CommandManager::AuditOutcome(const CommandRecord& rec) {
 }
 
 void CommandManager::AddListener(OnFinished listener) {
-  std::lock_guard<std::mutex> lock(listeners_mu_);
+  MutexLock lock(&listeners_mu_);
   listeners_.push_back(std::move(listener));
 }
 
 void CommandManager::NotifyFinished(const CommandRecord& rec) {
   std::vector<OnFinished> listeners;
   {
-    std::lock_guard<std::mutex> lock(listeners_mu_);
+    MutexLock lock(&listeners_mu_);
     listeners = listeners_;
   }
   for (const auto& l : listeners) l(rec);
@@ -267,7 +269,7 @@ void CommandManager::NotifyFinished(const CommandRecord& rec) {
 
 absl::StatusOr<CommandRecord> CommandManager::Get(const std::string& id) const {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (auto it = open_.find(id); it != open_.end()) return it->second;
   }
   auto stored = GetMessage<CommandRecord>(*records_, Table::kCommands, id);
@@ -301,13 +303,13 @@ absl::StatusOr<std::vector<CommandRecord>> CommandManager::List(const std::strin
 }
 
 std::vector<std::string> CommandManager::PlaybooksOf(const std::string& host_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = playbooks_.find(host_id);
   return it == playbooks_.end() ? std::vector<std::string>{} : it->second;
 }
 
 bool CommandManager::DrillActive(const std::string& host_id, absl::Duration grace) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [id, rec] : open_) {
     if (rec.host_id() == host_id && rec.command().drill()) return true;
   }
@@ -317,7 +319,7 @@ bool CommandManager::DrillActive(const std::string& host_id, absl::Duration grac
 }
 
 bool CommandManager::Connected(const std::string& host_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return links_.count(host_id) > 0;
 }
 

@@ -9,7 +9,6 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -20,6 +19,7 @@
 #include "collector/commands/audit_log.h"
 #include "collector/storage/record_store.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "rollguard/v1/commands.pb.h"
 
 namespace rollguard::collector {
@@ -82,14 +82,14 @@ class CommandManager {
   AuditLog* const audit_;
   const Clock* const clock_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // Unfinished commands by id; finished ones are read from the store.
   std::map<std::string, rollguard::v1::CommandRecord> open_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, AgentLink*> links_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> playbooks_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> drill_ended_ms_ ABSL_GUARDED_BY(mu_);
 
-  std::mutex listeners_mu_;
+  Mutex listeners_mu_;
   std::vector<OnFinished> listeners_ ABSL_GUARDED_BY(listeners_mu_);
 };
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "collector/storage/record_messages.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -35,8 +36,9 @@ RolloutManager::RolloutManager(RecordStore* records, CommandManager* commands,
 
 absl::Status RolloutManager::Load() {
   commands_->AddListener([this](const rollguard::v1::CommandRecord& r) { OnCommandFinished(r); });
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   absl::Status s = ScanMessages<Rollout>(*records_, Table::kRollouts, "", "", [&](Rollout&& r) {
+    mu_.AssertHeld();  // called here, under the lock
     if (r.state() == "running") running_[r.id()] = std::move(r);
     return true;
   });
@@ -131,7 +133,7 @@ absl::StatusOr<Rollout> RolloutManager::Start(const rollguard::v1::StartRolloutR
                                  " at a time", r.dry_run() ? " (dry run)" : ""));
   audit_->Record(audit);
 
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Rollout& stored = running_[r.id()] = std::move(r);
   DriveLocked(&stored);
   Rollout result = stored;
@@ -207,7 +209,7 @@ void RolloutManager::DriveLocked(Rollout* r) {
 void RolloutManager::OnCommandFinished(const rollguard::v1::CommandRecord& record) {
   const std::string& id = record.command().rollout_id();
   if (id.empty()) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = running_.find(id);
   if (it == running_.end()) return;
   DriveLocked(&it->second);
@@ -218,7 +220,7 @@ absl::StatusOr<rollguard::v1::RolloutStatus> RolloutManager::Get(const std::stri
   rollguard::v1::RolloutStatus status;
   bool found = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (auto it = running_.find(id); it != running_.end()) {
       *status.mutable_rollout() = it->second;
       found = true;

@@ -6,13 +6,13 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "collector/commands/command_manager.h"
 #include "collector/registry/host_registry.h"
+#include "common/mutex.h"
 #include "rollguard/v1/admin_service.pb.h"
 
 namespace rollguard::collector {
@@ -47,7 +47,7 @@ class RolloutManager {
   const Clock* const clock_;
   const absl::Duration default_queue_for_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, rollguard::v1::Rollout> running_ ABSL_GUARDED_BY(mu_);
 };
 

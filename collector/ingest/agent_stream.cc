@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
@@ -10,8 +11,7 @@ using rollguard::v1::CollectorMessage;
 
 AgentStream::AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDeps& deps,
                          absl::StatusOr<Principal> who)
-    : ctx_(ctx),
-      storage_(deps.storage),
+    : storage_(deps.storage),
       registry_(deps.registry),
       alerting_(deps.alerting),
       commands_(deps.commands),
@@ -21,7 +21,7 @@ AgentStream::AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDep
       clock_(deps.clock),
       peer_(ctx->peer()) {
   ++stats_->streams_open;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!who.ok()) {
     FinishLocked(
         grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(who.status().message())));
@@ -67,7 +67,7 @@ void AgentStream::StartReadLocked() {
 
 void AgentStream::OnReadDone(bool ok) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     reading_ = false;
     if (!ok) {
       // The agent half-closed or the stream broke: finish once writes drain.
@@ -88,7 +88,7 @@ void AgentStream::OnReadDone(bool ok) {
       HandleCommandUpdate();
       break;
     case rollguard::v1::AgentMessage::kHeartbeat: {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!series_) {
         FinishLocked(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                                   "the first message on a stream must be a hello"));
@@ -99,7 +99,7 @@ void AgentStream::OnReadDone(bool ok) {
       break;
     }
     default: {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                 "message with no known kind (newer agent?)"));
     }
@@ -108,7 +108,7 @@ void AgentStream::OnReadDone(bool ok) {
 
 void AgentStream::HandleHello() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!AcceptHelloLocked()) return;
   }
   // Queued and unfinished commands for this host go out after the hello ack.
@@ -116,7 +116,7 @@ void AgentStream::HandleHello() {
   const auto& playbooks = in_.hello().playbooks();
   commands_->OnAgentConnected(series_->host_id(),
                               std::vector<std::string>(playbooks.begin(), playbooks.end()), this);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   StartReadLocked();
 }
 
@@ -161,7 +161,7 @@ bool AgentStream::AcceptHelloLocked() {
 
 void AgentStream::HandleCommandUpdate() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!series_) {
       FinishLocked(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                                 "the first message on a stream must be a hello"));
@@ -171,14 +171,14 @@ void AgentStream::HandleCommandUpdate() {
   // Never under mu_: the manager may call SendCommand, which takes it.
   registry_->OnSeen(series_->host_id(), nullptr);
   commands_->OnUpdate(series_->host_id(), in_.command_update());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   StartReadLocked();
 }
 
 void AgentStream::SendCommand(const rollguard::v1::Command& command) {
   CollectorMessage msg;
   *msg.mutable_command() = command;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   QueueWriteLocked(std::move(msg));
 }
 
@@ -187,7 +187,7 @@ void AgentStream::HandleBatch() {
   std::vector<StoredSample> samples;
   absl::Status decoded = absl::OkStatus();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!series_) {
       FinishLocked(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                                 "the first message on a stream must be a hello"));
@@ -197,7 +197,7 @@ void AgentStream::HandleBatch() {
   // series_ is touched only here, and reads are serial, so no lock is needed.
   decoded = series_->Decode(batch, &samples);
   registry_->OnSeen(series_->host_id(), nullptr);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!decoded.ok()) {
     ++stats_->batches_rejected;
     spdlog::warn("host '{}': rejected {}", series_->host_id(), std::string(decoded.message()));
@@ -227,7 +227,7 @@ void AgentStream::HandleBatch() {
 void AgentStream::OnStored(uint64_t sequence, uint32_t samples, absl::Status status) {
   bool delete_now = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     --in_flight_;
     if (status.ok()) {
       stats_->samples_stored += samples;
@@ -264,7 +264,7 @@ void AgentStream::QueueWriteLocked(CollectorMessage msg) {
 }
 
 void AgentStream::OnWriteDone(bool ok) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   writes_.pop_front();
   if (!ok) {
     // The agent is gone; what it did not get acknowledged it will resend.
@@ -306,7 +306,7 @@ void AgentStream::OnDone() {
   --stats_->streams_open;
   bool delete_now = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     done_ = true;
     delete_now = in_flight_ == 0;
   }

@@ -19,7 +19,6 @@
 
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -28,6 +27,7 @@
 #include "collector/commands/audit_log.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/ingest/batch_decoder.h"
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
@@ -37,8 +37,8 @@ class AgentStream final
  public:
   static constexpr int kMaxInFlight = 8;
 
-  // `who`: the caller as the authenticator saw it; `tls`: whether identities
-  // are enforced (off on a plaintext loopback listener).
+  // `who`: the caller as the authenticator saw it (identities are enforced
+  // when deps.auth is set; off on a plaintext loopback listener).
   AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDeps& deps,
               absl::StatusOr<Principal> who);
 
@@ -62,7 +62,6 @@ class AgentStream final
   void RefuseLocked(const std::string& actor, const std::string& host, grpc::Status status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  grpc::CallbackServerContext* const ctx_;
   Storage* const storage_;
   HostRegistry* const registry_;
   Alerting* const alerting_;
@@ -79,7 +78,7 @@ class AgentStream final
   rollguard::v1::AgentMessage in_;      // owned by the single outstanding read
   std::optional<StreamSeries> series_;  // set by hello; used only from OnReadDone
 
-  std::mutex mu_;
+  Mutex mu_;
   std::deque<rollguard::v1::CollectorMessage> writes_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;

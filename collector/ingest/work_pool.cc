@@ -1,4 +1,5 @@
 #include "collector/ingest/work_pool.h"
+#include "common/mutex.h"
 
 namespace rollguard {
 
@@ -10,7 +11,7 @@ WorkPool::~WorkPool() { Shutdown(); }
 
 void WorkPool::Submit(std::function<void()> job) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!stopping_) {
       jobs_.push_back(std::move(job));
       cv_.notify_one();
@@ -22,7 +23,7 @@ void WorkPool::Submit(std::function<void()> job) {
 
 void WorkPool::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
     cv_.notify_all();
   }
@@ -32,7 +33,7 @@ void WorkPool::Shutdown() {
 }
 
 size_t WorkPool::queued() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return jobs_.size();
 }
 
@@ -40,8 +41,11 @@ void WorkPool::Loop() {
   while (true) {
     std::function<void()> job;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      MutexLock lock(&mu_);
+      cv_.wait(lock.native(), [&] {
+        mu_.AssertHeld();
+        return stopping_ || !jobs_.empty();
+      });
       if (jobs_.empty()) return;  // stopping and drained
       job = std::move(jobs_.front());
       jobs_.pop_front();

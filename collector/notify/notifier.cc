@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "collector/notify/senders.h"
 #include "common/backoff.h"
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
@@ -22,7 +23,7 @@ class Notifier::Receiver {
 
   void Stop(absl::Duration drain) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       stopping_ = true;
       drain_until_ = absl::Now() + drain;
       cv_.notify_all();
@@ -31,7 +32,7 @@ class Notifier::Receiver {
   }
 
   void Enqueue(Job job) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (queue_.size() >= kQueueLimit) {
       queue_.pop_front();
       ++dropped_;
@@ -41,7 +42,7 @@ class Notifier::Receiver {
   }
 
   rollguard::v1::ReceiverStatus Status() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     rollguard::v1::ReceiverStatus s;
     s.set_name(config_.name);
     s.set_type(config_.type);
@@ -80,8 +81,11 @@ class Notifier::Receiver {
 
   // Sleeps `d` unless stopping; false if stopping cut it short.
   bool SleepFor(absl::Duration d) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return !cv_.wait_for(lock, absl::ToChronoMilliseconds(d), [&] { return stopping_; });
+    MutexLock lock(&mu_);
+    return !cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(d), [&] {
+      mu_.AssertHeld();
+      return stopping_;
+    });
   }
 
   void Loop() {
@@ -89,8 +93,11 @@ class Notifier::Receiver {
     while (true) {
       Job job;
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        MutexLock lock(&mu_);
+        cv_.wait(lock.native(), [&] {
+          mu_.AssertHeld();
+          return stopping_ || !queue_.empty();
+        });
         if (queue_.empty() || (stopping_ && absl::Now() > drain_until_)) return;
         job = std::move(queue_.front());
         queue_.pop_front();
@@ -102,13 +109,13 @@ class Notifier::Receiver {
         if (s.ok() || attempt == config_.max_attempts) break;
         bool stopping;
         {
-          std::lock_guard<std::mutex> lock(mu_);
+          MutexLock lock(&mu_);
           stopping = stopping_;
         }
         if (stopping || !SleepFor(backoff.Next())) break;
       }
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         if (s.ok()) {
           ++sent_;
         } else {
@@ -132,7 +139,7 @@ class Notifier::Receiver {
   const ReceiverConfig config_;
   Notifier* const owner_;
   std::thread thread_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

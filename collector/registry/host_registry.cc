@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/mutex.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -11,7 +12,7 @@ HostRegistry::HostRegistry(Storage* storage, const Clock* clock)
 
 absl::Status HostRegistry::Load() {
   ASSIGN_OR_RETURN(auto hosts, storage_->LoadHosts());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& h : hosts) {
     Entry e;
     e.status = std::move(h);
@@ -25,7 +26,7 @@ absl::Status HostRegistry::Load() {
 absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello) {
   rollguard::v1::HostStatus snapshot;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Entry& e = hosts_[hello.host_id()];
     int64_t now = clock_->NowMs();
     auto& s = e.status;
@@ -47,7 +48,7 @@ absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello) {
 }
 
 void HostRegistry::OnSeen(const std::string& host_id, const rollguard::v1::Heartbeat* hb) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = hosts_.find(host_id);
   if (it == hosts_.end()) return;
   it->second.status.set_last_seen_ms(clock_->NowMs());
@@ -61,7 +62,7 @@ void HostRegistry::OnSeen(const std::string& host_id, const rollguard::v1::Heart
 void HostRegistry::OnDisconnect(const std::string& host_id) {
   rollguard::v1::HostStatus snapshot;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = hosts_.find(host_id);
     if (it == hosts_.end()) return;
     Entry& e = it->second;
@@ -79,7 +80,7 @@ void HostRegistry::OnDisconnect(const std::string& host_id) {
 absl::Status HostRegistry::Flush() {
   std::vector<rollguard::v1::HostStatus> dirty;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& [id, e] : hosts_) {
       if (e.dirty) {
         dirty.push_back(e.status);
@@ -92,7 +93,7 @@ absl::Status HostRegistry::Flush() {
 }
 
 std::vector<rollguard::v1::HostStatus> HostRegistry::List() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<rollguard::v1::HostStatus> out;
   out.reserve(hosts_.size());
   for (const auto& [id, e] : hosts_) out.push_back(e.status);
@@ -100,12 +101,12 @@ std::vector<rollguard::v1::HostStatus> HostRegistry::List() const {
 }
 
 size_t HostRegistry::Count() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return hosts_.size();
 }
 
 bool HostRegistry::Known(const std::string& host_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return hosts_.count(host_id) > 0;
 }
 
@@ -114,7 +115,7 @@ bool HostRegistry::Known(const std::string& host_id) const {
 namespace rollguard::collector {
 
 Labels HostRegistry::LabelsOf(const std::string& host_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = hosts_.find(host_id);
   if (it == hosts_.end()) return {};
   return Labels(it->second.status.labels().begin(), it->second.status.labels().end());

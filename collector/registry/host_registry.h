@@ -4,7 +4,6 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "collector/storage/storage.h"
 #include "common/clock.h"
 #include "common/labels.h"
+#include "common/mutex.h"
 #include "rollguard/v1/agent_service.pb.h"
 
 namespace rollguard::collector {
@@ -49,7 +49,7 @@ class HostRegistry {
 
   Storage* const storage_;
   const Clock* const clock_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, Entry> hosts_ ABSL_GUARDED_BY(mu_);
 };
 

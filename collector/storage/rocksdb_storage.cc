@@ -26,6 +26,7 @@
 #include "collector/storage/series_heads.h"
 #include "collector/storage/series_index.h"
 #include "collector/storage/stored_chunk.h"
+#include "common/mutex.h"
 #include "rollguard/v1/metrics.pb.h"
 
 namespace rollguard::collector {
@@ -73,7 +74,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
 
   ~RocksDbStorage() override {
     {
-      std::lock_guard<std::mutex> lock(seal_mu_);
+      MutexLock lock(&seal_mu_);
       stopping_ = true;
     }
     seal_cv_.notify_all();
@@ -169,7 +170,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
     // The whole batch is one log record, in the batch's one write.
     uint64_t seq = 0;
     {
-      std::lock_guard<std::mutex> lock(inflight_mu_);
+      MutexLock lock(&inflight_mu_);
       seq = next_seq_++;
       inflight_.insert(seq);
     }
@@ -181,15 +182,15 @@ class RocksDbStorage final : public Storage, public RecordStore {
       heads_.Add(samples, seq, WallMs());
     }
     {
-      std::lock_guard<std::mutex> lock(inflight_mu_);
+      MutexLock lock(&inflight_mu_);
       inflight_.erase(seq);
     }
     if (st.ok() && heads_.points() > options_.max_head_points) {
       // Back-pressure: wait for the sealer rather than grow. The ingest worker
       // waits, its stream's in-flight window fills, and gRPC stops reading.
       seal_cv_.notify_all();
-      std::unique_lock<std::mutex> lock(seal_mu_);
-      pressure_cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+      MutexLock lock(&seal_mu_);
+      pressure_cv_.wait_for(lock.native(), std::chrono::seconds(10), [&] {
         return stopping_ || heads_.points() <= options_.max_head_points;
       });
     }
@@ -401,11 +402,11 @@ class RocksDbStorage final : public Storage, public RecordStore {
 
   void SealLoop() {
     int64_t next_report = WallMs() + kReportEveryMs;
-    std::unique_lock<std::mutex> lock(seal_mu_);
+    MutexLock lock(&seal_mu_);
     while (!stopping_) {
-      seal_cv_.wait_for(lock, std::chrono::milliseconds(options_.seal_interval_ms));
+      seal_cv_.wait_for(lock.native(), std::chrono::milliseconds(options_.seal_interval_ms));
       if (stopping_) break;
-      lock.unlock();
+      lock.Unlock();
       // Rounds are bounded; a full one means more may be due right away.
       for (bool more = true; more && !Stopping();) {
         more = SealOnce(/*everything=*/false);
@@ -418,12 +419,12 @@ class RocksDbStorage final : public Storage, public RecordStore {
                      heads_.points(), heads_.series(), heads_.points() * 16 / (1 << 20),
                      options_.max_head_points);
       }
-      lock.lock();
+      lock.Lock();
     }
   }
 
   bool Stopping() {
-    std::lock_guard<std::mutex> lock(seal_mu_);
+    MutexLock lock(&seal_mu_);
     return stopping_;
   }
 
@@ -477,7 +478,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
   void TruncateLog() {
     uint64_t below = 0;
     {
-      std::lock_guard<std::mutex> lock(inflight_mu_);
+      MutexLock lock(&inflight_mu_);
       below = next_seq_;
       if (!inflight_.empty()) below = std::min(below, *inflight_.begin());
     }
@@ -518,7 +519,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
   SeriesIndex index_;
 
   SeriesHeads heads_;
-  std::mutex inflight_mu_;
+  Mutex inflight_mu_;
   uint64_t next_seq_ = 0;         // guarded by inflight_mu_
   std::set<uint64_t> inflight_;   // appends written or being written, not yet in the heads
   uint64_t truncated_below_ = 0;  // sealer thread (and the destructor, after it)
@@ -526,7 +527,7 @@ class RocksDbStorage final : public Storage, public RecordStore {
   std::vector<uint8_t> chunks_since_merge_;  // sealer thread; by series id
   std::atomic<uint64_t> chunks_written_{0}, chunks_merged_{0}, points_sealed_{0};
   std::atomic<int64_t> retention_floor_ms_{std::numeric_limits<int64_t>::min()};
-  std::mutex seal_mu_;
+  Mutex seal_mu_;
   std::condition_variable seal_cv_;
   std::condition_variable pressure_cv_;
   bool stopping_ = false;  // guarded by seal_mu_

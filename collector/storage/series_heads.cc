@@ -1,13 +1,14 @@
 #include "collector/storage/series_heads.h"
 
 #include <algorithm>
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
 void SeriesHeads::Add(absl::Span<const StoredSample> samples, uint64_t seq, int64_t now_ms) {
   for (const StoredSample& s : samples) {
     Shard& shard = ShardOf(s.series);
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     Head& h = shard.heads[s.series];
     if (h.points.empty()) h.first_ms = now_ms;
     h.points.push_back({s.timestamp_ms, s.value});
@@ -23,7 +24,7 @@ std::vector<SealJob> SeriesHeads::Collect(const SealPolicy& policy, int64_t now_
   const size_t first = next_shard_.fetch_add(1) % kShards;
   for (size_t k = 0; k < kShards && copied < policy.max_points; ++k) {
     Shard& shard = shards_[(first + k) % kShards];
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     for (auto& [id, h] : shard.heads) {
       if (copied >= policy.max_points) break;
       if (h.sealing > 0 || h.points.empty()) continue;
@@ -47,7 +48,7 @@ void SeriesHeads::Release(const std::vector<SealJob>& jobs) {
   size_t released = 0;
   for (const SealJob& job : jobs) {
     Shard& shard = ShardOf(job.series);
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     auto it = shard.heads.find(job.series);
     if (it == shard.heads.end()) continue;
     Head& h = it->second;
@@ -66,7 +67,7 @@ void SeriesHeads::Release(const std::vector<SealJob>& jobs) {
 void SeriesHeads::Abort(const std::vector<SealJob>& jobs) {
   for (const SealJob& job : jobs) {
     Shard& shard = ShardOf(job.series);
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     auto it = shard.heads.find(job.series);
     if (it == shard.heads.end()) continue;
     it->second.sealing = 0;
@@ -77,7 +78,7 @@ void SeriesHeads::Abort(const std::vector<SealJob>& jobs) {
 void SeriesHeads::Range(SeriesId id, int64_t start_ms, int64_t end_ms,
                         std::vector<Point>* out) const {
   const Shard& shard = ShardOf(id);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   auto it = shard.heads.find(id);
   if (it == shard.heads.end()) return;
   for (const Point& p : it->second.points) {
@@ -87,7 +88,7 @@ void SeriesHeads::Range(SeriesId id, int64_t start_ms, int64_t end_ms,
 
 std::optional<Point> SeriesHeads::Latest(SeriesId id) const {
   const Shard& shard = ShardOf(id);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   auto it = shard.heads.find(id);
   if (it == shard.heads.end() || it->second.points.empty()) return std::nullopt;
   // The newest time; of equal times the last written.
@@ -101,7 +102,7 @@ std::optional<Point> SeriesHeads::Latest(SeriesId id) const {
 uint64_t SeriesHeads::MinSeq() const {
   uint64_t min = kNoSeq;
   for (const Shard& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     for (const auto& [id, h] : shard.heads) min = std::min(min, h.min_seq);
   }
   return min;
@@ -110,7 +111,7 @@ uint64_t SeriesHeads::MinSeq() const {
 size_t SeriesHeads::series() const {
   size_t n = 0;
   for (const Shard& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     n += shard.heads.size();
   }
   return n;

@@ -11,13 +11,13 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "collector/storage/storage.h"
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
@@ -73,7 +73,7 @@ class SeriesHeads {
   };
   static constexpr size_t kShards = 16;
   struct Shard {
-    mutable std::mutex mu;
+    mutable Mutex mu;
     absl::flat_hash_map<SeriesId, Head> heads;
   };
   Shard& ShardOf(SeriesId id) { return shards_[id % kShards]; }

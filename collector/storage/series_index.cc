@@ -4,6 +4,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
@@ -24,13 +25,16 @@ absl::string_view NextField(absl::string_view* rest) {
 
 SeriesIndex::SeriesIndex() : by_key_(0, KeyHash{this}, KeyEq{this}) {}
 
+// The map's functors run inside its calls, which all happen under mu_.
 size_t SeriesIndex::KeyHash::operator()(SeriesId id) const {
+  index->mu_.AssertHeld();
   return absl::Hash<absl::string_view>()(index->CanonicalOf(id));
 }
 size_t SeriesIndex::KeyHash::operator()(absl::string_view canonical) const {
   return absl::Hash<absl::string_view>()(canonical);
 }
 bool SeriesIndex::KeyEq::operator()(SeriesId a, absl::string_view b) const {
+  index->mu_.AssertHeld();
   return index->CanonicalOf(a) == b;
 }
 
@@ -103,7 +107,7 @@ void SeriesIndex::Place(SeriesId id, absl::string_view canonical) {
 
 SeriesId SeriesIndex::Intern(const SeriesKey& key, bool* is_new) {
   std::string canon = Canonical(key);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = by_key_.find(absl::string_view(canon));
   if (it != by_key_.end()) {
     *is_new = false;
@@ -118,7 +122,7 @@ SeriesId SeriesIndex::Intern(const SeriesKey& key, bool* is_new) {
 
 void SeriesIndex::Load(SeriesId id, const SeriesKey& key) {
   std::string canon = Canonical(key);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (id == 0 || (id < where_.size() && where_[id] != kAbsent)) return;  // already known
   auto it = by_key_.find(absl::string_view(canon));
   if (it != by_key_.end()) by_key_.erase(it);  // the same key stored twice: the later id wins
@@ -127,16 +131,17 @@ void SeriesIndex::Load(SeriesId id, const SeriesKey& key) {
 }
 
 bool SeriesIndex::Get(SeriesId id, SeriesKey* key) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (id == 0 || id >= where_.size() || where_[id] == kAbsent) return false;
   *key = Parse(CanonicalOf(id));
   return true;
 }
 
 std::vector<SeriesInfo> SeriesIndex::Find(absl::string_view metric, const Labels& matchers) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<SeriesInfo> out;
   auto consider = [&](SeriesId id) {
+    mu_.AssertHeld();  // called here, under the lock
     absl::string_view canon = CanonicalOf(id);
     if (Matches(canon, matchers)) out.push_back({id, Parse(canon)});
   };
@@ -153,7 +158,7 @@ std::vector<SeriesInfo> SeriesIndex::Find(absl::string_view metric, const Labels
 }
 
 std::vector<SeriesId> SeriesIndex::AllIds() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<SeriesId> out;
   for (SeriesId id = 1; id < where_.size(); ++id) {
     if (where_[id] != kAbsent) out.push_back(id);
@@ -162,12 +167,12 @@ std::vector<SeriesId> SeriesIndex::AllIds() const {
 }
 
 size_t SeriesIndex::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return by_key_.size();
 }
 
 std::vector<SeriesId> SeriesIndex::Unpersisted(const std::vector<SeriesId>& ids) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<SeriesId> out;
   for (SeriesId id : ids) {
     if (id < persisted_.size() && !persisted_[id]) out.push_back(id);
@@ -176,7 +181,7 @@ std::vector<SeriesId> SeriesIndex::Unpersisted(const std::vector<SeriesId>& ids)
 }
 
 void SeriesIndex::MarkPersisted(const std::vector<SeriesId>& ids) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (SeriesId id : ids) {
     if (id < persisted_.size()) persisted_[id] = true;
   }

@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,6 +17,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "collector/storage/storage.h"
+#include "common/mutex.h"
 
 namespace rollguard::collector {
 
@@ -66,14 +66,13 @@ class SeriesIndex {
   // True if every matcher is a label of `canonical` with that value.
   static bool Matches(absl::string_view canonical, const Labels& matchers);
 
-  // The bytes of a known id. Callers hold mu_ (or are the map's functors,
-  // called under it).
-  absl::string_view CanonicalOf(SeriesId id) const;
+  // The bytes of a known id.
+  absl::string_view CanonicalOf(SeriesId id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Copies `canonical` into the arena; returns where (block << 32 | offset).
   uint64_t Store(absl::string_view canonical) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Place(SeriesId id, absl::string_view canonical) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // Each entry: a 4-byte length, then the canonical bytes.
   std::vector<std::unique_ptr<char[]>> blocks_ ABSL_GUARDED_BY(mu_);
   size_t block_used_ ABSL_GUARDED_BY(mu_) = 0;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "collector/storage/record_messages.h"
 #include "common/mutex.h"
 #include "common/status_macros.h"
 
@@ -11,16 +12,27 @@ HostRegistry::HostRegistry(Storage* storage, const Clock* clock)
     : storage_(storage), clock_(clock) {}
 
 absl::Status HostRegistry::Load() {
-  ASSIGN_OR_RETURN(auto hosts, storage_->LoadHosts());
   MutexLock lock(&mu_);
-  for (auto& h : hosts) {
-    Entry e;
-    e.status = std::move(h);
-    e.status.set_connected(false);
-    std::string id = e.status.host_id();
-    hosts_[id] = std::move(e);
-  }
+  size_t unparsable = 0;
+  RETURN_IF_ERROR(ScanMessages<rollguard::v1::HostStatus>(
+      storage_->records(), Table::kHosts, "", "",
+      [&](rollguard::v1::HostStatus&& h) {
+        mu_.AssertHeld();  // called here, under the lock
+        Entry e;
+        e.status = std::move(h);
+        e.status.set_connected(false);
+        std::string id = e.status.host_id();
+        hosts_[id] = std::move(e);
+        return true;
+      },
+      &unparsable));
+  if (unparsable > 0)
+    spdlog::error("host registry: {} undecodable host records skipped", unparsable);
   return absl::OkStatus();
+}
+
+absl::Status HostRegistry::Save(const rollguard::v1::HostStatus& host) {
+  return storage_->records().Put(Table::kHosts, host.host_id(), host.SerializeAsString());
 }
 
 absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello) {
@@ -44,7 +56,7 @@ absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello) {
     e.dirty = false;
     snapshot = s;
   }
-  return storage_->PutHost(snapshot);
+  return Save(snapshot);
 }
 
 void HostRegistry::OnSeen(const std::string& host_id, const rollguard::v1::Heartbeat* hb) {
@@ -72,7 +84,7 @@ void HostRegistry::OnDisconnect(const std::string& host_id) {
     e.dirty = false;
     snapshot = e.status;
   }
-  if (absl::Status s = storage_->PutHost(snapshot); !s.ok()) {
+  if (absl::Status s = Save(snapshot); !s.ok()) {
     spdlog::error("saving host '{}': {}", host_id, s.ToString());
   }
 }
@@ -88,7 +100,7 @@ absl::Status HostRegistry::Flush() {
       }
     }
   }
-  for (const auto& h : dirty) RETURN_IF_ERROR(storage_->PutHost(h));
+  for (const auto& h : dirty) RETURN_IF_ERROR(Save(h));
   return absl::OkStatus();
 }
 

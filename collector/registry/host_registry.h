@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/labels.h"
 #include "common/mutex.h"
+#include "rollguard/v1/admin_service.pb.h"
 #include "rollguard/v1/agent_service.pb.h"
 
 namespace rollguard::collector {
@@ -41,6 +42,8 @@ class HostRegistry {
   Labels LabelsOf(const std::string& host_id) const;
 
  private:
+  // Writes one host record (Table::kHosts, by host id).
+  [[nodiscard]] absl::Status Save(const rollguard::v1::HostStatus& host);
   struct Entry {
     rollguard::v1::HostStatus status;
     int streams = 0;  // >1 means two agents claim one host id: logged

@@ -1,6 +1,6 @@
 // Small keyed records beside the time series: alert states, alert history,
-// silences, commands, rollouts, the audit log. One table per kind, each a RocksDB column
-// family, keys ordered bytewise so a prefix or time range is one scan.
+// silences, commands, rollouts, the audit log, incidents, hosts. One table per kind, each a RocksDB
+// column family, keys ordered bytewise so a prefix or time range is one scan.
 #pragma once
 
 #include <functional>
@@ -11,11 +11,20 @@
 
 namespace rollguard::collector {
 
-enum class Table { kAlerts, kAlertEvents, kSilences, kCommands, kRollouts, kAudit, kIncidents };
-inline constexpr int kTableCount = 7;
+enum class Table {
+  kAlerts,
+  kAlertEvents,
+  kSilences,
+  kCommands,
+  kRollouts,
+  kAudit,
+  kIncidents,
+  kHosts,  // the host registry's records, by host id
+};
+inline constexpr int kTableCount = 8;
 // The column family holding each table, in enum order.
 inline constexpr const char* kTableNames[kTableCount] = {
-    "alerts", "alert_events", "silences", "commands", "rollouts", "audit", "incidents"};
+    "alerts", "alert_events", "silences", "commands", "rollouts", "audit", "incidents", "hosts"};
 
 // Thread-safe.
 class RecordStore {

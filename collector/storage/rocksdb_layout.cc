@@ -17,9 +17,6 @@ rocksdb::DBOptions RocksDbDbOptions() {
 }
 
 std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbColumnFamilies() {
-  rocksdb::ColumnFamilyOptions samples_opts;
-  samples_opts.compression = rocksdb::kLZ4Compression;
-  samples_opts.bottommost_compression = rocksdb::kZSTD;
   rocksdb::ColumnFamilyOptions small_opts;
   small_opts.OptimizeForSmallDb();
   // Series definitions repeat the same metric names and label keys/values:
@@ -57,8 +54,6 @@ std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbColumnFamilies() {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, small_opts},
       {kSeriesCf, series_opts},
-      {kSamplesCf, samples_opts},
-      {kHostsCf, small_opts},
       {kLogCf, log_opts},
       {kChunksCf, chunk_opts},
   };

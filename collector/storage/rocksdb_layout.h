@@ -15,12 +15,10 @@
 
 namespace rollguard::collector {
 
-inline constexpr char kSeriesCf[] = "series";  // id -> SeriesDefinition
-// The first layout (one key per sample): still read and expired, no longer written.
-inline constexpr char kSamplesCf[] = "samples";
+inline constexpr char kSeriesCf[] = "series";   // id -> SeriesDefinition
 inline constexpr char kLogCf[] = "sample_log";  // arrival sequence -> a batch of samples
 inline constexpr char kChunksCf[] = "chunks";   // see stored_chunk.h
-inline constexpr char kHostsCf[] = "hosts";
+// The record tables' column families are named in record_store.h.
 
 rocksdb::DBOptions RocksDbDbOptions();
 // Every column family, the record tables' included.

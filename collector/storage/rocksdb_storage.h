@@ -1,13 +1,14 @@
 // Storage on RocksDB, shaped like the time-series stores that ingest fast:
 // each batch is made durable as one record in "sample_log" (one write, then
-// acknowledged); samples collect per series in in-memory heads; a sealer
-// thread turns full or old heads into compressed chunks in "chunks" (series +
-// first time, big-endian; see stored_chunk.h), merging each series' small
-// chunks as they accumulate (chunk_writer.h), and then deletes the log
-// records they came from. On open, the heads are rebuilt from the log records
-// still present. Queries merge chunks and heads. Other column families: "series" (id ->
-// definition), "hosts", the record tables, and "samples" (the first, one-key-per-sample layout:
-// still read and expired, no longer written).
+// acknowledged; sample_log.h); samples collect per series in in-memory heads
+// (series_heads.h); a sealer thread (sealer.h) turns full or old heads into
+// compressed chunks in "chunks" (series + first time, big-endian;
+// stored_chunk.h), merging each series' small chunks as they accumulate
+// (chunk_writer.h), and then deletes the log records they came from. On open,
+// the heads are rebuilt from the log records still present. Queries merge the
+// heads with the chunks (chunk_query.h). Other column families: "series" (id
+// -> definition; series_index.h) and one per record table (rocksdb_records.h).
+// Where each column family's options live: rocksdb_layout.h.
 #pragma once
 
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "collector/storage/storage.h"
+#include "common/clock.h"
 
 namespace rollguard::collector {
 
@@ -35,6 +37,8 @@ struct RocksDbOptions {
   bool merge_chunks = true;
   // Seal every head when closing (tests turn it off to simulate a crash).
   bool seal_on_close = true;
+  // Wall time for the heads' ages (when a head is old enough to seal).
+  const Clock* clock = &Clock::Real();
 };
 
 // Opens (creating if needed) the database in `dir`. An error names the folder

@@ -1,5 +1,6 @@
 #include "collector/storage/sample_log.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "collector/storage/varint.h"
@@ -42,6 +43,28 @@ absl::StatusOr<std::vector<StoredSample>> DecodeLogRecord(absl::string_view in) 
   }
   if (!in.empty()) return absl::DataLossError("sample log record: trailing bytes");
   return out;
+}
+
+void LogSequence::StartAt(uint64_t next) {
+  MutexLock lock(&mu_);
+  next_ = next;
+}
+
+uint64_t LogSequence::Begin() {
+  MutexLock lock(&mu_);
+  uint64_t seq = next_++;
+  inflight_.insert(seq);
+  return seq;
+}
+
+void LogSequence::End(uint64_t seq) {
+  MutexLock lock(&mu_);
+  inflight_.erase(seq);
+}
+
+uint64_t LogSequence::Floor() const {
+  MutexLock lock(&mu_);
+  return inflight_.empty() ? next_ : std::min(next_, *inflight_.begin());
 }
 
 }  // namespace rollguard::collector

@@ -14,7 +14,6 @@
 #include "collector/storage/point.h"
 #include "collector/storage/record_store.h"
 #include "common/labels.h"
-#include "rollguard/v1/admin_service.pb.h"
 
 namespace rollguard::collector {
 
@@ -88,12 +87,7 @@ class Storage {
   // Retention: deletes every point older than `cutoff_ms`.
   [[nodiscard]] virtual absl::Status DeleteBefore(int64_t cutoff_ms) = 0;
 
-  // The host registry's records, keyed by host_id.
-  [[nodiscard]] virtual absl::Status PutHost(const rollguard::v1::HostStatus& host) = 0;
-  [[nodiscard]] virtual absl::StatusOr<std::vector<rollguard::v1::HostStatus>> LoadHosts()
-      const = 0;
-
-  // Keyed records kept in the same database (alerts, silences, ...).
+  // Keyed records kept in the same database (alerts, silences, hosts, ...).
   virtual RecordStore& records() = 0;
 
   virtual StorageStats Stats() const { return {}; }

@@ -6,9 +6,6 @@
 // Value: the span (last - first timestamp) as a varint, so a query can skip a
 // chunk ending before its range without decoding it, then EncodeChunk's body
 // (which leaves the first timestamp to the key).
-//
-// The first format (16-byte keys, no format byte) is still read: its value is
-// the last timestamp (8 bytes, little-endian), then a format-1 chunk.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +17,11 @@
 #include "collector/storage/storage.h"
 
 namespace rollguard::collector {
+
+// No chunk spans more than this, so a range scan can start this far before
+// the range and find every chunk overlapping it.
+inline constexpr int64_t kMaxChunkSpanMs = 2 * 3600 * 1000;
+inline constexpr size_t kMaxChunkPoints = 4096;
 
 struct StoredChunk {
   std::string key;

@@ -1,5 +1,5 @@
 // libFuzzer target for the chunk codec (chunks come from disk and may be
-// damaged): any bytes must decode or be refused, in either format, never
+// damaged): any bytes must decode or be refused, never
 // crash or read out of bounds; and any points, read from the same bytes,
 // must survive encode + decode bit for bit. Built with ASan and UBSan.
 // Build and run: make fuzz  (needs clang).
@@ -10,14 +10,12 @@
 #include <vector>
 
 #include "collector/storage/chunk_codec.h"
-#include "collector/storage/chunk_codec_v1.h"
 
 using rollguard::collector::Point;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view bytes(reinterpret_cast<const char*>(data), size);
   (void)rollguard::collector::DecodeChunk(bytes, 1'800'000'000'000);
-  (void)rollguard::collector::DecodeChunkV1(bytes);
 
   // The same bytes as points: 16 bytes each (time, value bits), times kept
   // near one another half of the time so the grid and decimal paths run.

@@ -10,7 +10,6 @@
 #include <limits>
 #include <random>
 
-#include "collector/storage/chunk_codec_v1.h"
 #include "collector/storage/int_packer.h"
 #include "collector/storage/key_codec.h"
 #include "collector/storage/stored_chunk.h"
@@ -88,7 +87,6 @@ TEST(ChunkCodecTest, GarbageIsAnErrorNotACrash) {
     std::string junk(rng() % 64, '\0');
     for (char& c : junk) c = static_cast<char>(rng());
     (void)DecodeChunk(junk, 0);  // must not crash or allocate wildly
-    (void)DecodeChunkV1(junk);
   }
 }
 
@@ -137,46 +135,6 @@ TEST(ChunkCodecTest, IrregularTimesAndNonDecimalValuesRoundTrip) {
   // Timestamps at the ends of int64's range wrap without overflow.
   ExpectRoundTrip(
       {{std::numeric_limits<int64_t>::min(), 1}, {0, 2}, {std::numeric_limits<int64_t>::max(), 3}});
-}
-
-TEST(ChunkCodecTest, ChunksOfTheFirstFormatStillDecode) {
-  // Written by the first (byte-aligned) codec, before the bit-packed one.
-  const std::string v1(
-      "\x05\x80\xc0\xe2\x85\xe3\x68\xa6\x9c\x01\x0f\x10\x07\x01\x02\xba\x40\x32\x95\x01"
-      "\x00\x00\xfa\x01",
-      24);
-  auto p = DecodeChunkV1(v1);
-  ASSERT_TRUE(p.ok()) << p.status();
-  std::vector<Point> want = {{1'800'000'000'000, 41.25},
-                             {1'800'000'010'003, 41.5},
-                             {1'800'000'019'998, 40.75},
-                             {1'800'000'030'001, 40.75},
-                             {1'800'000'040'000, 42.0}};
-  ASSERT_EQ(p->size(), want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    EXPECT_EQ((*p)[i].timestamp_ms, want[i].timestamp_ms);
-    EXPECT_EQ((*p)[i].value, want[i].value);
-  }
-  const std::string v1_raw(
-      "\x02\xc8\x01\xc8\x01\x00\xdf\x56\xa7\x37\xdd\x9a\xbf\x3f\x00\x00\x00\x00\x00\x00\x0c\xc0",
-      22);
-  auto q = DecodeChunkV1(v1_raw);
-  ASSERT_TRUE(q.ok()) << q.status();
-  ASSERT_EQ(q->size(), 2u);
-  EXPECT_EQ((*q)[0].value, 0.1234567891);
-  EXPECT_EQ((*q)[1].timestamp_ms, 200);
-  EXPECT_EQ((*q)[1].value, -3.5);
-
-  // As stored by then: a 16-byte key, the last timestamp, the chunk.
-  std::string key = EncodeSampleKey(7, 100) + EncodeBigEndian32(12345);
-  std::string value(8, '\0');
-  int64_t last = 200;
-  std::memcpy(value.data(), &last, 8);
-  value += v1_raw;
-  EXPECT_EQ(*StoredChunkLastMs(key, value), 200);
-  auto stored = DecodeStoredChunk(key, value);
-  ASSERT_TRUE(stored.ok()) << stored.status();
-  EXPECT_EQ(stored->size(), 2u);
 }
 
 TEST(StoredChunkTest, KeyHoldsTheFirstTimeAndValueTheSpan) {

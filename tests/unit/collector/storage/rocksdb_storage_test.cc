@@ -118,22 +118,6 @@ TEST(RocksDbStorageTest, FindSeriesByLabels) {
   EXPECT_TRUE(s.FindSeries("nope", {}).empty());
 }
 
-TEST(RocksDbStorageTest, HostsPersist) {
-  TempDir dir;
-  {
-    auto st = OpenRocksDbStorage(dir.path(), {});
-    rollguard::v1::HostStatus h;
-    h.set_host_id("bot-1");
-    h.set_agent_version("9.9");
-    ASSERT_TRUE((*st)->PutHost(h).ok());
-  }
-  auto st = OpenRocksDbStorage(dir.path(), {});
-  auto hosts = (*st)->LoadHosts();
-  ASSERT_TRUE(hosts.ok());
-  ASSERT_EQ(hosts->size(), 1u);
-  EXPECT_EQ((*hosts)[0].agent_version(), "9.9");
-}
-
 TEST(RocksDbStorageTest, SecondOpenOfOneFolderFailsClearly) {
   TempDir dir;
   auto first = OpenRocksDbStorage(dir.path(), {});

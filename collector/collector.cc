@@ -62,7 +62,7 @@ absl::Status Collector::Start() {
   AgentServiceDeps agent_deps;
   agent_deps.storage = storage_.get();
   agent_deps.registry = registry_.get();
-  agent_deps.alerting = alerting_.get();
+  agent_deps.listener = &alerting_ingest_;
   agent_deps.commands = commands_.get();
   agent_deps.pool = pool_.get();
   agent_deps.stats = &stats_;

@@ -52,11 +52,27 @@ class Collector {
   void SendEscalation(const rollguard::v1::Incident& inc, const EscalationLevel& level,
                       const std::string& text);
 
+  // Ingest's hellos and stored samples go to alerting; neither knows the other.
+  class AlertingIngest final : public IngestListener {
+   public:
+    explicit AlertingIngest(Collector* c) : c_(c) {}
+    void OnHostHello(const std::string& host, const Labels& labels) override {
+      c_->alerting_->OnHostHello(host, labels);
+    }
+    void OnStored(absl::Span<const StoredSample> samples) override {
+      c_->alerting_->Observe(samples);
+    }
+
+   private:
+    Collector* const c_;
+  };
+
   CollectorConfig config_;
   const Clock* clock_;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<HostRegistry> registry_;
   std::unique_ptr<Alerting> alerting_;
+  AlertingIngest alerting_ingest_{this};
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<CommandManager> commands_;
   std::unique_ptr<RolloutManager> rollouts_;

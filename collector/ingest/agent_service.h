@@ -7,10 +7,10 @@
 #include <atomic>
 #include <cstdint>
 
-#include "collector/alerting/alerting.h"
 #include "collector/auth/authenticator.h"
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
+#include "collector/ingest/ingest_listener.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
 #include "collector/ingest/work_pool.h"
@@ -28,7 +28,7 @@ struct IngestStats {
 struct AgentServiceDeps {
   Storage* storage = nullptr;
   HostRegistry* registry = nullptr;
-  Alerting* alerting = nullptr;
+  IngestListener* listener = nullptr;  // told of hellos and stored samples
   CommandManager* commands = nullptr;
   WorkPool* pool = nullptr;
   IngestStats* stats = nullptr;

@@ -13,7 +13,7 @@ AgentStream::AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDep
                          absl::StatusOr<Principal> who)
     : storage_(deps.storage),
       registry_(deps.registry),
-      alerting_(deps.alerting),
+      listener_(deps.listener),
       commands_(deps.commands),
       pool_(deps.pool),
       stats_(deps.stats),
@@ -147,7 +147,7 @@ bool AgentStream::AcceptHelloLocked() {
     return false;
   }
   series_.emplace(hello.host_id(), storage_);
-  alerting_->OnHostHello(hello.host_id(), Labels(hello.labels().begin(), hello.labels().end()));
+  listener_->OnHostHello(hello.host_id(), Labels(hello.labels().begin(), hello.labels().end()));
   spdlog::info("agent connected: host '{}' version {} from {}{}", hello.host_id(),
                hello.agent_version(), peer_,
                certificate_serial_.empty()
@@ -214,7 +214,7 @@ void AgentStream::HandleBatch() {
   pool_->Submit([this, seq, samples = std::move(samples)] {
     absl::Status s = storage_->Append(samples);
     // Rules see a sample once it is durable, still off gRPC's threads.
-    if (s.ok()) alerting_->Observe(samples);
+    if (s.ok()) listener_->OnStored(samples);
     OnStored(seq, static_cast<uint32_t>(samples.size()), std::move(s));
   });
   if (in_flight_ < kMaxInFlight) {

@@ -64,7 +64,7 @@ class AgentStream final
 
   Storage* const storage_;
   HostRegistry* const registry_;
-  Alerting* const alerting_;
+  IngestListener* const listener_;
   CommandManager* const commands_;
   WorkPool* const pool_;
   IngestStats* const stats_;

@@ -21,8 +21,9 @@ std::string RandomInstanceId() {
 
 }  // namespace
 
-Agent::Agent(AgentConfig config)
+Agent::Agent(AgentConfig config, const Clock* clock)
     : config_(std::move(config)),
+      clock_(clock),
       buffer_(config_.buffer_max_samples),
       system_(config_.proc_root, config_.disk_path),
       bot_(config_.proc_root, config_.bot) {
@@ -37,11 +38,11 @@ Agent::Agent(AgentConfig config)
   up.reconnect_initial = config_.reconnect_initial;
   up.reconnect_max = config_.reconnect_max;
   if (config_.playbooks.enabled) {
-    runner_ = std::make_unique<PlaybookRunner>(config_.playbooks);
+    runner_ = std::make_unique<PlaybookRunner>(config_.playbooks, clock_);
     up.playbooks = runner_->config().Names();
     up.on_command = [this](rollguard::v1::Command c) { executor_->Submit(std::move(c)); };
   }
-  uplink_ = std::make_unique<Uplink>(std::move(up), &registry_, &buffer_);
+  uplink_ = std::make_unique<Uplink>(std::move(up), &registry_, &buffer_, clock_);
   if (runner_) {
     executor_ = std::make_unique<CommandExecutor>(
         runner_.get(), [this](auto update) { uplink_->SendCommandUpdate(std::move(update)); });
@@ -104,7 +105,7 @@ void Agent::SampleOnce() {
   readings.push_back(
       {"agent_buffered_samples", {}, static_cast<double>(buffer_.buffered_samples())});
   readings.push_back({"agent_dropped_samples", {}, static_cast<double>(buffer_.dropped_samples())});
-  int64_t now_ms = Clock::Real().NowMs();
+  int64_t now_ms = clock_->NowMs();
   if (statsd_) statsd_->Collect(now_ms, &readings);
   Emit(readings, now_ms);
 }
@@ -116,7 +117,7 @@ void Agent::Run() {
   if (executor_) executor_->Start();
   uplink_->Start();
   if (prober_) prober_->Start();
-  absl::Time next = absl::Now();
+  absl::Time next = clock_->Now();
   MutexLock lock(&mu_);
   while (!stop_) {
     lock.Unlock();
@@ -124,7 +125,7 @@ void Agent::Run() {
     lock.Lock();
     // Fixed-rate schedule; if a pass overran, skip ahead instead of bursting.
     next += config_.interval;
-    absl::Time now = absl::Now();
+    absl::Time now = clock_->Now();
     if (next < now) next = now + config_.interval;
     cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(next - now), [&] { return stop_; });
   }

@@ -16,13 +16,15 @@
 #include "agent/sources/system_sampler.h"
 #include "agent/statsd/statsd_server.h"
 #include "agent/uplink/uplink.h"
+#include "common/clock.h"
 #include "common/mutex.h"
 
 namespace rollguard::agent {
 
 class Agent {
  public:
-  explicit Agent(AgentConfig config);
+  // `clock`: sampling times and intervals, handed to the runner and uplink.
+  explicit Agent(AgentConfig config, const Clock* clock = &Clock::Real());
   ~Agent();
 
   // Opens what can fail at start-up (the StatsD socket). Call before Run.
@@ -44,6 +46,7 @@ class Agent {
 
  private:
   AgentConfig config_;
+  const Clock* const clock_;
   SeriesRegistry registry_;
   SampleBuffer buffer_;
   SystemSampler system_;

@@ -30,8 +30,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int64_t MsSince(absl::Time t) { return absl::ToInt64Milliseconds(absl::Now() - t); }
-
 // The text of a JSON value at a dotted path, or NotFound.
 absl::StatusOr<google::protobuf::Value> JsonAt(const std::string& text, const std::string& field) {
   google::protobuf::Value v;
@@ -59,8 +57,8 @@ std::string ValueText(const google::protobuf::Value& v) {
 
 }  // namespace
 
-PlaybookRunner::PlaybookRunner(PlaybookConfig config)
-    : config_(std::move(config)), service_(config_.service) {}
+PlaybookRunner::PlaybookRunner(PlaybookConfig config, const Clock* clock)
+    : config_(std::move(config)), clock_(clock), service_(config_.service, clock) {}
 
 std::optional<std::string> PlaybookRunner::RecordedOutcome(const std::string& command_id) const {
   auto text = ReadFile(config_.state_dir + "/executed");
@@ -104,7 +102,7 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
   result.playbook = playbook;
   result.dry_run = dry_run;
   result.ok = true;
-  absl::Time started = absl::Now();
+  absl::Time started = clock_->Now();
   Journal journal(config_.state_dir, command_id);
   const int total = static_cast<int>(pb->steps.size());
   for (int i = 0; i < total; ++i) {
@@ -117,7 +115,7 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
       started.status = "running";
       on_step(started, total);
     }
-    absl::Time t0 = absl::Now();
+    absl::Time t0 = clock_->Now();
     if (!result.ok) {
       sr.status = "skipped";
     } else if (dry_run) {
@@ -141,11 +139,11 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
         result.error = absl::StrCat("step ", i + 1, " (", sr.name, "): ", out.status().message());
       }
     }
-    sr.duration_ms = MsSince(t0);
+    sr.duration_ms = absl::ToInt64Milliseconds(clock_->Now() - t0);
     if (on_step) on_step(sr, total);
     result.steps.push_back(std::move(sr));
   }
-  result.duration_ms = MsSince(started);
+  result.duration_ms = absl::ToInt64Milliseconds(clock_->Now() - started);
   if (!dry_run) {
     RETURN_IF_ERROR(AppendLineDurable(
         config_.state_dir + "/executed",
@@ -217,7 +215,7 @@ absl::StatusOr<std::string> PlaybookRunner::RunStep(const Step& step, Journal* j
   }
   if (step.type == "snapshot") {
     ASSIGN_OR_RETURN(std::string source, ResolveUnderRoot(root, step.path));
-    std::string stamp = absl::FormatTime("%Y%m%d_%H%M%S", absl::Now(), absl::UTCTimeZone());
+    std::string stamp = absl::FormatTime("%Y%m%d_%H%M%S", clock_->Now(), absl::UTCTimeZone());
     std::string name = fs::path(source).filename().string();
     if (name.empty() || name == ".") name = fs::path(root).filename().string();
     ASSIGN_OR_RETURN(std::string dest,
@@ -249,15 +247,15 @@ absl::StatusOr<std::string> PlaybookRunner::RunStep(const Step& step, Journal* j
   }
   if (step.type == "wait_healthy") {
     // Healthy: running, the same PID, for a steady second.
-    absl::Time deadline = absl::Now() + step.timeout;
+    absl::Time deadline = clock_->Now() + step.timeout;
     std::optional<int> pid;
-    absl::Time since = absl::Now();
-    while (absl::Now() < deadline) {
+    absl::Time since = clock_->Now();
+    while (clock_->Now() < deadline) {
       std::optional<int> now_pid = service_.Pid();
       if (!now_pid || now_pid != pid) {
         pid = now_pid;
-        since = absl::Now();
-      } else if (absl::Now() - since >= absl::Seconds(1)) {
+        since = clock_->Now();
+      } else if (clock_->Now() - since >= absl::Seconds(1)) {
         return absl::StrCat("pid ", *pid, " running steadily");
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -370,7 +368,7 @@ absl::StatusOr<std::string> PlaybookRunner::RunCommand(const Step& step) {
   ::close(pipefd[1]);
   ::fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
   std::string out;
-  absl::Time deadline = absl::Now() + step.timeout;
+  absl::Time deadline = clock_->Now() + step.timeout;
   int status = 0;
   bool done = false, timed_out = false;
   char buf[4096];
@@ -382,7 +380,7 @@ absl::StatusOr<std::string> PlaybookRunner::RunCommand(const Step& step) {
     }
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       done = true;
-    } else if (absl::Now() > deadline) {
+    } else if (clock_->Now() > deadline) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &status, 0);
       done = timed_out = true;

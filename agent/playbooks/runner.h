@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "agent/playbooks/playbook.h"
 #include "agent/playbooks/service.h"
+#include "common/clock.h"
 
 namespace rollguard::agent {
 
@@ -40,7 +41,8 @@ class PlaybookRunner {
  public:
   using OnStep = std::function<void(const StepResult&, int total)>;
 
-  explicit PlaybookRunner(PlaybookConfig config);
+  // `clock`: step timeouts, durations and backup stamps (tests may fake it).
+  explicit PlaybookRunner(PlaybookConfig config, const Clock* clock = &Clock::Real());
 
   // NotFound for a playbook not in the config; FailedPrecondition when
   // another playbook is running; AlreadyExists when `command_id` already ran.
@@ -64,6 +66,7 @@ class PlaybookRunner {
   absl::StatusOr<std::string> RunCommand(const Step& step);
 
   PlaybookConfig config_;
+  const Clock* const clock_;
   Service service_;
   std::mutex run_mu_;  // one run at a time (try-locked; guards no field)
 };

@@ -17,7 +17,8 @@
 
 namespace rollguard::agent {
 
-Service::Service(ServiceConfig config) : config_(std::move(config)) {}
+Service::Service(ServiceConfig config, const Clock* clock)
+    : config_(std::move(config)), clock_(clock) {}
 
 bool Service::Alive(int pid) {
   if (pid <= 0) return false;
@@ -105,8 +106,8 @@ absl::StatusOr<std::string> Service::Stop() {
   std::optional<int> pid = Pid();
   if (!pid) return std::string("not running");
   ::kill(*pid, SIGTERM);
-  absl::Time deadline = absl::Now() + config_.stop_timeout;
-  while (absl::Now() < deadline) {
+  absl::Time deadline = clock_->Now() + config_.stop_timeout;
+  while (clock_->Now() < deadline) {
     if (!Alive(*pid)) return absl::StrCat("stopped pid ", *pid, " with SIGTERM");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

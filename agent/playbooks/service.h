@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace rollguard::agent {
 
@@ -26,7 +27,8 @@ struct ServiceConfig {
 // Not thread-safe: the playbook runner runs one playbook at a time.
 class Service {
  public:
-  explicit Service(ServiceConfig config);
+  // `clock`: how long a stop waits before SIGKILL.
+  explicit Service(ServiceConfig config, const Clock* clock = &Clock::Real());
 
   // The running bot's PID: our child if alive, else a live PID from the pidfile.
   std::optional<int> Pid();
@@ -42,6 +44,7 @@ class Service {
  private:
   bool Alive(int pid);
   ServiceConfig config_;
+  const Clock* const clock_;
   int child_ = 0;
 };
 

@@ -22,8 +22,9 @@ constexpr size_t kBatchesPerWrite = 16;
 constexpr size_t kMaxControlQueued = 10000;
 }  // namespace
 
-Uplink::Uplink(UplinkOptions options, SeriesRegistry* registry, SampleBuffer* buffer)
-    : options_(std::move(options)), registry_(registry), buffer_(buffer) {
+Uplink::Uplink(UplinkOptions options, SeriesRegistry* registry, SampleBuffer* buffer,
+               const Clock* clock)
+    : options_(std::move(options)), clock_(clock), registry_(registry), buffer_(buffer) {
   grpc::ChannelArguments& args = channel_args_;
   // The channel's own reconnect backoff must not outlast ours.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
@@ -132,11 +133,11 @@ void Uplink::Run() {
     }
     MutexLock lock(&mu_);
     // Sleep, but wake at once on Stop.
-    absl::Time until = absl::Now() + wait;
-    while (!stopping_ && absl::Now() < until) {
+    absl::Time until = clock_->Now() + wait;
+    while (!stopping_ && clock_->Now() < until) {
       lock.Unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(
-          50, std::max<int64_t>(1, absl::ToInt64Milliseconds(until - absl::Now())))));
+          50, std::max<int64_t>(1, absl::ToInt64Milliseconds(until - clock_->Now())))));
       lock.Lock();
     }
     if (stopping_) return;
@@ -237,18 +238,18 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
         MutexLock lock(&mu_);
         if (stopping_) break;
       }
-      if (absl::Now() - last_heartbeat >= options_.heartbeat_interval) {
+      if (clock_->Now() - last_heartbeat >= options_.heartbeat_interval) {
         AgentMessage hb;
-        hb.mutable_heartbeat()->set_timestamp_ms(Clock::Real().NowMs());
+        hb.mutable_heartbeat()->set_timestamp_ms(clock_->NowMs());
         hb.mutable_heartbeat()->set_buffered_samples(buffer_->buffered_samples());
         hb.mutable_heartbeat()->set_dropped_samples(buffer_->dropped_samples());
         if (!stream->Write(hb)) break;
-        last_heartbeat = absl::Now();
+        last_heartbeat = clock_->Now();
       }
       if (!WriteControl(stream.get())) break;
       std::vector<Batch> batches =
           buffer_->TakeUnsent(kBatchesPerWrite, options_.max_in_flight,
-                              last_heartbeat + options_.heartbeat_interval - absl::Now());
+                              last_heartbeat + options_.heartbeat_interval - clock_->Now());
       bool write_failed = false;
       for (const Batch& b : batches) {
         if (redefine_series_.exchange(false)) defined.clear();

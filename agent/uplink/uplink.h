@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "agent/buffer/sample_buffer.h"
 #include "agent/buffer/series_registry.h"
+#include "common/clock.h"
 #include "common/labels.h"
 #include "common/mutex.h"
 #include "common/tls/grpc_tls.h"
@@ -51,7 +52,9 @@ struct UplinkOptions {
 // Thread-safe: Start/Stop from the owner; counters from anywhere.
 class Uplink {
  public:
-  Uplink(UplinkOptions options, SeriesRegistry* registry, SampleBuffer* buffer);
+  // `clock`: heartbeats, their timestamps and reconnect waits.
+  Uplink(UplinkOptions options, SeriesRegistry* registry, SampleBuffer* buffer,
+         const Clock* clock = &Clock::Real());
   ~Uplink();
 
   void Start();
@@ -80,6 +83,7 @@ class Uplink {
   bool BuildBatch(const Batch& batch, std::vector<bool>* defined, rollguard::v1::AgentMessage* msg);
 
   const UplinkOptions options_;
+  const Clock* const clock_;
   SeriesRegistry* const registry_;
   SampleBuffer* const buffer_;
   grpc::ChannelArguments channel_args_;

@@ -107,7 +107,8 @@ class RunnerTest : public ::testing::Test {
     WriteTextFile(dir_.File("bot/cache/soccer_1"), "a");
     WriteTextFile(dir_.File("bot/cache/mlb_1"), "b");
   }
-  absl::StatusOr<PlaybookRunner*> Make(const std::string& playbooks) {
+  absl::StatusOr<PlaybookRunner*> Make(const std::string& playbooks,
+                                       const Clock* clock = &Clock::Real()) {
     std::string yaml =
         "service:\n  root: bot\n  command: [/bin/sleep, '60']\nstate_dir: state\n" + playbooks;
     WriteTextFile(dir_.File("agent.yaml"), yaml);
@@ -115,12 +116,23 @@ class RunnerTest : public ::testing::Test {
     if (!node.ok()) return node.status();
     PlaybookConfig pc;
     if (auto s = LoadPlaybookConfig(*node, &pc); !s.ok()) return s;
-    runner_ = std::make_unique<PlaybookRunner>(pc);
+    runner_ = std::make_unique<PlaybookRunner>(pc, clock);
     return runner_.get();
   }
   TempDir dir_;
   std::unique_ptr<PlaybookRunner> runner_;
 };
+
+TEST_F(RunnerTest, TheInjectedClockTimesStepsAndNamesSnapshots) {
+  FakeClock clock(absl::FromUnixSeconds(1'900'000'000));  // 2030-03-17 17:46:40 UTC
+  auto r = Make("playbooks:\n  p:\n    steps:\n      - snapshot: {path: config.py}\n", &clock);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto result = (*r)->Run("p", "c-clock", false);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->ok) << result->steps[0].output;
+  EXPECT_TRUE(fs::exists(dir_.File("bot/snapshots/config.py_20300317_174640")));
+  EXPECT_EQ(result->duration_ms, 0);  // the fake clock did not move
+}
 
 TEST_F(RunnerTest, StepsRunInOrderAndAFailureSkipsTheRest) {
   auto r = Make(

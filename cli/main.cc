@@ -8,7 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 #include "common/address.h"
 #include "common/duration.h"
 #include "common/files.h"
@@ -99,17 +99,17 @@ int main(int argc, char** argv) {
                  "file holding your token, `rollguard pki token` (env ROLLGUARD_TOKEN holds the "
                  "token itself, ROLLGUARD_TOKEN_FILE a file)");
   int exit_code = 0;
-  RegisterHostsCommand(app, global, &exit_code);
-  RegisterHistoryCommand(app, global, &exit_code);
-  RegisterAlertsCommand(app, global, &exit_code);
-  RegisterSilenceCommand(app, global, &exit_code);
-  RegisterRulesCommand(app, global, &exit_code);
-  RegisterStorageCommand(app, global, &exit_code);
-  RegisterRollbackCommands(app, global, &exit_code);
-  RegisterCommandsCommands(app, global, &exit_code);
-  RegisterIncidentsCommands(app, global, &exit_code);
-  RegisterDrillCommand(app, global, &exit_code);
-  RegisterPkiCommands(app, &exit_code);
+  RegisterHostsSubcommands(app, global, &exit_code);
+  RegisterHistorySubcommands(app, global, &exit_code);
+  RegisterAlertsSubcommands(app, global, &exit_code);
+  RegisterSilenceSubcommands(app, global, &exit_code);
+  RegisterRulesSubcommands(app, global, &exit_code);
+  RegisterStorageSubcommands(app, global, &exit_code);
+  RegisterRollbackSubcommands(app, global, &exit_code);
+  RegisterCommandsSubcommands(app, global, &exit_code);
+  RegisterIncidentsSubcommands(app, global, &exit_code);
+  RegisterDrillSubcommands(app, global, &exit_code);
+  RegisterPkiSubcommands(app, &exit_code);
   app.parse_complete_callback([&] {
     if (auto a = rollguard::ValidateAddress("--collector", global.collector); !a.ok()) {
       throw CLI::ValidationError(std::string(a.status().message()));

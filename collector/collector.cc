@@ -14,7 +14,7 @@ namespace rollguard::collector {
 Collector::Collector(CollectorConfig config, const Clock* clock)
     : config_(std::move(config)), clock_(clock) {}
 
-Collector::~Collector() { Shutdown(); }
+Collector::~Collector() { Stop(); }
 
 absl::Status Collector::Start() {
   RocksDbOptions ro;
@@ -166,7 +166,7 @@ void Collector::Wait() {
   cv_.wait(lock.native(), [&] { return stopped_; });
 }
 
-void Collector::Shutdown() {
+void Collector::Stop() {
   {
     MutexLock lock(&mu_);
     if (stopping_) return;
@@ -176,8 +176,8 @@ void Collector::Shutdown() {
   if (maintenance_.joinable()) maintenance_.join();
   // Stop intake; the agents resend whatever they have not had acknowledged.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-  if (pool_) pool_->Shutdown();
-  if (alerting_) alerting_->Shutdown();
+  if (pool_) pool_->Stop();
+  if (alerting_) alerting_->Stop();
   if (registry_) {
     if (absl::Status s = registry_->Flush(); !s.ok()) spdlog::error("host flush: {}", s.ToString());
   }

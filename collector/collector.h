@@ -1,6 +1,6 @@
 // The collector process: storage, host registry, the gRPC server with the
 // agent and admin services, and background maintenance (retention, flushing
-// host records). Start returns once serving; Shutdown stops intake, drains
+// host records). Start returns once serving; Stop stops intake, drains
 // in-flight writes, then closes storage.
 #pragma once
 
@@ -35,10 +35,10 @@ class Collector {
   ~Collector();
 
   [[nodiscard]] absl::Status Start();
-  // Blocks until Shutdown is called from another thread.
+  // Blocks until Stop is called from another thread.
   void Wait();
   // Idempotent; safe without Start.
-  void Shutdown();
+  void Stop();
 
   int port() const { return port_; }
   // SIGHUP and the ReloadRules call.

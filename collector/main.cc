@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
       [](int signo) {
         spdlog::info("signal {}: shutting down", signo);
         if (auto* c = running.load()) {
-          c->Shutdown();
+          c->Stop();
         } else {
           std::_Exit(1);
         }

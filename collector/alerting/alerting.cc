@@ -31,7 +31,7 @@ Alerting::Alerting(AlertingOptions options, Storage* storage, HostRegistry* regi
       });
 }
 
-Alerting::~Alerting() { Shutdown(); }
+Alerting::~Alerting() { Stop(); }
 
 absl::Status Alerting::Start() {
   if (options_.rules_path.empty()) {
@@ -73,7 +73,7 @@ absl::Status Alerting::Start() {
   return absl::OkStatus();
 }
 
-void Alerting::Shutdown() {
+void Alerting::Stop() {
   {
     MutexLock lock(&tick_mu_);
     if (stopping_) return;
@@ -81,7 +81,7 @@ void Alerting::Shutdown() {
     tick_cv_.notify_all();
   }
   if (tick_thread_.joinable()) tick_thread_.join();
-  notifier_->Shutdown(absl::Seconds(2));
+  notifier_->Stop(absl::Seconds(2));
 }
 
 std::vector<Rule> Alerting::rules() const {

@@ -38,7 +38,7 @@ class Alerting {
   // Loads rules (a bad file is an error naming file and line), restores
   // alerts and silences, starts the notifier and the tick.
   [[nodiscard]] absl::Status Start();
-  void Shutdown();
+  void Stop();
 
   // The ingest path, after the samples are stored.
   void Observe(absl::Span<const StoredSample> samples);

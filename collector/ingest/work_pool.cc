@@ -7,7 +7,7 @@ WorkPool::WorkPool(int threads) {
   for (int i = 0; i < (threads > 0 ? threads : 1); ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-WorkPool::~WorkPool() { Shutdown(); }
+WorkPool::~WorkPool() { Stop(); }
 
 void WorkPool::Submit(std::function<void()> job) {
   {
@@ -21,7 +21,7 @@ void WorkPool::Submit(std::function<void()> job) {
   job();
 }
 
-void WorkPool::Shutdown() {
+void WorkPool::Stop() {
   {
     MutexLock lock(&mu_);
     stopping_ = true;

@@ -25,7 +25,7 @@ class WorkPool {
 
   // Runs every queued job, then joins the threads. Idempotent. Later Submits
   // run inline on the caller, so no job is ever lost.
-  void Shutdown();
+  void Stop();
 
   size_t queued() const;
 

@@ -157,13 +157,13 @@ Notifier::Notifier(NotifyConfig config, const Clock* clock, OnResult on_result)
     receivers_.push_back(std::make_unique<Receiver>(rc, this));
 }
 
-Notifier::~Notifier() { Shutdown(absl::ZeroDuration()); }
+Notifier::~Notifier() { Stop(absl::ZeroDuration()); }
 
 void Notifier::Start() {
   for (auto& r : receivers_) r->Start();
 }
 
-void Notifier::Shutdown(absl::Duration drain) {
+void Notifier::Stop(absl::Duration drain) {
   for (auto& r : receivers_) r->Stop(drain);
 }
 

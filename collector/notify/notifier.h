@@ -35,7 +35,7 @@ class Notifier {
 
   void Start();
   // Stops every receiver: what is queued gets up to `drain` to go out.
-  void Shutdown(absl::Duration drain = absl::Seconds(2));
+  void Stop(absl::Duration drain = absl::Seconds(2));
 
   void Notify(const Notification& n);
   // To these receivers by name, bypassing the routes (escalation levels).

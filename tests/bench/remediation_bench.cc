@@ -75,7 +75,7 @@ void BM_FaultySampleToCommandSent(benchmark::State& state) {
     alerting.Observe(sample);
     total_us += std::chrono::duration<double, std::micro>(link.sent_at - t0).count();
   }
-  alerting.Shutdown();
+  alerting.Stop();
   if (link.sent != static_cast<int>(state.iterations())) {
     state.SkipWithError("not every faulty sample led to a command");
   }

@@ -7,16 +7,16 @@
 namespace rollguard {
 namespace {
 
-TEST(WorkPoolTest, ShutdownRunsEveryQueuedJob) {
+TEST(WorkPoolTest, StopRunsEveryQueuedJob) {
   std::atomic<int> ran{0};
   WorkPool pool(2);
   for (int i = 0; i < 1000; ++i) pool.Submit([&] { ++ran; });
-  pool.Shutdown();
+  pool.Stop();
   EXPECT_EQ(ran.load(), 1000);
   // After shutdown a job still runs (inline) rather than being lost.
   pool.Submit([&] { ++ran; });
   EXPECT_EQ(ran.load(), 1001);
-  pool.Shutdown();  // idempotent
+  pool.Stop();  // idempotent
 }
 
 }  // namespace

@@ -69,7 +69,7 @@ TEST(NotifierTest, DeadReceiverRetriesThenFallsBackAndIsCounted) {
   EXPECT_NE(status[0].last_error().find("127.0.0.1:1"), std::string::npos)
       << status[0].last_error();
   EXPECT_EQ(status[1].sent(), 1u);
-  notifier.Shutdown(absl::ZeroDuration());
+  notifier.Stop(absl::ZeroDuration());
   server.stop();
   t.join();
   EXPECT_EQ(results, (std::vector<std::string>{"dead:failed", "fallback:ok"}));
@@ -98,7 +98,7 @@ TEST(NotifierTest, SlowReceiverDoesNotHoldBackOthers) {
   for (int i = 0; i < 5; ++i) notifier.Notify(Firing("r" + std::to_string(i)));
   // All five reach the fast receiver while the slow one is still on its first.
   EXPECT_TRUE(rollguard::testing::WaitFor([&] { return fast.load() == 5; }, absl::Seconds(2)));
-  notifier.Shutdown(absl::ZeroDuration());
+  notifier.Stop(absl::ZeroDuration());
   server.stop();
   t.join();
 }
@@ -121,7 +121,7 @@ TEST(NotifierTest, RoutesBySeverityAndLabels) {
   critical_prod.host_labels = {{"env", "prod"}};
   notifier.Notify(critical_prod);  // the second route
   ASSERT_TRUE(rollguard::testing::WaitFor([&] { return delivered.load() == 1; }, absl::Seconds(5)));
-  notifier.Shutdown(absl::Seconds(1));
+  notifier.Stop(absl::Seconds(1));
   EXPECT_EQ(delivered.load(), 1);
 }
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 #include "cli/pki_store.h"
 
 namespace rollguard::cli {
@@ -35,7 +35,7 @@ absl::StatusOr<Role> RoleArg(const std::string& text) {
 
 }  // namespace
 
-void RegisterPkiCommands(CLI::App& app, int* exit_code) {
+void RegisterPkiSubcommands(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<PkiArgs>();
   auto* pki = app.add_subcommand(
       "pki",

@@ -1,6 +1,6 @@
 // rollguard commands | command ID | undo ID | audit: what was run where, by
 // whom, and how it ended.
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 
 #include <cstdio>
 
@@ -121,7 +121,7 @@ int RunAudit(const GlobalOptions& g, const CommandsArgs& a) {
 
 }  // namespace
 
-void RegisterCommandsCommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterCommandsSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<CommandsArgs>();
   auto* list = app.add_subcommand("commands", "Commands sent to agents, oldest first");
   list->add_option("--host", args->host, "only this host");

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 #include "cli/command_watch.h"
 #include "common/duration.h"
 
@@ -160,7 +160,7 @@ int RunDrill(const GlobalOptions& g, const DrillArgs& a) {
 
 }  // namespace
 
-void RegisterDrillCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterDrillSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<DrillArgs>();
   auto* drill = app.add_subcommand(
       "drill",

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 
 namespace rollguard::cli {
@@ -166,7 +166,7 @@ int RunReplay(const GlobalOptions& g, const IncidentArgs& a) {
 
 }  // namespace
 
-void RegisterIncidentsCommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterIncidentsSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<IncidentArgs>();
   auto* list = app.add_subcommand(
       "incidents", "Incidents the closed loop opened: open ones (--all: closed ones too)");

@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 #include "common/labels.h"
 
@@ -88,7 +88,7 @@ int RunAlerts(const GlobalOptions& g, const AlertsArgs& a) {
 
 }  // namespace
 
-void RegisterAlertsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterAlertsSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<AlertsArgs>();
   auto* cmd = app.add_subcommand(
       "alerts",

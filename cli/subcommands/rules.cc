@@ -2,11 +2,11 @@
 #include <cstdio>
 
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 
 namespace rollguard::cli {
 
-void RegisterRulesCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterRulesSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto* cmd = app.add_subcommand("rules", "Alert rules");
   cmd->require_subcommand(1);
   auto* reload = cmd->add_subcommand(

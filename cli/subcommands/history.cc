@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 #include "common/labels.h"
 
@@ -83,7 +83,7 @@ int RunHistory(const GlobalOptions& g, const HistoryArgs& a) {
 
 }  // namespace
 
-void RegisterHistoryCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterHistorySubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<HistoryArgs>();
   auto* cmd = app.add_subcommand("history", "Show the stored points of one metric of one host");
   cmd->add_option("host", args->host, "host id (see `rollguard hosts`)")->required();

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 #include "cli/command_watch.h"
 #include "common/duration.h"
 #include "common/labels.h"
@@ -166,7 +166,7 @@ int RunRollout(const GlobalOptions& g, const RollbackArgs& a) {
 
 }  // namespace
 
-void RegisterRollbackCommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterRollbackSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<RollbackArgs>();
   auto* rb = app.add_subcommand(
       "rollback",

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 #include "common/labels.h"
 
@@ -85,7 +85,7 @@ int RunRemove(const GlobalOptions& g, const SilenceArgs& a) {
 
 }  // namespace
 
-void RegisterSilenceCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterSilenceSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<SilenceArgs>();
   auto* cmd = app.add_subcommand("silence", "Mute alert notifications for a while");
   cmd->require_subcommand(1);

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 
 namespace rollguard::cli {
 
@@ -41,7 +41,7 @@ void PrintStats(const rollguard::v1::StorageStats& s) {
 
 }  // namespace
 
-void RegisterStorageCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterStorageSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "storage",
       "The collector's storage engine: head memory against its limit, series, sealing and "

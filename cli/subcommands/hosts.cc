@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/client.h"
-#include "cli/command.h"
+#include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 
 namespace rollguard::cli {
@@ -53,7 +53,7 @@ int RunHosts(const GlobalOptions& g) {
 
 }  // namespace
 
-void RegisterHostsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void RegisterHostsSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "hosts",
       "List every host the collector knows: connected or offline, last seen, labels, "

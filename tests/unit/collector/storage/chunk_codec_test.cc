@@ -90,6 +90,16 @@ TEST(ChunkCodecTest, GarbageIsAnErrorNotACrash) {
   }
 }
 
+TEST(ChunkCodecTest, ASpanNearInt64MaxRoundTripsWithoutOverflow) {
+  // Found by the fuzzer: rounding the grid step as (span + gaps / 2) / gaps
+  // overflowed when the span was within gaps / 2 of int64's maximum.
+  std::vector<Point> points;
+  const int64_t last = std::numeric_limits<int64_t>::max() - 5;
+  for (int64_t i = 0; i < 17; ++i) points.push_back({last / 16 * i, static_cast<double>(i)});
+  points.push_back({last, 17});
+  ExpectRoundTrip(points);
+}
+
 TEST(ChunkCodecTest, BotLikeDataIsSmall) {
   std::mt19937 rng(11);
   std::normal_distribution<double> step(0, 0.2);

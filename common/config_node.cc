@@ -71,6 +71,10 @@ absl::Status ConfigNode::Error(absl::string_view key, absl::string_view message)
 }
 
 absl::Status ConfigNode::AllowOnly(std::initializer_list<absl::string_view> keys) const {
+  return AllowOnly(absl::MakeConstSpan(keys.begin(), keys.size()));
+}
+
+absl::Status ConfigNode::AllowOnly(absl::Span<const absl::string_view> keys) const {
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     const std::string& k = it->first.Scalar();
     bool known = false;

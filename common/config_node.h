@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/labels.h"
@@ -35,6 +36,7 @@ class ConfigNode {
   std::vector<std::string> Keys() const;
   // Refuses any key not listed, naming it and what is allowed.
   [[nodiscard]] absl::Status AllowOnly(std::initializer_list<absl::string_view> keys) const;
+  [[nodiscard]] absl::Status AllowOnly(absl::Span<const absl::string_view> keys) const;
 
   // Each getter requires Has(key) and checks the value's type.
   [[nodiscard]] absl::StatusOr<std::string> String(absl::string_view key) const;

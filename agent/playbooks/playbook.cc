@@ -8,18 +8,38 @@
 namespace rollguard::agent {
 namespace {
 
+constexpr std::pair<CheckType, const char*> kCheckTypes[] = {
+    {CheckType::kProcessRunning, "process_running"},
+    {CheckType::kJsonField, "json_field"},
+    {CheckType::kMemoryBelowMb, "memory_below_mb"},
+    {CheckType::kLogClean, "log_clean"},
+};
+constexpr std::pair<StepType, const char*> kStepTypes[] = {
+    {StepType::kStopService, "stop_service"},   {StepType::kStartService, "start_service"},
+    {StepType::kRestoreBackup, "restore_backup"}, {StepType::kSnapshot, "snapshot"},
+    {StepType::kSetFlags, "set_flags"},         {StepType::kRemove, "remove"},
+    {StepType::kWaitHealthy, "wait_healthy"},   {StepType::kVerify, "verify"},
+    {StepType::kRun, "run"},
+};
+
+template <typename Table>
+std::string AllNames(const Table& table) {
+  std::vector<std::string> names;
+  for (const auto& [type, name] : table) names.push_back(name);
+  return absl::StrJoin(names, ", ");
+}
+
 absl::StatusOr<Check> LoadCheck(const ConfigNode& n) {
   RETURN_IF_ERROR(n.AllowOnly({"check", "path", "field", "equals", "below", "pattern", "since"}));
   Check c;
   if (!n.Has("check")) return n.Error("check", "every check needs a type");
-  ASSIGN_OR_RETURN(c.type, n.String("check"));
-  static const char* kTypes[] = {"process_running", "json_field", "memory_below_mb", "log_clean"};
-  if (std::none_of(std::begin(kTypes), std::end(kTypes),
-                   [&](const char* t) { return c.type == t; })) {
-    return n.Error("check", absl::StrCat("'", c.type,
-                                         "' is not one of process_running, json_field, "
-                                         "memory_below_mb, log_clean"));
+  ASSIGN_OR_RETURN(std::string type, n.String("check"));
+  const auto* known = std::find_if(std::begin(kCheckTypes), std::end(kCheckTypes),
+                                   [&](const auto& t) { return type == t.second; });
+  if (known == std::end(kCheckTypes)) {
+    return n.Error("check", absl::StrCat("'", type, "' is not one of ", AllNames(kCheckTypes)));
   }
+  c.type = known->first;
   if (n.Has("path")) {
     ASSIGN_OR_RETURN(c.path, n.String("path"));
   }
@@ -40,34 +60,34 @@ absl::StatusOr<Check> LoadCheck(const ConfigNode& n) {
     if (!absl::SimpleAtod(b, &c.below)) return n.Error("below", "must be a number");
     c.has_below = true;
   }
-  if ((c.type == "json_field" || c.type == "log_clean") && c.path.empty()) {
-    return n.Error("path", absl::StrCat("a ", c.type, " check needs a path"));
+  if ((c.type == CheckType::kJsonField || c.type == CheckType::kLogClean) && c.path.empty()) {
+    return n.Error("path", absl::StrCat("a ", type, " check needs a path"));
   }
-  if (c.type == "json_field" && c.field.empty()) return n.Error("field", "is required");
-  if (c.type == "log_clean" && c.pattern.empty()) return n.Error("pattern", "is required");
-  if (c.type == "memory_below_mb" && !c.has_below) return n.Error("below", "is required");
+  if (c.type == CheckType::kJsonField && c.field.empty()) return n.Error("field", "is required");
+  if (c.type == CheckType::kLogClean && c.pattern.empty()) return n.Error("pattern", "is required");
+  if (c.type == CheckType::kMemoryBelowMb && !c.has_below) return n.Error("below", "is required");
   return c;
 }
 
 absl::StatusOr<Step> LoadStep(const ConfigNode& n) {
   // A step is a one-key mapping: `- set_flags: {file: config.py, flags: {...}}`.
-  static const std::vector<std::string> kTypes = {"stop_service", "start_service", "restore_backup",
-                                                  "snapshot",     "set_flags",     "remove",
-                                                  "wait_healthy", "verify",        "run"};
   Step s;
-  for (const auto& t : kTypes) {
-    if (n.Has(t) || n.HasNull(t)) {
-      if (!s.type.empty()) return n.Error(t, "one step type per list item");
+  std::string type;
+  std::vector<absl::string_view> names;
+  for (const auto& [t, name] : kStepTypes) {
+    names.push_back(name);
+    if (n.Has(name) || n.HasNull(name)) {
+      if (!type.empty()) return n.Error(name, "one step type per list item");
+      type = name;
       s.type = t;
     }
   }
-  if (s.type.empty()) {
-    return n.Error("", absl::StrCat("unknown step (known: ", absl::StrJoin(kTypes, ", "), ")"));
+  if (type.empty()) {
+    return n.Error("", absl::StrCat("unknown step (known: ", AllNames(kStepTypes), ")"));
   }
-  RETURN_IF_ERROR(n.AllowOnly({"stop_service", "start_service", "restore_backup", "snapshot",
-                               "set_flags", "remove", "wait_healthy", "verify", "run"}));
-  if (!n.Has(s.type)) return s;  // `- stop_service:` with no options
-  ASSIGN_OR_RETURN(ConfigNode o, n.Child(s.type));
+  RETURN_IF_ERROR(n.AllowOnly(names));
+  if (!n.Has(type)) return s;  // `- stop_service:` with no options
+  ASSIGN_OR_RETURN(ConfigNode o, n.Child(type));
   RETURN_IF_ERROR(o.AllowOnly(
       {"path", "file", "flags", "values", "globs", "args", "command", "env", "checks", "timeout"}));
   if (o.Has("path")) {
@@ -104,32 +124,64 @@ absl::StatusOr<Step> LoadStep(const ConfigNode& n) {
   if (o.Has("timeout")) {
     ASSIGN_OR_RETURN(s.timeout, o.Duration("timeout"));
   }
-  if ((s.type == "restore_backup" || s.type == "snapshot") && s.path.empty()) {
-    return o.Error("path", absl::StrCat(s.type, " needs a path"));
+  switch (s.type) {
+    case StepType::kRestoreBackup:
+    case StepType::kSnapshot:
+      if (s.path.empty()) return o.Error("path", absl::StrCat(type, " needs a path"));
+      break;
+    case StepType::kSetFlags:
+      if (s.file.empty() || s.values.empty()) {
+        return o.Error("file", "set_flags needs a file and flags (or values)");
+      }
+      break;
+    case StepType::kRemove:
+      if (s.globs.empty()) return o.Error("globs", "remove needs globs");
+      break;
+    case StepType::kRun:
+      if (s.command.empty()) return o.Error("command", "run needs a command");
+      break;
+    default:
+      break;
   }
-  if (s.type == "set_flags" && (s.file.empty() || s.values.empty())) {
-    return o.Error("file", "set_flags needs a file and flags (or values)");
-  }
-  if (s.type == "remove" && s.globs.empty()) return o.Error("globs", "remove needs globs");
-  if (s.type == "run" && s.command.empty()) return o.Error("command", "run needs a command");
   return s;
 }
 
 }  // namespace
 
+const char* CheckTypeName(CheckType t) {
+  for (const auto& [type, name] : kCheckTypes) {
+    if (type == t) return name;
+  }
+  return "?";
+}
+
+const char* StepTypeName(StepType t) {
+  for (const auto& [type, name] : kStepTypes) {
+    if (type == t) return name;
+  }
+  return "?";
+}
+
 std::string Step::Describe() const {
-  if (type == "restore_backup" || type == "snapshot") return absl::StrCat(type, " ", path);
-  if (type == "set_flags") {
-    std::vector<std::string> kv;
-    for (const auto& [k, v] : values) kv.push_back(absl::StrCat(k, "=", v));
-    return absl::StrCat("set_flags ", file, " ", absl::StrJoin(kv, ","));
+  const char* name = StepTypeName(type);
+  switch (type) {
+    case StepType::kRestoreBackup:
+    case StepType::kSnapshot:
+      return absl::StrCat(name, " ", path);
+    case StepType::kSetFlags: {
+      std::vector<std::string> kv;
+      for (const auto& [k, v] : values) kv.push_back(absl::StrCat(k, "=", v));
+      return absl::StrCat(name, " ", file, " ", absl::StrJoin(kv, ","));
+    }
+    case StepType::kRemove:
+      return absl::StrCat(name, " ", absl::StrJoin(globs, " "));
+    case StepType::kStartService:
+      return args.empty() ? name : absl::StrCat(name, " ", absl::StrJoin(args, " "));
+    case StepType::kRun:
+      return absl::StrCat(name, " ", absl::StrJoin(command, " "));
+    default:
+      return name;
   }
-  if (type == "remove") return absl::StrCat("remove ", absl::StrJoin(globs, " "));
-  if (type == "start_service" && !args.empty()) {
-    return absl::StrCat("start_service ", absl::StrJoin(args, " "));
-  }
-  if (type == "run") return absl::StrCat("run ", absl::StrJoin(command, " "));
-  return type;
 }
 
 const Playbook* PlaybookConfig::Find(const std::string& name) const {

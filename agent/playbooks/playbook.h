@@ -14,8 +14,29 @@
 namespace rollguard::agent {
 
 // One post-rollback check (the runbook's verification checklist).
+// What a verify check looks at. The config spells them as the names below.
+enum class CheckType { kProcessRunning, kJsonField, kMemoryBelowMb, kLogClean };
+// "process_running", "json_field", "memory_below_mb", "log_clean".
+const char* CheckTypeName(CheckType t);
+
+// What a step does; the config spells them as the names below.
+enum class StepType {
+  kStopService,
+  kStartService,
+  kRestoreBackup,
+  kSnapshot,
+  kSetFlags,
+  kRemove,
+  kWaitHealthy,
+  kVerify,
+  kRun,
+};
+// "stop_service", "start_service", "restore_backup", "snapshot", "set_flags",
+// "remove", "wait_healthy", "verify", "run".
+const char* StepTypeName(StepType t);
+
 struct Check {
-  std::string type;  // process_running, json_field, memory_below_mb, log_clean
+  CheckType type = CheckType::kProcessRunning;
   std::string path;
   std::string field;
   std::string equals;  // json_field: the value's text must equal this
@@ -26,8 +47,7 @@ struct Check {
 };
 
 struct Step {
-  std::string type;  // stop_service, start_service, restore_backup, snapshot, set_flags,
-                     // remove, wait_healthy, verify, run
+  StepType type = StepType::kStopService;
   std::string path;  // restore_backup, snapshot
   std::string file;  // set_flags
   std::vector<std::pair<std::string, std::string>> values;  // set_flags: key -> value

@@ -153,191 +153,156 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
 }
 
 absl::StatusOr<std::string> PlaybookRunner::RunStep(const Step& step, Journal* journal) {
+  switch (step.type) {
+    case StepType::kStopService:
+      return service_.Stop();
+    case StepType::kStartService: {
+      ASSIGN_OR_RETURN(int pid, service_.Start(step.args, step.env));
+      return absl::StrCat("started pid ", pid);
+    }
+    case StepType::kRestoreBackup:
+      return RestoreBackup(step, journal);
+    case StepType::kSetFlags:
+      return SetFlags(step, journal);
+    case StepType::kRemove:
+      return Remove(step, journal);
+    case StepType::kSnapshot:
+      return Snapshot(step, journal);
+    case StepType::kWaitHealthy:
+      return WaitHealthy(step);
+    case StepType::kVerify:
+      return RunChecks(step.checks.empty() ? config_.verify : step.checks);
+    case StepType::kRun:
+      return RunCommand(step);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown step type ", static_cast<int>(step.type)));
+}
+
+absl::StatusOr<std::string> PlaybookRunner::RestoreBackup(const Step& step, Journal* journal) {
   const std::string& root = config_.service.root;
-  if (step.type == "stop_service") return service_.Stop();
-  if (step.type == "start_service") {
-    ASSIGN_OR_RETURN(int pid, service_.Start(step.args, step.env));
-    return absl::StrCat("started pid ", pid);
+  ASSIGN_OR_RETURN(std::string target, ResolveUnderRoot(root, step.path));
+  ASSIGN_OR_RETURN(std::string backup, ResolveUnderRoot(root, step.path + config_.backup_suffix));
+  auto contents = ReadFile(backup);
+  if (!contents.ok()) {
+    return absl::NotFoundError(absl::StrCat("no backup ", step.path, config_.backup_suffix));
   }
-  if (step.type == "restore_backup") {
-    ASSIGN_OR_RETURN(std::string target, ResolveUnderRoot(root, step.path));
-    ASSIGN_OR_RETURN(std::string backup, ResolveUnderRoot(root, step.path + config_.backup_suffix));
-    auto contents = ReadFile(backup);
-    if (!contents.ok()) {
-      return absl::NotFoundError(absl::StrCat("no backup ", step.path, config_.backup_suffix));
+  RETURN_IF_ERROR(journal->Record(target));
+  RETURN_IF_ERROR(WriteFileAtomic(target, *contents));
+  return absl::StrCat("restored ", step.path, " from ", step.path, config_.backup_suffix);
+}
+
+absl::StatusOr<std::string> PlaybookRunner::SetFlags(const Step& step, Journal* journal) {
+  const std::string& root = config_.service.root;
+  ASSIGN_OR_RETURN(std::string target, ResolveUnderRoot(root, step.file));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(target));
+  std::vector<std::string> done;
+  for (const auto& [key, value] : step.values) {
+    auto edited = SetConfigValue(target, text, key, value);
+    if (!edited.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(step.file, ": ", edited.status().message()));
     }
-    RETURN_IF_ERROR(journal->Record(target));
-    RETURN_IF_ERROR(WriteFileAtomic(target, *contents));
-    return absl::StrCat("restored ", step.path, " from ", step.path, config_.backup_suffix);
+    text = std::move(*edited);
+    done.push_back(absl::StrCat(key, "=", value));
   }
-  if (step.type == "set_flags") {
-    ASSIGN_OR_RETURN(std::string target, ResolveUnderRoot(root, step.file));
-    ASSIGN_OR_RETURN(std::string text, ReadFile(target));
-    std::vector<std::string> done;
-    for (const auto& [key, value] : step.values) {
-      auto edited = SetConfigValue(target, text, key, value);
-      if (!edited.ok()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(step.file, ": ", edited.status().message()));
-      }
-      text = std::move(*edited);
-      done.push_back(absl::StrCat(key, "=", value));
-    }
-    RETURN_IF_ERROR(journal->Record(target));
-    RETURN_IF_ERROR(WriteFileAtomic(target, text));
-    return absl::StrCat("set ", absl::StrJoin(done, ", "), " in ", step.file);
-  }
-  if (step.type == "remove") {
-    int removed = 0;
-    for (const std::string& pattern : step.globs) {
-      ASSIGN_OR_RETURN(std::string base, ResolveUnderRoot(root, "."));
-      glob_t g;
-      std::string full = fs::path(pattern).is_absolute() ? pattern : base + "/" + pattern;
-      if (::glob(full.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
-        for (size_t i = 0; i < g.gl_pathc; ++i) {
-          ASSIGN_OR_RETURN(std::string p, ResolveUnderRoot(root, g.gl_pathv[i]));
-          std::error_code ec;
-          if (fs::is_directory(p, ec)) {
-            for (const auto& e : fs::recursive_directory_iterator(p, ec)) {
-              if (e.is_regular_file()) RETURN_IF_ERROR(journal->Record(e.path().string()));
-            }
-          } else {
-            RETURN_IF_ERROR(journal->Record(p));
+  RETURN_IF_ERROR(journal->Record(target));
+  RETURN_IF_ERROR(WriteFileAtomic(target, text));
+  return absl::StrCat("set ", absl::StrJoin(done, ", "), " in ", step.file);
+}
+
+absl::StatusOr<std::string> PlaybookRunner::Remove(const Step& step, Journal* journal) {
+  const std::string& root = config_.service.root;
+  int removed = 0;
+  for (const std::string& pattern : step.globs) {
+    ASSIGN_OR_RETURN(std::string base, ResolveUnderRoot(root, "."));
+    glob_t g;
+    std::string full = fs::path(pattern).is_absolute() ? pattern : base + "/" + pattern;
+    if (::glob(full.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) {
+        ASSIGN_OR_RETURN(std::string p, ResolveUnderRoot(root, g.gl_pathv[i]));
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+          for (const auto& e : fs::recursive_directory_iterator(p, ec)) {
+            if (e.is_regular_file()) RETURN_IF_ERROR(journal->Record(e.path().string()));
           }
-          fs::remove_all(p, ec);
-          if (ec) return absl::UnavailableError(absl::StrCat("removing ", p, ": ", ec.message()));
-          ++removed;
+        } else {
+          RETURN_IF_ERROR(journal->Record(p));
         }
+        fs::remove_all(p, ec);
+        if (ec) return absl::UnavailableError(absl::StrCat("removing ", p, ": ", ec.message()));
+        ++removed;
       }
-      globfree(&g);
     }
-    return absl::StrCat("removed ", removed, " path(s) matching ", absl::StrJoin(step.globs, " "));
+    globfree(&g);
   }
-  if (step.type == "snapshot") {
-    ASSIGN_OR_RETURN(std::string source, ResolveUnderRoot(root, step.path));
-    std::string stamp = absl::FormatTime("%Y%m%d_%H%M%S", clock_->Now(), absl::UTCTimeZone());
-    std::string name = fs::path(source).filename().string();
-    if (name.empty() || name == ".") name = fs::path(root).filename().string();
-    ASSIGN_OR_RETURN(std::string dest,
-                     ResolveUnderRoot(root, absl::StrCat("snapshots/", name, "_", stamp)));
-    std::error_code ec;
-    int files = 0;
-    auto copy_file = [&](const fs::path& from, const fs::path& to) -> absl::Status {
-      ASSIGN_OR_RETURN(std::string contents, ReadFile(from.string()));
-      fs::create_directories(to.parent_path(), ec);
-      RETURN_IF_ERROR(journal->Record(to.string()));  // undo removes the copy
-      ++files;
-      return WriteFileAtomic(to.string(), contents);
-    };
-    if (fs::is_directory(source, ec)) {
-      for (auto it = fs::recursive_directory_iterator(source, ec);
-           it != fs::recursive_directory_iterator(); ++it) {
-        std::string rel = fs::relative(it->path(), source, ec).string();
-        if (absl::StartsWith(rel, "snapshots") ||
-            it->path().string().find(config_.state_dir) == 0) {
-          if (it->is_directory()) it.disable_recursion_pending();
-          continue;
-        }
-        if (it->is_regular_file()) RETURN_IF_ERROR(copy_file(it->path(), fs::path(dest) / rel));
+  return absl::StrCat("removed ", removed, " path(s) matching ", absl::StrJoin(step.globs, " "));
+}
+
+absl::StatusOr<std::string> PlaybookRunner::Snapshot(const Step& step, Journal* journal) {
+  const std::string& root = config_.service.root;
+  ASSIGN_OR_RETURN(std::string source, ResolveUnderRoot(root, step.path));
+  std::string stamp = absl::FormatTime("%Y%m%d_%H%M%S", clock_->Now(), absl::UTCTimeZone());
+  std::string name = fs::path(source).filename().string();
+  if (name.empty() || name == ".") name = fs::path(root).filename().string();
+  ASSIGN_OR_RETURN(std::string dest,
+                   ResolveUnderRoot(root, absl::StrCat("snapshots/", name, "_", stamp)));
+  std::error_code ec;
+  int files = 0;
+  auto copy_file = [&](const fs::path& from, const fs::path& to) -> absl::Status {
+    ASSIGN_OR_RETURN(std::string contents, ReadFile(from.string()));
+    fs::create_directories(to.parent_path(), ec);
+    RETURN_IF_ERROR(journal->Record(to.string()));  // undo removes the copy
+    ++files;
+    return WriteFileAtomic(to.string(), contents);
+  };
+  if (fs::is_directory(source, ec)) {
+    for (auto it = fs::recursive_directory_iterator(source, ec);
+         it != fs::recursive_directory_iterator(); ++it) {
+      std::string rel = fs::relative(it->path(), source, ec).string();
+      if (absl::StartsWith(rel, "snapshots") ||
+          it->path().string().find(config_.state_dir) == 0) {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
       }
-    } else {
-      RETURN_IF_ERROR(copy_file(source, dest));
+      if (it->is_regular_file()) RETURN_IF_ERROR(copy_file(it->path(), fs::path(dest) / rel));
     }
-    return absl::StrCat("copied ", files, " file(s) to ", fs::relative(dest, root, ec).string());
+  } else {
+    RETURN_IF_ERROR(copy_file(source, dest));
   }
-  if (step.type == "wait_healthy") {
-    // Healthy: running, the same PID, for a steady second.
-    absl::Time deadline = clock_->Now() + step.timeout;
-    std::optional<int> pid;
-    absl::Time since = clock_->Now();
-    while (clock_->Now() < deadline) {
-      std::optional<int> now_pid = service_.Pid();
-      if (!now_pid || now_pid != pid) {
-        pid = now_pid;
-        since = clock_->Now();
-      } else if (clock_->Now() - since >= absl::Seconds(1)) {
-        return absl::StrCat("pid ", *pid, " running steadily");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return absl::StrCat("copied ", files, " file(s) to ", fs::relative(dest, root, ec).string());
+}
+
+absl::StatusOr<std::string> PlaybookRunner::WaitHealthy(const Step& step) {
+  // Healthy: running, the same PID, for a steady second.
+  absl::Time deadline = clock_->Now() + step.timeout;
+  std::optional<int> pid;
+  absl::Time since = clock_->Now();
+  while (clock_->Now() < deadline) {
+    std::optional<int> now_pid = service_.Pid();
+    if (!now_pid || now_pid != pid) {
+      pid = now_pid;
+      since = clock_->Now();
+    } else if (clock_->Now() - since >= absl::Seconds(1)) {
+      return absl::StrCat("pid ", *pid, " running steadily");
     }
-    return absl::DeadlineExceededError(absl::StrCat("not healthy within ",
-                                                    absl::FormatDuration(step.timeout),
-                                                    pid ? "" : " (the service is not running)"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (step.type == "verify") return RunChecks(step.checks.empty() ? config_.verify : step.checks);
-  if (step.type == "run") return RunCommand(step);
-  return absl::InvalidArgumentError(absl::StrCat("unknown step type ", step.type));
+  return absl::DeadlineExceededError(absl::StrCat("not healthy within ",
+                                                  absl::FormatDuration(step.timeout),
+                                                  pid ? "" : " (the service is not running)"));
 }
 
 absl::StatusOr<std::string> PlaybookRunner::RunChecks(const std::vector<Check>& checks) {
   std::vector<std::string> passed, failed;
   for (const Check& c : checks) {
-    std::string label = c.type == "json_field" ? absl::StrCat(c.path, ":", c.field) : c.type;
-    absl::Status s = absl::OkStatus();
-    std::string detail;
-    if (c.type == "process_running") {
-      auto pid = service_.Pid();
-      if (pid) {
-        detail = absl::StrCat("pid ", *pid);
-      } else {
-        s = absl::FailedPreconditionError("the service is not running");
-      }
-    } else if (c.type == "memory_below_mb") {
-      auto pid = service_.Pid();
-      auto status = pid ? ReadFile(absl::StrCat("/proc/", *pid, "/status"))
-                        : absl::StatusOr<std::string>(absl::FailedPreconditionError("not running"));
-      auto kb = status.ok() ? ParseVmRssKb(*status) : absl::StatusOr<uint64_t>(status.status());
-      if (!kb.ok()) {
-        s = kb.status();
-      } else {
-        double mb = static_cast<double>(*kb) / 1024.0;
-        detail = absl::StrCat(FormatValue(mb), " MB");
-        if (mb >= c.below)
-          s = absl::FailedPreconditionError(absl::StrCat(detail, " >= ", c.below, " MB"));
-      }
-    } else if (c.type == "json_field") {
-      auto path = ResolveUnderRoot(config_.service.root, c.path);
-      auto text = path.ok() ? ReadFile(*path) : absl::StatusOr<std::string>(path.status());
-      auto v = text.ok() ? JsonAt(*text, c.field)
-                         : absl::StatusOr<google::protobuf::Value>(text.status());
-      if (!v.ok()) {
-        s = v.status();
-      } else {
-        detail = ValueText(*v);
-        if (!c.equals.empty() && detail != c.equals) {
-          s = absl::FailedPreconditionError(absl::StrCat("is ", detail, ", expected ", c.equals));
-        }
-        if (c.has_below && !(v->number_value() < c.below)) {
-          s = absl::FailedPreconditionError(
-              absl::StrCat("is ", detail, ", must be below ", c.below));
-        }
-      }
-    } else if (c.type == "log_clean") {
-      auto path = ResolveUnderRoot(config_.service.root, c.path);
-      auto text = path.ok() ? ReadFile(*path) : absl::StatusOr<std::string>(path.status());
-      if (!text.ok()) {
-        s = text.status();
-      } else {
-        std::vector<absl::string_view> lines = absl::StrSplit(*text, '\n');
-        size_t from = 0;
-        if (!c.since.empty()) {
-          for (size_t i = 0; i < lines.size(); ++i) {
-            if (absl::StrContains(lines[i], c.since)) from = i;
-          }
-        }
-        for (size_t i = from; i < lines.size(); ++i) {
-          if (absl::StrContains(lines[i], c.pattern)) {
-            s = absl::FailedPreconditionError(absl::StrCat("found: ", lines[i]));
-            break;
-          }
-        }
-        if (s.ok()) detail = absl::StrCat("no '", c.pattern, "'");
-      }
-    }
-    if (s.ok()) {
-      passed.push_back(absl::StrCat("PASS ", label, " (", detail, ")"));
+    std::string label =
+        c.type == CheckType::kJsonField ? absl::StrCat(c.path, ":", c.field) : CheckTypeName(c.type);
+    absl::StatusOr<std::string> detail = RunCheck(c);
+    if (detail.ok()) {
+      passed.push_back(absl::StrCat("PASS ", label, " (", *detail, ")"));
     } else {
-      failed.push_back(absl::StrCat("FAIL ", label, ": ", s.message()));
+      failed.push_back(absl::StrCat("FAIL ", label, ": ", detail.status().message()));
     }
   }
   std::string report = absl::StrJoin(failed, "; ");
@@ -347,6 +312,68 @@ absl::StatusOr<std::string> PlaybookRunner::RunChecks(const std::vector<Check>& 
   }
   return absl::StrCat(passed.size(), "/", checks.size(),
                       " checks passed: ", absl::StrJoin(passed, "; "));
+}
+
+absl::StatusOr<std::string> PlaybookRunner::RunCheck(const Check& c) {
+  switch (c.type) {
+    case CheckType::kProcessRunning: {
+      std::optional<int> pid = service_.Pid();
+      if (!pid) return absl::FailedPreconditionError("the service is not running");
+      return absl::StrCat("pid ", *pid);
+    }
+    case CheckType::kMemoryBelowMb:
+      return CheckMemoryBelow(c);
+    case CheckType::kJsonField:
+      return CheckJsonField(c);
+    case CheckType::kLogClean:
+      return CheckLogClean(c);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown check type ", static_cast<int>(c.type)));
+}
+
+absl::StatusOr<std::string> PlaybookRunner::CheckMemoryBelow(const Check& c) {
+  std::optional<int> pid = service_.Pid();
+  if (!pid) return absl::FailedPreconditionError("not running");
+  ASSIGN_OR_RETURN(std::string status, ReadFile(absl::StrCat("/proc/", *pid, "/status")));
+  ASSIGN_OR_RETURN(uint64_t kb, ParseVmRssKb(status));
+  double mb = static_cast<double>(kb) / 1024.0;
+  std::string detail = absl::StrCat(FormatValue(mb), " MB");
+  if (mb >= c.below) {
+    return absl::FailedPreconditionError(absl::StrCat(detail, " >= ", c.below, " MB"));
+  }
+  return detail;
+}
+
+absl::StatusOr<std::string> PlaybookRunner::CheckJsonField(const Check& c) {
+  ASSIGN_OR_RETURN(std::string path, ResolveUnderRoot(config_.service.root, c.path));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ASSIGN_OR_RETURN(google::protobuf::Value v, JsonAt(text, c.field));
+  std::string detail = ValueText(v);
+  if (!c.equals.empty() && detail != c.equals) {
+    return absl::FailedPreconditionError(absl::StrCat("is ", detail, ", expected ", c.equals));
+  }
+  if (c.has_below && !(v.number_value() < c.below)) {
+    return absl::FailedPreconditionError(absl::StrCat("is ", detail, ", must be below ", c.below));
+  }
+  return detail;
+}
+
+absl::StatusOr<std::string> PlaybookRunner::CheckLogClean(const Check& c) {
+  ASSIGN_OR_RETURN(std::string path, ResolveUnderRoot(config_.service.root, c.path));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  size_t from = 0;  // after the last line containing `since`
+  if (!c.since.empty()) {
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (absl::StrContains(lines[i], c.since)) from = i;
+    }
+  }
+  for (size_t i = from; i < lines.size(); ++i) {
+    if (absl::StrContains(lines[i], c.pattern)) {
+      return absl::FailedPreconditionError(absl::StrCat("found: ", lines[i]));
+    }
+  }
+  return absl::StrCat("no '", c.pattern, "'");
 }
 
 absl::StatusOr<std::string> PlaybookRunner::RunCommand(const Step& step) {

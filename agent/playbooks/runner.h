@@ -61,9 +61,22 @@ class PlaybookRunner {
   std::optional<std::string> RecordedOutcome(const std::string& command_id) const;
 
  private:
+  // One function per step type, chosen by RunStep; each returns the step's
+  // output line, or why it failed. File changes are journalled first.
   absl::StatusOr<std::string> RunStep(const Step& step, class Journal* journal);
-  absl::StatusOr<std::string> RunChecks(const std::vector<Check>& checks);
+  absl::StatusOr<std::string> RestoreBackup(const Step& step, class Journal* journal);
+  absl::StatusOr<std::string> SetFlags(const Step& step, class Journal* journal);
+  absl::StatusOr<std::string> Remove(const Step& step, class Journal* journal);
+  absl::StatusOr<std::string> Snapshot(const Step& step, class Journal* journal);
+  absl::StatusOr<std::string> WaitHealthy(const Step& step);
   absl::StatusOr<std::string> RunCommand(const Step& step);
+  // Every check, then one report: "N/M checks passed: ..." or the failures.
+  absl::StatusOr<std::string> RunChecks(const std::vector<Check>& checks);
+  // One check: its detail when it passes, why when it fails.
+  absl::StatusOr<std::string> RunCheck(const Check& c);
+  absl::StatusOr<std::string> CheckMemoryBelow(const Check& c);
+  absl::StatusOr<std::string> CheckJsonField(const Check& c);
+  absl::StatusOr<std::string> CheckLogClean(const Check& c);
 
   PlaybookConfig config_;
   const Clock* const clock_;

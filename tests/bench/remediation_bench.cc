@@ -14,20 +14,13 @@
 #include "collector/alerting/alerting.h"
 #include "collector/automation/remediator.h"
 #include "collector/storage/rocksdb_storage.h"
+#include "tests/fakes/recording_agent_link.h"
 #include "tests/support/process.h"
 
 namespace rollguard::collector {
 namespace {
 
-class TimedLink : public AgentLink {
- public:
-  void SendCommand(const rollguard::v1::Command&) override {
-    sent_at = std::chrono::steady_clock::now();
-    ++sent;
-  }
-  std::chrono::steady_clock::time_point sent_at;
-  int sent = 0;
-};
+using TimedLink = rollguard::testing::RecordingAgentLink;
 
 void BM_FaultySampleToCommandSent(benchmark::State& state) {
   spdlog::set_level(spdlog::level::off);
@@ -73,10 +66,10 @@ void BM_FaultySampleToCommandSent(benchmark::State& state) {
     // The ingest job's order: durable first, then the rules.
     (void)storage->Append(sample);
     alerting.Observe(sample);
-    total_us += std::chrono::duration<double, std::micro>(link.sent_at - t0).count();
+    total_us += std::chrono::duration<double, std::micro>(link.last_sent_at - t0).count();
   }
   alerting.Stop();
-  if (link.sent != static_cast<int>(state.iterations())) {
+  if (link.sent.size() != static_cast<size_t>(state.iterations())) {
     state.SkipWithError("not every faulty sample led to a command");
   }
   state.counters["sample_to_command_us"] =

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "collector/storage/rocksdb_storage.h"
+#include "tests/fakes/memory_storage.h"
 #include "tests/support/process.h"
 
 namespace rollguard::collector {
@@ -29,7 +29,7 @@ Rule MakeRule(const std::string& name, const std::string& metric, Comparison op,
 class RuleEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage_ = std::move(*OpenRocksDbStorage(dir_.path(), {}));
+    storage_ = std::make_unique<rollguard::testing::MemoryStorage>();
     cpu_ = storage_->Intern({"cpu_usage", {{"host", "bot-1"}}});
     up_ = storage_->Intern({"bot_up", {{"host", "bot-1"}}});
     engine_ = std::make_unique<RuleEngine>(storage_.get(), &clock_, options_);

@@ -5,7 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "collector/storage/rocksdb_storage.h"
+#include "tests/fakes/memory_storage.h"
+#include "tests/fakes/recording_agent_link.h"
 #include "tests/support/process.h"
 
 namespace rollguard::collector {
@@ -13,11 +14,7 @@ namespace {
 
 using rollguard::testing::TempDir;
 
-class Link : public AgentLink {
- public:
-  void SendCommand(const rollguard::v1::Command& c) override { sent.push_back(c); }
-  std::vector<rollguard::v1::Command> sent;
-};
+using Link = rollguard::testing::RecordingAgentLink;
 
 AlertChange Change(const std::string& host, const std::string& from, const std::string& to,
                    const std::string& severity = "critical") {
@@ -36,7 +33,7 @@ AlertChange Change(const std::string& host, const std::string& from, const std::
 class RemediatorTest : public ::testing::Test {
  protected:
   void Make(AutomationMode mode) {
-    storage_ = std::move(*OpenRocksDbStorage(dir_.path(), {}));
+    storage_ = std::make_unique<rollguard::testing::MemoryStorage>();
     registry_ = std::make_unique<HostRegistry>(storage_.get(), &clock_);
     audit_ = std::make_unique<AuditLog>(&storage_->records());
     commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), &clock_);

@@ -7,7 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "collector/commands/rollout_manager.h"
-#include "collector/storage/rocksdb_storage.h"
+#include "tests/fakes/memory_storage.h"
+#include "tests/fakes/recording_agent_link.h"
 #include "tests/support/process.h"
 
 namespace rollguard::collector {
@@ -17,11 +18,7 @@ using rollguard::testing::TempDir;
 using rollguard::v1::CommandState;
 using rollguard::v1::CommandUpdate;
 
-class RecordingLink : public AgentLink {
- public:
-  void SendCommand(const rollguard::v1::Command& c) override { sent.push_back(c); }
-  std::vector<rollguard::v1::Command> sent;
-};
+using RecordingLink = rollguard::testing::RecordingAgentLink;
 
 CommandUpdate Update(const std::string& id, CommandState state, int step = 0, int total = 0,
                      const std::string& step_status = "ok") {
@@ -42,7 +39,9 @@ class CommandManagerTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
   void Open() {
-    storage_ = std::move(*OpenRocksDbStorage(dir_.path(), {}));
+    // In memory: these tests are about the managers' logic; a "restart" is new
+    // managers over the same storage.
+    if (!storage_) storage_ = std::make_unique<rollguard::testing::MemoryStorage>();
     registry_ = std::make_unique<HostRegistry>(storage_.get(), &clock_);
     ASSERT_TRUE(registry_->Load().ok());
     audit_ = std::make_unique<AuditLog>(&storage_->records());
@@ -58,7 +57,6 @@ class CommandManagerTest : public ::testing::Test {
     commands_.reset();
     audit_.reset();
     registry_.reset();
-    storage_.reset();
   }
   void Known(const std::string& host, std::map<std::string, std::string> labels = {}) {
     rollguard::v1::Hello hello;

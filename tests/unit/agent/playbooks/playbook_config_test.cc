@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "agent/playbooks/playbook.h"
+#include "common/config_node.h"
+#include "tests/support/process.h"
+
+namespace rollguard::agent {
+namespace {
+
+namespace fs = std::filesystem;
+using rollguard::testing::ReadTextFile;
+using rollguard::testing::TempDir;
+using rollguard::testing::WriteTextFile;
+
+TEST(PlaybookConfigTest, BadPlaybooksNameTheKey) {
+  TempDir dir;
+  struct Case {
+    std::string yaml, expect;
+  } cases[] = {
+      {"playbooks:\n  p:\n    steps: [{stop_service: }]\n", "playbooks need a service: section"},
+      {"service: {command: [x]}\nplaybooks:\n  p:\n    steps:\n      - explode: {}\n",
+       "unknown step (known: stop_service"},
+      {"service: {command: [x]}\nplaybooks:\n  p:\n    steps:\n      - set_flags: {file: c.py}\n",
+       "set_flags needs a file and flags"},
+      {"service: {command: [x]}\nplaybooks:\n  p: {}\n",
+       "playbooks.p.steps: a playbook needs steps"},
+      {"service: {command: [x], verify: [{check: vibes}]}\n", "service.verify[0].check: 'vibes'"},
+  };
+  for (const auto& tc : cases) {
+    WriteTextFile(dir.File("a.yaml"), tc.yaml);
+    auto node = ConfigNode::LoadFile(dir.File("a.yaml"));
+    ASSERT_TRUE(node.ok()) << node.status();
+    PlaybookConfig pc;
+    absl::Status s = LoadPlaybookConfig(*node, &pc);
+    ASSERT_FALSE(s.ok()) << tc.yaml;
+    EXPECT_NE(s.message().find(tc.expect), std::string::npos) << "got: " << s.message();
+  }
+}
+
+// --- commands from the collector ---
+
+}  // namespace
+}  // namespace rollguard::agent

@@ -1,0 +1,125 @@
+#include "agent/playbooks/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "agent/playbooks/journal.h"
+#include "common/files.h"
+#include "tests/unit/agent/playbooks/runner_fixture.h"
+
+namespace rollguard::agent {
+namespace {
+
+TEST_F(RunnerTest, TheInjectedClockTimesStepsAndNamesSnapshots) {
+  FakeClock clock(absl::FromUnixSeconds(1'900'000'000));  // 2030-03-17 17:46:40 UTC
+  auto r = Make("playbooks:\n  p:\n    steps:\n      - snapshot: {path: config.py}\n", &clock);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto result = (*r)->Run("p", "c-clock", false);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->ok) << result->steps[0].output;
+  EXPECT_TRUE(fs::exists(dir_.File("bot/snapshots/config.py_20300317_174640")));
+  EXPECT_EQ(result->duration_ms, 0);  // the fake clock did not move
+}
+
+TEST_F(RunnerTest, StepsRunInOrderAndAFailureSkipsTheRest) {
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - set_flags: {file: config.py, flags: {soccer_integration: false}}\n"
+      "      - remove: {globs: ['cache/soccer_*']}\n"
+      "      - set_flags: {file: config.py, flags: {no_such_flag: true}}\n"
+      "      - restore_backup: {path: config.py}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto result = (*r)->Run("p", "c1", false);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->ok);
+  ASSERT_EQ(result->steps.size(), 4u);
+  EXPECT_EQ(result->steps[0].status, "ok");
+  EXPECT_EQ(result->steps[1].status, "ok");
+  EXPECT_EQ(result->steps[2].status, "failed");
+  EXPECT_EQ(
+      result->steps[2].output,
+      "config.py: key \"no_such_flag\" found 0 times (must be exactly once); nothing changed");
+  EXPECT_EQ(result->steps[3].status, "skipped");
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
+            "FEATURES = {\"soccer_integration\": False}\n");
+  EXPECT_FALSE(fs::exists(dir_.File("bot/cache/soccer_1")));
+  EXPECT_TRUE(fs::exists(dir_.File("bot/cache/mlb_1")));
+  // Undo brings back the exact bytes, removed files included.
+  ASSERT_TRUE((*r)->Undo("c1").ok());
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
+            "FEATURES = {\"soccer_integration\": True}\n");
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/cache/soccer_1")), "a");
+  // The same command id never runs twice.
+  EXPECT_EQ((*r)->Run("p", "c1", false).status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(RunnerTest, RefusesUnknownPlaybooksAndPathEscapes) {
+  auto r = Make("playbooks:\n  p:\n    steps:\n      - restore_backup: {path: ../outside.txt}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto unknown = (*r)->Run("rm-rf", "c1", false);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(unknown.status().message(), "no playbook 'rm-rf' in this agent's config (has: p)");
+  auto escape = (*r)->Run("p", "c2", false);
+  ASSERT_TRUE(escape.ok());
+  EXPECT_FALSE(escape->ok);
+  EXPECT_NE(escape->error.find("is outside the service root"), std::string::npos) << escape->error;
+  // A dry run refuses it too, and changes nothing.
+  auto plan = (*r)->Run("p", "c3", true);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->ok);
+}
+
+TEST_F(RunnerTest, DryRunChangesNothing) {
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - set_flags: {file: config.py, flags: {soccer_integration: false}}\n"
+      "      - remove: {globs: ['cache/*']}\n");
+  ASSERT_TRUE(r.ok());
+  auto plan = (*r)->Run("p", "c1", true);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->ok);
+  EXPECT_EQ(plan->steps[0].status, "planned");
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
+            "FEATURES = {\"soccer_integration\": True}\n");
+  EXPECT_TRUE(fs::exists(dir_.File("bot/cache/soccer_1")));
+  // A dry run does not use up the id.
+  EXPECT_TRUE((*r)->Run("p", "c1", false).ok());
+}
+
+TEST_F(RunnerTest, RunStepTimesOutAndReportsOutput) {
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - run: {command: [/bin/sh, -c, 'echo checking; exit 3']}\n"
+      "  slow:\n    steps:\n"
+      "      - run: {command: [/bin/sleep, '10'], timeout: 200ms}\n");
+  ASSERT_TRUE(r.ok());
+  auto fail = (*r)->Run("p", "c1", false);
+  EXPECT_EQ(fail->steps[0].output, "exited with status 3: checking");
+  auto slow = (*r)->Run("slow", "c2", false);
+  EXPECT_NE(slow->steps[0].output.find("timed out after 200ms"), std::string::npos);
+  EXPECT_LT(slow->steps[0].duration_ms, 2000);
+}
+
+TEST_F(RunnerTest, ServiceStartsAndStopsByPid) {
+  auto r = Make(
+      "playbooks:\n  start:\n    steps:\n      - start_service:\n      - wait_healthy: {timeout: "
+      "5s}\n"
+      "  stop:\n    steps:\n      - stop_service:\n");
+  ASSERT_TRUE(r.ok());
+  auto started = (*r)->Run("start", "c1", false);
+  ASSERT_TRUE(started->ok) << started->error;
+  std::string pid = ReadTextFile(dir_.File("bot/run/service.pid"));
+  ASSERT_FALSE(pid.empty());
+  auto stopped = (*r)->Run("stop", "c2", false);
+  ASSERT_TRUE(stopped->ok) << stopped->error;
+  EXPECT_NE(stopped->steps[0].output.find("stopped pid " + pid.substr(0, pid.size() - 1)),
+            std::string::npos)
+      << stopped->steps[0].output;
+  EXPECT_FALSE(fs::exists("/proc/" + pid.substr(0, pid.size() - 1) + "/cmdline") &&
+               ReadTextFile("/proc/" + pid.substr(0, pid.size() - 1) + "/cmdline").find("sleep") !=
+                   std::string::npos);
+}
+
+}  // namespace
+}  // namespace rollguard::agent

@@ -89,7 +89,7 @@ void Uplink::SendCommandUpdate(rollguard::v1::CommandUpdate update) {
   buffer_->Wake();
 }
 
-bool Uplink::WriteControl(grpc::ClientReaderWriter<AgentMessage, CollectorMessage>* stream) {
+bool Uplink::WriteControl(AgentStream* stream) {
   while (true) {
     std::pair<uint64_t, AgentMessage> next;
     {
@@ -184,88 +184,16 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
   redefine_series_ = false;
   buffer_->MarkAllUnsent();
 
-  AgentMessage hello;
-  auto* h = hello.mutable_hello();
-  h->set_host_id(options_.host_id);
-  for (const auto& [k, v] : options_.labels) (*h->mutable_labels())[k] = v;
-  h->set_agent_version(options_.agent_version);
-  h->set_instance_id(options_.instance_id);
-  for (const std::string& p : options_.playbooks) h->add_playbooks(p);
-
   std::atomic<bool> reader_done{false};
   std::thread reader;
-  if (stream->Write(hello)) {
+  if (stream->Write(Hello())) {
     reader = std::thread([&] {
-      CollectorMessage in;
-      while (stream->Read(&in)) {
-        if (in.has_hello_ack()) {
-          *got_hello_ack = true;
-          connected_ = true;
-          spdlog::info("connected to collector {} as host '{}' ({} samples buffered)",
-                       options_.collector, options_.host_id, buffer_->buffered_samples());
-        } else if (in.has_batch_ack()) {
-          const auto& ack = in.batch_ack();
-          if (!ack.accepted()) {
-            ++rejected_;
-            redefine_series_ = true;
-            spdlog::error("collector rejected batch {}: {}", ack.sequence(), ack.error());
-          }
-          buffer_->Remove(ack.sequence());
-        } else if (in.has_command()) {
-          if (options_.on_command) {
-            options_.on_command(std::move(*in.mutable_command()));
-          } else {
-            // No playbooks here: answer at once so the collector does not wait.
-            rollguard::v1::CommandUpdate refused;
-            refused.set_command_id(in.command().id());
-            refused.set_state(rollguard::v1::REFUSED);
-            refused.set_error("this agent has no playbooks configured (no service: in its config)");
-            SendCommandUpdate(std::move(refused));
-          }
-        }
-      }
+      ReadReplies(stream.get(), got_hello_ack);
       reader_done = true;
       stream_broken_ = true;
       buffer_->Wake();
     });
-
-    std::vector<bool> defined;
-    // The first heartbeat goes out right after the hello, then one per interval,
-    // so the collector always knows the agent's buffer and drop counts.
-    absl::Time last_heartbeat = absl::InfinitePast();
-    while (!stream_broken_) {
-      {
-        MutexLock lock(&mu_);
-        if (stopping_) break;
-      }
-      if (clock_->Now() - last_heartbeat >= options_.heartbeat_interval) {
-        AgentMessage hb;
-        hb.mutable_heartbeat()->set_timestamp_ms(clock_->NowMs());
-        hb.mutable_heartbeat()->set_buffered_samples(buffer_->buffered_samples());
-        hb.mutable_heartbeat()->set_dropped_samples(buffer_->dropped_samples());
-        if (!stream->Write(hb)) break;
-        last_heartbeat = clock_->Now();
-      }
-      if (!WriteControl(stream.get())) break;
-      std::vector<Batch> batches =
-          buffer_->TakeUnsent(kBatchesPerWrite, options_.max_in_flight,
-                              last_heartbeat + options_.heartbeat_interval - clock_->Now());
-      bool write_failed = false;
-      for (const Batch& b : batches) {
-        if (redefine_series_.exchange(false)) defined.clear();
-        AgentMessage msg;
-        if (!BuildBatch(b, &defined, &msg)) {
-          spdlog::error("batch {} names an unknown series; dropped", b.sequence);
-          buffer_->Remove(b.sequence);
-          continue;
-        }
-        if (!stream->Write(msg)) {
-          write_failed = true;
-          break;
-        }
-      }
-      if (write_failed) break;
-    }
+    WriteUntilBroken(stream.get());
   }
   // Half-close, then make sure the reader ends before Finish.
   stream->WritesDone();
@@ -276,6 +204,87 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
   }
   if (reader.joinable()) reader.join();
   return FromGrpcStatus(stream->Finish());
+}
+
+AgentMessage Uplink::Hello() const {
+  AgentMessage hello;
+  auto* h = hello.mutable_hello();
+  h->set_host_id(options_.host_id);
+  for (const auto& [k, v] : options_.labels) (*h->mutable_labels())[k] = v;
+  h->set_agent_version(options_.agent_version);
+  h->set_instance_id(options_.instance_id);
+  for (const std::string& p : options_.playbooks) h->add_playbooks(p);
+  return hello;
+}
+
+void Uplink::ReadReplies(AgentStream* stream, bool* got_hello_ack) {
+  CollectorMessage in;
+  while (stream->Read(&in)) {
+    if (in.has_hello_ack()) {
+      *got_hello_ack = true;
+      connected_ = true;
+      spdlog::info("connected to collector {} as host '{}' ({} samples buffered)",
+                   options_.collector, options_.host_id, buffer_->buffered_samples());
+    } else if (in.has_batch_ack()) {
+      const auto& ack = in.batch_ack();
+      if (!ack.accepted()) {
+        ++rejected_;
+        redefine_series_ = true;
+        spdlog::error("collector rejected batch {}: {}", ack.sequence(), ack.error());
+      }
+      buffer_->Remove(ack.sequence());
+    } else if (in.has_command()) {
+      OnCommand(std::move(*in.mutable_command()));
+    }
+  }
+}
+
+void Uplink::OnCommand(rollguard::v1::Command command) {
+  if (options_.on_command) {
+    options_.on_command(std::move(command));
+    return;
+  }
+  // No playbooks here: answer at once so the collector does not wait.
+  rollguard::v1::CommandUpdate refused;
+  refused.set_command_id(command.id());
+  refused.set_state(rollguard::v1::REFUSED);
+  refused.set_error("this agent has no playbooks configured (no service: in its config)");
+  SendCommandUpdate(std::move(refused));
+}
+
+void Uplink::WriteUntilBroken(AgentStream* stream) {
+  std::vector<bool> defined;
+  // The first heartbeat goes out right after the hello, then one per interval,
+  // so the collector always knows the agent's buffer and drop counts.
+  absl::Time last_heartbeat = absl::InfinitePast();
+  while (!stream_broken_) {
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    if (clock_->Now() - last_heartbeat >= options_.heartbeat_interval) {
+      AgentMessage hb;
+      hb.mutable_heartbeat()->set_timestamp_ms(clock_->NowMs());
+      hb.mutable_heartbeat()->set_buffered_samples(buffer_->buffered_samples());
+      hb.mutable_heartbeat()->set_dropped_samples(buffer_->dropped_samples());
+      if (!stream->Write(hb)) return;
+      last_heartbeat = clock_->Now();
+    }
+    if (!WriteControl(stream)) return;
+    std::vector<Batch> batches =
+        buffer_->TakeUnsent(kBatchesPerWrite, options_.max_in_flight,
+                            last_heartbeat + options_.heartbeat_interval - clock_->Now());
+    for (const Batch& b : batches) {
+      if (redefine_series_.exchange(false)) defined.clear();
+      AgentMessage msg;
+      if (!BuildBatch(b, &defined, &msg)) {
+        spdlog::error("batch {} names an unknown series; dropped", b.sequence);
+        buffer_->Remove(b.sequence);
+        continue;
+      }
+      if (!stream->Write(msg)) return;
+    }
+  }
 }
 
 }  // namespace rollguard::agent

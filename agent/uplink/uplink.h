@@ -76,10 +76,20 @@ class Uplink {
   // a half-done TLS handshake stands between the agent and a collector that
   // is back.
   void Dial();
+  using AgentStream =
+      grpc::ClientReaderWriter<rollguard::v1::AgentMessage, rollguard::v1::CollectorMessage>;
+  // One connection: hello, then a reader thread (ReadReplies) and this
+  // thread writing (WriteUntilBroken) until either side ends it.
   absl::Status RunStream(bool* got_hello_ack);
+  rollguard::v1::AgentMessage Hello() const;
+  // Acks, hello acks and commands, until the stream ends.
+  void ReadReplies(AgentStream* stream, bool* got_hello_ack);
+  // To the executor; refused at once when this agent has no playbooks.
+  void OnCommand(rollguard::v1::Command command);
+  // Heartbeats, control messages and batches, until the stream breaks or Stop.
+  void WriteUntilBroken(AgentStream* stream);
   // Writes queued control messages; false when the stream broke.
-  bool WriteControl(grpc::ClientReaderWriter<rollguard::v1::AgentMessage,
-                                             rollguard::v1::CollectorMessage>* stream);
+  bool WriteControl(AgentStream* stream);
   bool BuildBatch(const Batch& batch, std::vector<bool>* defined, rollguard::v1::AgentMessage* msg);
 
   const UplinkOptions options_;

@@ -35,23 +35,17 @@ class ScratchDir {
 
 constexpr int64_t kTickEveryMs = 10'000;
 
-}  // namespace
-
-absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
-                                                     const HostRegistry& registry,
-                                                     const ReplayInput& in) {
-  rollguard::v1::ReplayResponse out;
-  const int64_t until = in.until_ms > 0 ? in.until_ms : absl::ToUnixMillis(absl::Now());
-  if (until <= in.since_ms)
-    return absl::InvalidArgumentError("the replay's end is before its start");
-
-  // Everything stored in the range, oldest first.
+// Everything stored in [since, until) (of one host, if named), oldest first;
+// counts series and samples into `out`.
+absl::StatusOr<std::vector<StoredSample>> CollectSamples(const Storage& history,
+                                                         const ReplayInput& in, int64_t until,
+                                                         rollguard::v1::ReplayResponse* out) {
   Labels matchers;
   if (!in.host_id.empty()) matchers["host"] = in.host_id;
   std::vector<StoredSample> samples;
   for (const SeriesInfo& s : history.FindSeries("", matchers)) {
     ASSIGN_OR_RETURN(std::vector<Point> points, history.Query(s.id, in.since_ms, until, 0));
-    out.set_series(out.series() + 1);
+    out->set_series(out->series() + 1);
     for (const Point& p : points) samples.push_back({s.id, p.timestamp_ms, p.value});
     if (samples.size() > in.max_samples) {
       return absl::ResourceExhaustedError(
@@ -61,7 +55,69 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
   }
   std::stable_sort(samples.begin(), samples.end(),
                    [](const auto& a, const auto& b) { return a.timestamp_ms < b.timestamp_ms; });
-  out.set_samples(samples.size());
+  out->set_samples(samples.size());
+  return samples;
+}
+
+// The replay's assumption: a host's rollback worked by the time its alert
+// cleared, so its open commands succeed then (and free their slots).
+void AssumeRollbackWorked(CommandManager* commands, const std::string& host) {
+  auto open = commands->List(host, 0, 0);
+  if (!open.ok()) return;
+  for (const auto& rec : *open) {
+    if (IsFinal(rec.state())) continue;
+    rollguard::v1::CommandUpdate done;
+    done.set_command_id(rec.command().id());
+    done.set_state(rollguard::v1::SUCCEEDED);
+    commands->OnUpdate(host, done);
+  }
+}
+
+// What automation decided for one incident, and when it would have acted.
+void DescribeDecision(const rollguard::v1::Incident& inc,
+                      const std::map<std::string, int64_t>& resolved_at,
+                      rollguard::v1::ReplayDecision* d) {
+  d->set_at_ms(inc.opened_ms());
+  d->set_host_id(inc.host_id());
+  d->set_rule(inc.rule());
+  d->set_severity(inc.severity());
+  d->set_playbook(inc.playbook());
+  d->set_summary(inc.summary());
+  if (auto it = resolved_at.find(inc.alert_id());
+      it != resolved_at.end() && it->second >= inc.opened_ms()) {
+    d->set_resolved_ms(it->second);
+  }
+  if (inc.command_ids().empty()) {
+    d->set_decision(inc.state());
+    d->set_reason(inc.held_reason());
+    return;
+  }
+  d->set_decision("dispatch");
+  // When it would have left: a queued one waited for a slot.
+  for (const auto& e : inc.timeline()) {
+    if (e.what().rfind("dispatched ", 0) == 0) {
+      d->set_at_ms(e.at_ms());
+      break;
+    }
+  }
+  for (const auto& e : inc.timeline()) {
+    if (e.what().find("held back: ") != std::string::npos) {
+      d->set_reason(e.what().substr(e.what().find("held back: ") + 11));
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
+                                                     const HostRegistry& registry,
+                                                     const ReplayInput& in) {
+  rollguard::v1::ReplayResponse out;
+  const int64_t until = in.until_ms > 0 ? in.until_ms : absl::ToUnixMillis(absl::Now());
+  if (until <= in.since_ms)
+    return absl::InvalidArgumentError("the replay's end is before its start");
+  ASSIGN_OR_RETURN(std::vector<StoredSample> samples, CollectSamples(history, in, until, &out));
 
   ScratchDir scratch;
   if (scratch.path().empty()) return absl::InternalError("cannot create a scratch folder");
@@ -99,17 +155,7 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
         out.set_alerts_fired(out.alerts_fired() + 1);
       if (c.from_state == "firing" && c.to_state == "resolved") {
         resolved_at[c.alert.id()] = ts;
-        // The assumption: the host's rollback worked by the time its alert cleared.
-        auto open = commands.List(c.alert.host_id(), 0, 0);
-        if (open.ok()) {
-          for (const auto& rec : *open) {
-            if (IsFinal(rec.state())) continue;
-            rollguard::v1::CommandUpdate done;
-            done.set_command_id(rec.command().id());
-            done.set_state(rollguard::v1::SUCCEEDED);
-            commands.OnUpdate(c.alert.host_id(), done);
-          }
-        }
+        AssumeRollbackWorked(&commands, c.alert.host_id());
       }
       remediator.OnAlertChange(c);
     }
@@ -117,38 +163,7 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
   }
 
   ASSIGN_OR_RETURN(std::vector<rollguard::v1::Incident> incidents, remediator.List(true, 0, ""));
-  for (const auto& inc : incidents) {
-    rollguard::v1::ReplayDecision* d = out.add_decisions();
-    d->set_at_ms(inc.opened_ms());
-    d->set_host_id(inc.host_id());
-    d->set_rule(inc.rule());
-    d->set_severity(inc.severity());
-    d->set_playbook(inc.playbook());
-    d->set_summary(inc.summary());
-    if (auto it = resolved_at.find(inc.alert_id());
-        it != resolved_at.end() && it->second >= inc.opened_ms()) {
-      d->set_resolved_ms(it->second);
-    }
-    if (!inc.command_ids().empty()) {
-      d->set_decision("dispatch");
-      // When it would have left: a queued one waited for a slot.
-      for (const auto& e : inc.timeline()) {
-        if (e.what().rfind("dispatched ", 0) == 0) {
-          d->set_at_ms(e.at_ms());
-          break;
-        }
-      }
-      for (const auto& e : inc.timeline()) {
-        if (e.what().find("held back: ") != std::string::npos) {
-          d->set_reason(e.what().substr(e.what().find("held back: ") + 11));
-          break;
-        }
-      }
-    } else {
-      d->set_decision(inc.state());
-      d->set_reason(inc.held_reason());
-    }
-  }
+  for (const auto& inc : incidents) DescribeDecision(inc, resolved_at, out.add_decisions());
   std::sort(out.mutable_decisions()->begin(), out.mutable_decisions()->end(),
             [](const auto& a, const auto& b) { return a.at_ms() < b.at_ms(); });
   out.set_note(

@@ -65,7 +65,8 @@ absl::Status Alerting::Start() {
       lock.Unlock();
       Tick();
       lock.Lock();
-      tick_cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(options_.tick), [&] { return stopping_; });
+      tick_cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(options_.tick),
+                        [&] { return stopping_; });
     }
   });
   spdlog::info("alerting: {} rules from {}; {} alerts restored", engine_.rule_count(),
@@ -186,29 +187,36 @@ absl::StatusOr<size_t> Alerting::Reload() {
   return n;
 }
 
-absl::Status Alerting::ListAlerts(const rollguard::v1::ListAlertsRequest& req,
-                                  rollguard::v1::ListAlertsResponse* resp) const {
-  {
-    MutexLock lock(&mu_);
-    for (auto& a : engine_.Active()) {
-      if (!req.host_id().empty() && a.host_id() != req.host_id()) continue;
-      auto err = notify_errors_.find(a.id());
-      if (err != notify_errors_.end()) a.set_notify_error(err->second);
-      *resp->add_alerts() = std::move(a);
-    }
+std::vector<rollguard::v1::Alert> Alerting::ActiveAlerts(absl::string_view host) const {
+  std::vector<rollguard::v1::Alert> out;
+  MutexLock lock(&mu_);
+  for (auto& a : engine_.Active()) {
+    if (!host.empty() && a.host_id() != host) continue;
+    auto err = notify_errors_.find(a.id());
+    if (err != notify_errors_.end()) a.set_notify_error(err->second);
+    out.push_back(std::move(a));
   }
-  for (auto& r : notifier_->Status()) *resp->add_receivers() = std::move(r);
-  if (!req.all()) return absl::OkStatus();
-  std::string start =
-      EncodeBigEndian64(static_cast<uint64_t>(std::max<int64_t>(req.since_ms(), 0)));
-  return storage_->records().Scan(
+  return out;
+}
+
+std::vector<rollguard::v1::ReceiverStatus> Alerting::Receivers() const {
+  return notifier_->Status();
+}
+
+absl::StatusOr<std::vector<rollguard::v1::AlertEvent>> Alerting::Events(absl::string_view host,
+                                                                        int64_t since_ms,
+                                                                        size_t max) const {
+  std::vector<rollguard::v1::AlertEvent> out;
+  std::string start = EncodeBigEndian64(static_cast<uint64_t>(std::max<int64_t>(since_ms, 0)));
+  RETURN_IF_ERROR(storage_->records().Scan(
       Table::kAlertEvents, start, "", [&](absl::string_view, absl::string_view value) {
         rollguard::v1::AlertEvent ev;
         if (!ev.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-        if (!req.host_id().empty() && ev.alert().host_id() != req.host_id()) return true;
-        *resp->add_events() = std::move(ev);
-        return resp->events_size() < 100000;
-      });
+        if (!host.empty() && ev.alert().host_id() != host) return true;
+        out.push_back(std::move(ev));
+        return out.size() < max;
+      }));
+  return out;
 }
 
 absl::StatusOr<std::vector<rollguard::v1::Silence>> Alerting::LoadSilences() const {
@@ -227,21 +235,23 @@ void Alerting::PushSilences() {
   if (silences.ok()) engine_.SetSilences(std::move(*silences));
 }
 
-absl::StatusOr<rollguard::v1::Silence> Alerting::AddSilence(
-    const rollguard::v1::AddSilenceRequest& req) {
-  if (req.matchers().empty()) {
+absl::StatusOr<rollguard::v1::Silence> Alerting::AddSilence(const Labels& matchers,
+                                                            int64_t duration_ms,
+                                                            const std::string& comment,
+                                                            const std::string& created_by) {
+  if (matchers.empty()) {
     return absl::InvalidArgumentError(
         "a silence needs at least one matcher (--host, --rule, --label)");
   }
-  if (req.duration_ms() <= 0) return absl::InvalidArgumentError("a silence needs a positive --for");
+  if (duration_ms <= 0) return absl::InvalidArgumentError("a silence needs a positive --for");
   rollguard::v1::Silence s;
   std::random_device rd;
   s.set_id(absl::StrFormat("%08x", rd()));
-  *s.mutable_matchers() = req.matchers();
+  s.mutable_matchers()->insert(matchers.begin(), matchers.end());
   s.set_starts_ms(clock_->NowMs());
-  s.set_ends_ms(s.starts_ms() + req.duration_ms());
-  s.set_comment(req.comment());
-  s.set_created_by(req.created_by());
+  s.set_ends_ms(s.starts_ms() + duration_ms);
+  s.set_comment(comment);
+  s.set_created_by(created_by);
   s.set_created_ms(s.starts_ms());
   RETURN_IF_ERROR(storage_->records().Put(Table::kSilences, s.id(), s.SerializeAsString()));
   PushSilences();
@@ -250,14 +260,12 @@ absl::StatusOr<rollguard::v1::Silence> Alerting::AddSilence(
   return s;
 }
 
-absl::Status Alerting::ListSilences(bool all, rollguard::v1::ListSilencesResponse* resp) const {
+absl::StatusOr<std::vector<rollguard::v1::Silence>> Alerting::Silences(bool all) const {
   ASSIGN_OR_RETURN(auto silences, LoadSilences());
+  if (all) return silences;
   int64_t now = clock_->NowMs();
-  for (auto& s : silences) {
-    if (!all && s.ends_ms() <= now) continue;
-    *resp->add_silences() = std::move(s);
-  }
-  return absl::OkStatus();
+  std::erase_if(silences, [&](const rollguard::v1::Silence& s) { return s.ends_ms() <= now; });
+  return silences;
 }
 
 absl::Status Alerting::RemoveSilence(const std::string& id) {

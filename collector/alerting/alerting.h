@@ -62,12 +62,23 @@ class Alerting {
   // One evaluation of time-driven state (also run by the tick thread).
   void Tick();
 
-  [[nodiscard]] absl::Status ListAlerts(const rollguard::v1::ListAlertsRequest& req,
-                                        rollguard::v1::ListAlertsResponse* resp) const;
-  [[nodiscard]] absl::StatusOr<rollguard::v1::Silence> AddSilence(
-      const rollguard::v1::AddSilenceRequest& req);
-  [[nodiscard]] absl::Status ListSilences(bool all,
-                                          rollguard::v1::ListSilencesResponse* resp) const;
+  // Pending and firing alerts (of one host, if named), with their last
+  // notification error.
+  std::vector<rollguard::v1::Alert> ActiveAlerts(absl::string_view host) const;
+  // Delivery counts and last errors, per receiver.
+  std::vector<rollguard::v1::ReceiverStatus> Receivers() const;
+  // State changes since `since_ms` (of one host, if named), oldest first, at
+  // most `max`.
+  [[nodiscard]] absl::StatusOr<std::vector<rollguard::v1::AlertEvent>> Events(
+      absl::string_view host, int64_t since_ms, size_t max) const;
+
+  // A silence from now for `duration_ms`; needs at least one matcher.
+  [[nodiscard]] absl::StatusOr<rollguard::v1::Silence> AddSilence(const Labels& matchers,
+                                                                  int64_t duration_ms,
+                                                                  const std::string& comment,
+                                                                  const std::string& created_by);
+  // Active silences (and expired ones with `all`).
+  [[nodiscard]] absl::StatusOr<std::vector<rollguard::v1::Silence>> Silences(bool all) const;
   [[nodiscard]] absl::Status RemoveSilence(const std::string& id);
 
  private:

@@ -203,25 +203,35 @@ grpc::ServerUnaryReactor* AdminServiceImpl::QueryHistory(
 grpc::ServerUnaryReactor* AdminServiceImpl::ListAlerts(grpc::CallbackServerContext* ctx,
                                                        const rollguard::v1::ListAlertsRequest* req,
                                                        rollguard::v1::ListAlertsResponse* resp) {
-  return Serve(ctx, "ListAlerts",
-               [&](const Principal&) { return alerting_->ListAlerts(*req, resp); });
+  return Serve(ctx, "ListAlerts", [&](const Principal&) -> absl::Status {
+    for (auto& a : alerting_->ActiveAlerts(req->host_id())) *resp->add_alerts() = std::move(a);
+    for (auto& r : alerting_->Receivers()) *resp->add_receivers() = std::move(r);
+    if (!req->all()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(auto events, alerting_->Events(req->host_id(), req->since_ms(), 100000));
+    for (auto& e : events) *resp->add_events() = std::move(e);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::AddSilence(grpc::CallbackServerContext* ctx,
                                                        const rollguard::v1::AddSilenceRequest* req,
                                                        rollguard::v1::Silence* resp) {
   return Serve(ctx, "AddSilence", [&](const Principal& who) {
-    rollguard::v1::AddSilenceRequest r = *req;
-    r.set_created_by(ActorName(who, req->created_by()));
-    return Assign(alerting_->AddSilence(r), resp);
+    Labels matchers(req->matchers().begin(), req->matchers().end());
+    return Assign(alerting_->AddSilence(matchers, req->duration_ms(), req->comment(),
+                                        ActorName(who, req->created_by())),
+                  resp);
   });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ListSilences(
     grpc::CallbackServerContext* ctx, const rollguard::v1::ListSilencesRequest* req,
     rollguard::v1::ListSilencesResponse* resp) {
-  return Serve(ctx, "ListSilences",
-               [&](const Principal&) { return alerting_->ListSilences(req->all(), resp); });
+  return Serve(ctx, "ListSilences", [&](const Principal&) -> absl::Status {
+    ASSIGN_OR_RETURN(auto silences, alerting_->Silences(req->all()));
+    for (auto& s : silences) *resp->add_silences() = std::move(s);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::RemoveSilence(

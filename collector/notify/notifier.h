@@ -19,7 +19,7 @@
 #include "collector/notify/notify_config.h"
 #include "collector/notify/payloads.h"
 #include "common/clock.h"
-#include "rollguard/v1/admin_service.pb.h"
+#include "rollguard/v1/alerts.pb.h"
 
 namespace rollguard::collector {
 

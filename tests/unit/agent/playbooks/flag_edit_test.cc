@@ -2,17 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "tests/support/process.h"
 
 namespace rollguard::agent {
 namespace {
 
-namespace fs = std::filesystem;
-using rollguard::testing::ReadTextFile;
-using rollguard::testing::TempDir;
-using rollguard::testing::WriteTextFile;
 
 TEST(FlagEditTest, PythonDictKeyExactlyOnce) {
   std::string cfg =

@@ -1,7 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "agent/playbooks/playbook.h"
 #include "common/config_node.h"
 #include "tests/support/process.h"
@@ -9,8 +7,6 @@
 namespace rollguard::agent {
 namespace {
 
-namespace fs = std::filesystem;
-using rollguard::testing::ReadTextFile;
 using rollguard::testing::TempDir;
 using rollguard::testing::WriteTextFile;
 

@@ -10,9 +10,7 @@ namespace rollguard::agent {
 namespace {
 
 namespace fs = std::filesystem;
-using rollguard::testing::ReadTextFile;
 using rollguard::testing::TempDir;
-using rollguard::testing::WriteTextFile;
 
 TEST(SafePathTest, StaysUnderTheRoot) {
   TempDir dir;

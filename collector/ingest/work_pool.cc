@@ -1,7 +1,8 @@
 #include "collector/ingest/work_pool.h"
+
 #include "common/mutex.h"
 
-namespace rollguard {
+namespace rollguard::collector {
 
 WorkPool::WorkPool(int threads) {
   for (int i = 0; i < (threads > 0 ? threads : 1); ++i) threads_.emplace_back([this] { Loop(); });
@@ -54,4 +55,4 @@ void WorkPool::Loop() {
   }
 }
 
-}  // namespace rollguard
+}  // namespace rollguard::collector

@@ -12,7 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "common/mutex.h"
 
-namespace rollguard {
+namespace rollguard::collector {
 
 // Thread-safe. The queue is bounded by its callers (each agent stream keeps a
 // fixed number of jobs in flight), so Submit never blocks or fails.
@@ -39,4 +39,4 @@ class WorkPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace rollguard
+}  // namespace rollguard::collector

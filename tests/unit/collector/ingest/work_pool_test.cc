@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-namespace rollguard {
+namespace rollguard::collector {
 namespace {
 
 TEST(WorkPoolTest, StopRunsEveryQueuedJob) {
@@ -20,4 +20,4 @@ TEST(WorkPoolTest, StopRunsEveryQueuedJob) {
 }
 
 }  // namespace
-}  // namespace rollguard
+}  // namespace rollguard::collector

@@ -96,6 +96,14 @@ class UplinkAgentStreamTest : public ::testing::Test {
     uplink_->Start();
   }
 
+  // A full-rollback for bot-1, as `rollguard rollback` would submit it.
+  absl::StatusOr<rollguard::v1::CommandRecord> SubmitRollback() {
+    rollguard::v1::Command c;
+    c.set_playbook("full-rollback");
+    c.set_requested_by("tester");
+    return commands_.Submit(c, "bot-1", absl::Minutes(5));
+  }
+
   testing::MemoryStorage storage_;
   FakeClock clock_{absl::FromUnixMillis(1'800'000'000'000)};
   collector::HostRegistry registry_{&storage_, &clock_};
@@ -151,10 +159,7 @@ TEST_F(UplinkAgentStreamTest, ACommandReachesTheAgentAndItsUpdateFinishesIt) {
     received.push_back(std::move(c));
   });
   ASSERT_TRUE(Eventually([&] { return uplink_->connected(); }));
-  rollguard::v1::Command c;
-  c.set_playbook("full-rollback");
-  c.set_requested_by("tester");
-  auto rec = commands_.Submit(c, "bot-1", absl::Minutes(5));
+  auto rec = SubmitRollback();
   ASSERT_TRUE(rec.ok()) << rec.status();
 
   ASSERT_TRUE(Eventually([&] {
@@ -179,10 +184,7 @@ TEST_F(UplinkAgentStreamTest, ACommandReachesTheAgentAndItsUpdateFinishesIt) {
 TEST_F(UplinkAgentStreamTest, AnAgentWithoutPlaybooksRefusesACommandAtOnce) {
   StartAgent();  // no on_command: this agent runs nothing
   ASSERT_TRUE(Eventually([&] { return uplink_->connected(); }));
-  rollguard::v1::Command c;
-  c.set_playbook("full-rollback");
-  c.set_requested_by("tester");
-  auto rec = commands_.Submit(c, "bot-1", absl::Minutes(5));
+  auto rec = SubmitRollback();
   ASSERT_TRUE(rec.ok()) << rec.status();
   ASSERT_TRUE(Eventually([&] {
     auto r = commands_.Get(rec->command().id());

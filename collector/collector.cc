@@ -136,8 +136,8 @@ void Collector::SendEscalation(const rollguard::v1::Incident& inc, const Escalat
   n.alert.set_playbook(inc.playbook());
   n.alert.set_state("firing");
   n.alert.set_fired_at_ms(inc.opened_ms());
-  n.alert.set_summary(absl::StrCat("incident ", inc.id(), " escalated to L", inc.level(),
-                                          " (", level.name, "): ", inc.summary()));
+  n.alert.set_summary(absl::StrCat("incident ", inc.id(), " escalated to L", inc.level(), " (",
+                                   level.name, "): ", inc.summary()));
   n.reason = inc.timeline().empty() ? "" : inc.timeline().rbegin()->what();
   n.kind = NotifyKind::kEscalation;
   n.host_labels = registry_->LabelsOf(inc.host_id());

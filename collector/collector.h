@@ -21,10 +21,10 @@
 #include "collector/commands/command_manager.h"
 #include "collector/commands/rollout_manager.h"
 #include "collector/ingest/agent_service.h"
+#include "collector/ingest/work_pool.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
 #include "common/clock.h"
-#include "collector/ingest/work_pool.h"
 #include "common/mutex.h"
 
 namespace rollguard::collector {

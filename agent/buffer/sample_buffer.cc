@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+
 #include "common/mutex.h"
 
 namespace rollguard::agent {

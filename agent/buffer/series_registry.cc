@@ -1,4 +1,5 @@
 #include "agent/buffer/series_registry.h"
+
 #include "common/mutex.h"
 
 namespace rollguard::agent {

@@ -15,10 +15,14 @@ constexpr std::pair<CheckType, const char*> kCheckTypes[] = {
     {CheckType::kLogClean, "log_clean"},
 };
 constexpr std::pair<StepType, const char*> kStepTypes[] = {
-    {StepType::kStopService, "stop_service"},   {StepType::kStartService, "start_service"},
-    {StepType::kRestoreBackup, "restore_backup"}, {StepType::kSnapshot, "snapshot"},
-    {StepType::kSetFlags, "set_flags"},         {StepType::kRemove, "remove"},
-    {StepType::kWaitHealthy, "wait_healthy"},   {StepType::kVerify, "verify"},
+    {StepType::kStopService, "stop_service"},
+    {StepType::kStartService, "start_service"},
+    {StepType::kRestoreBackup, "restore_backup"},
+    {StepType::kSnapshot, "snapshot"},
+    {StepType::kSetFlags, "set_flags"},
+    {StepType::kRemove, "remove"},
+    {StepType::kWaitHealthy, "wait_healthy"},
+    {StepType::kVerify, "verify"},
     {StepType::kRun, "run"},
 };
 

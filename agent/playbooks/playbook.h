@@ -48,8 +48,8 @@ struct Check {
 
 struct Step {
   StepType type = StepType::kStopService;
-  std::string path;  // restore_backup, snapshot
-  std::string file;  // set_flags
+  std::string path;                                         // restore_backup, snapshot
+  std::string file;                                         // set_flags
   std::vector<std::pair<std::string, std::string>> values;  // set_flags: key -> value
   std::vector<std::string> globs;                           // remove
   std::vector<std::string> args;                            // start_service: extra arguments

@@ -260,8 +260,7 @@ absl::StatusOr<std::string> PlaybookRunner::Snapshot(const Step& step, Journal* 
     for (auto it = fs::recursive_directory_iterator(source, ec);
          it != fs::recursive_directory_iterator(); ++it) {
       std::string rel = fs::relative(it->path(), source, ec).string();
-      if (absl::StartsWith(rel, "snapshots") ||
-          it->path().string().find(config_.state_dir) == 0) {
+      if (absl::StartsWith(rel, "snapshots") || it->path().string().find(config_.state_dir) == 0) {
         if (it->is_directory()) it.disable_recursion_pending();
         continue;
       }
@@ -296,8 +295,8 @@ absl::StatusOr<std::string> PlaybookRunner::WaitHealthy(const Step& step) {
 absl::StatusOr<std::string> PlaybookRunner::RunChecks(const std::vector<Check>& checks) {
   std::vector<std::string> passed, failed;
   for (const Check& c : checks) {
-    std::string label =
-        c.type == CheckType::kJsonField ? absl::StrCat(c.path, ":", c.field) : CheckTypeName(c.type);
+    std::string label = c.type == CheckType::kJsonField ? absl::StrCat(c.path, ":", c.field)
+                                                        : CheckTypeName(c.type);
     absl::StatusOr<std::string> detail = RunCheck(c);
     if (detail.ok()) {
       passed.push_back(absl::StrCat("PASS ", label, " (", *detail, ")"));

@@ -156,7 +156,8 @@ void Prober::Loop(const ProbeConfig& probe) {
            {"probe_status_code", l, static_cast<double>(r.status_code)}},
           absl::ToUnixMillis(started));
     lock.Lock();
-    cv_.wait_until(lock.native(), absl::ToChronoTime(started + probe.interval), [&] { return stop_; });
+    cv_.wait_until(lock.native(), absl::ToChronoTime(started + probe.interval),
+                   [&] { return stop_; });
   }
 }
 

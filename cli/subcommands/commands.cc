@@ -1,12 +1,11 @@
 // rollguard commands | command ID | undo ID | audit: what was run where, by
 // whom, and how it ended.
-#include "cli/subcommands/subcommands.h"
-
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "cli/client.h"
 #include "cli/command_watch.h"
+#include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 
 namespace rollguard::cli {

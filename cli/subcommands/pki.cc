@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "cli/subcommands/subcommands.h"
 #include "cli/pki_store.h"
+#include "cli/subcommands/subcommands.h"
 
 namespace rollguard::cli {
 namespace {

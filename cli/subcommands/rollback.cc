@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/client.h"
-#include "cli/subcommands/subcommands.h"
 #include "cli/command_watch.h"
+#include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 #include "common/labels.h"
 

@@ -11,9 +11,9 @@
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
 #include "collector/ingest/ingest_listener.h"
+#include "collector/ingest/work_pool.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
-#include "collector/ingest/work_pool.h"
 #include "rollguard/v1/agent_service.grpc.pb.h"
 
 namespace rollguard::collector {

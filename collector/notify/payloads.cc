@@ -137,7 +137,7 @@ std::string SlackPayload(const Notification& n) {
   Struct att;
   auto& f = *att.mutable_fields();
   static const char* kColors[] = {"#2EB67D", "#E01E5A", "#ECB22E", "#36C5F0"};
-  int c = n.kind == NotifyKind::kResolved                ? 0
+  int c = n.kind == NotifyKind::kResolved                         ? 0
           : a.severity() == "critical"                            ? 1
           : (a.severity() == "high" || a.severity() == "warning") ? 2
                                                                   : 3;

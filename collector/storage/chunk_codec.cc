@@ -58,8 +58,7 @@ void PutTimestamps(const std::vector<Point>& p, std::string* out) {
   // The span divided by the gaps, rounded half up, without the overflow of
   // (span + gaps / 2) when the span is near int64's maximum (fuzzer-found).
   const int64_t gaps = static_cast<int64_t>(n - 1);
-  const int64_t step =
-      span >= 0 ? span / gaps + ((span % gaps) * 2 >= gaps ? 1 : 0) : span / gaps;
+  const int64_t step = span >= 0 ? span / gaps + ((span % gaps) * 2 >= gaps ? 1 : 0) : span / gaps;
   std::vector<int64_t> offsets(n - 1);
   for (size_t i = 1; i < n; ++i) {
     offsets[i - 1] =

@@ -1,6 +1,7 @@
 #include "collector/storage/series_heads.h"
 
 #include <algorithm>
+
 #include "common/mutex.h"
 
 namespace rollguard::collector {

@@ -7,7 +7,6 @@
 namespace rollguard::agent {
 namespace {
 
-
 TEST(FlagEditTest, PythonDictKeyExactlyOnce) {
   std::string cfg =
       "FEATURES = {\n    \"soccer_integration\": True,\n    'h2h': True,  # heavy\n}\n";

@@ -8,7 +8,6 @@
 namespace rollguard::collector {
 namespace {
 
-using rollguard::testing::TempDir;
 
 constexpr int64_t kT0 = 1'800'000'000'000;
 
@@ -45,7 +44,6 @@ class RuleEngineTest : public ::testing::Test {
     for (const auto& x : c) n += x.notify == k ? 1 : 0;
     return n;
   }
-  TempDir dir_;
   FakeClock clock_{absl::FromUnixMillis(kT0)};
   EngineOptions options_;
   std::unique_ptr<Storage> storage_;

@@ -12,7 +12,6 @@
 namespace rollguard::collector {
 namespace {
 
-using rollguard::testing::TempDir;
 
 using Link = rollguard::testing::RecordingAgentLink;
 
@@ -65,7 +64,6 @@ class RemediatorTest : public ::testing::Test {
     return list.empty() ? rollguard::v1::Incident() : list.back();
   }
 
-  TempDir dir_;
   FakeClock clock_{absl::FromUnixMillis(1'800'000'000'000)};
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<HostRegistry> registry_;

@@ -14,7 +14,6 @@
 namespace rollguard::collector {
 namespace {
 
-using rollguard::testing::TempDir;
 using rollguard::v1::CommandState;
 using rollguard::v1::CommandUpdate;
 
@@ -75,7 +74,6 @@ class CommandManagerTest : public ::testing::Test {
   }
   CommandState StateOf(const std::string& id) { return commands_->Get(id)->state(); }
 
-  TempDir dir_;
   FakeClock clock_{absl::FromUnixMillis(1'800'000'000'000)};
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<HostRegistry> registry_;

@@ -8,7 +8,6 @@
 namespace rollguard::collector {
 namespace {
 
-
 constexpr int64_t kT0 = 1'800'000'000'000;
 
 Rule MakeRule(const std::string& name, const std::string& metric, Comparison op, double threshold,

@@ -12,7 +12,6 @@
 namespace rollguard::collector {
 namespace {
 
-
 using Link = rollguard::testing::RecordingAgentLink;
 
 AlertChange Change(const std::string& host, const std::string& from, const std::string& to,

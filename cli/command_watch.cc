@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/output.h"
 #include "common/duration.h"
+#include "common/record_states.h"
 
 namespace rollguard::cli {
 
@@ -54,10 +55,12 @@ std::string StepProgress(const CommandRecord& r) {
   int total = std::max(last.total(), r.steps_size());
   if (IsFinalState(r.state())) {
     int ok = 0;
-    for (const auto& s : r.steps()) ok += s.status() == "ok" || s.status() == "planned";
+    for (const auto& s : r.steps()) {
+      ok += OutcomeOf(s) == StepOutcome::kOk || OutcomeOf(s) == StepOutcome::kPlanned;
+    }
     return absl::StrCat(ok, "/", total, " steps ok");
   }
-  if (last.status() == "running") {
+  if (OutcomeOf(last) == StepOutcome::kRunning) {
     return absl::StrCat("step ", last.index(), "/", total, " ", last.name());
   }
   // Between steps: the next one is about to start.
@@ -113,7 +116,7 @@ absl::StatusOr<rollguard::v1::RolloutStatus> WatchRollout(AdminClient& client,
       }
       std::fflush(stdout);
     }
-    if (rollout.state() != "running") return *status;
+    if (StateOf(rollout) != RolloutState::kRunning) return *status;
     std::this_thread::sleep_for(kPollEvery);
   }
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "collector/storage/rocksdb_storage.h"
 #include "common/mutex.h"
+#include "common/record_states.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -134,7 +135,7 @@ void Collector::SendEscalation(const rollguard::v1::Incident& inc, const Escalat
   n.alert.set_threshold(inc.threshold());
   n.alert.set_comparison(inc.comparison());
   n.alert.set_playbook(inc.playbook());
-  n.alert.set_state("firing");
+  SetState(&n.alert, AlertState::kFiring);
   n.alert.set_fired_at_ms(inc.opened_ms());
   n.alert.set_summary(absl::StrCat("incident ", inc.id(), " escalated to L", inc.level(), " (",
                                    level.name, "): ", inc.summary()));

@@ -2,14 +2,14 @@
 
 namespace rollguard {
 
-int SeverityRank(absl::string_view s) {
-  if (s == "critical") return 5;
-  if (s == "high") return 4;
-  if (s == "warning") return 3;
-  if (s == "medium") return 2;
-  if (s == "low") return 1;
-  if (s == "info") return 0;
-  return -1;
+Severity ParseSeverity(absl::string_view s) {
+  if (s == "critical") return Severity::kCritical;
+  if (s == "high") return Severity::kHigh;
+  if (s == "warning") return Severity::kWarning;
+  if (s == "medium") return Severity::kMedium;
+  if (s == "low") return Severity::kLow;
+  if (s == "info") return Severity::kInfo;
+  return Severity::kUnknown;
 }
 
 }  // namespace rollguard

@@ -6,7 +6,15 @@
 
 namespace rollguard {
 
-// critical > high > warning > medium > low > info; -1 for anything else.
-int SeverityRank(absl::string_view severity);
+// In rank order; records and configs spell them as the lower-case words.
+enum class Severity { kUnknown = -1, kInfo, kLow, kMedium, kWarning, kHigh, kCritical };
+
+// "critical" → kCritical, ...; anything else kUnknown.
+Severity ParseSeverity(absl::string_view severity);
+
+// critical 5 > high > warning > medium > low > info 0; -1 for anything else.
+inline int SeverityRank(absl::string_view severity) {
+  return static_cast<int>(ParseSeverity(severity));
+}
 
 }  // namespace rollguard

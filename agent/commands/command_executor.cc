@@ -9,6 +9,7 @@
 #include "common/atomic_file.h"
 #include "common/files.h"
 #include "common/mutex.h"
+#include "common/record_states.h"
 
 namespace rollguard::agent {
 
@@ -30,7 +31,7 @@ void ToProto(const StepResult& r, int total, rollguard::v1::StepStatus* out) {
   out->set_index(r.index);
   out->set_total(total);
   out->set_name(r.name);
-  out->set_status(r.status);
+  SetOutcome(out, r.status);
   out->set_output(Excerpt(r.output));
   out->set_duration_ms(r.duration_ms);
 }
@@ -238,13 +239,13 @@ void CommandExecutor::RunUndo(const Command& cmd) {
   step->set_name(absl::StrCat("undo ", cmd.undo_of()));
   step->set_duration_ms(final.duration_ms());
   if (!restored.ok()) {
-    step->set_status("failed");
+    SetOutcome(step, StepOutcome::kFailed);
     step->set_output(std::string(restored.status().message()));
     final.set_state(absl::IsFailedPrecondition(restored.status()) ? rollguard::v1::REFUSED
                                                                   : rollguard::v1::FAILED);
     final.set_error(std::string(restored.status().message()));
   } else {
-    step->set_status("ok");
+    SetOutcome(step, StepOutcome::kOk);
     step->set_output(Excerpt(
         absl::StrCat(restored->size(), " file(s) restored: ", absl::StrJoin(*restored, ", "))));
     final.set_state(rollguard::v1::SUCCEEDED);

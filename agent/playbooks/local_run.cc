@@ -25,9 +25,10 @@ int RunPlaybookLocally(PlaybookRunner& runner, const std::string& playbook, bool
   std::printf("%s %s as command %s\n", dry_run ? "planning" : "running", playbook.c_str(),
               id.c_str());
   auto result = runner.Run(playbook, id, dry_run, [](const StepResult& s, int total) {
-    if (s.status == "running") return;  // printed once it ends
-    std::printf("  [%d/%d] %-8s %-40s %6lldms  %s\n", s.index, total, s.status.c_str(),
-                s.name.c_str(), static_cast<long long>(s.duration_ms), s.output.c_str());
+    if (s.status == StepOutcome::kRunning) return;  // printed once it ends
+    std::printf("  [%d/%d] %-8s %-40s %6lldms  %s\n", s.index, total,
+                std::string(Name(s.status)).c_str(), s.name.c_str(),
+                static_cast<long long>(s.duration_ms), s.output.c_str());
     std::fflush(stdout);
   });
   if (!result.ok()) {

@@ -112,19 +112,19 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
     sr.name = step.Describe();
     if (on_step && result.ok && !dry_run) {
       StepResult started = sr;
-      started.status = "running";
+      started.status = StepOutcome::kRunning;
       on_step(started, total);
     }
     absl::Time t0 = clock_->Now();
     if (!result.ok) {
-      sr.status = "skipped";
+      sr.status = StepOutcome::kSkipped;
     } else if (dry_run) {
       // Paths are still checked, so a plan that would escape the root fails.
       absl::Status check = absl::OkStatus();
       for (const std::string& p : {step.path, step.file}) {
         if (!p.empty()) check.Update(ResolveUnderRoot(config_.service.root, p).status());
       }
-      sr.status = check.ok() ? "planned" : "failed";
+      sr.status = check.ok() ? StepOutcome::kPlanned : StepOutcome::kFailed;
       sr.output = check.ok() ? "would run; nothing changed" : std::string(check.message());
       if (!check.ok()) {
         result.ok = false;
@@ -132,7 +132,7 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
       }
     } else {
       auto out = RunStep(step, &journal);
-      sr.status = out.ok() ? "ok" : "failed";
+      sr.status = out.ok() ? StepOutcome::kOk : StepOutcome::kFailed;
       sr.output = out.ok() ? *out : std::string(out.status().message());
       if (!out.ok()) {
         result.ok = false;

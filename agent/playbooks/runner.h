@@ -15,13 +15,14 @@
 #include "agent/playbooks/playbook.h"
 #include "agent/playbooks/service.h"
 #include "common/clock.h"
+#include "common/record_states.h"
 
 namespace rollguard::agent {
 
 struct StepResult {
   int index = 0;  // 1-based
   std::string name;
-  std::string status;  // running (reported as a step starts), ok, failed, skipped, planned
+  StepOutcome status = StepOutcome::kUnknown;  // kRunning is reported as a step starts
   std::string output;
   int64_t duration_ms = 0;
 };

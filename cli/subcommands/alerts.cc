@@ -7,6 +7,7 @@
 #include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 #include "common/labels.h"
+#include "common/record_states.h"
 
 namespace rollguard::cli {
 namespace {
@@ -51,12 +52,13 @@ int RunAlerts(const GlobalOptions& g, const AlertsArgs& a) {
       if (!al.notify_error().empty()) flags.push_back("notify failed: " + al.notify_error());
       Labels extra(al.labels().begin(), al.labels().end());
       extra.erase("host");
-      t.AddRow({al.host_id(), al.rule() + FormatLabels(extra), al.severity(), al.state(),
-                FormatValue(al.value()),
-                absl::StrCat(al.comparison(), " ", FormatValue(al.threshold())),
-                FormatAgo(al.state() == "firing" ? al.fired_at_ms() : al.active_since_ms(), now),
-                al.last_notified_ms() > 0 ? FormatAgo(al.last_notified_ms(), now) : "-",
-                absl::StrJoin(flags, ", ")});
+      t.AddRow(
+          {al.host_id(), al.rule() + FormatLabels(extra), al.severity(), al.state(),
+           FormatValue(al.value()), absl::StrCat(al.comparison(), " ", FormatValue(al.threshold())),
+           FormatAgo(StateOf(al) == AlertState::kFiring ? al.fired_at_ms() : al.active_since_ms(),
+                     now),
+           al.last_notified_ms() > 0 ? FormatAgo(al.last_notified_ms(), now) : "-",
+           absl::StrJoin(flags, ", ")});
     }
     std::fputs(t.Render().c_str(), stdout);
   }

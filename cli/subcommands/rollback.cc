@@ -12,6 +12,7 @@
 #include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 #include "common/labels.h"
+#include "common/record_states.h"
 
 namespace rollguard::cli {
 namespace {
@@ -68,7 +69,7 @@ int Summarize(const GlobalOptions& g, const rollguard::v1::RolloutStatus& status
       }
     }
   }
-  return status.rollout().state() == "succeeded" ? 0 : 1;
+  return StateOf(status.rollout()) == RolloutState::kSucceeded ? 0 : 1;
 }
 
 int Follow(const GlobalOptions& g, AdminClient& client, const std::string& id) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "collector/storage/key_codec.h"
 #include "common/mutex.h"
+#include "common/record_states.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -121,8 +122,8 @@ void Alerting::Apply(std::vector<AlertChange> changes) {
     rollguard::v1::AlertEvent ev;
     ev.set_at_ms(clock_->NowMs());
     ev.set_alert_id(a.id());
-    ev.set_from_state(c.from_state.empty() ? "inactive" : c.from_state);
-    ev.set_to_state(c.to_state.empty() ? "inactive" : c.to_state);
+    ev.set_from_state(std::string(Name(c.from_state)));
+    ev.set_to_state(std::string(Name(c.to_state)));
     ev.set_value(a.value());
     ev.set_reason(c.notify == NotifyKind::kNone
                       ? c.reason
@@ -131,7 +132,7 @@ void Alerting::Apply(std::vector<AlertChange> changes) {
     std::string key =
         EncodeBigEndian64(static_cast<uint64_t>(ev.at_ms())) + EncodeBigEndian32(event_seq_++);
     absl::Status s = records.Put(Table::kAlertEvents, key, ev.SerializeAsString());
-    if (c.to_state == "pending" || c.to_state == "firing") {
+    if (c.to_state == AlertState::kPending || c.to_state == AlertState::kFiring) {
       s.Update(records.Put(Table::kAlerts, a.id(), a.SerializeAsString()));
     } else {
       s.Update(records.Delete(Table::kAlerts, a.id()));

@@ -7,15 +7,17 @@
 #include "common/duration.h"
 #include "common/mutex.h"
 #include "common/number_format.h"
+#include "common/record_states.h"
 
 namespace rollguard::collector {
 namespace {
 
 using rollguard::v1::Alert;
 
-constexpr char kPending[] = "pending";
-constexpr char kFiring[] = "firing";
-constexpr char kResolved[] = "resolved";
+constexpr AlertState kInactive = AlertState::kInactive;
+constexpr AlertState kPending = AlertState::kPending;
+constexpr AlertState kFiring = AlertState::kFiring;
+constexpr AlertState kResolved = AlertState::kResolved;
 constexpr char kHostOffline[] = "host_offline";
 
 Labels ExtraLabels(const Labels& labels) {
@@ -77,7 +79,7 @@ void RuleEngine::SetSilences(std::vector<rollguard::v1::Silence> silences) {
 void RuleEngine::Restore(const std::vector<Alert>& alerts) {
   MutexLock lock(&mu_);
   for (const Alert& a : alerts) {
-    if (a.state() != kPending && a.state() != kFiring) continue;
+    if (StateOf(a) != kPending && StateOf(a) != kFiring) continue;
     EraseActive(a.id());
     AddActive(a);
     int64_t& last = last_notified_[CooldownKey(a)];
@@ -172,13 +174,13 @@ void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules&
     a.set_comparison(rule.op_text);
     a.set_threshold(rule.threshold);
     a.set_playbook(rule.playbook);
-    a.set_state(kPending);
+    SetState(&a, kPending);
     a.set_active_since_ms(ts);
     a.set_value(v);
     a.set_last_sample_ms(ts);
     a.set_summary(Summary(a));
     Alert& stored = AddActive(std::move(a));
-    out->push_back({stored, "", kPending, "condition true", NotifyKind::kNone});
+    out->push_back({stored, kInactive, kPending, "condition true", NotifyKind::kNone});
     if (rule.for_duration <= absl::ZeroDuration()) Fire(&stored, rule, ts, out);
     return;
   }
@@ -186,10 +188,10 @@ void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules&
   if (ts < a.last_sample_ms()) return;  // a resent older sample changes nothing
   a.set_value(v);
   a.set_last_sample_ms(ts);
-  if (a.state() == kPending) {
+  if (StateOf(a) == kPending) {
     if (!cond) {
       out->push_back(
-          {a, kPending, "", "condition cleared before its for duration", NotifyKind::kNone});
+          {a, kPending, kInactive, "condition cleared before its for duration", NotifyKind::kNone});
       EraseActive(slot.alert_id);
     } else if (ts - a.active_since_ms() >= absl::ToInt64Milliseconds(rule.for_duration)) {
       Fire(&a, rule, ts, out);
@@ -258,7 +260,7 @@ bool RuleEngine::Inhibited(const Alert& a) const {
     auto it = active_.find(id);
     if (it == active_.end()) continue;
     const Alert& b = it->second;
-    if (b.state() == kFiring && SeverityRank(b.severity()) > rank && SameLabels(a, b)) return true;
+    if (StateOf(b) == kFiring && SeverityRank(b.severity()) > rank && SameLabels(a, b)) return true;
   }
   return false;
 }
@@ -306,9 +308,9 @@ bool RuleEngine::NoteFlap(const std::string& id, int64_t now_ms, bool* flapping)
 }
 
 void RuleEngine::Fire(Alert* a, const Rule& rule, int64_t ts, std::vector<AlertChange>* out) {
-  std::string from = a->state();
+  AlertState from = StateOf(*a);
   int64_t now = clock_->NowMs();
-  a->set_state(kFiring);
+  SetState(a, kFiring);
   a->set_fired_at_ms(ts);
   a->set_clear_since_ms(0);
   a->set_firing_notified(false);
@@ -334,7 +336,7 @@ void RuleEngine::Fire(Alert* a, const Rule& rule, int64_t ts, std::vector<AlertC
       auto it = active_.find(id);
       if (it == active_.end() || id == a->id()) continue;
       Alert& b = it->second;
-      if (b.state() == kFiring && !b.inhibited() && Inhibited(b)) b.set_inhibited(true);
+      if (StateOf(b) == kFiring && !b.inhibited() && Inhibited(b)) b.set_inhibited(true);
     }
   }
 }
@@ -345,13 +347,13 @@ void RuleEngine::Resolve(const std::string& id, int64_t ts, const std::string& r
   if (it == active_.end()) return;
   Alert a = std::move(it->second);
   EraseActive(id);
-  std::string from = a.state();
+  AlertState from = StateOf(a);
   if (from == kPending) {
-    out->push_back({a, kPending, "", reason, NotifyKind::kNone});
+    out->push_back({a, kPending, kInactive, reason, NotifyKind::kNone});
     return;
   }
   int64_t now = clock_->NowMs();
-  a.set_state(kResolved);
+  SetState(&a, kResolved);
   a.set_resolved_at_ms(ts);
   a.set_resolve_reason(reason);
   bool flapping = false;
@@ -372,7 +374,7 @@ void RuleEngine::Resolve(const std::string& id, int64_t ts, const std::string& r
     auto bit = active_.find(other_id);
     if (bit == active_.end()) continue;
     Alert& b = bit->second;
-    if (b.state() == kFiring && b.inhibited() && !Inhibited(b)) {
+    if (StateOf(b) == kFiring && b.inhibited() && !Inhibited(b)) {
       b.set_inhibited(false);
       const Rule* rule = nullptr;
       for (const Rule& r : rules_) {
@@ -428,7 +430,7 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
       a.set_comparison(">");
       a.set_threshold(absl::ToDoubleSeconds(options_.stale_after));
       a.set_value(since_s);
-      a.set_state(kPending);
+      SetState(&a, kPending);
       a.set_active_since_ms(now);
       a.set_last_sample_ms(now);
       a.set_summary(Summary(a));
@@ -461,7 +463,7 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
 
   // Repeats after the cooldown, and firing alerts that may now notify.
   for (auto& [id, a] : active_) {
-    if (a.state() != kFiring) continue;
+    if (StateOf(a) != kFiring) continue;
     a.set_silenced(Silenced(a, now));
     if (a.silenced() || a.inhibited() || a.flapping()) continue;
     absl::Duration cooldown = absl::Minutes(5);

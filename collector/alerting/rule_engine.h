@@ -21,6 +21,7 @@
 #include "collector/storage/storage.h"
 #include "common/clock.h"
 #include "common/mutex.h"
+#include "common/record_states.h"
 #include "rollguard/v1/admin_service.pb.h"
 #include "rollguard/v1/alerts.pb.h"
 
@@ -28,8 +29,8 @@ namespace rollguard::collector {
 
 struct AlertChange {
   rollguard::v1::Alert alert;  // after the change
-  std::string from_state;      // "" = inactive
-  std::string to_state;        // equal to from_state when only a notification is due
+  AlertState from_state = AlertState::kInactive;
+  AlertState to_state = AlertState::kInactive;  // equal to from_state when only a notice is due
   std::string reason;
   NotifyKind notify = NotifyKind::kNone;
 };

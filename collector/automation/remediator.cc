@@ -10,6 +10,7 @@
 #include "common/duration.h"
 #include "common/mutex.h"
 #include "common/number_format.h"
+#include "common/record_states.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -21,6 +22,13 @@ namespace {
 // Alerts a drill causes (the bot stopped on purpose) open no incident while
 // the drill runs, nor this long after it.
 constexpr absl::Duration kDrillGrace = absl::Seconds(60);
+
+// A playbook of this incident is running: it holds a rollback slot and the
+// incident cannot close under it.
+bool Busy(const rollguard::v1::Incident& inc) {
+  IncidentState s = StateOf(inc);
+  return s == IncidentState::kRemediating || s == IncidentState::kVerifying;
+}
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -107,10 +115,10 @@ void Remediator::SaveLocked(const Incident& inc) {
 int Remediator::ActiveLocked() const {
   int n = 0;
   for (const auto& [id, inc] : open_) {
-    bool running = inc.state() == "remediating" || inc.state() == "verifying";
+    bool running = Busy(inc);
     // A rollback that did not work holds the line until someone looks.
-    bool failed = inc.state() == "escalated" && !inc.command_ids().empty() && !inc.verified() &&
-                  inc.acked_by().empty();
+    bool failed = StateOf(inc) == IncidentState::kEscalated && !inc.command_ids().empty() &&
+                  !inc.verified() && inc.acked_by().empty();
     n += running || failed;
   }
   return n;
@@ -118,8 +126,10 @@ int Remediator::ActiveLocked() const {
 
 void Remediator::OnAlertChange(const AlertChange& change) {
   const auto& a = change.alert;
-  const bool fired = change.to_state == "firing" && change.from_state != "firing";
-  const bool resolved = change.from_state == "firing" && change.to_state == "resolved";
+  const bool fired =
+      change.to_state == AlertState::kFiring && change.from_state != AlertState::kFiring;
+  const bool resolved =
+      change.from_state == AlertState::kFiring && change.to_state == AlertState::kResolved;
   if (!fired && !resolved) return;
   MutexLock lock(&mu_);
   if (resolved) {
@@ -128,9 +138,8 @@ void Remediator::OnAlertChange(const AlertChange& change) {
       if (inc.alert_id() != a.id()) continue;
       inc.set_alert_resolved(true);
       NoteLocked(&inc, absl::StrCat("alert resolved (", change.reason, ")"));
-      bool busy = inc.state() == "remediating" || inc.state() == "verifying";
-      if (!busy && (inc.verified() || inc.command_ids().empty() || !inc.acked_by().empty())) {
-        CloseLocked(&inc, "resolved",
+      if (!Busy(inc) && (inc.verified() || inc.command_ids().empty() || !inc.acked_by().empty())) {
+        CloseLocked(&inc, IncidentState::kResolved,
                     inc.verified() ? "verified and the alert resolved: closed"
                                    : "the alert resolved: closed");
       } else {
@@ -204,24 +213,24 @@ void Remediator::OpenLocked(const rollguard::v1::Alert& a, const std::string& pl
 
   Incident& stored = open_[inc.id()] = std::move(inc);
   if (tripped) {
-    stored.set_state("proposed");
+    SetState(&stored, IncidentState::kProposed);
     stored.set_held_reason(absl::StrFormat(
         "circuit breaker: %d of %d hosts triggered within %s (over %s%%): likely a shared cause; "
         "approve with `rollguard approve %s`",
         recent, static_cast<int>(known), FormatDurationShort(options_.breaker_window),
         FormatValue(options_.breaker_percent), stored.id()));
   } else if (cooling) {
-    stored.set_state("held");
+    SetState(&stored, IncidentState::kHeld);
     stored.set_held_reason(absl::StrCat("host cool-off: rolled back automatically ",
                                         FormatDurationShort(absl::Milliseconds(now - last->second)),
                                         " ago (cool-off ",
                                         FormatDurationShort(options_.host_cooloff), ")"));
   } else if (options_.mode == AutomationMode::kConfirm) {
-    stored.set_state("proposed");
+    SetState(&stored, IncidentState::kProposed);
     stored.set_held_reason(
         absl::StrCat("mode is confirm: approve with `rollguard approve ", stored.id(), "`"));
   } else if (ActiveLocked() >= options_.max_concurrent) {
-    stored.set_state("queued");
+    SetState(&stored, IncidentState::kQueued);
     stored.set_held_reason(absl::StrCat(ActiveLocked(),
                                         " automatic rollback(s) in progress (at most ",
                                         options_.max_concurrent, " at once)"));
@@ -253,7 +262,7 @@ bool Remediator::DispatchLocked(Incident* inc, const std::string& playbook,
   }
   inc->add_command_ids(rec->command().id());
   const bool verify = playbook == options_.verify_playbook && playbook != inc->playbook();
-  inc->set_state(verify ? "verifying" : "remediating");
+  SetState(inc, verify ? IncidentState::kVerifying : IncidentState::kRemediating);
   inc->clear_held_reason();
   if (!verify) last_dispatch_ms_[inc->host_id()] = clock_->NowMs();
   NoteLocked(inc, absl::StrCat("dispatched ", playbook, " as command ", rec->command().id(), " (",
@@ -271,7 +280,8 @@ void Remediator::DispatchQueuedLocked() {
   while (ActiveLocked() < options_.max_concurrent) {
     Incident* next = nullptr;
     for (auto& [id, inc] : open_) {
-      if (inc.state() == "queued" && (next == nullptr || inc.opened_ms() < next->opened_ms())) {
+      if (StateOf(inc) == IncidentState::kQueued &&
+          (next == nullptr || inc.opened_ms() < next->opened_ms())) {
         next = &inc;
       }
     }
@@ -303,12 +313,12 @@ void Remediator::OnCommandFinished(const rollguard::v1::CommandRecord& rec) {
       }
     }
     inc->set_verified(true);
-    inc->set_state("watching");
+    SetState(inc, IncidentState::kWatching);
     NoteLocked(inc, is_verify ? absl::StrFormat("verification passed (%.1fs)", secs)
                               : "verified by the playbook's own checks");
     AuditDecision(*inc, "verified");
     if (inc->alert_resolved()) {
-      CloseLocked(inc, "resolved", "verified and the alert resolved: closed");
+      CloseLocked(inc, IncidentState::kResolved, "verified and the alert resolved: closed");
     } else {
       SaveLocked(*inc);
     }
@@ -318,7 +328,7 @@ void Remediator::OnCommandFinished(const rollguard::v1::CommandRecord& rec) {
   std::string what = absl::StrCat(is_verify ? "verification" : pb, " ",
                                   rollguard::v1::CommandState_Name(rec.state()),
                                   rec.error().empty() ? "" : ": ", rec.error());
-  inc->set_state("escalated");
+  SetState(inc, IncidentState::kEscalated);
   NoteLocked(inc, what);
   AuditDecision(*inc, what);
   EscalateLocked(inc, what);
@@ -341,11 +351,11 @@ void Remediator::EscalateLocked(Incident* inc, const std::string& why) {
   if (escalate_) escalate_(*inc, level, Evidence(*inc));
 }
 
-void Remediator::CloseLocked(Incident* inc, const std::string& state, const std::string& why) {
-  inc->set_state(state);
+void Remediator::CloseLocked(Incident* inc, IncidentState state, const std::string& why) {
+  SetState(inc, state);
   inc->set_closed_ms(clock_->NowMs());
   NoteLocked(inc, why);
-  AuditDecision(*inc, absl::StrCat(state, ": ", why));
+  AuditDecision(*inc, absl::StrCat(Name(state), ": ", why));
   SaveLocked(*inc);
   open_.erase(inc->id());
   DispatchQueuedLocked();
@@ -376,7 +386,8 @@ absl::StatusOr<Incident> Remediator::Approve(const std::string& id, const std::s
   auto it = open_.find(id);
   if (it == open_.end()) return absl::NotFoundError(absl::StrCat("no open incident '", id, "'"));
   Incident& inc = it->second;
-  if (inc.state() != "proposed" && inc.state() != "held" && inc.state() != "queued") {
+  if (IncidentState st = StateOf(inc); st != IncidentState::kProposed &&
+                                       st != IncidentState::kHeld && st != IncidentState::kQueued) {
     return absl::FailedPreconditionError(absl::StrCat("incident ", id, " is ", inc.state(),
                                                       "; only a proposed, held or queued "
                                                       "rollback can be approved"));
@@ -400,8 +411,8 @@ absl::StatusOr<Incident> Remediator::Ack(const std::string& id, const std::strin
                                 " (escalation stopped)"));
   AuditDecision(inc, absl::StrCat("acknowledged by ", by));
   Incident result = inc;
-  if (inc.alert_resolved() && inc.state() != "remediating" && inc.state() != "verifying") {
-    CloseLocked(&inc, "resolved", "acknowledged after the alert resolved: closed");
+  if (inc.alert_resolved() && !Busy(inc)) {
+    CloseLocked(&inc, IncidentState::kResolved, "acknowledged after the alert resolved: closed");
     return result;
   }
   SaveLocked(inc);

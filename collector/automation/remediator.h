@@ -23,6 +23,7 @@
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
 #include "common/mutex.h"
+#include "common/record_states.h"
 #include "rollguard/v1/incidents.pb.h"
 
 namespace rollguard::collector {
@@ -68,7 +69,7 @@ class Remediator {
   void DispatchQueuedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EscalateLocked(Incident* incident, const std::string& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CloseLocked(Incident* incident, const std::string& state, const std::string& why)
+  void CloseLocked(Incident* incident, IncidentState state, const std::string& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NoteLocked(Incident* incident, const std::string& what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SaveLocked(const Incident& incident) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -9,6 +9,7 @@
 #include "collector/automation/remediator.h"
 #include "collector/commands/command_manager.h"
 #include "collector/storage/rocksdb_storage.h"
+#include "common/record_states.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -151,9 +152,9 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
     std::vector<AlertChange> changes =
         engine.Observe(absl::MakeConstSpan(samples.data() + i, j - i));
     for (const AlertChange& c : changes) {
-      if (c.to_state == "firing" && c.from_state != "firing")
+      if (c.to_state == AlertState::kFiring && c.from_state != AlertState::kFiring)
         out.set_alerts_fired(out.alerts_fired() + 1);
-      if (c.from_state == "firing" && c.to_state == "resolved") {
+      if (c.from_state == AlertState::kFiring && c.to_state == AlertState::kResolved) {
         resolved_at[c.alert.id()] = ts;
         AssumeRollbackWorked(&commands, c.alert.host_id());
       }

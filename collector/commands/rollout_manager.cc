@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "collector/storage/record_messages.h"
 #include "common/mutex.h"
+#include "common/record_states.h"
 #include "common/status_macros.h"
 
 namespace rollguard::collector {
@@ -39,14 +40,14 @@ absl::Status RolloutManager::Load() {
   MutexLock lock(&mu_);
   absl::Status s = ScanMessages<Rollout>(*records_, Table::kRollouts, "", "", [&](Rollout&& r) {
     mu_.AssertHeld();  // called here, under the lock
-    if (r.state() == "running") running_[r.id()] = std::move(r);
+    if (StateOf(r) == RolloutState::kRunning) running_[r.id()] = std::move(r);
     return true;
   });
   if (!s.ok()) return s;
   // Commands may have finished while the collector was down.
   for (auto it = running_.begin(); it != running_.end();) {
     DriveLocked(&it->second);
-    it = it->second.state() == "running" ? std::next(it) : running_.erase(it);
+    it = StateOf(it->second) == RolloutState::kRunning ? std::next(it) : running_.erase(it);
   }
   return absl::OkStatus();
 }
@@ -118,7 +119,7 @@ absl::StatusOr<Rollout> RolloutManager::Start(const rollguard::v1::StartRolloutR
   r.set_created_ms(absl::ToUnixMillis(now));
   r.set_queue_for_ms(req.queue_for_ms() > 0 ? req.queue_for_ms()
                                             : absl::ToInt64Milliseconds(default_queue_for_));
-  r.set_state("running");
+  SetState(&r, RolloutState::kRunning);
   r.set_drill(req.drill());
   if (req.resolve_only()) return r;
 
@@ -137,7 +138,7 @@ absl::StatusOr<Rollout> RolloutManager::Start(const rollguard::v1::StartRolloutR
   Rollout& stored = running_[r.id()] = std::move(r);
   DriveLocked(&stored);
   Rollout result = stored;
-  if (stored.state() != "running") running_.erase(result.id());
+  if (StateOf(stored) != RolloutState::kRunning) running_.erase(result.id());
   return result;
 }
 
@@ -188,7 +189,9 @@ void RolloutManager::DriveLocked(Rollout* r) {
   }
   bool all_dispatched = r->command_ids_size() == r->host_ids_size();
   if (active == 0 && (halted || all_dispatched)) {
-    r->set_state(failed > 0 ? (all_dispatched ? "failed" : "halted") : "succeeded");
+    SetState(r, failed == 0      ? RolloutState::kSucceeded
+                : all_dispatched ? RolloutState::kFailed
+                                 : RolloutState::kHalted);
     r->set_finished_ms(clock_->NowMs());
     rollguard::v1::AuditRecord audit;
     audit.set_at_ms(r->finished_ms());
@@ -213,7 +216,7 @@ void RolloutManager::OnCommandFinished(const rollguard::v1::CommandRecord& recor
   auto it = running_.find(id);
   if (it == running_.end()) return;
   DriveLocked(&it->second);
-  if (it->second.state() != "running") running_.erase(it);
+  if (StateOf(it->second) != RolloutState::kRunning) running_.erase(it);
 }
 
 absl::StatusOr<rollguard::v1::RolloutStatus> RolloutManager::Get(const std::string& id) const {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "common/number_format.h"
+#include "common/severity.h"
 
 namespace rollguard::collector {
 namespace {
@@ -59,13 +60,35 @@ std::string Status(const Notification& n) {
   }
 }
 
+// The colour family a message is drawn in, by the chat services alike.
+enum class Tone { kResolved, kCritical, kHigh, kOther };
+
+Tone ToneOf(const Notification& n) {
+  if (n.kind == NotifyKind::kResolved) return Tone::kResolved;
+  switch (ParseSeverity(n.alert.severity())) {
+    case Severity::kCritical:
+      return Tone::kCritical;
+    case Severity::kHigh:
+    case Severity::kWarning:
+      return Tone::kHigh;
+    default:
+      return Tone::kOther;
+  }
+}
+
 int DiscordColor(const Notification& n) {
-  if (n.kind == NotifyKind::kResolved) return 0x2EB67D;  // green
   if (n.kind == NotifyKind::kFlapping) return 0x9B59B6;  // purple
-  const std::string& s = n.alert.severity();
-  if (s == "critical") return 0xE01E5A;                // red
-  if (s == "high" || s == "warning") return 0xECB22E;  // amber
-  return 0x36C5F0;                                     // blue
+  switch (ToneOf(n)) {
+    case Tone::kResolved:
+      return 0x2EB67D;  // green
+    case Tone::kCritical:
+      return 0xE01E5A;  // red
+    case Tone::kHigh:
+      return 0xECB22E;  // amber
+    case Tone::kOther:
+      break;
+  }
+  return 0x36C5F0;  // blue
 }
 
 }  // namespace
@@ -136,12 +159,9 @@ std::string SlackPayload(const Notification& n) {
   const auto& a = n.alert;
   Struct att;
   auto& f = *att.mutable_fields();
+  // Indexed by Tone.
   static const char* kColors[] = {"#2EB67D", "#E01E5A", "#ECB22E", "#36C5F0"};
-  int c = n.kind == NotifyKind::kResolved                         ? 0
-          : a.severity() == "critical"                            ? 1
-          : (a.severity() == "high" || a.severity() == "warning") ? 2
-                                                                  : 3;
-  f["color"] = Str(kColors[c]);
+  f["color"] = Str(kColors[static_cast<int>(ToneOf(n))]);
   f["title"] = Str(absl::StrCat(a.rule(), " on ", a.host_id()));
   f["text"] =
       Str(n.detail.empty() ? a.summary() : absl::StrCat(a.summary(), "\n```", n.detail, "```"));

@@ -34,13 +34,13 @@ TEST_F(RunnerTest, StepsRunInOrderAndAFailureSkipsTheRest) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->ok);
   ASSERT_EQ(result->steps.size(), 4u);
-  EXPECT_EQ(result->steps[0].status, "ok");
-  EXPECT_EQ(result->steps[1].status, "ok");
-  EXPECT_EQ(result->steps[2].status, "failed");
+  EXPECT_EQ(result->steps[0].status, StepOutcome::kOk);
+  EXPECT_EQ(result->steps[1].status, StepOutcome::kOk);
+  EXPECT_EQ(result->steps[2].status, StepOutcome::kFailed);
   EXPECT_EQ(
       result->steps[2].output,
       "config.py: key \"no_such_flag\" found 0 times (must be exactly once); nothing changed");
-  EXPECT_EQ(result->steps[3].status, "skipped");
+  EXPECT_EQ(result->steps[3].status, StepOutcome::kSkipped);
   EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
             "FEATURES = {\"soccer_integration\": False}\n");
   EXPECT_FALSE(fs::exists(dir_.File("bot/cache/soccer_1")));
@@ -79,7 +79,7 @@ TEST_F(RunnerTest, DryRunChangesNothing) {
   auto plan = (*r)->Run("p", "c1", true);
   ASSERT_TRUE(plan.ok());
   EXPECT_TRUE(plan->ok);
-  EXPECT_EQ(plan->steps[0].status, "planned");
+  EXPECT_EQ(plan->steps[0].status, StepOutcome::kPlanned);
   EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
             "FEATURES = {\"soccer_integration\": True}\n");
   EXPECT_TRUE(fs::exists(dir_.File("bot/cache/soccer_1")));

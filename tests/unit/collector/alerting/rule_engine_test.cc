@@ -55,13 +55,13 @@ TEST_F(RuleEngineTest, FiresAtOnceWithoutFor) {
   EXPECT_TRUE(Feed(cpu_, kT0, 50).empty());
   auto c = Feed(cpu_, kT0 + 10'000, 95);
   ASSERT_EQ(c.size(), 2u);  // inactive -> pending -> firing
-  EXPECT_EQ(c[1].to_state, "firing");
+  EXPECT_EQ(Name(c[1].to_state), "firing");
   EXPECT_EQ(c[1].notify, NotifyKind::kFiring);
   EXPECT_EQ(c[1].alert.id(), "bot-1/cpu_critical");
   EXPECT_EQ(c[1].alert.summary(), "cpu_usage is 95 (> 90) on bot-1");
   auto r = Feed(cpu_, kT0 + 20'000, 40);
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].to_state, "resolved");
+  EXPECT_EQ(Name(r[0].to_state), "resolved");
   EXPECT_EQ(r[0].notify, NotifyKind::kResolved);
   EXPECT_EQ(r[0].alert.resolve_reason(), "condition cleared");
 }
@@ -70,18 +70,18 @@ TEST_F(RuleEngineTest, ForDurationMustHoldOnSampleTime) {
   Rule r = MakeRule("bot_down", "bot_up", Comparison::kLt, 1, "critical");
   r.for_duration = absl::Seconds(30);
   engine_->SetRules({r});
-  EXPECT_EQ(Feed(up_, kT0, 0)[0].to_state, "pending");
+  EXPECT_EQ(Name(Feed(up_, kT0, 0)[0].to_state), "pending");
   EXPECT_TRUE(Feed(up_, kT0 + 29'999, 0).empty());  // not yet
   auto fired = Feed(up_, kT0 + 30'000, 0);          // exactly 30 s: fires
   ASSERT_EQ(fired.size(), 1u);
-  EXPECT_EQ(fired[0].to_state, "firing");
+  EXPECT_EQ(Name(fired[0].to_state), "firing");
   // A blip that clears before `for` never fires.
   Feed(up_, kT0 + 40'000, 1);
   Feed(up_, kT0 + 50'000, 0);
   auto cleared = Feed(up_, kT0 + 60'000, 1);
   ASSERT_EQ(cleared.size(), 1u);
-  EXPECT_EQ(cleared[0].from_state, "pending");
-  EXPECT_EQ(cleared[0].to_state, "");
+  EXPECT_EQ(Name(cleared[0].from_state), "pending");
+  EXPECT_EQ(cleared[0].to_state, AlertState::kInactive);
   EXPECT_EQ(cleared[0].notify, NotifyKind::kNone);
 }
 
@@ -103,7 +103,7 @@ TEST_F(RuleEngineTest, CooldownBoundariesAndResolveAlwaysNotified) {
   // ...but firing again inside the cooldown of the last notice is not.
   auto again = Feed(cpu_, kT0 + 320'000, 85);
   EXPECT_EQ(Count(again, NotifyKind::kFiring), 0);
-  EXPECT_EQ(again.back().to_state, "firing");
+  EXPECT_EQ(Name(again.back().to_state), "firing");
   // Once the cooldown passes, the tick announces it.
   clock_.Set(absl::FromUnixMillis(kT0 + 600'000));
   Feed(cpu_, kT0 + 600'000, 85);
@@ -162,7 +162,7 @@ TEST_F(RuleEngineTest, StaleDataResolvesAndHostOfflineFires) {
   EXPECT_EQ(c[0].alert.resolve_reason(), "no data");
   EXPECT_EQ(c[0].notify, NotifyKind::kResolved);
   EXPECT_EQ(c[1].alert.rule(), "host_offline");
-  EXPECT_EQ(c[1].to_state, "firing");
+  EXPECT_EQ(Name(c[1].to_state), "firing");
   EXPECT_EQ(c[1].notify, NotifyKind::kFiring);
   EXPECT_EQ(c[1].alert.summary(), "bot-1 has not reported for 2m1s");
   // The host reports again: host_offline resolves.
@@ -171,7 +171,7 @@ TEST_F(RuleEngineTest, StaleDataResolvesAndHostOfflineFires) {
   auto back = engine_->Tick({host});
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].alert.rule(), "host_offline");
-  EXPECT_EQ(back[0].to_state, "resolved");
+  EXPECT_EQ(Name(back[0].to_state), "resolved");
 }
 
 TEST_F(RuleEngineTest, KeepFiringForRidesOutShortClears) {
@@ -184,7 +184,7 @@ TEST_F(RuleEngineTest, KeepFiringForRidesOutShortClears) {
   EXPECT_TRUE(Feed(cpu_, kT0 + 30'000, 50).empty());
   auto r2 = Feed(cpu_, kT0 + 60'000, 50);
   ASSERT_EQ(r2.size(), 1u);
-  EXPECT_EQ(r2[0].to_state, "resolved");
+  EXPECT_EQ(Name(r2[0].to_state), "resolved");
 }
 
 TEST_F(RuleEngineTest, FlappingNotifiesOnceThenGoesQuiet) {
@@ -236,7 +236,7 @@ TEST_F(RuleEngineTest, SilencedAlertsChangeStateButDoNotNotify) {
   s.set_ends_ms(kT0 + 60'000);
   engine_->SetSilences({s});
   auto c = Feed(cpu_, kT0, 95);
-  EXPECT_EQ(c.back().to_state, "firing");
+  EXPECT_EQ(Name(c.back().to_state), "firing");
   EXPECT_TRUE(c.back().alert.silenced());
   EXPECT_EQ(Count(c, NotifyKind::kFiring), 0);
   // When the silence ends, the still-firing alert is announced.

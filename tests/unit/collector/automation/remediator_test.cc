@@ -23,8 +23,8 @@ AlertChange Change(const std::string& host, const std::string& from, const std::
   c.alert.set_severity(severity);
   c.alert.set_metric("error_rate");
   c.alert.set_summary("error_rate is 90 (> 50)");
-  c.from_state = from;
-  c.to_state = to;
+  c.from_state = ParseAlertState(from);
+  c.to_state = ParseAlertState(to);
   return c;
 }
 

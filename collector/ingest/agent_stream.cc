@@ -19,7 +19,8 @@ AgentStream::AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDep
       stats_(deps.stats),
       audit_(deps.audit),
       clock_(deps.clock),
-      peer_(ctx->peer()) {
+      peer_(ctx->peer()),
+      downtime_(deps.storage) {
   ++stats_->streams_open;
   MutexLock lock(&mu_);
   if (!who.ok()) {
@@ -184,7 +185,7 @@ void AgentStream::SendCommand(const rollguard::v1::Command& command) {
 
 void AgentStream::HandleBatch() {
   const auto& batch = in_.batch();
-  std::vector<StoredSample> samples;
+  DecodedBatch decoded_batch;
   absl::Status decoded = absl::OkStatus();
   {
     MutexLock lock(&mu_);
@@ -195,7 +196,7 @@ void AgentStream::HandleBatch() {
     }
   }
   // series_ is touched only here, and reads are serial, so no lock is needed.
-  decoded = series_->Decode(batch, &samples);
+  decoded = series_->Decode(batch, &decoded_batch);
   registry_->OnSeen(series_->host_id(), nullptr);
   MutexLock lock(&mu_);
   if (!decoded.ok()) {
@@ -211,7 +212,13 @@ void AgentStream::HandleBatch() {
   }
   ++in_flight_;
   uint64_t seq = batch.sequence();
-  pool_->Submit([this, seq, samples = std::move(samples)] {
+  const uint64_t ticket = batch_order_.Take();
+  pool_->Submit([this, seq, ticket, d = std::move(decoded_batch)]() mutable {
+    std::vector<StoredSample>& samples = d.samples;
+    batch_order_.Pass(ticket, [&] {
+      downtime_.Track(d.new_probes);
+      downtime_.Derive(&samples);
+    });
     absl::Status s = storage_->Append(samples);
     // Rules see a sample once it is durable, still off gRPC's threads.
     if (s.ok()) listener_->OnStored(samples);

@@ -27,6 +27,8 @@
 #include "collector/commands/audit_log.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/ingest/batch_decoder.h"
+#include "collector/ingest/probe_downtime.h"
+#include "collector/ingest/turnstile.h"
 #include "common/mutex.h"
 
 namespace rollguard::collector {
@@ -77,6 +79,9 @@ class AgentStream final
 
   rollguard::v1::AgentMessage in_;      // owned by the single outstanding read
   std::optional<StreamSeries> series_;  // set by hello; used only from OnReadDone
+  // The storage jobs derive probe downtime one at a time, in batch order.
+  Turnstile batch_order_;
+  ProbeDowntime downtime_;  // only inside batch_order_.Pass
 
   Mutex mu_;
   std::deque<rollguard::v1::CollectorMessage> writes_ ABSL_GUARDED_BY(mu_);

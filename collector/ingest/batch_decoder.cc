@@ -42,8 +42,7 @@ absl::Status StreamSeries::CheckDefinition(const rollguard::v1::SeriesDefinition
   return absl::OkStatus();
 }
 
-absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
-                                  std::vector<StoredSample>* out) {
+absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, DecodedBatch* out) {
   const std::string where = absl::StrCat("batch ", batch.sequence(), ": ");
   const int n = batch.series_ids_size();
   if (batch.timestamps_ms_size() != n || batch.values_size() != n) {
@@ -78,6 +77,8 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
                                                      ", never defined on this stream"));
     }
   }
+  out->samples.clear();
+  out->new_probes.clear();
   for (auto& [id, key] : pending) {
     if (id >= ids_.size()) {
       ids_.resize(id + 1, 0);
@@ -87,54 +88,17 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch,
     auto probe = key.labels.find("probe");
     if (key.metric == "probe_up" && probe != key.labels.end()) {
       std::string derived = absl::StrCat(probe->second, "_downtime");
-      if (IsValidMetricName(derived) && !downtime_.contains(id)) {
-        downtime_[id].series = storage_->Intern({derived, {{"host", host_id_}}});
+      if (IsValidMetricName(derived)) {
+        out->new_probes.push_back({ids_[id], storage_->Intern({derived, {{"host", host_id_}}})});
       }
     }
     fingerprints_[id] = Fingerprint(key);
   }
-  out->clear();
-  out->reserve(n);
+  out->samples.reserve(n);
   for (int i = 0; i < n; ++i) {
-    out->push_back({ids_[batch.series_ids(i)], batch.timestamps_ms(i), batch.values(i)});
-  }
-  if (!downtime_.empty()) {
-    for (int i = 0; i < n; ++i) {
-      auto it = downtime_.find(batch.series_ids(i));
-      if (it != downtime_.end()) {
-        DeriveDowntime(&it->second, batch.timestamps_ms(i), batch.values(i), out);
-      }
-    }
+    out->samples.push_back({ids_[batch.series_ids(i)], batch.timestamps_ms(i), batch.values(i)});
   }
   return absl::OkStatus();
-}
-
-void StreamSeries::DeriveDowntime(Downtime* d, int64_t ts_ms, double up,
-                                  std::vector<StoredSample>* out) {
-  if (d->initialised && ts_ms <= d->last_ts_ms) return;  // a resent old sample
-  bool is_up = up > 0.5;
-  if (!d->initialised) {
-    d->initialised = true;
-    d->down = !is_up;
-    d->down_since_ms = ts_ms;
-    if (!is_up) {
-      // Continue an outage that began before this stream (or this collector).
-      auto latest = storage_->Latest(d->series);
-      // Its last value is 0 if the probe was up then, else the outage so far.
-      if (latest.ok() && latest->has_value() && (*latest)->timestamp_ms <= ts_ms) {
-        d->down_since_ms =
-            (*latest)->timestamp_ms - static_cast<int64_t>((*latest)->value * 1000.0);
-      }
-    }
-  } else if (!is_up && !d->down) {
-    d->down = true;
-    d->down_since_ms = d->last_ts_ms;  // last seen up
-  } else if (is_up) {
-    d->down = false;
-  }
-  d->last_ts_ms = ts_ms;
-  double seconds = d->down ? static_cast<double>(ts_ms - d->down_since_ms) / 1000.0 : 0.0;
-  out->push_back({d->series, ts_ms, seconds});
 }
 
 }  // namespace rollguard::collector

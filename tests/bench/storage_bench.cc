@@ -97,7 +97,7 @@ void BM_DecodeBatch(benchmark::State& state) {
     d->set_id(i);
     d->set_metric("m" + std::to_string(i));
   }
-  std::vector<StoredSample> out;
+  DecodedBatch out;
   (void)stream.Decode(defs, &out);
   rollguard::v1::MetricBatch b;
   for (int i = 0; i < 1000; ++i) {

@@ -2,22 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include "collector/storage/rocksdb_storage.h"
-#include "tests/support/process.h"
+#include "tests/fakes/memory_storage.h"
 
 namespace rollguard::collector {
 namespace {
 
-using rollguard::testing::TempDir;
 using rollguard::v1::MetricBatch;
 
 class BatchDecoderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto st = OpenRocksDbStorage(dir_.path(), {});
-    ASSERT_TRUE(st.ok());
-    storage_ = std::move(*st);
-  }
   static void Define(MetricBatch* b, uint32_t id, const std::string& metric,
                      std::map<std::string, std::string> labels = {}) {
     auto* d = b->add_new_series();
@@ -30,8 +23,7 @@ class BatchDecoderTest : public ::testing::Test {
     b->add_timestamps_ms(t);
     b->add_values(v);
   }
-  TempDir dir_;
-  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<Storage> storage_ = std::make_unique<rollguard::testing::MemoryStorage>();
 };
 
 TEST_F(BatchDecoderTest, DefinitionsOnceThenIdsOnly) {
@@ -42,19 +34,19 @@ TEST_F(BatchDecoderTest, DefinitionsOnceThenIdsOnly) {
   Define(&b1, 2, "queue_depth", {{"queue", "mcp"}});
   Add(&b1, 1, 1000, 12.5);
   Add(&b1, 2, 1000, 1);
-  std::vector<StoredSample> out;
+  DecodedBatch out;
   ASSERT_TRUE(stream.Decode(b1, &out).ok());
-  ASSERT_EQ(out.size(), 2u);
+  ASSERT_EQ(out.samples.size(), 2u);
   // The collector adds host=<id> so the series is unique across the fleet.
   auto found = storage_->FindSeries("queue_depth", {{"host", "bot-1"}, {"queue", "mcp"}});
   ASSERT_EQ(found.size(), 1u);
-  EXPECT_EQ(out[1].series, found[0].id);
+  EXPECT_EQ(out.samples[1].series, found[0].id);
 
   MetricBatch b2;
   b2.set_sequence(2);
   Add(&b2, 1, 2000, 13);
   ASSERT_TRUE(stream.Decode(b2, &out).ok());
-  EXPECT_EQ(out[0].series, storage_->FindSeries("cpu_usage", {})[0].id);
+  EXPECT_EQ(out.samples[0].series, storage_->FindSeries("cpu_usage", {})[0].id);
 }
 
 TEST_F(BatchDecoderTest, MalformedBatchesAreRefusedWithReasons) {
@@ -84,7 +76,7 @@ TEST_F(BatchDecoderTest, MalformedBatchesAreRefusedWithReasons) {
     MetricBatch b;
     b.set_sequence(7);
     tc.build(&b);
-    std::vector<StoredSample> out;
+    DecodedBatch out;
     absl::Status s = stream.Decode(b, &out);
     ASSERT_FALSE(s.ok()) << tc.expect;
     EXPECT_NE(s.message().find("batch 7: "), std::string::npos) << s;
@@ -98,7 +90,7 @@ TEST_F(BatchDecoderTest, BadBatchDefinesNothing) {
   Define(&bad, 1, "good");
   Add(&bad, 1, 1, 1);
   Add(&bad, 9, 1, 1);  // undefined id: the whole batch is refused
-  std::vector<StoredSample> out;
+  DecodedBatch out;
   ASSERT_FALSE(stream.Decode(bad, &out).ok());
   MetricBatch next;
   Add(&next, 1, 2, 2);
@@ -109,7 +101,7 @@ TEST_F(BatchDecoderTest, ConflictingRedefinitionIsRefused) {
   StreamSeries stream("h", storage_.get());
   MetricBatch b1;
   Define(&b1, 1, "a");
-  std::vector<StoredSample> out;
+  DecodedBatch out;
   ASSERT_TRUE(stream.Decode(b1, &out).ok());
   MetricBatch same;
   Define(&same, 1, "a");
@@ -119,44 +111,26 @@ TEST_F(BatchDecoderTest, ConflictingRedefinitionIsRefused) {
   EXPECT_FALSE(stream.Decode(other, &out).ok());
 }
 
-TEST_F(BatchDecoderTest, ProbeDowntimeIsDerivedAndSurvivesAReconnect) {
-  auto feed = [&](StreamSeries& stream, bool define, std::vector<std::pair<int64_t, double>> ups) {
-    MetricBatch b;
-    if (define) Define(&b, 5, "probe_up", {{"probe", "mcp"}});
-    for (auto [t, v] : ups) Add(&b, 5, t, v);
-    std::vector<StoredSample> out;
-    EXPECT_TRUE(stream.Decode(b, &out).ok());
-    EXPECT_TRUE(storage_->Append(out).ok());
-    SeriesId derived = storage_->FindSeries("mcp_downtime", {{"host", "bot-1"}})[0].id;
-    std::vector<double> downtime;
-    for (const auto& s : out) {
-      if (s.series == derived) downtime.push_back(s.value);
-    }
-    return downtime;
-  };
+TEST_F(BatchDecoderTest, AProbeDefinitionNamesItsDowntimeSeries) {
   StreamSeries stream("bot-1", storage_.get());
-  // Up at 0 and 10 s, down at 20 and 30 s (last seen up at 10 s), up at 40 s.
-  EXPECT_EQ(feed(stream, true, {{0, 1}, {10000, 1}, {20000, 0}, {30000, 0}, {40000, 1}}),
-            (std::vector<double>{0, 0, 10, 20, 0}));
-  EXPECT_EQ(feed(stream, false, {{50000, 0}, {60000, 0}}), (std::vector<double>{10, 20}));
-  // A new stream (agent reconnect, or collector restart) continues the outage.
-  StreamSeries again("bot-1", storage_.get());
-  EXPECT_EQ(feed(again, true, {{70000, 0}}), (std::vector<double>{30}));
-  // A resent old sample derives nothing.
-  EXPECT_TRUE(feed(again, false, {{65000, 0}}).empty());
-}
-
-TEST_F(BatchDecoderTest, NeverUpCountsFromTheFirstDownSample) {
-  StreamSeries stream("h", storage_.get());
   MetricBatch b;
-  Define(&b, 1, "probe_up", {{"probe", "discord"}});
-  Add(&b, 1, 1000, 0);
-  Add(&b, 1, 4000, 0);
-  std::vector<StoredSample> out;
+  Define(&b, 5, "probe_up", {{"probe", "mcp"}});
+  Define(&b, 6, "probe_up");  // no probe label: nothing to derive
+  Add(&b, 5, 1000, 0);
+  DecodedBatch out;
   ASSERT_TRUE(stream.Decode(b, &out).ok());
-  ASSERT_EQ(out.size(), 4u);
-  EXPECT_EQ(out[2].value, 0);
-  EXPECT_EQ(out[3].value, 3);
+  // Decoding derives nothing itself (that needs the stored history).
+  ASSERT_EQ(out.samples.size(), 1u);
+  ASSERT_EQ(out.new_probes.size(), 1u);
+  EXPECT_EQ(out.new_probes[0].probe_up, out.samples[0].series);
+  auto derived = storage_->FindSeries("mcp_downtime", {{"host", "bot-1"}});
+  ASSERT_EQ(derived.size(), 1u);
+  EXPECT_EQ(out.new_probes[0].downtime, derived[0].id);
+  // Later batches of the stream define nothing new.
+  MetricBatch next;
+  Add(&next, 5, 2000, 1);
+  ASSERT_TRUE(stream.Decode(next, &out).ok());
+  EXPECT_TRUE(out.new_probes.empty());
 }
 
 }  // namespace

@@ -19,101 +19,119 @@
 
 namespace {
 
+using rollguard::agent::AgentConfig;
+
 int Fail(const std::string& msg) {
   std::fprintf(stderr, "rollguard-agent: %s\n", msg.c_str());
   return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  using rollguard::agent::AgentConfig;
-  CLI::App app{
-      "rollguard-agent: samples this host and its bot process and streams the samples to the "
-      "rollguard collector over one gRPC stream, buffering while the collector is away.\n"
-      "Flags override the config file."};
-  app.set_version_flag("--version", std::string(ROLLGUARD_VERSION));
-  std::string config_path, collector, host_id, interval, log_level;
+// The command line, as given; empty means "not given" (the config file or
+// the default applies).
+struct Flags {
+  std::string config_path, collector, host_id, interval, log_level, statsd_listen;
+  std::string tls_ca, tls_cert, tls_key;
   std::vector<std::string> labels;
-  app.add_option("--config", config_path,
+};
+
+void AddFlags(CLI::App& app, Flags* f) {
+  app.add_option("--config", f->config_path,
                  "YAML config file (optional; see deploy/config/agent.yaml)")
       ->check(CLI::ExistingFile);
-  app.add_option("--collector", collector, "collector address HOST:PORT (default 127.0.0.1:7700)");
-  app.add_option("--host-id", host_id, "this host's id (default: the hostname)");
-  app.add_option("--interval", interval, "sampling interval, e.g. 10s, 500ms (default 10s)");
-  app.add_option("--label", labels, "a label k=v for this host (repeatable)");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
-  std::string tls_ca, tls_cert, tls_key;
-  app.add_option("--tls-ca", tls_ca, "CA that signed the collector's certificate (turns TLS on)");
-  app.add_option("--tls-cert", tls_cert,
+  app.add_option("--collector", f->collector,
+                 "collector address HOST:PORT (default 127.0.0.1:7700)");
+  app.add_option("--host-id", f->host_id, "this host's id (default: the hostname)");
+  app.add_option("--interval", f->interval, "sampling interval, e.g. 10s, 500ms (default 10s)");
+  app.add_option("--label", f->labels, "a label k=v for this host (repeatable)");
+  app.add_option("--log-level", f->log_level, "trace, debug, info, warn, error (default info)");
+  app.add_option("--tls-ca", f->tls_ca,
+                 "CA that signed the collector's certificate (turns TLS on)");
+  app.add_option("--tls-cert", f->tls_cert,
                  "this agent's certificate (`rollguard pki agent HOST_ID`); re-read when it "
                  "changes");
-  app.add_option("--tls-key", tls_key, "its private key");
-  std::string statsd_listen;
+  app.add_option("--tls-key", f->tls_key, "its private key");
   app.add_option(
-      "--statsd-listen", statsd_listen,
+      "--statsd-listen", f->statsd_listen,
       "UDP address for the bot's StatsD metrics (default 127.0.0.1:8125; 'off' to disable)");
-  // Local playbook runs, for the operator on the box when the network is gone.
-  std::string playbook, command_id;
-  bool dry_run = false;
-  auto* run = app.add_subcommand(
-      "run", "Run one of this agent's playbooks here and now, without a collector");
-  run->add_option("playbook", playbook, "playbook name (see `rollguard-agent playbooks`)")
-      ->required();
-  run->add_flag("--dry-run", dry_run, "print the plan and change nothing");
-  auto* undo = app.add_subcommand("undo", "Put back every file a playbook run changed");
-  undo->add_option("command_id", command_id, "the id `run` printed")->required();
-  auto* list = app.add_subcommand("playbooks", "List this agent's playbooks and their steps");
-  app.require_subcommand(0, 1);
-  // `rollguard-agent run X --config FILE` as well as `--config FILE run X`.
-  for (auto* sub : {run, undo, list}) sub->fallthrough();
-  CLI11_PARSE(app, argc, argv);
+}
 
+// The config file (if any), then each flag given over it, validated. An
+// error names the flag or the file's key.
+absl::StatusOr<AgentConfig> BuildConfig(const Flags& f) {
   AgentConfig config;
-  if (!config_path.empty()) {
-    auto loaded = rollguard::agent::LoadAgentConfig(config_path);
-    if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  if (!f.config_path.empty()) {
+    auto loaded = rollguard::agent::LoadAgentConfig(f.config_path);
+    if (!loaded.ok()) return loaded.status();
     config = *loaded;
   }
-  if (!collector.empty()) config.collector = collector;
-  if (!host_id.empty()) config.host_id = host_id;
-  if (!tls_ca.empty()) config.tls.ca = tls_ca;
-  if (!tls_cert.empty()) config.tls.cert = tls_cert;
-  if (!tls_key.empty()) config.tls.key = tls_key;
-  if (!log_level.empty()) config.log_level = log_level;
-  if (!statsd_listen.empty()) config.statsd_listen = statsd_listen == "off" ? "" : statsd_listen;
-  if (!interval.empty()) {
-    auto d = rollguard::ParseDuration(interval);
-    if (!d.ok()) return Fail("--interval: " + std::string(d.status().message()));
+  if (!f.collector.empty()) config.collector = f.collector;
+  if (!f.host_id.empty()) config.host_id = f.host_id;
+  if (!f.tls_ca.empty()) config.tls.ca = f.tls_ca;
+  if (!f.tls_cert.empty()) config.tls.cert = f.tls_cert;
+  if (!f.tls_key.empty()) config.tls.key = f.tls_key;
+  if (!f.log_level.empty()) config.log_level = f.log_level;
+  if (!f.statsd_listen.empty()) {
+    config.statsd_listen = f.statsd_listen == "off" ? "" : f.statsd_listen;
+  }
+  if (!f.interval.empty()) {
+    auto d = rollguard::ParseDuration(f.interval);
+    if (!d.ok())
+      return absl::InvalidArgumentError("--interval: " + std::string(d.status().message()));
     config.interval = *d;
   }
-  for (const std::string& l : labels) {
+  for (const std::string& l : f.labels) {
     auto kv = rollguard::ParseLabelFlag(l);
-    if (!kv.ok()) return Fail("--label: " + std::string(kv.status().message()));
+    if (!kv.ok())
+      return absl::InvalidArgumentError("--label: " + std::string(kv.status().message()));
     config.labels[kv->first] = kv->second;
   }
-  if (auto s = rollguard::agent::FinalizeAgentConfig(&config); !s.ok()) {
-    return Fail(std::string(s.message()));
-  }
-  if (auto s = rollguard::InitLogging("agent", config.log_level); !s.ok()) {
-    return Fail(std::string(s.message()));
-  }
-  if (run->parsed() || undo->parsed() || list->parsed()) {
-    if (!config.playbooks.enabled) {
-      return Fail("no service: and playbooks: in the config; pass --config FILE");
-    }
-    rollguard::agent::PlaybookRunner runner(config.playbooks);
-    if (list->parsed()) return rollguard::agent::PrintPlaybooks(runner.config());
-    if (undo->parsed()) {
-      auto restored = runner.Undo(command_id);
-      if (!restored.ok()) return Fail(std::string(restored.status().message()));
-      for (const auto& p : *restored) std::printf("restored %s\n", p.c_str());
-      std::printf("undo of %s: %zu file(s) restored\n", command_id.c_str(), restored->size());
-      return 0;
-    }
-    return rollguard::agent::RunPlaybookLocally(runner, playbook, dry_run);
-  }
+  if (absl::Status s = rollguard::agent::FinalizeAgentConfig(&config); !s.ok()) return s;
+  return config;
+}
 
+// Local playbook runs, for the operator on the box when the network is gone.
+struct LocalCommands {
+  CLI::App* run = nullptr;
+  CLI::App* undo = nullptr;
+  CLI::App* list = nullptr;
+  std::string playbook, command_id;
+  bool dry_run = false;
+
+  bool any() const { return run->parsed() || undo->parsed() || list->parsed(); }
+};
+
+void AddLocalCommands(CLI::App& app, LocalCommands* c) {
+  c->run = app.add_subcommand(
+      "run", "Run one of this agent's playbooks here and now, without a collector");
+  c->run->add_option("playbook", c->playbook, "playbook name (see `rollguard-agent playbooks`)")
+      ->required();
+  c->run->add_flag("--dry-run", c->dry_run, "print the plan and change nothing");
+  c->undo = app.add_subcommand("undo", "Put back every file a playbook run changed");
+  c->undo->add_option("command_id", c->command_id, "the id `run` printed")->required();
+  c->list = app.add_subcommand("playbooks", "List this agent's playbooks and their steps");
+  app.require_subcommand(0, 1);
+  // `rollguard-agent run X --config FILE` as well as `--config FILE run X`.
+  for (auto* sub : {c->run, c->undo, c->list}) sub->fallthrough();
+}
+
+int RunLocalCommand(const AgentConfig& config, const LocalCommands& c) {
+  if (!config.playbooks.enabled) {
+    return Fail("no service: and playbooks: in the config; pass --config FILE");
+  }
+  rollguard::agent::PlaybookRunner runner(config.playbooks);
+  if (c.list->parsed()) return rollguard::agent::PrintPlaybooks(runner.config());
+  if (c.undo->parsed()) {
+    auto restored = runner.Undo(c.command_id);
+    if (!restored.ok()) return Fail(std::string(restored.status().message()));
+    for (const auto& p : *restored) std::printf("restored %s\n", p.c_str());
+    std::printf("undo of %s: %zu file(s) restored\n", c.command_id.c_str(), restored->size());
+    return 0;
+  }
+  return rollguard::agent::RunPlaybookLocally(runner, c.playbook, c.dry_run);
+}
+
+// The daemon, until SIGTERM or SIGINT.
+int RunAgent(const AgentConfig& config) {
   // Signals are blocked before the agent starts any thread (gRPC's included),
   // so only the signal thread ever sees them.
   static std::atomic<rollguard::agent::Agent*> running{nullptr};
@@ -131,4 +149,27 @@ int main(int argc, char** argv) {
   agent.Run();
   running = nullptr;
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "rollguard-agent: samples this host and its bot process and streams the samples to the "
+      "rollguard collector over one gRPC stream, buffering while the collector is away.\n"
+      "Flags override the config file."};
+  app.set_version_flag("--version", std::string(ROLLGUARD_VERSION));
+  Flags flags;
+  AddFlags(app, &flags);
+  LocalCommands local;
+  AddLocalCommands(app, &local);
+  CLI11_PARSE(app, argc, argv);
+
+  auto config = BuildConfig(flags);
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (auto s = rollguard::InitLogging("agent", config->log_level); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  if (local.any()) return RunLocalCommand(*config, local);
+  return RunAgent(*config);
 }

@@ -18,6 +18,17 @@ Collector::Collector(CollectorConfig config, const Clock* clock)
 Collector::~Collector() { Stop(); }
 
 absl::Status Collector::Start() {
+  RETURN_IF_ERROR(OpenState());
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, ServerCredentials());
+  RETURN_IF_ERROR(Serve(std::move(creds)));
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
+  spdlog::info("collector {} listening on port {} (data {}, retention {}h, sync_writes {})",
+               ROLLGUARD_VERSION, port_, config_.data_dir, absl::ToInt64Hours(config_.retention),
+               config_.sync_writes);
+  return absl::OkStatus();
+}
+
+absl::Status Collector::OpenState() {
   RocksDbOptions ro;
   ro.sync_writes = config_.sync_writes;
   ASSIGN_OR_RETURN(storage_, OpenRocksDbStorage(config_.data_dir, ro));
@@ -45,6 +56,10 @@ absl::Status Collector::Start() {
                    : "-",
                config_.automation.max_concurrent,
                absl::FormatDuration(config_.automation.host_cooloff));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Collector::ServerCredentials() {
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
   if (config_.tls.enabled()) {
     ASSIGN_OR_RETURN(std::string described, CheckTlsFiles(config_.tls, true, "--tls-"));
@@ -59,6 +74,10 @@ absl::Status Collector::Start() {
     spdlog::warn("tls: off: plaintext on {}, every local caller has every right{}", config_.listen,
                  config_.insecure ? " (--insecure: NOT only local)" : "");
   }
+  return creds;
+}
+
+absl::Status Collector::Serve(std::shared_ptr<grpc::ServerCredentials> creds) {
   pool_ = std::make_unique<WorkPool>(config_.ingest_threads);
   AgentServiceDeps agent_deps;
   agent_deps.storage = storage_.get();
@@ -96,10 +115,6 @@ absl::Status Collector::Start() {
     std::ofstream(tmp) << port_ << "\n";
     std::rename(tmp.c_str(), config_.port_file.c_str());
   }
-  maintenance_ = std::thread([this] { MaintenanceLoop(); });
-  spdlog::info("collector {} listening on port {} (data {}, retention {}h, sync_writes {})",
-               ROLLGUARD_VERSION, port_, config_.data_dir, absl::ToInt64Hours(config_.retention),
-               config_.sync_writes);
   return absl::OkStatus();
 }
 

@@ -48,6 +48,11 @@ class Collector {
   const IngestStats& stats() const { return stats_; }
 
  private:
+  // Start's parts: storage and the state machines on it; the listener's
+  // credentials (TLS and tokens, when configured); the gRPC server.
+  absl::Status OpenState();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials();
+  absl::Status Serve(std::shared_ptr<grpc::ServerCredentials> creds);
   void MaintenanceLoop();
   void SendEscalation(const rollguard::v1::Incident& inc, const EscalationLevel& level,
                       const std::string& text);

@@ -395,16 +395,26 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
   std::vector<AlertChange> out;
   MutexLock lock(&mu_);
   const int64_t now = clock_->NowMs();
-  const int64_t stale = absl::ToInt64Milliseconds(options_.stale_after);
+  ResolveStale(now, &out);
+  TrackHostsOffline(hosts, now, &out);
+  EndFlapping(now);
+  RepeatNotices(now, &out);
+  FillSummaries(&out);
+  return out;
+}
 
+void RuleEngine::ResolveStale(int64_t now, std::vector<AlertChange>* out) {
   // A host that stopped reporting: its alerts resolve as "no data".
+  const int64_t stale = absl::ToInt64Milliseconds(options_.stale_after);
   std::vector<std::string> stale_ids;
   for (const auto& [id, a] : active_) {
     if (a.rule() != kHostOffline && now - a.last_sample_ms() > stale) stale_ids.push_back(id);
   }
-  for (const auto& id : stale_ids) Resolve(id, now, "no data", &out);
+  for (const auto& id : stale_ids) Resolve(id, now, "no data", out);
+}
 
-  // ...and host_offline fires for it.
+void RuleEngine::TrackHostsOffline(const std::vector<rollguard::v1::HostStatus>& hosts, int64_t now,
+                                   std::vector<AlertChange>* out) {
   static const Rule* offline_rule = [] {
     auto* r = new Rule;
     r->name = kHostOffline;
@@ -413,6 +423,7 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
     r->op_text = ">";
     return r;
   }();
+  const int64_t stale = absl::ToInt64Milliseconds(options_.stale_after);
   for (const auto& h : hosts) {
     std::string id = absl::StrCat(h.host_id(), "/", kHostOffline);
     double since_s = static_cast<double>(now - h.last_seen_ms()) / 1000.0;
@@ -435,16 +446,18 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
       a.set_last_sample_ms(now);
       a.set_summary(Summary(a));
       Alert& stored = AddActive(std::move(a));
-      Fire(&stored, *offline_rule, now, &out);
+      Fire(&stored, *offline_rule, now, out);
     } else if (offline) {
       it->second.set_value(since_s);
       it->second.set_last_sample_ms(now);
     } else if (it != active_.end()) {
-      Resolve(id, now, "host reporting again", &out);
+      Resolve(id, now, "host reporting again", out);
     }
   }
+}
 
-  // Flapping ends after a quiet window; silences start and end.
+void RuleEngine::EndFlapping(int64_t now) {
+  // Flapping ends after a quiet window.
   int64_t window = absl::ToInt64Milliseconds(options_.flap_window);
   for (auto fit = flaps_.begin(); fit != flaps_.end();) {
     Flap& f = fit->second;
@@ -460,8 +473,11 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
       ++fit;
     }
   }
+}
 
-  // Repeats after the cooldown, and firing alerts that may now notify.
+void RuleEngine::RepeatNotices(int64_t now, std::vector<AlertChange>* out) {
+  // Repeats after the cooldown, and firing alerts that may now notify (a
+  // silence ended).
   for (auto& [id, a] : active_) {
     if (StateOf(a) != kFiring) continue;
     a.set_silenced(Silenced(a, now));
@@ -473,11 +489,9 @@ std::vector<AlertChange> RuleEngine::Tick(const std::vector<rollguard::v1::HostS
     bool repeat = a.firing_notified();
     NotifyKind n = DecideFiringNotice(&a, absl::ToInt64Milliseconds(cooldown), repeat);
     if (n != NotifyKind::kNone) {
-      out.push_back({a, kFiring, kFiring, repeat ? "still firing" : "notifying", n});
+      out->push_back({a, kFiring, kFiring, repeat ? "still firing" : "notifying", n});
     }
   }
-  FillSummaries(&out);
-  return out;
 }
 
 std::vector<Alert> RuleEngine::Active() const {

@@ -89,6 +89,12 @@ class RuleEngine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Resolve(const std::string& id, int64_t ts, const std::string& reason,
                std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Tick's parts, in the order it runs them.
+  void ResolveStale(int64_t now, std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TrackHostsOffline(const std::vector<rollguard::v1::HostStatus>& hosts, int64_t now,
+                         std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndFlapping(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RepeatNotices(int64_t now, std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records a firing/resolved change for flap detection; true if it just
   // started flapping.
   bool NoteFlap(const std::string& id, int64_t now_ms, bool* flapping)

@@ -89,6 +89,8 @@ absl::Status Collector::Serve(std::shared_ptr<grpc::ServerCredentials> creds) {
   agent_deps.audit = audit_.get();
   agent_deps.clock = clock_;
   agent_deps.auth = auth_.get();
+  agent_deps.limits = config_.ingest;
+  agent_deps.limits.max_age = config_.retention;
   agent_service_ = std::make_unique<AgentServiceImpl>(agent_deps);
   AdminServiceImpl::Deps deps{storage_.get(),    registry_.get(), alerting_.get(),
                               commands_.get(),   rollouts_.get(), audit_.get(),

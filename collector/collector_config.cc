@@ -108,6 +108,29 @@ absl::Status LoadAutomation(const ConfigNode& n, AutomationOptions* a) {
   return absl::OkStatus();
 }
 
+// ingest: {max_future, max_series_per_stream, max_streams, max_queued_writes}
+absl::Status LoadIngestLimits(const ConfigNode& n, IngestLimits* l) {
+  RETURN_IF_ERROR(
+      n.AllowOnly({"max_future", "max_series_per_stream", "max_streams", "max_queued_writes"}));
+  if (n.Has("max_future")) {
+    ASSIGN_OR_RETURN(l->max_future, n.Duration("max_future"));
+    if (l->max_future < absl::Seconds(1)) return n.Error("max_future", "must be at least 1s");
+  }
+  if (n.Has("max_series_per_stream")) {
+    ASSIGN_OR_RETURN(int64_t v, n.Int("max_series_per_stream", 1, 10'000'000));
+    l->max_series_per_stream = static_cast<size_t>(v);
+  }
+  if (n.Has("max_streams")) {
+    ASSIGN_OR_RETURN(int64_t v, n.Int("max_streams", 1, 10'000'000));
+    l->max_streams = static_cast<size_t>(v);
+  }
+  if (n.Has("max_queued_writes")) {
+    ASSIGN_OR_RETURN(int64_t v, n.Int("max_queued_writes", 16, 1'000'000));
+    l->max_queued_writes = static_cast<size_t>(v);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text) {
@@ -122,7 +145,7 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
   RETURN_IF_ERROR(root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
                                   "sync_writes", "ingest_threads", "log_level", "alerting",
-                                  "commands", "automation", "tls", "auth", "insecure"}));
+                                  "commands", "automation", "tls", "auth", "insecure", "ingest"}));
   if (root.Has("tls")) {
     ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
     RETURN_IF_ERROR(LoadTlsSection(t, "client_ca", &c.tls));
@@ -162,6 +185,10 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   }
   if (root.Has("log_level")) {
     ASSIGN_OR_RETURN(c.log_level, root.String("log_level"));
+  }
+  if (root.Has("ingest")) {
+    ASSIGN_OR_RETURN(ConfigNode i, root.Child("ingest"));
+    RETURN_IF_ERROR(LoadIngestLimits(i, &c.ingest));
   }
   if (root.Has("alerting")) {
     ASSIGN_OR_RETURN(ConfigNode a, root.Child("alerting"));

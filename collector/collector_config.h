@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "collector/alerting/alerting.h"
 #include "collector/automation/automation_options.h"
+#include "collector/ingest/ingest_limits.h"
 #include "common/tls/grpc_tls.h"
 
 namespace rollguard::collector {
@@ -18,6 +19,8 @@ struct CollectorConfig {
   absl::Duration retention_check_interval = absl::Hours(1);
   bool sync_writes = false;
   int ingest_threads = 2;
+  // What one agent may send (max_age follows retention).
+  IngestLimits ingest;
   std::string log_level = "info";
   // Where to write the port actually bound (useful with --listen HOST:0).
   std::string port_file;

@@ -26,6 +26,14 @@ bool IsValidLabelName(absl::string_view name) {
   return true;
 }
 
+bool HasControlCharacter(absl::string_view text) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<std::pair<std::string, std::string>> ParseLabelFlag(absl::string_view text) {
   size_t eq = text.find('=');
   if (eq == absl::string_view::npos) {

@@ -16,6 +16,9 @@ using Labels = std::map<std::string, std::string>;
 bool IsValidMetricName(absl::string_view name);
 // Label names: [a-zA-Z_][a-zA-Z0-9_]*.
 bool IsValidLabelName(absl::string_view name);
+// NUL, other ASCII control characters or DEL: never allowed in a host id or a
+// label value (a NUL could make one series' key read as another's).
+bool HasControlCharacter(absl::string_view text);
 
 // Parses "key=value" as given to --label / --selector. Errors name the text.
 [[nodiscard]] absl::StatusOr<std::pair<std::string, std::string>> ParseLabelFlag(

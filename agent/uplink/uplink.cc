@@ -213,6 +213,7 @@ AgentMessage Uplink::Hello() const {
   for (const auto& [k, v] : options_.labels) (*h->mutable_labels())[k] = v;
   h->set_agent_version(options_.agent_version);
   h->set_instance_id(options_.instance_id);
+  h->set_agent_time_ms(clock_->NowMs());
   for (const std::string& p : options_.playbooks) h->add_playbooks(p);
   return hello;
 }
@@ -231,6 +232,11 @@ void Uplink::ReadReplies(AgentStream* stream, bool* got_hello_ack) {
         ++rejected_;
         redefine_series_ = true;
         spdlog::error("collector rejected batch {}: {}", ack.sequence(), ack.error());
+      } else if (ack.samples_refused() > 0) {
+        // Stored without them; resending would be refused again.
+        refused_samples_ += ack.samples_refused();
+        spdlog::warn("collector refused {} sample(s) of batch {}: {} (is this host's clock right?)",
+                     ack.samples_refused(), ack.sequence(), ack.refused_reason());
       }
       buffer_->Remove(ack.sequence());
     } else if (in.has_command()) {

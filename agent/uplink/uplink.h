@@ -67,6 +67,8 @@ class Uplink {
 
   bool connected() const { return connected_.load(); }
   uint64_t rejected_batches() const { return rejected_.load(); }
+  // Samples the collector left out of accepted batches (their timestamps).
+  uint64_t refused_samples() const { return refused_samples_.load(); }
   uint64_t reconnects() const { return reconnects_.load(); }
 
  private:
@@ -113,6 +115,7 @@ class Uplink {
   std::atomic<bool> stream_broken_{false};
   std::atomic<bool> redefine_series_{false};
   std::atomic<uint64_t> rejected_{0};
+  std::atomic<uint64_t> refused_samples_{0};
   std::atomic<uint64_t> reconnects_{0};
 };
 

@@ -10,6 +10,16 @@
 namespace rollguard::cli {
 namespace {
 
+// The agent's clock against the collector's at its hello: "ok" within a
+// second, else how far ahead (+) or behind (-).
+std::string Skew(const rollguard::v1::HostStatus& h) {
+  if (!h.has_clock_skew_ms()) return "-";
+  const int64_t ms = h.clock_skew_ms();
+  if (ms > -1000 && ms < 1000) return "ok";
+  return absl::StrCat(ms > 0 ? "+" : "-",
+                      FormatDurationShort(absl::Milliseconds(ms > 0 ? ms : -ms)));
+}
+
 std::string Percent(bool has, double v) { return has ? FormatValue(v) + "%" : "-"; }
 
 int RunHosts(const GlobalOptions& g) {
@@ -25,8 +35,8 @@ int RunHosts(const GlobalOptions& g) {
     std::printf("no hosts yet: start a rollguard-agent pointed at %s\n", g.collector.c_str());
     return 0;
   }
-  Table t({"host", "status", "last seen", "cpu", "memory", "disk", "bot", "bot mem", "labels",
-           "agent"});
+  Table t({"host", "status", "last seen", "cpu", "memory", "disk", "bot", "bot mem", "clock",
+           "labels", "agent"});
   absl::Time now = absl::Now();
   int connected = 0;
   for (const auto& h : resp->hosts()) {
@@ -40,11 +50,14 @@ int RunHosts(const GlobalOptions& g) {
     }
     std::string status = h.connected() ? "connected" : "offline";
     if (h.dropped_samples() > 0) absl::StrAppend(&status, " (dropped ", h.dropped_samples(), ")");
+    if (h.samples_refused() > 0) {
+      absl::StrAppend(&status, " (refused ", h.samples_refused(), ": see -o json)");
+    }
     t.AddRow({h.host_id(), status, FormatAgo(h.last_seen_ms(), now),
               Percent(h.has_cpu_usage(), h.cpu_usage()),
               Percent(h.has_memory_usage(), h.memory_usage()),
-              Percent(h.has_disk_usage(), h.disk_usage()), bot, bot_mem, absl::StrJoin(labels, ","),
-              h.agent_version()});
+              Percent(h.has_disk_usage(), h.disk_usage()), bot, bot_mem, Skew(h),
+              absl::StrJoin(labels, ","), h.agent_version()});
   }
   std::fputs(t.Render().c_str(), stdout);
   std::printf("%d host(s), %d connected\n", resp->hosts_size(), connected);

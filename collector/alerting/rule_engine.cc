@@ -1,6 +1,7 @@
 #include "collector/alerting/rule_engine.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -142,10 +143,14 @@ std::vector<AlertChange> RuleEngine::Observe(absl::Span<const StoredSample> samp
   std::vector<AlertChange> out;
   MutexLock lock(&mu_);
   if (rules_.empty()) return out;
+  const int64_t arrival = clock_->NowMs();
   for (const StoredSample& s : samples) {
+    // NaN is "no data": it neither fires nor resolves anything, and it does
+    // not keep an alert fresh (staleness resolves it as "no data").
+    if (std::isnan(s.value)) continue;
     const SeriesRules& sr = RulesFor(s.series);
     for (const Slot& slot : sr.slots) {
-      Evaluate(rules_[slot.rule], slot, sr, s.timestamp_ms, s.value, &out);
+      Evaluate(rules_[slot.rule], slot, sr, s.timestamp_ms, s.value, arrival, &out);
     }
   }
   FillSummaries(&out);
@@ -158,7 +163,7 @@ void RuleEngine::FillSummaries(std::vector<AlertChange>* changes) const {
 }
 
 void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules& sr, int64_t ts,
-                          double v, std::vector<AlertChange>* out) {
+                          double v, int64_t arrival_ms, std::vector<AlertChange>* out) {
   const bool cond = rule.Holds(v);
   auto it = active_.find(slot.alert_id);
   if (it == active_.end()) {
@@ -178,6 +183,7 @@ void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules&
     a.set_active_since_ms(ts);
     a.set_value(v);
     a.set_last_sample_ms(ts);
+    a.set_last_arrival_ms(arrival_ms);
     a.set_summary(Summary(a));
     Alert& stored = AddActive(std::move(a));
     out->push_back({stored, kInactive, kPending, "condition true", NotifyKind::kNone});
@@ -188,6 +194,7 @@ void RuleEngine::Evaluate(const Rule& rule, const Slot& slot, const SeriesRules&
   if (ts < a.last_sample_ms()) return;  // a resent older sample changes nothing
   a.set_value(v);
   a.set_last_sample_ms(ts);
+  a.set_last_arrival_ms(arrival_ms);
   if (StateOf(a) == kPending) {
     if (!cond) {
       out->push_back(
@@ -408,7 +415,10 @@ void RuleEngine::ResolveStale(int64_t now, std::vector<AlertChange>* out) {
   const int64_t stale = absl::ToInt64Milliseconds(options_.stale_after);
   std::vector<std::string> stale_ids;
   for (const auto& [id, a] : active_) {
-    if (a.rule() != kHostOffline && now - a.last_sample_ms() > stale) stale_ids.push_back(id);
+    // Arrival time, not sample time: a skewed agent clock does not flap.
+    // (Alerts stored before arrival times were kept fall back to sample time.)
+    const int64_t seen = a.last_arrival_ms() > 0 ? a.last_arrival_ms() : a.last_sample_ms();
+    if (a.rule() != kHostOffline && now - seen > stale) stale_ids.push_back(id);
   }
   for (const auto& id : stale_ids) Resolve(id, now, "no data", out);
 }

@@ -83,8 +83,11 @@ class RuleEngine {
   };
 
   const SeriesRules& RulesFor(SeriesId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `arrival_ms`: when the sample reached the collector (staleness runs on
+  // it, so an agent whose clock is behind does not look silent).
   void Evaluate(const Rule& rule, const Slot& slot, const SeriesRules& sr, int64_t ts, double v,
-                std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                int64_t arrival_ms, std::vector<AlertChange>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fire(rollguard::v1::Alert* a, const Rule& rule, int64_t ts, std::vector<AlertChange>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Resolve(const std::string& id, int64_t ts, const std::string& reason,

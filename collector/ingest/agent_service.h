@@ -10,6 +10,7 @@
 #include "collector/auth/authenticator.h"
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
+#include "collector/ingest/ingest_limits.h"
 #include "collector/ingest/ingest_listener.h"
 #include "collector/ingest/work_pool.h"
 #include "collector/registry/host_registry.h"
@@ -23,6 +24,11 @@ struct IngestStats {
   std::atomic<uint64_t> batches_stored{0};
   std::atomic<uint64_t> batches_rejected{0};
   std::atomic<uint64_t> streams_open{0};
+  // Bounds hit (ingest_limits.h): samples outside the time window, streams
+  // refused over max_streams, streams cut off over max_queued_writes.
+  std::atomic<uint64_t> samples_refused{0};
+  std::atomic<uint64_t> streams_refused{0};
+  std::atomic<uint64_t> streams_cut_off{0};
 };
 
 struct AgentServiceDeps {
@@ -34,6 +40,7 @@ struct AgentServiceDeps {
   IngestStats* stats = nullptr;
   AuditLog* audit = nullptr;  // may be null (refusals are then only logged)
   const Clock* clock = &Clock::Real();
+  IngestLimits limits;
   // Null: plaintext loopback mode, any caller may stream as any host.
   const Authenticator* auth = nullptr;
 };

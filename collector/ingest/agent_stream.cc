@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "collector/ingest/hello_check.h"
 #include "common/mutex.h"
 
 namespace rollguard::collector {
@@ -19,10 +20,19 @@ AgentStream::AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDep
       stats_(deps.stats),
       audit_(deps.audit),
       clock_(deps.clock),
+      limits_(deps.limits),
+      ctx_(ctx),
       peer_(ctx->peer()),
       downtime_(deps.storage) {
-  ++stats_->streams_open;
+  const uint64_t open = ++stats_->streams_open;
   MutexLock lock(&mu_);
+  if (open > limits_.max_streams) {
+    ++stats_->streams_refused;
+    FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              absl::StrCat("the collector has ", limits_.max_streams,
+                                           " agent streams open (max_streams); retry later")));
+    return;
+  }
   if (!who.ok()) {
     FinishLocked(
         grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(who.status().message())));
@@ -128,9 +138,8 @@ bool AgentStream::AcceptHelloLocked() {
         grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a second hello on one stream"));
     return false;
   }
-  if (hello.host_id().empty() || hello.host_id().size() > 253) {
-    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              "hello: host_id must be 1-253 characters"));
+  if (absl::Status s = CheckHello(hello, limits_); !s.ok()) {
+    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message())));
     return false;
   }
   if (certified_host_ && hello.host_id() != *certified_host_) {
@@ -147,7 +156,7 @@ bool AgentStream::AcceptHelloLocked() {
     FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(s.message())));
     return false;
   }
-  series_.emplace(hello.host_id(), storage_);
+  series_.emplace(hello.host_id(), storage_, limits_);
   listener_->OnHostHello(hello.host_id(), Labels(hello.labels().begin(), hello.labels().end()));
   spdlog::info("agent connected: host '{}' version {} from {}{}", hello.host_id(),
                hello.agent_version(), peer_,
@@ -196,8 +205,12 @@ void AgentStream::HandleBatch() {
     }
   }
   // series_ is touched only here, and reads are serial, so no lock is needed.
-  decoded = series_->Decode(batch, &decoded_batch);
+  decoded = series_->Decode(batch, WindowAt(clock_->NowMs(), limits_), &decoded_batch);
   registry_->OnSeen(series_->host_id(), nullptr);
+  if (decoded.ok() && decoded_batch.refused > 0) {
+    stats_->samples_refused += decoded_batch.refused;
+    registry_->OnRefused(series_->host_id(), decoded_batch.refused, decoded_batch.refused_reason);
+  }
   MutexLock lock(&mu_);
   if (!decoded.ok()) {
     ++stats_->batches_rejected;
@@ -222,7 +235,7 @@ void AgentStream::HandleBatch() {
     absl::Status s = storage_->Append(samples);
     // Rules see a sample once it is durable, still off gRPC's threads.
     if (s.ok()) listener_->OnStored(samples);
-    OnStored(seq, static_cast<uint32_t>(samples.size()), std::move(s));
+    OnStored(seq, d, std::move(s));
   });
   if (in_flight_ < kMaxInFlight) {
     StartReadLocked();
@@ -231,7 +244,8 @@ void AgentStream::HandleBatch() {
   }
 }
 
-void AgentStream::OnStored(uint64_t sequence, uint32_t samples, absl::Status status) {
+void AgentStream::OnStored(uint64_t sequence, const DecodedBatch& batch, absl::Status status) {
+  const auto samples = static_cast<uint32_t>(batch.samples.size());
   bool delete_now = false;
   {
     MutexLock lock(&mu_);
@@ -243,6 +257,8 @@ void AgentStream::OnStored(uint64_t sequence, uint32_t samples, absl::Status sta
       ack.mutable_batch_ack()->set_sequence(sequence);
       ack.mutable_batch_ack()->set_accepted(true);
       ack.mutable_batch_ack()->set_samples_stored(samples);
+      ack.mutable_batch_ack()->set_samples_refused(batch.refused);
+      ack.mutable_batch_ack()->set_refused_reason(batch.refused_reason);
       QueueWriteLocked(std::move(ack));
     } else if (!failure_) {
       // Not the agent's fault: end the stream so it resends after reconnecting.
@@ -262,7 +278,21 @@ void AgentStream::OnStored(uint64_t sequence, uint32_t samples, absl::Status sta
 }
 
 void AgentStream::QueueWriteLocked(CollectorMessage msg) {
-  if (finished_) return;
+  if (finished_ || cut_off_) return;
+  if (writes_.size() >= limits_.max_queued_writes) {
+    // The agent does not read what it is sent (or reads too slowly to keep
+    // up): cut it off rather than buffer for it without end. What was not
+    // acknowledged it resends after reconnecting.
+    cut_off_ = true;
+    ++stats_->streams_cut_off;
+    spdlog::warn(
+        "agent stream from {}: {} messages waiting to be written (max_queued_writes): "
+        "cutting it off",
+        peer_, writes_.size());
+    reads_done_ = true;
+    ctx_->TryCancel();
+    return;
+  }
   writes_.push_back(std::move(msg));
   if (!writing_) {
     writing_ = true;

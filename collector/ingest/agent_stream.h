@@ -55,7 +55,7 @@ class AgentStream final
   bool AcceptHelloLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleBatch();
   void HandleCommandUpdate();
-  void OnStored(uint64_t sequence, uint32_t samples, absl::Status status);
+  void OnStored(uint64_t sequence, const DecodedBatch& batch, absl::Status status);
   void QueueWriteLocked(rollguard::v1::CollectorMessage msg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -72,6 +72,8 @@ class AgentStream final
   IngestStats* const stats_;
   AuditLog* const audit_;
   const Clock* const clock_;
+  const IngestLimits limits_;
+  grpc::CallbackServerContext* const ctx_;
   const std::string peer_;
   // With TLS: the host id the caller's certificate names.
   std::optional<std::string> certified_host_;
@@ -91,6 +93,7 @@ class AgentStream final
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool cut_off_ ABSL_GUARDED_BY(mu_) = false;  // over max_queued_writes: cancelled
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<grpc::Status> failure_ ABSL_GUARDED_BY(mu_);
 };

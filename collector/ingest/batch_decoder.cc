@@ -1,8 +1,9 @@
 #include "collector/ingest/batch_decoder.h"
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/duration.h"
 #include "common/labels.h"
 
 namespace rollguard::collector {
@@ -14,35 +15,65 @@ uint64_t Fingerprint(const SeriesKey& key) {
   return absl::Hash<std::string>{}(canonical);
 }
 
+// Why sample `i` (dated `ts`) is outside `w`, in the operator's units.
+std::string OutsideWindow(int i, int64_t ts, TimeWindow w, const IngestLimits& limits) {
+  std::string when =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(ts), absl::UTCTimeZone());
+  if (ts > w.max_ms) {
+    const int64_t now = w.max_ms - absl::ToInt64Milliseconds(limits.max_future);
+    return absl::StrCat("sample ", i, " is dated ", when, ", ",
+                        FormatDurationShort(absl::Milliseconds(ts - now)),
+                        " ahead of the collector's clock (max_future ",
+                        FormatDurationShort(limits.max_future), ")");
+  }
+  return absl::StrCat("sample ", i, " is dated ", when, ", older than retention (",
+                      FormatDurationShort(limits.max_age), ")");
+}
+
 }  // namespace
 
-StreamSeries::StreamSeries(std::string host_id, Storage* storage)
-    : host_id_(std::move(host_id)), storage_(storage) {}
+StreamSeries::StreamSeries(std::string host_id, Storage* storage, IngestLimits limits)
+    : host_id_(std::move(host_id)), storage_(storage), limits_(limits) {}
 
 absl::Status StreamSeries::CheckDefinition(const rollguard::v1::SeriesDefinition& def) const {
-  if (def.id() == 0 || def.id() >= kMaxAgentSeriesId) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("series id ", def.id(), " out of range [1, ", kMaxAgentSeriesId, ")"));
+  const std::string what = absl::StrCat("series ", def.id());
+  if (def.id() == 0) return absl::InvalidArgumentError("series id 0 out of range (ids start at 1)");
+  if (def.metric().size() > limits_.max_name_length || !IsValidMetricName(def.metric())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": metric name '", def.metric().substr(0, 64), def.metric().size() > 64 ? "..." : "",
+        "' must match [a-zA-Z_:][a-zA-Z0-9_:]* (at most ", limits_.max_name_length,
+        " characters)"));
   }
-  if (!IsValidMetricName(def.metric())) {
-    return absl::InvalidArgumentError(absl::StrCat("series ", def.id(), ": metric name '",
-                                                   def.metric(),
-                                                   "' must match [a-zA-Z_:][a-zA-Z0-9_:]*"));
+  const std::string named = absl::StrCat(what, " (", def.metric(), ")");
+  if (static_cast<size_t>(def.labels_size()) > limits_.max_labels_per_series) {
+    return absl::InvalidArgumentError(absl::StrCat(named, ": ", def.labels_size(),
+                                                   " labels exceeds the limit of ",
+                                                   limits_.max_labels_per_series));
   }
   for (const auto& [k, v] : def.labels()) {
-    if (!IsValidLabelName(k)) {
-      return absl::InvalidArgumentError(absl::StrCat("series ", def.id(), " (", def.metric(),
-                                                     "): label name '", k, "' is invalid"));
+    if (k.size() > limits_.max_name_length || !IsValidLabelName(k)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(named, ": label name '", k.substr(0, 64), "' is invalid"));
     }
     if (k == "host") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "series ", def.id(), " (", def.metric(), "): label 'host' is reserved for the host id"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(named, ": label 'host' is reserved for the host id"));
+    }
+    if (v.size() > limits_.max_label_value_length) {
+      return absl::InvalidArgumentError(absl::StrCat(named, ": label '", k, "' value of ", v.size(),
+                                                     " bytes exceeds the limit of ",
+                                                     limits_.max_label_value_length));
+    }
+    if (HasControlCharacter(v)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(named, ": label '", k, "' value contains a control character"));
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, DecodedBatch* out) {
+absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, TimeWindow window,
+                                  DecodedBatch* out) {
   const std::string where = absl::StrCat("batch ", batch.sequence(), ": ");
   const int n = batch.series_ids_size();
   if (batch.timestamps_ms_size() != n || batch.values_size() != n) {
@@ -62,41 +93,60 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, Decod
     }
     SeriesKey key{def.metric(), Labels(def.labels().begin(), def.labels().end())};
     key.labels["host"] = host_id_;
-    if (def.id() < fingerprints_.size() && ids_[def.id()] != 0 &&
-        fingerprints_[def.id()] != Fingerprint(key)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "series id ", def.id(), " redefined as a different series"));
+    auto known = defined_.find(def.id());
+    if (known != defined_.end()) {
+      if (known->second.fingerprint != Fingerprint(key)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, "series id ", def.id(), " redefined as a different series"));
+      }
+      continue;  // the same definition again (a resend): nothing new
     }
     pending[def.id()] = std::move(key);
   }
+  if (defined_.size() + pending.size() > limits_.max_series_per_stream) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        where, "defining ", pending.size(), " more series would exceed the limit of ",
+        limits_.max_series_per_stream, " series per stream (", defined_.size(), " defined)"));
+  }
   for (int i = 0; i < n; ++i) {
     uint32_t id = batch.series_ids(i);
-    bool known = (id < ids_.size() && ids_[id] != 0) || pending.contains(id);
-    if (!known) {
+    if (!defined_.contains(id) && !pending.contains(id)) {
       return absl::InvalidArgumentError(absl::StrCat(where, "sample ", i, " uses series id ", id,
                                                      ", never defined on this stream"));
     }
   }
   out->samples.clear();
   out->new_probes.clear();
-  for (auto& [id, key] : pending) {
-    if (id >= ids_.size()) {
-      ids_.resize(id + 1, 0);
-      fingerprints_.resize(id + 1);
-    }
-    ids_[id] = storage_->Intern(key);
+  out->refused = 0;
+  out->refused_reason.clear();
+  for (auto& [agent_id, key] : pending) {
+    Defined& d = defined_[agent_id];
+    d.id = storage_->Intern(key);
+    d.fingerprint = Fingerprint(key);
     auto probe = key.labels.find("probe");
     if (key.metric == "probe_up" && probe != key.labels.end()) {
       std::string derived = absl::StrCat(probe->second, "_downtime");
       if (IsValidMetricName(derived)) {
-        out->new_probes.push_back({ids_[id], storage_->Intern({derived, {{"host", host_id_}}})});
+        out->new_probes.push_back({d.id, storage_->Intern({derived, {{"host", host_id_}}})});
       }
     }
-    fingerprints_[id] = Fingerprint(key);
   }
   out->samples.reserve(n);
+  uint32_t last_agent_id = 0;
+  SeriesId last_id = 0;
   for (int i = 0; i < n; ++i) {
-    out->samples.push_back({ids_[batch.series_ids(i)], batch.timestamps_ms(i), batch.values(i)});
+    const int64_t ts = batch.timestamps_ms(i);
+    if (ts < window.min_ms || ts > window.max_ms) {
+      if (out->refused++ == 0) out->refused_reason = OutsideWindow(i, ts, window, limits_);
+      continue;
+    }
+    // Batches often repeat a series back to back; skip the lookup then.
+    const uint32_t agent_id = batch.series_ids(i);
+    if (agent_id != last_agent_id || last_id == 0) {
+      last_agent_id = agent_id;
+      last_id = defined_.at(agent_id).id;
+    }
+    out->samples.push_back({last_id, ts, batch.values(i)});
   }
   return absl::OkStatus();
 }

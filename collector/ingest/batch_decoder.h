@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "collector/ingest/ingest_limits.h"
 #include "collector/ingest/probe_downtime.h"
 #include "collector/storage/storage.h"
 #include "rollguard/v1/metrics.pb.h"
@@ -13,7 +15,6 @@
 namespace rollguard::collector {
 
 inline constexpr size_t kMaxSamplesPerBatch = 100000;
-inline constexpr uint32_t kMaxAgentSeriesId = 1u << 20;
 
 // What a valid batch becomes: samples of fleet-wide series, and the probe_up
 // series it defined (whose downtime the storage job derives; see
@@ -21,30 +22,42 @@ inline constexpr uint32_t kMaxAgentSeriesId = 1u << 20;
 struct DecodedBatch {
   std::vector<StoredSample> samples;
   std::vector<ProbeSeries> new_probes;
+  // Samples left out because their time is outside the window (the batch is
+  // still accepted: the agent must not resend them), and why, for the ack.
+  uint32_t refused = 0;
+  std::string refused_reason;
 };
 
 // One stream's map from the agent's series ids to fleet-wide ones. Interning
-// a series is in memory, so decoding never waits on the disk.
+// a series is in memory, so decoding never waits on the disk. Its memory is
+// bounded by limits.max_series_per_stream, whatever ids the agent uses.
 class StreamSeries {
  public:
-  StreamSeries(std::string host_id, Storage* storage);
+  StreamSeries(std::string host_id, Storage* storage, IngestLimits limits = {});
 
   // Validates `batch` completely before changing anything: on error nothing
   // is defined or appended, and the message names the sequence and the fault.
-  [[nodiscard]] absl::Status Decode(const rollguard::v1::MetricBatch& batch, DecodedBatch* out);
+  // Samples dated outside `window` are left out and counted in out->refused.
+  [[nodiscard]] absl::Status Decode(const rollguard::v1::MetricBatch& batch, TimeWindow window,
+                                    DecodedBatch* out);
 
   const std::string& host_id() const { return host_id_; }
+  size_t series_defined() const { return defined_.size(); }
 
  private:
   absl::Status CheckDefinition(const rollguard::v1::SeriesDefinition& def) const;
 
+  struct Defined {
+    SeriesId id = 0;
+    // A 64-bit fingerprint of its key, to tell a conflicting redefinition
+    // (the key itself is in the storage's index: no second copy per series).
+    uint64_t fingerprint = 0;
+  };
+
   std::string host_id_;
   Storage* storage_;
-  std::vector<SeriesId> ids_;  // agent id -> series id (0 = undefined)
-  // agent id -> a 64-bit fingerprint of its key, to tell a conflicting
-  // redefinition (the key itself is in the storage's index: no second copy
-  // per series, which matters at a million series).
-  std::vector<uint64_t> fingerprints_;
+  IngestLimits limits_;
+  absl::flat_hash_map<uint32_t, Defined> defined_;  // by the agent's series id
 };
 
 }  // namespace rollguard::collector

@@ -49,6 +49,11 @@ absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello) {
     s.set_agent_version(hello.agent_version());
     s.set_connected(true);
     s.set_last_seen_ms(now);
+    if (hello.agent_time_ms() != 0) {
+      s.set_clock_skew_ms(hello.agent_time_ms() - now);
+    } else {
+      s.clear_clock_skew_ms();
+    }
     if (++e.streams > 1) {
       spdlog::warn("host '{}' has {} agent streams at once: two agents may share one host id",
                    hello.host_id(), e.streams);
@@ -57,6 +62,16 @@ absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello) {
     snapshot = s;
   }
   return Save(snapshot);
+}
+
+void HostRegistry::OnRefused(const std::string& host_id, uint32_t samples,
+                             const std::string& reason) {
+  MutexLock lock(&mu_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end()) return;
+  auto& s = it->second.status;
+  s.set_samples_refused(s.samples_refused() + samples);
+  s.set_last_refused_reason(reason);
 }
 
 void HostRegistry::OnSeen(const std::string& host_id, const rollguard::v1::Heartbeat* hb) {

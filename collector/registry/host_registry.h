@@ -30,6 +30,8 @@ class HostRegistry {
   [[nodiscard]] absl::Status OnConnect(const rollguard::v1::Hello& hello);
   // Any message from the host; a heartbeat also carries buffer figures.
   void OnSeen(const std::string& host_id, const rollguard::v1::Heartbeat* heartbeat);
+  // Samples of the host refused for their timestamps (kept in memory).
+  void OnRefused(const std::string& host_id, uint32_t samples, const std::string& reason);
   // A stream of the host ended. Persists the record.
   void OnDisconnect(const std::string& host_id);
 

@@ -98,14 +98,14 @@ void BM_DecodeBatch(benchmark::State& state) {
     d->set_metric("m" + std::to_string(i));
   }
   DecodedBatch out;
-  (void)stream.Decode(defs, &out);
+  (void)stream.Decode(defs, {}, &out);
   rollguard::v1::MetricBatch b;
   for (int i = 0; i < 1000; ++i) {
     b.add_series_ids(1 + i % 20);
     b.add_timestamps_ms(1'800'000'000'000 + i);
     b.add_values(i * 0.5);
   }
-  for (auto _ : state) benchmark::DoNotOptimize(stream.Decode(b, &out));
+  for (auto _ : state) benchmark::DoNotOptimize(stream.Decode(b, {}, &out));
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 BENCHMARK(BM_DecodeBatch);

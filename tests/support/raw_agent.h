@@ -19,9 +19,11 @@ namespace rollguard::testing {
 
 class RawAgentStream {
  public:
-  // `credentials`: null for plaintext.
+  // `credentials`: null for plaintext. `read`: false plays an agent that
+  // never reads what the collector sends.
   explicit RawAgentStream(const std::string& address,
-                          std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
+                          std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr,
+                          bool read = true);
   ~RawAgentStream();
 
   bool Send(const rollguard::v1::AgentMessage& msg);
@@ -31,6 +33,7 @@ class RawAgentStream {
 
   std::set<uint64_t> accepted() const;
   std::map<uint64_t, std::string> rejected() const;
+  std::map<uint64_t, rollguard::v1::BatchAck> acks() const;
   bool hello_acked() const { return hello_acked_; }
   bool ended() const { return ended_; }
 
@@ -45,6 +48,7 @@ class RawAgentStream {
   mutable std::mutex mu_;
   std::set<uint64_t> accepted_;
   std::map<uint64_t, std::string> rejected_;
+  std::map<uint64_t, rollguard::v1::BatchAck> acks_;
   std::atomic<bool> hello_acked_{false};
   std::atomic<bool> ended_{false};
   bool closed_ = false;

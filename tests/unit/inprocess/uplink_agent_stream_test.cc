@@ -70,6 +70,7 @@ class UplinkAgentStreamTest : public ::testing::Test {
     deps.pool = &pool_;
     deps.stats = &stats_;
     deps.audit = &audit_;
+    deps.clock = &clock_;  // the samples are dated by it
     service_ = std::make_unique<collector::AgentServiceImpl>(deps);
     grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);

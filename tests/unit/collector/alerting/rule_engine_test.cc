@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "tests/fakes/memory_storage.h"
 #include "tests/support/process.h"
 
@@ -42,6 +44,12 @@ class RuleEngineTest : public ::testing::Test {
     int n = 0;
     for (const auto& x : c) n += x.notify == k ? 1 : 0;
     return n;
+  }
+  // Feeds one sample dated t while the collector's clock says `now`.
+  std::vector<AlertChange> FeedAt(int64_t now, SeriesId id, int64_t t, double v) {
+    clock_.Set(absl::FromUnixMillis(now));
+    StoredSample s{id, t, v};
+    return engine_->Observe({&s, 1});
   }
   FakeClock clock_{absl::FromUnixMillis(kT0)};
   EngineOptions options_;
@@ -313,6 +321,39 @@ TEST(RulesFileTest, BadFilesNameFileLineAndReason) {
     EXPECT_NE(r.status().message().find(tc.expect), std::string::npos)
         << "got: " << r.status().message();
   }
+}
+
+// An agent whose clock is 3 minutes behind (stale_after is 2m) reports every
+// 10 s: its alert stays firing, without "no data" resolutions and re-fires.
+TEST_F(RuleEngineTest, ASkewedAgentClockDoesNotMakeAlertsFlap) {
+  engine_->SetRules({MakeRule("cpu_critical", "cpu_usage", Comparison::kGt, 90, "critical")});
+  const int64_t skew = -3 * 60'000;
+  int fired = 0, resolved = 0;
+  for (int i = 0; i < 30; ++i) {
+    const int64_t now = kT0 + i * 10'000;
+    for (const auto& c : FeedAt(now, cpu_, now + skew, 95))
+      fired += c.to_state == AlertState::kFiring && c.from_state != AlertState::kFiring;
+    for (const auto& c : engine_->Tick({})) resolved += c.to_state == AlertState::kResolved;
+  }
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(resolved, 0);
+  ASSERT_EQ(engine_->Active().size(), 1u);
+  // When the agent goes silent, the alert resolves stale_after after the last
+  // arrival, whatever its sample time said.
+  clock_.Set(absl::FromUnixMillis(kT0 + 29 * 10'000 + 2 * 60'000 + 1));
+  auto stale = engine_->Tick({});
+  ASSERT_EQ(stale.size(), 1u);
+  EXPECT_EQ(stale[0].alert.resolve_reason(), "no data");
+}
+
+TEST_F(RuleEngineTest, ANaNSampleIsNoDataAndNeverResolvesAFiringAlert) {
+  engine_->SetRules({MakeRule("cpu_critical", "cpu_usage", Comparison::kGt, 90, "critical")});
+  Feed(cpu_, kT0, 95);
+  ASSERT_EQ(engine_->Active().size(), 1u);
+  EXPECT_TRUE(Feed(cpu_, kT0 + 10'000, std::nan("")).empty());
+  ASSERT_EQ(engine_->Active().size(), 1u);
+  EXPECT_EQ(Name(StateOf(engine_->Active()[0])), "firing");
+  EXPECT_EQ(engine_->Active()[0].value(), 95);
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ TEST_F(BatchDecoderTest, DefinitionsOnceThenIdsOnly) {
   Add(&b1, 1, 1000, 12.5);
   Add(&b1, 2, 1000, 1);
   DecodedBatch out;
-  ASSERT_TRUE(stream.Decode(b1, &out).ok());
+  ASSERT_TRUE(stream.Decode(b1, {}, &out).ok());
   ASSERT_EQ(out.samples.size(), 2u);
   // The collector adds host=<id> so the series is unique across the fleet.
   auto found = storage_->FindSeries("queue_depth", {{"host", "bot-1"}, {"queue", "mcp"}});
@@ -45,7 +45,7 @@ TEST_F(BatchDecoderTest, DefinitionsOnceThenIdsOnly) {
   MetricBatch b2;
   b2.set_sequence(2);
   Add(&b2, 1, 2000, 13);
-  ASSERT_TRUE(stream.Decode(b2, &out).ok());
+  ASSERT_TRUE(stream.Decode(b2, {}, &out).ok());
   EXPECT_EQ(out.samples[0].series, storage_->FindSeries("cpu_usage", {})[0].id);
 }
 
@@ -77,7 +77,7 @@ TEST_F(BatchDecoderTest, MalformedBatchesAreRefusedWithReasons) {
     b.set_sequence(7);
     tc.build(&b);
     DecodedBatch out;
-    absl::Status s = stream.Decode(b, &out);
+    absl::Status s = stream.Decode(b, {}, &out);
     ASSERT_FALSE(s.ok()) << tc.expect;
     EXPECT_NE(s.message().find("batch 7: "), std::string::npos) << s;
     EXPECT_NE(s.message().find(tc.expect), std::string::npos) << s;
@@ -91,10 +91,10 @@ TEST_F(BatchDecoderTest, BadBatchDefinesNothing) {
   Add(&bad, 1, 1, 1);
   Add(&bad, 9, 1, 1);  // undefined id: the whole batch is refused
   DecodedBatch out;
-  ASSERT_FALSE(stream.Decode(bad, &out).ok());
+  ASSERT_FALSE(stream.Decode(bad, {}, &out).ok());
   MetricBatch next;
   Add(&next, 1, 2, 2);
-  EXPECT_FALSE(stream.Decode(next, &out).ok());  // id 1 was not defined by the bad batch
+  EXPECT_FALSE(stream.Decode(next, {}, &out).ok());  // id 1 was not defined by the bad batch
 }
 
 TEST_F(BatchDecoderTest, ConflictingRedefinitionIsRefused) {
@@ -102,13 +102,13 @@ TEST_F(BatchDecoderTest, ConflictingRedefinitionIsRefused) {
   MetricBatch b1;
   Define(&b1, 1, "a");
   DecodedBatch out;
-  ASSERT_TRUE(stream.Decode(b1, &out).ok());
+  ASSERT_TRUE(stream.Decode(b1, {}, &out).ok());
   MetricBatch same;
   Define(&same, 1, "a");
-  EXPECT_TRUE(stream.Decode(same, &out).ok());
+  EXPECT_TRUE(stream.Decode(same, {}, &out).ok());
   MetricBatch other;
   Define(&other, 1, "b");
-  EXPECT_FALSE(stream.Decode(other, &out).ok());
+  EXPECT_FALSE(stream.Decode(other, {}, &out).ok());
 }
 
 TEST_F(BatchDecoderTest, AProbeDefinitionNamesItsDowntimeSeries) {
@@ -118,7 +118,7 @@ TEST_F(BatchDecoderTest, AProbeDefinitionNamesItsDowntimeSeries) {
   Define(&b, 6, "probe_up");  // no probe label: nothing to derive
   Add(&b, 5, 1000, 0);
   DecodedBatch out;
-  ASSERT_TRUE(stream.Decode(b, &out).ok());
+  ASSERT_TRUE(stream.Decode(b, {}, &out).ok());
   // Decoding derives nothing itself (that needs the stored history).
   ASSERT_EQ(out.samples.size(), 1u);
   ASSERT_EQ(out.new_probes.size(), 1u);
@@ -129,8 +129,91 @@ TEST_F(BatchDecoderTest, AProbeDefinitionNamesItsDowntimeSeries) {
   // Later batches of the stream define nothing new.
   MetricBatch next;
   Add(&next, 5, 2000, 1);
-  ASSERT_TRUE(stream.Decode(next, &out).ok());
+  ASSERT_TRUE(stream.Decode(next, {}, &out).ok());
   EXPECT_TRUE(out.new_probes.empty());
+}
+
+TEST_F(BatchDecoderTest, SamplesOutsideTheTimeWindowAreLeftOutAndCounted) {
+  StreamSeries stream("h", storage_.get());
+  MetricBatch b;
+  b.set_sequence(3);
+  Define(&b, 1, "cpu_usage");
+  const int64_t now = 1'800'000'000'000;
+  Add(&b, 1, now, 1);
+  Add(&b, 1, now + 365LL * 24 * 3600 * 1000, 2);  // a year ahead
+  Add(&b, 1, now - 31LL * 24 * 3600 * 1000, 3);   // older than retention
+  Add(&b, 1, now + 60'000, 4);                    // a minute ahead: allowed
+  IngestLimits limits;
+  DecodedBatch out;
+  ASSERT_TRUE(stream.Decode(b, WindowAt(now, limits), &out).ok());
+  ASSERT_EQ(out.samples.size(), 2u);
+  EXPECT_EQ(out.samples[0].value, 1);
+  EXPECT_EQ(out.samples[1].value, 4);
+  EXPECT_EQ(out.refused, 2u);
+  EXPECT_EQ(out.refused_reason,
+            "sample 1 is dated 2028-01-15T08:00:00Z, 365d ahead of the collector's clock "
+            "(max_future 5m)");
+}
+
+TEST_F(BatchDecoderTest, HugeSeriesIdsCostOneEntryNotAVectorUpToThem) {
+  StreamSeries stream("h", storage_.get());
+  MetricBatch b;
+  Define(&b, 4'294'967'295u, "m");
+  Add(&b, 4'294'967'295u, 1, 1);
+  DecodedBatch out;
+  ASSERT_TRUE(stream.Decode(b, {}, &out).ok());
+  EXPECT_EQ(stream.series_defined(), 1u);
+  EXPECT_EQ(out.samples.size(), 1u);
+}
+
+TEST_F(BatchDecoderTest, SeriesPerStreamAreBounded) {
+  IngestLimits limits;
+  limits.max_series_per_stream = 3;
+  StreamSeries stream("h", storage_.get(), limits);
+  MetricBatch b;
+  b.set_sequence(1);
+  for (uint32_t id = 1; id <= 3; ++id) Define(&b, id, "m" + std::to_string(id));
+  DecodedBatch out;
+  ASSERT_TRUE(stream.Decode(b, {}, &out).ok());
+  MetricBatch more;
+  more.set_sequence(2);
+  Define(&more, 1, "m1");  // a resent definition is not a new series
+  Define(&more, 4, "m4");
+  absl::Status s = stream.Decode(more, {}, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(s.message(),
+            "batch 2: defining 1 more series would exceed the limit of 3 series per stream (3 "
+            "defined)");
+  EXPECT_EQ(stream.series_defined(), 3u);
+}
+
+TEST_F(BatchDecoderTest, ControlCharactersAndOversizedLabelsAreRefused) {
+  struct Case {
+    std::map<std::string, std::string> labels;
+    std::string expect;
+  } cases[] = {
+      // A NUL could make the series key read as another host's.
+      {{{"queue", std::string("mcp\0host=bot-2", 14)}}, "label 'queue' value contains a control"},
+      {{{"queue", "a\nb"}}, "control character"},
+      {{{"queue", std::string(2000, 'x')}}, "value of 2000 bytes exceeds the limit of 1024"},
+  };
+  for (const auto& tc : cases) {
+    StreamSeries stream("h", storage_.get());
+    MetricBatch b;
+    Define(&b, 1, "m", tc.labels);
+    DecodedBatch out;
+    absl::Status s = stream.Decode(b, {}, &out);
+    EXPECT_NE(s.message().find(tc.expect), std::string::npos) << s;
+  }
+  StreamSeries stream("h", storage_.get());
+  MetricBatch many;
+  std::map<std::string, std::string> labels;
+  for (int i = 0; i < 40; ++i) labels["l" + std::to_string(i)] = "v";
+  Define(&many, 1, "m", labels);
+  DecodedBatch out;
+  EXPECT_NE(stream.Decode(many, {}, &out).message().find("40 labels exceeds the limit of 32"),
+            std::string::npos);
+  EXPECT_TRUE(storage_->FindSeries("m", {}).empty());  // nothing of a refused batch is kept
 }
 
 }  // namespace

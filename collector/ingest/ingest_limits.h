@@ -1,0 +1,42 @@
+// What one agent may put into the collector. Every bound is checked before
+// anything is stored or allocated for the request, and every refusal names
+// the limit, so a misbehaving (or hostile) agent costs bounded memory and an
+// honest one learns what to fix.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+namespace rollguard::collector {
+
+struct IngestLimits {
+  // Samples dated further ahead of the collector's clock are refused (one
+  // would otherwise pin an alert's newest sample and outlive retention).
+  absl::Duration max_future = absl::Minutes(5);
+  // Samples older than this are refused (retention would delete them anyway).
+  absl::Duration max_age = absl::Hours(24 * 30);
+  // Distinct series one stream (one host's connection) may define.
+  size_t max_series_per_stream = 10000;
+  size_t max_labels_per_series = 32;
+  size_t max_name_length = 200;          // metric and label names
+  size_t max_label_value_length = 1024;  // label values and host labels
+  // Agent streams open at once; more are refused with RESOURCE_EXHAUSTED.
+  size_t max_streams = 20000;
+  // Messages waiting to be written to one agent (acks, commands). An agent
+  // that stops reading is cut off at this bound instead of buffered forever.
+  size_t max_queued_writes = 1024;
+};
+
+// The sample-time window a batch arriving at `now_ms` may use.
+struct TimeWindow {
+  int64_t min_ms = INT64_MIN;
+  int64_t max_ms = INT64_MAX;
+};
+inline TimeWindow WindowAt(int64_t now_ms, const IngestLimits& limits) {
+  return {now_ms - absl::ToInt64Milliseconds(limits.max_age),
+          now_ms + absl::ToInt64Milliseconds(limits.max_future)};
+}
+
+}  // namespace rollguard::collector

@@ -21,11 +21,6 @@ namespace {
 
 constexpr auto kPollEvery = std::chrono::milliseconds(200);
 
-bool IsFinalState(rollguard::v1::CommandState s) {
-  return s == rollguard::v1::SUCCEEDED || s == rollguard::v1::FAILED ||
-         s == rollguard::v1::REFUSED || s == rollguard::v1::EXPIRED;
-}
-
 std::string Seconds(int64_t ms) { return absl::StrFormat("%.1fs", static_cast<double>(ms) / 1000); }
 
 std::string ProgressLine(const std::string& host, const CommandRecord* rec, absl::Time now,
@@ -34,8 +29,7 @@ std::string ProgressLine(const std::string& host, const CommandRecord* rec, absl
   std::string line = absl::StrFormat("  %-*s  %-9s", static_cast<int>(host_width), host, state);
   if (rec == nullptr) return line;
   absl::StrAppend(&line, "  ", StepProgress(*rec));
-  if (!rec->error().empty() && IsFinalState(rec->state()))
-    absl::StrAppend(&line, ": ", rec->error());
+  if (!rec->error().empty() && IsFinal(rec->state())) absl::StrAppend(&line, ": ", rec->error());
   std::string elapsed = Elapsed(*rec, now);
   if (!elapsed.empty()) absl::StrAppend(&line, "  (", elapsed, ")");
   return line;
@@ -53,7 +47,7 @@ std::string StepProgress(const CommandRecord& r) {
   if (r.steps().empty()) return r.command().undo_of().empty() ? "" : "undo";
   const auto& last = r.steps(r.steps_size() - 1);
   int total = std::max(last.total(), r.steps_size());
-  if (IsFinalState(r.state())) {
+  if (IsFinal(r.state())) {
     int ok = 0;
     for (const auto& s : r.steps()) {
       ok += OutcomeOf(s) == StepOutcome::kOk || OutcomeOf(s) == StepOutcome::kPlanned;
@@ -68,7 +62,7 @@ std::string StepProgress(const CommandRecord& r) {
 }
 
 std::string Elapsed(const CommandRecord& r, absl::Time now) {
-  if (IsFinalState(r.state())) {
+  if (IsFinal(r.state())) {
     if (r.duration_ms() > 0) return Seconds(r.duration_ms());
     if (r.started_ms() > 0 && r.finished_ms() > 0) return Seconds(r.finished_ms() - r.started_ms());
     return "";
@@ -137,7 +131,7 @@ absl::StatusOr<CommandRecord> WatchCommand(AdminClient& client, const std::strin
         last = key;
       }
     }
-    if (IsFinalState(rec->state())) return rec;
+    if (IsFinal(rec->state())) return rec;
     std::this_thread::sleep_for(kPollEvery);
   }
 }

@@ -36,7 +36,8 @@ absl::Status Collector::OpenState() {
   RETURN_IF_ERROR(registry_->Load());
   alerting_ = std::make_unique<Alerting>(config_.alerting, storage_.get(), registry_.get(), clock_);
   audit_ = std::make_unique<AuditLog>(&storage_->records());
-  commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), clock_);
+  commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), clock_,
+                                               config_.command_lost_after);
   RETURN_IF_ERROR(commands_->Load());
   rollouts_ =
       std::make_unique<RolloutManager>(&storage_->records(), commands_.get(), registry_.get(),

@@ -211,7 +211,13 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   }
   if (root.Has("commands")) {
     ASSIGN_OR_RETURN(ConfigNode cmds, root.Child("commands"));
-    RETURN_IF_ERROR(cmds.AllowOnly({"queue_for"}));
+    RETURN_IF_ERROR(cmds.AllowOnly({"queue_for", "lost_after"}));
+    if (cmds.Has("lost_after")) {
+      ASSIGN_OR_RETURN(c.command_lost_after, cmds.Duration("lost_after"));
+      if (c.command_lost_after < absl::Seconds(1)) {
+        return cmds.Error("lost_after", "must be at least 1s");
+      }
+    }
     if (cmds.Has("queue_for")) {
       ASSIGN_OR_RETURN(c.command_queue_for, cmds.Duration("queue_for"));
       if (c.command_queue_for < absl::Seconds(1)) {

@@ -27,6 +27,9 @@ struct CollectorConfig {
   AlertingOptions alerting;
   // How long a command waits for an offline agent before it expires.
   absl::Duration command_queue_for = absl::Minutes(15);
+  // How long a running command waits for its disconnected host before it is
+  // LOST (its rollout and automation slot move on).
+  absl::Duration command_lost_after = absl::Minutes(15);
   AutomationOptions automation;
   // mTLS for every connection (tls.client_ca is the CA agents' and users'
   // certificates must come from). Without it the collector serves plaintext,

@@ -72,6 +72,12 @@ IncidentState ParseIncidentState(absl::string_view word) { return ParseIn(kIncid
 RolloutState ParseRolloutState(absl::string_view word) { return ParseIn(kRolloutWords, word); }
 StepOutcome ParseStepOutcome(absl::string_view word) { return ParseIn(kStepWords, word); }
 
+bool IsFinal(rollguard::v1::CommandState state) {
+  return state == rollguard::v1::SUCCEEDED || state == rollguard::v1::FAILED ||
+         state == rollguard::v1::REFUSED || state == rollguard::v1::EXPIRED ||
+         state == rollguard::v1::LOST;
+}
+
 void SetState(rollguard::v1::Alert* a, AlertState state) { a->set_state(std::string(Name(state))); }
 void SetState(rollguard::v1::Incident* i, IncidentState state) {
   i->set_state(std::string(Name(state)));

@@ -59,6 +59,10 @@ inline StepOutcome OutcomeOf(const rollguard::v1::StepStatus& s) {
   return ParseStepOutcome(s.status());
 }
 
+// A command in one of these states changes no more (except that the agent's
+// own late answer replaces a guessed EXPIRED or LOST).
+bool IsFinal(rollguard::v1::CommandState state);
+
 void SetState(rollguard::v1::Alert* a, AlertState state);
 void SetState(rollguard::v1::Incident* i, IncidentState state);
 void SetState(rollguard::v1::Rollout* r, RolloutState state);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "collector/storage/record_messages.h"
+#include "common/duration.h"
 #include "common/mutex.h"
 
 namespace rollguard::collector {
@@ -27,15 +28,23 @@ std::string Lowercase(CommandState state) {
   return s;
 }
 
+// Merges the agent's step reports by index, within the record's bounds: an
+// index outside [1, kMaxCommandSteps] is dropped, long text is cut.
 void MergeSteps(const CommandUpdate& update, CommandRecord* rec) {
-  for (const auto& step : update.steps()) {
+  for (const auto& reported : update.steps()) {
+    if (reported.index() < 1 || reported.index() > kMaxCommandSteps) continue;
+    rollguard::v1::StepStatus step = reported;
+    if (step.output().size() > kMaxStepOutput) {
+      step.set_output(absl::StrCat(step.output().substr(0, kMaxStepOutput), "... (cut)"));
+    }
+    if (step.name().size() > kMaxStepName) step.set_name(step.name().substr(0, kMaxStepName));
     auto* steps = rec->mutable_steps();
     auto it = std::find_if(steps->begin(), steps->end(),
                            [&](const auto& s) { return s.index() == step.index(); });
     if (it != steps->end()) {
-      *it = step;
+      *it = std::move(step);
     } else {
-      *steps->Add() = step;
+      *steps->Add() = std::move(step);
     }
   }
   std::sort(rec->mutable_steps()->begin(), rec->mutable_steps()->end(),
@@ -45,18 +54,19 @@ void MergeSteps(const CommandUpdate& update, CommandRecord* rec) {
 }  // namespace
 
 std::string NewTimeOrderedId(absl::string_view prefix, absl::Time now) {
-  static thread_local std::mt19937 rng{std::random_device{}()};
+  // Seeded from the OS per thread with 128 bits; ids only need to be unique.
+  static thread_local std::mt19937_64 rng = [] {
+    std::random_device rd;
+    std::seed_seq seed{rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seed);
+  }();
   return absl::StrCat(prefix, "-", absl::FormatTime("%Y%m%d-%H%M%S", now, absl::UTCTimeZone()), "-",
-                      absl::StrFormat("%06x", rng() & 0xffffff));
+                      absl::StrFormat("%016x", rng()));
 }
 
-bool IsFinal(CommandState state) {
-  return state == rollguard::v1::SUCCEEDED || state == rollguard::v1::FAILED ||
-         state == rollguard::v1::REFUSED || state == rollguard::v1::EXPIRED;
-}
-
-CommandManager::CommandManager(RecordStore* records, AuditLog* audit, const Clock* clock)
-    : records_(records), audit_(audit), clock_(clock) {}
+CommandManager::CommandManager(RecordStore* records, AuditLog* audit, const Clock* clock,
+                               absl::Duration lost_after)
+    : records_(records), audit_(audit), clock_(clock), lost_after_(lost_after) {}
 
 absl::Status CommandManager::Load() {
   MutexLock lock(&mu_);
@@ -173,20 +183,28 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
       return;
     }
     const bool was_final = IsFinal(rec.state());
+    // The agent's own final answer replaces an outcome guessed here.
+    const bool guessed =
+        rec.state() == rollguard::v1::EXPIRED || rec.state() == rollguard::v1::LOST;
+    const bool answers_guess = guessed && IsFinal(update.state()) &&
+                               update.state() != rollguard::v1::EXPIRED &&
+                               update.state() != rollguard::v1::LOST;
+    if (was_final && !answers_guess) {
+      // A finished command is history: a late or forged update changes nothing.
+      spdlog::warn("host '{}' reported on command {}, already {}; ignored", host_id,
+                   update.command_id(), rollguard::v1::CommandState_Name(rec.state()));
+      return;
+    }
     MergeSteps(update, &rec);
     int64_t now = clock_->NowMs();
     if (IsFinal(update.state())) {
-      // The agent's own answer wins over an expiry guessed here.
-      if (!was_final ||
-          (rec.state() == rollguard::v1::EXPIRED && update.state() != rollguard::v1::EXPIRED)) {
-        finished_now = true;
-        rec.set_state(update.state());
-        rec.set_error(update.error());
-        rec.set_duration_ms(update.duration_ms());
-        rec.set_finished_ms(now);
-        if (rec.started_ms() == 0) rec.set_started_ms(now);
-      }
-    } else if (update.state() == rollguard::v1::RUNNING && !was_final) {
+      finished_now = true;
+      rec.set_state(update.state());
+      rec.set_error(update.error());
+      rec.set_duration_ms(update.duration_ms());
+      rec.set_finished_ms(now);
+      if (rec.started_ms() == 0) rec.set_started_ms(now);
+    } else if (update.state() == rollguard::v1::RUNNING) {
       rec.set_state(rollguard::v1::RUNNING);
       if (rec.started_ms() == 0) rec.set_started_ms(now);
     }
@@ -215,12 +233,22 @@ void CommandManager::Tick() {
     for (auto it = open_.begin(); it != open_.end();) {
       CommandRecord& rec = it->second;
       bool waiting = rec.state() == rollguard::v1::QUEUED || rec.state() == rollguard::v1::SENT;
-      if (!waiting || rec.command().deadline_ms() >= now) {
+      bool lost = rec.state() == rollguard::v1::RUNNING && !links_.contains(rec.host_id()) &&
+                  now - rec.updated_ms() > absl::ToInt64Milliseconds(lost_after_);
+      if (!lost && (!waiting || rec.command().deadline_ms() >= now)) {
         ++it;
         continue;
       }
-      rec.set_state(rollguard::v1::EXPIRED);
-      rec.set_error("the agent did not take it before its deadline (host offline?)");
+      if (lost) {
+        rec.set_state(rollguard::v1::LOST);
+        rec.set_error(absl::StrCat(
+            "host '", rec.host_id(), "' went away while it ran and was not back within ",
+            FormatDurationShort(lost_after_), ": outcome unknown (check the host; `rollguard undo ",
+            rec.command().id(), "` puts its files back)"));
+      } else {
+        rec.set_state(rollguard::v1::EXPIRED);
+        rec.set_error("the agent did not take it before its deadline (host offline?)");
+      }
       rec.set_finished_ms(now);
       rec.set_updated_ms(now);
       if (absl::Status s = PersistLocked(rec); !s.ok()) {

@@ -20,21 +20,29 @@
 #include "collector/storage/record_store.h"
 #include "common/clock.h"
 #include "common/mutex.h"
+#include "common/record_states.h"
 #include "rollguard/v1/commands.pb.h"
 
 namespace rollguard::collector {
 
-// "<prefix>-YYYYMMDD-HHMMSS-<6 hex>": unique, and sorts by creation time.
+// "<prefix>-YYYYMMDD-HHMMSS-<16 hex>": sorts by creation time; 64 random
+// bits, so even a million ids in one second collide with odds ~3e-8.
 std::string NewTimeOrderedId(absl::string_view prefix, absl::Time now);
 
-bool IsFinal(rollguard::v1::CommandState state);
+// What one command record may hold of the agent's step reports.
+inline constexpr int kMaxCommandSteps = 256;
+inline constexpr size_t kMaxStepOutput = 4096;  // bytes per step (the agent sends less)
+inline constexpr size_t kMaxStepName = 256;
 
 // Thread-safe. Listeners run with no lock held.
 class CommandManager {
  public:
   using OnFinished = std::function<void(const rollguard::v1::CommandRecord&)>;
 
-  CommandManager(RecordStore* records, AuditLog* audit, const Clock* clock);
+  // `lost_after`: how long a RUNNING command may wait for its disconnected
+  // host before it is LOST (and its rollout and automation slot move on).
+  CommandManager(RecordStore* records, AuditLog* audit, const Clock* clock,
+                 absl::Duration lost_after = absl::Minutes(15));
 
   // Loads the unfinished commands (they are offered again on hello).
   [[nodiscard]] absl::Status Load();
@@ -81,6 +89,7 @@ class CommandManager {
   RecordStore* const records_;
   AuditLog* const audit_;
   const Clock* const clock_;
+  const absl::Duration lost_after_;
 
   mutable Mutex mu_;
   // Unfinished commands by id; finished ones are read from the store.

@@ -152,6 +152,86 @@ TEST_F(CommandManagerTest, ExpiresAtItsDeadlineUnlessTheAgentAnswersLater) {
   EXPECT_EQ(StateOf(id), rollguard::v1::SUCCEEDED);
 }
 
+TEST_F(CommandManagerTest, AFinishedCommandIsImmutable) {
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  std::string id = Submit("bot-1", "full-rollback").command().id();
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 1, 1, "ok"));
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::SUCCEEDED));
+  // A later update (replayed, or forged by a compromised agent) cannot
+  // rewrite what the record says happened, nor flip its outcome.
+  CommandUpdate rewrite = Update(id, rollguard::v1::FAILED, 1, 1, "failed");
+  rewrite.mutable_steps(0)->set_output("rm -rf / (never happened)");
+  rewrite.set_error("forged");
+  commands_->OnUpdate("bot-1", rewrite);
+  auto rec = *commands_->Get(id);
+  EXPECT_EQ(rec.state(), rollguard::v1::SUCCEEDED);
+  ASSERT_EQ(rec.steps_size(), 1);
+  EXPECT_EQ(rec.steps(0).status(), "ok");
+  EXPECT_EQ(rec.steps(0).output(), "");
+  EXPECT_EQ(rec.error(), "");
+}
+
+TEST_F(CommandManagerTest, StepReportsAreBoundedInCountAndSize) {
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  std::string id = Submit("bot-1", "full-rollback").command().id();
+  CommandUpdate flood = Update(id, rollguard::v1::RUNNING);
+  for (int i = -5; i < 1000; ++i) {
+    auto* st = flood.add_steps();
+    st->set_index(i);
+    st->set_name("s");
+    st->set_output(std::string(10000, 'x'));
+  }
+  commands_->OnUpdate("bot-1", flood);
+  auto rec = *commands_->Get(id);
+  EXPECT_EQ(rec.steps_size(), kMaxCommandSteps);
+  EXPECT_EQ(rec.steps(0).index(), 1);
+  EXPECT_LE(rec.steps(0).output().size(), kMaxStepOutput + 16);
+}
+
+TEST_F(CommandManagerTest, ARunningCommandWhoseHostNeverReturnsIsLost) {
+  std::vector<std::string> finished;
+  commands_->AddListener(
+      [&](const rollguard::v1::CommandRecord& r) { finished.push_back(r.command().id()); });
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  std::string id = Submit("bot-1", "full-rollback").command().id();
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 1, 3, "ok"));
+  // Connected and quiet (a long step): still running, however long.
+  clock_.Advance(absl::Hours(2));
+  commands_->Tick();
+  EXPECT_EQ(StateOf(id), rollguard::v1::RUNNING);
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 2, 3, "ok"));
+  commands_->OnAgentDisconnected("bot-1", &link);
+  clock_.Advance(absl::Minutes(14));
+  commands_->Tick();
+  EXPECT_EQ(StateOf(id), rollguard::v1::RUNNING);
+  clock_.Advance(absl::Minutes(2));
+  commands_->Tick();
+  auto rec = *commands_->Get(id);
+  EXPECT_EQ(rec.state(), rollguard::v1::LOST);
+  EXPECT_NE(rec.error().find("went away while it ran and was not back within 15m"),
+            std::string::npos)
+      << rec.error();
+  EXPECT_EQ(finished, std::vector<std::string>{id});  // its rollout and slot move on
+  // The agent comes back with its real answer: that wins.
+  RecordingLink back;
+  commands_->OnAgentConnected("bot-1", {}, &back);
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::SUCCEEDED));
+  EXPECT_EQ(StateOf(id), rollguard::v1::SUCCEEDED);
+}
+
+TEST(CommandIdsTest, SixtyFourRandomBitsKeepIdsOfOneSecondUnique) {
+  // 24 random bits a second collided for ~3% of 1,000-host rollouts; here
+  // 200,000 ids share one second.
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  std::set<std::string> ids;
+  for (int i = 0; i < 200'000; ++i) ids.insert(NewTimeOrderedId("c", now));
+  EXPECT_EQ(ids.size(), 200'000u);
+  EXPECT_EQ(ids.begin()->size(), std::string("c-20270115-080000-").size() + 16);
+}
+
 TEST_F(CommandManagerTest, UnfinishedCommandsSurviveARestart) {
   std::string id = Submit("bot-1", "full-rollback").command().id();
   Close();

@@ -21,14 +21,23 @@ absl::Status Journal::Record(const std::string& path) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("journal ", dir_, ": ", ec.message()));
-  bool existed = fs::is_regular_file(path, ec);
-  if (existed) {
-    ASSIGN_OR_RETURN(std::string contents, ReadFile(path));
-    RETURN_IF_ERROR(WriteFileAtomic(absl::StrCat(dir_, "/", next_, ".orig"), contents));
+  // Kinds: 0 = did not exist (undo removes it), 1 = a file (its bytes are
+  // kept), 2 = a symlink (its target is kept; undo recreates the link).
+  const fs::file_status st = fs::symlink_status(path, ec);
+  int kind = 0;
+  std::string keep;
+  if (fs::is_symlink(st)) {
+    kind = 2;
+    keep = fs::read_symlink(path, ec).string();
+    if (ec) return absl::UnavailableError(absl::StrCat("reading link ", path, ": ", ec.message()));
+  } else if (fs::is_regular_file(st)) {
+    kind = 1;
+    ASSIGN_OR_RETURN(keep, ReadFile(path));
   }
+  if (kind != 0) RETURN_IF_ERROR(WriteFileAtomic(absl::StrCat(dir_, "/", next_, ".orig"), keep));
   // The manifest line goes last: an entry exists only once its copy does.
   RETURN_IF_ERROR(AppendLineDurable(absl::StrCat(dir_, "/manifest"),
-                                    absl::StrCat(next_, "\t", existed ? 1 : 0, "\t", path)));
+                                    absl::StrCat(next_, "\t", kind, "\t", path)));
   recorded_.insert(path);
   ++next_;
   return absl::OkStatus();
@@ -44,27 +53,36 @@ absl::StatusOr<std::vector<std::string>> Journal::Undo(const std::string& state_
   }
   struct Entry {
     int index;
-    bool existed;
+    int kind;  // as Record writes it
     std::string path;
   };
   std::vector<Entry> entries;
   for (absl::string_view line : absl::StrSplit(*manifest, '\n', absl::SkipEmpty())) {
     std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 2));
     Entry e;
-    if (f.size() != 3 || !absl::SimpleAtoi(f[0], &e.index)) {
+    if (f.size() != 3 || !absl::SimpleAtoi(f[0], &e.index) || !absl::SimpleAtoi(f[1], &e.kind) ||
+        e.kind < 0 || e.kind > 2) {
       return absl::DataLossError(absl::StrCat("journal ", dir, ": bad manifest line '", line, "'"));
     }
-    e.existed = f[1] == "1";
     e.path = f[2];
     entries.push_back(std::move(e));
   }
   std::vector<std::string> restored;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     std::error_code ec;
-    if (it->existed) {
-      ASSIGN_OR_RETURN(std::string contents, ReadFile(absl::StrCat(dir, "/", it->index, ".orig")));
+    if (it->kind != 0) {
+      ASSIGN_OR_RETURN(std::string kept, ReadFile(absl::StrCat(dir, "/", it->index, ".orig")));
       fs::create_directories(fs::path(it->path).parent_path(), ec);
-      RETURN_IF_ERROR(WriteFileAtomic(it->path, contents));
+      if (it->kind == 1) {
+        RETURN_IF_ERROR(WriteFileAtomic(it->path, kept));
+      } else {
+        fs::remove(it->path, ec);  // whatever is there now (never a folder's contents)
+        fs::create_symlink(kept, it->path, ec);
+        if (ec) {
+          return absl::UnavailableError(
+              absl::StrCat("recreating link ", it->path, " -> ", kept, ": ", ec.message()));
+        }
+      }
     } else {
       fs::remove(it->path, ec);
     }

@@ -1,7 +1,7 @@
 // Before a playbook changes or removes a file, the file's previous contents
-// (or the fact that it did not exist) go to <state_dir>/journal/<command id>/,
-// durably, with one manifest line per file. Undo puts every file back exactly,
-// newest change first.
+// (a symlink's target, or the fact that it did not exist) go to
+// <state_dir>/journal/<command id>/, durably, with one manifest line per
+// file. Undo puts every file and link back exactly, newest change first.
 #pragma once
 
 #include <set>

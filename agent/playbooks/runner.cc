@@ -131,7 +131,7 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
         result.error = absl::StrCat("step ", i + 1, " (", sr.name, "): ", check.message());
       }
     } else {
-      auto out = RunStep(step, &journal);
+      auto out = RunStepGuarded(step, &journal);
       sr.status = out.ok() ? StepOutcome::kOk : StepOutcome::kFailed;
       sr.output = out.ok() ? *out : std::string(out.status().message());
       if (!out.ok()) {
@@ -150,6 +150,17 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
         absl::StrCat(command_id, "\t", result.ok ? "ok" : "failed", "\t", playbook)));
   }
   return result;
+}
+
+absl::StatusOr<std::string> PlaybookRunner::RunStepGuarded(const Step& step, Journal* journal) {
+  // A library that throws (std::filesystem on a vanished file, yaml-cpp)
+  // fails the step with the reason; it never ends the agent mid-playbook
+  // with the bot stopped.
+  try {
+    return RunStep(step, journal);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("unexpected error: ", e.what()));
+  }
 }
 
 absl::StatusOr<std::string> PlaybookRunner::RunStep(const Step& step, Journal* journal) {
@@ -213,30 +224,48 @@ absl::StatusOr<std::string> PlaybookRunner::SetFlags(const Step& step, Journal* 
 
 absl::StatusOr<std::string> PlaybookRunner::Remove(const Step& step, Journal* journal) {
   const std::string& root = config_.service.root;
+  ASSIGN_OR_RETURN(std::string base, ResolveUnderRoot(root, "."));
   int removed = 0;
   for (const std::string& pattern : step.globs) {
-    ASSIGN_OR_RETURN(std::string base, ResolveUnderRoot(root, "."));
     glob_t g;
     std::string full = fs::path(pattern).is_absolute() ? pattern : base + "/" + pattern;
+    std::vector<std::string> matches;
     if (::glob(full.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
-      for (size_t i = 0; i < g.gl_pathc; ++i) {
-        ASSIGN_OR_RETURN(std::string p, ResolveUnderRoot(root, g.gl_pathv[i]));
-        std::error_code ec;
-        if (fs::is_directory(p, ec)) {
-          for (const auto& e : fs::recursive_directory_iterator(p, ec)) {
-            if (e.is_regular_file()) RETURN_IF_ERROR(journal->Record(e.path().string()));
-          }
-        } else {
-          RETURN_IF_ERROR(journal->Record(p));
-        }
-        fs::remove_all(p, ec);
-        if (ec) return absl::UnavailableError(absl::StrCat("removing ", p, ": ", ec.message()));
-        ++removed;
-      }
+      matches.assign(g.gl_pathv, g.gl_pathv + g.gl_pathc);
     }
     globfree(&g);
+    for (const std::string& match : matches) {
+      // The match itself is never followed: a symlink is removed as a link.
+      ASSIGN_OR_RETURN(std::string p, ResolveEntryUnderRoot(root, match));
+      RETURN_IF_ERROR(RemoveEntry(p, journal));
+      ++removed;
+    }
   }
   return absl::StrCat("removed ", removed, " path(s) matching ", absl::StrJoin(step.globs, " "));
+}
+
+absl::Status PlaybookRunner::RemoveEntry(const std::string& path, Journal* journal) {
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("removing ", path, ": ", ec.message()));
+  if (fs::is_directory(st)) {
+    // Journal every file and link below it first (the iterator follows no
+    // links, and reports errors instead of throwing).
+    fs::recursive_directory_iterator it(path, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const fs::file_status s = it->symlink_status(ec);
+      if (ec) break;
+      if (fs::is_regular_file(s) || fs::is_symlink(s)) {
+        RETURN_IF_ERROR(journal->Record(it->path().string()));
+      }
+    }
+    if (ec) return absl::UnavailableError(absl::StrCat("reading ", path, ": ", ec.message()));
+  } else {
+    RETURN_IF_ERROR(journal->Record(path));
+  }
+  fs::remove_all(path, ec);  // removes links, never what they point to
+  if (ec) return absl::UnavailableError(absl::StrCat("removing ", path, ": ", ec.message()));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> PlaybookRunner::Snapshot(const Step& step, Journal* journal) {

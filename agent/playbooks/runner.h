@@ -67,7 +67,11 @@ class PlaybookRunner {
   absl::StatusOr<std::string> RunStep(const Step& step, class Journal* journal);
   absl::StatusOr<std::string> RestoreBackup(const Step& step, class Journal* journal);
   absl::StatusOr<std::string> SetFlags(const Step& step, class Journal* journal);
+  absl::StatusOr<std::string> RunStepGuarded(const Step& step, class Journal* journal);
   absl::StatusOr<std::string> Remove(const Step& step, class Journal* journal);
+  // One matched path: a file, a link (the link only) or a folder (its files
+  // and links journalled first).
+  absl::Status RemoveEntry(const std::string& path, class Journal* journal);
   absl::StatusOr<std::string> Snapshot(const Step& step, class Journal* journal);
   absl::StatusOr<std::string> WaitHealthy(const Step& step);
   absl::StatusOr<std::string> RunCommand(const Step& step);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace rollguard::agent {
 
@@ -32,6 +33,20 @@ absl::StatusOr<std::string> ResolveUnderRoot(const std::string& root, const std:
                      resolved.string(), ")"));
   }
   return resolved.string();
+}
+
+absl::StatusOr<std::string> ResolveEntryUnderRoot(const std::string& root, const std::string& rel) {
+  std::error_code ec;
+  fs::path real_root = fs::canonical(root, ec);
+  if (ec) return absl::NotFoundError(absl::StrCat("service root ", root, ": ", ec.message()));
+  fs::path p(rel);
+  fs::path joined = (p.is_absolute() ? p : real_root / p).lexically_normal();
+  if (joined == real_root || !joined.has_filename()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("path '", rel, "' names the service root itself"));
+  }
+  ASSIGN_OR_RETURN(std::string folder, ResolveUnderRoot(root, joined.parent_path().string()));
+  return (fs::path(folder) / joined.filename()).string();
 }
 
 }  // namespace rollguard::agent

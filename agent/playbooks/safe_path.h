@@ -14,4 +14,10 @@ namespace rollguard::agent {
 [[nodiscard]] absl::StatusOr<std::string> ResolveUnderRoot(const std::string& root,
                                                            const std::string& rel);
 
+// The same for a directory entry a step acts on itself (removes): its folder
+// is resolved through symlinks and must be under `root`, but the last name
+// is not followed, so a symlink there names the link, never its target.
+[[nodiscard]] absl::StatusOr<std::string> ResolveEntryUnderRoot(const std::string& root,
+                                                                const std::string& rel);
+
 }  // namespace rollguard::agent

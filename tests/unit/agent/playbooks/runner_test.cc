@@ -54,6 +54,45 @@ TEST_F(RunnerTest, StepsRunInOrderAndAFailureSkipsTheRest) {
   EXPECT_EQ((*r)->Run("p", "c1", false).status().code(), absl::StatusCode::kAlreadyExists);
 }
 
+// A cache link to live data: `remove` takes the link, never what it points
+// to, and undo puts the link back.
+TEST_F(RunnerTest, RemoveNeverFollowsASymlink) {
+  fs::create_directories(dir_.File("bot/data"));
+  WriteTextFile(dir_.File("bot/data/guilds.db"), "keep me");
+  fs::create_directory_symlink("../data", dir_.File("bot/cache/latest"));
+  fs::create_symlink("/etc/hostname", dir_.File("bot/cache/outside"));
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - remove: {globs: ['cache/latest', 'cache/outside']}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto result = (*r)->Run("p", "c1", false);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->ok) << result->steps[0].output;
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/data/guilds.db")), "keep me");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dir_.File("bot/cache/latest"))));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dir_.File("bot/cache/outside"))));
+  ASSERT_TRUE((*r)->Undo("c1").ok());
+  EXPECT_TRUE(fs::is_symlink(dir_.File("bot/cache/latest")));
+  EXPECT_EQ(fs::read_symlink(dir_.File("bot/cache/latest")), "../data");
+  EXPECT_EQ(fs::read_symlink(dir_.File("bot/cache/outside")), "/etc/hostname");
+}
+
+// A folder holding a link to live data: the folder goes, the data stays.
+TEST_F(RunnerTest, RemovingAFolderRemovesLinksInItNotTheirTargets) {
+  fs::create_directories(dir_.File("bot/data"));
+  WriteTextFile(dir_.File("bot/data/guilds.db"), "keep me");
+  fs::create_directory_symlink("../data", dir_.File("bot/cache/latest"));
+  auto r = Make("playbooks:\n  p:\n    steps:\n      - remove: {globs: ['cache']}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto result = (*r)->Run("p", "c1", false);
+  ASSERT_TRUE(result.ok() && result->ok);
+  EXPECT_FALSE(fs::exists(dir_.File("bot/cache")));
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/data/guilds.db")), "keep me");
+  ASSERT_TRUE((*r)->Undo("c1").ok());
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/cache/mlb_1")), "b");
+  EXPECT_EQ(fs::read_symlink(dir_.File("bot/cache/latest")), "../data");
+}
+
 TEST_F(RunnerTest, RefusesUnknownPlaybooksAndPathEscapes) {
   auto r = Make("playbooks:\n  p:\n    steps:\n      - restore_backup: {path: ../outside.txt}\n");
   ASSERT_TRUE(r.ok()) << r.status();

@@ -43,8 +43,11 @@ absl::Status Collector::OpenState() {
       std::make_unique<RolloutManager>(&storage_->records(), commands_.get(), registry_.get(),
                                        audit_.get(), clock_, config_.command_queue_for);
   RETURN_IF_ERROR(rollouts_->Load());
+  AutomationOptions automation = config_.automation;
+  // "Present" for the circuit breaker means what it means for alerting.
+  automation.host_active_within = config_.alerting.engine.stale_after;
   remediator_ = std::make_unique<Remediator>(
-      config_.automation, storage_.get(), commands_.get(), registry_.get(), audit_.get(), clock_,
+      automation, storage_.get(), commands_.get(), registry_.get(), audit_.get(), clock_,
       [this](const rollguard::v1::Incident& inc, const EscalationLevel& level,
              const std::string& text) { SendEscalation(inc, level, text); });
   RETURN_IF_ERROR(remediator_->Load());

@@ -34,12 +34,14 @@ struct AutomationOptions {
   int max_concurrent = 1;
   // No second automatic rollback of one host within this window.
   absl::Duration host_cooloff = absl::Minutes(30);
-  // More than this share of the known hosts triggering within the window
-  // (and at least breaker_min_hosts) stops automatic action: likely a shared
-  // cause, not a host fault.
+  // More than this share of the active hosts (connected, or seen within
+  // host_active_within) triggering within the window (and at least
+  // breaker_min_hosts) stops automatic action: likely a shared cause, not a
+  // host fault. Hosts long gone do not dilute the share.
   double breaker_percent = 30;
   int breaker_min_hosts = 2;
   absl::Duration breaker_window = absl::Minutes(10);
+  absl::Duration host_active_within = absl::Minutes(2);  // the alerting stale_after
   // How long a command may wait for an offline agent.
   absl::Duration command_queue_for = absl::Minutes(5);
   // The runbook's escalation ladder: L1 automated rollback (5 min), L2

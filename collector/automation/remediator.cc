@@ -198,7 +198,9 @@ void Remediator::OpenLocked(const rollguard::v1::Alert& a, const std::string& pl
   const int64_t window = absl::ToInt64Milliseconds(options_.breaker_window);
   int recent = 0;
   for (const auto& [host, t] : triggered_ms_) recent += now - t < window;
-  size_t known = std::max<size_t>(1, registry_->Count());
+  // Triggered hosts that are offline (host_offline) still count as present.
+  size_t known = std::max<size_t>(
+      {1, registry_->CountActive(options_.host_active_within), static_cast<size_t>(recent)});
   double share = 100.0 * recent / static_cast<double>(known);
   if (recent >= options_.breaker_min_hosts && share > options_.breaker_percent &&
       now - breaker_tripped_ms_ >= window) {

@@ -132,6 +132,16 @@ size_t HostRegistry::Count() const {
   return hosts_.size();
 }
 
+size_t HostRegistry::CountActive(absl::Duration within) const {
+  MutexLock lock(&mu_);
+  const int64_t since = clock_->NowMs() - absl::ToInt64Milliseconds(within);
+  size_t n = 0;
+  for (const auto& [id, e] : hosts_) {
+    n += e.status.connected() || e.status.last_seen_ms() >= since;
+  }
+  return n;
+}
+
 bool HostRegistry::Known(const std::string& host_id) const {
   MutexLock lock(&mu_);
   return hosts_.count(host_id) > 0;

@@ -30,14 +30,14 @@ AlertChange Change(const std::string& host, const std::string& from, const std::
 
 class RemediatorTest : public ::testing::Test {
  protected:
-  void Make(AutomationMode mode) {
+  void Make(AutomationMode mode, double breaker_percent = 100 /* off: tested end to end */) {
     storage_ = std::make_unique<rollguard::testing::MemoryStorage>();
     registry_ = std::make_unique<HostRegistry>(storage_.get(), &clock_);
     audit_ = std::make_unique<AuditLog>(&storage_->records());
     commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), &clock_);
     AutomationOptions o;
     o.mode = mode;
-    o.breaker_percent = 100;  // off: tested end to end
+    o.breaker_percent = breaker_percent;
     remediator_ = std::make_unique<Remediator>(
         o, storage_.get(), commands_.get(), registry_.get(), audit_.get(), &clock_,
         [this](const rollguard::v1::Incident& i, const EscalationLevel& l, const std::string&) {
@@ -145,6 +145,24 @@ TEST_F(RemediatorTest, ModeOffOpensNothingButSaysSoInTheAudit) {
   auto audit = *audit_->List(0, "a", 0);
   ASSERT_EQ(audit.size(), 1u);
   EXPECT_EQ(audit[0].outcome(), "held back: automation is off");
+}
+
+// Hosts long decommissioned stay in the registry; they must not dilute the
+// breaker's share: 2 of the 2 hosts really there triggering is everyone.
+TEST_F(RemediatorTest, TheBreakerCountsOnlyHostsThatAreThere) {
+  Make(AutomationMode::kAuto, /*breaker_percent=*/30);
+  for (int i = 0; i < 10; ++i) {
+    rollguard::v1::Hello hello;
+    hello.set_host_id("old-" + std::to_string(i));
+    ASSERT_TRUE(registry_->OnConnect(hello).ok());
+    registry_->OnDisconnect(hello.host_id());
+  }
+  clock_.Advance(absl::Hours(24));  // the old hosts were last seen a day ago
+  remediator_->OnAlertChange(Change("a", "pending", "firing"));
+  remediator_->OnAlertChange(Change("b", "pending", "firing"));
+  EXPECT_EQ(Only("b").state(), "proposed");
+  EXPECT_NE(Only("b").held_reason().find("circuit breaker: 2 of 2 hosts"), std::string::npos)
+      << Only("b").held_reason();
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "agent/playbooks/flag_edit.h"
 #include "agent/playbooks/journal.h"
 #include "agent/playbooks/safe_path.h"
+#include "agent/playbooks/spawn.h"
 #include "agent/sources/proc_parse.h"
 #include "common/atomic_file.h"
 #include "common/files.h"
@@ -407,20 +408,19 @@ absl::StatusOr<std::string> PlaybookRunner::CheckLogClean(const Check& c) {
 absl::StatusOr<std::string> PlaybookRunner::RunCommand(const Step& step) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return absl::UnavailableError("pipe failed");
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(pipefd[1], 1);
-    ::dup2(pipefd[1], 2);
-    if (::chdir(config_.service.root.c_str()) != 0) ::_exit(126);
-    for (const auto& [k, v] : step.env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<std::string> argv = step.command;
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
+  SpawnOptions so;
+  so.argv = step.command;
+  so.env = step.env;
+  so.cwd = config_.service.root;
+  so.stdout_fd = pipefd[1];
+  so.group = ProcessGroup::kOwnGroup;  // so a timeout kills what it started, too
+  absl::StatusOr<pid_t> spawned = Spawn(so);
   ::close(pipefd[1]);
+  if (!spawned.ok()) {
+    ::close(pipefd[0]);
+    return spawned.status();
+  }
+  const pid_t pid = *spawned;
   ::fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
   std::string out;
   absl::Time deadline = clock_->Now() + step.timeout;
@@ -436,7 +436,7 @@ absl::StatusOr<std::string> PlaybookRunner::RunCommand(const Step& step) {
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       done = true;
     } else if (clock_->Now() > deadline) {
-      ::kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);  // the whole group: a shell's children as well
       ::waitpid(pid, &status, 0);
       done = timed_out = true;
     } else {

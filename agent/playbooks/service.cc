@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "agent/playbooks/spawn.h"
 #include "agent/sources/proc_parse.h"
 #include "common/atomic_file.h"
 #include "common/files.h"
@@ -65,29 +66,16 @@ absl::StatusOr<int> Service::Start(const std::vector<std::string>& extra_args,
     return absl::UnavailableError(
         absl::StrCat("service log ", config_.log, ": ", std::strerror(errno)));
   }
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(log_fd);
-    return absl::UnavailableError("fork failed");
-  }
-  if (pid == 0) {
-    ::setsid();  // outlives the agent; not in its process group
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, 0);
-    if (::chdir(config_.root.c_str()) != 0) ::_exit(126);
-    for (const auto& [k, v] : all_env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
+  SpawnOptions so;
+  so.argv = std::move(argv);
+  so.env = std::move(all_env);
+  so.cwd = config_.root;
+  so.stdout_fd = log_fd;
+  so.group = ProcessGroup::kOwnSession;  // outlives the agent; not in its process group
+  absl::StatusOr<pid_t> spawned = Spawn(so);
   ::close(log_fd);
+  if (!spawned.ok()) return spawned.status();
+  const pid_t pid = *spawned;
   child_ = pid;
   if (!config_.pidfile.empty()) {
     std::filesystem::create_directories(std::filesystem::path(config_.pidfile).parent_path(), ec);

@@ -1,6 +1,7 @@
 #include "agent/playbooks/runner.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 
@@ -138,6 +139,47 @@ TEST_F(RunnerTest, RunStepTimesOutAndReportsOutput) {
   auto slow = (*r)->Run("slow", "c2", false);
   EXPECT_NE(slow->steps[0].output.find("timed out after 200ms"), std::string::npos);
   EXPECT_LT(slow->steps[0].duration_ms, 2000);
+}
+
+// A timed-out step's whole process group goes: a shell's background child
+// does not live on holding the bot's files.
+TEST_F(RunnerTest, ATimedOutRunStepKillsItsWholeProcessGroup) {
+  auto r = Make(
+      "playbooks:\n  slow:\n    steps:\n"
+      "      - run: {command: [/bin/sh, -c, 'sleep 30 & echo $! > child.pid; wait'], "
+      "timeout: 300ms}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto slow = (*r)->Run("slow", "c1", false);
+  ASSERT_TRUE(slow.ok());
+  EXPECT_NE(slow->steps[0].output.find("timed out"), std::string::npos);
+  ASSERT_TRUE(rollguard::testing::WaitFor(
+      [&] { return !ReadTextFile(dir_.File("bot/child.pid")).empty(); }, absl::Seconds(5)));
+  const pid_t child = std::stoi(ReadTextFile(dir_.File("bot/child.pid")));
+  // Dead: gone, or a zombie waiting for whoever reaps orphans here.
+  auto dead = [&] {
+    std::string stat = ReadTextFile(absl::StrCat("/proc/", child, "/stat"));
+    size_t paren = stat.rfind(')');
+    return stat.empty() || (paren != std::string::npos && stat.substr(paren + 2, 1) == "Z");
+  };
+  EXPECT_TRUE(rollguard::testing::WaitFor(dead, absl::Seconds(5)))
+      << "pid " << child << " outlived its step";
+}
+
+// The agent blocks SIGTERM for its signal thread; a step's child must not
+// inherit that, or `kill PID` would not stop it.
+TEST_F(RunnerTest, RunStepsStartWithNoSignalBlocked) {
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &term, &old), 0);
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - run: {command: [/bin/grep, SigBlk, /proc/self/status]}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto result = (*r)->Run("p", "c1", false);
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ASSERT_TRUE(result.ok() && result->ok) << result->steps[0].output;
+  EXPECT_EQ(result->steps[0].output, "SigBlk:\t0000000000000000");
 }
 
 TEST_F(RunnerTest, ServiceStartsAndStopsByPid) {

@@ -1,5 +1,7 @@
 // rollguard hosts: the fleet at a glance.
 #include <cstdio>
+#include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -64,6 +66,18 @@ int RunHosts(const GlobalOptions& g) {
   return 0;
 }
 
+int RunRemoveHost(const GlobalOptions& g, const std::string& host) {
+  auto client = MakeClient(g);
+  if (!client.ok()) return ReportError(client.status());
+  rollguard::v1::RemoveHostRequest req;
+  req.set_host_id(host);
+  auto resp = (*client)->Call(&AdminClient::Stub::RemoveHost, req);
+  if (!resp.ok()) return ReportError(resp.status());
+  if (g.format() == OutputFormat::kJson) return PrintJson(*resp).ok() ? 0 : 1;
+  std::printf("host %s removed (%u alert(s) resolved)\n", host.c_str(), resp->alerts_resolved());
+  return 0;
+}
+
 }  // namespace
 
 void RegisterHostsSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code) {
@@ -71,7 +85,17 @@ void RegisterHostsSubcommands(CLI::App& app, const GlobalOptions& global, int* e
       "hosts",
       "List every host the collector knows: connected or offline, last seen, labels, "
       "latest cpu/memory/disk and bot status");
-  cmd->callback([&global, exit_code] { *exit_code = RunHosts(global); });
+  auto host = std::make_shared<std::string>();
+  auto* rm = cmd->add_subcommand(
+      "rm",
+      "Forget a decommissioned host: its record and its alerts (host_offline stops firing). "
+      "Refused while its agent is connected; its history stays until retention.\n"
+      "Example: rollguard hosts rm bot-eu-old");
+  rm->add_option("host", *host, "host id")->required();
+  rm->callback([&global, host, exit_code] { *exit_code = RunRemoveHost(global, *host); });
+  cmd->callback([&global, rm, exit_code] {
+    if (!rm->parsed()) *exit_code = RunHosts(global);
+  });
 }
 
 }  // namespace rollguard::cli

@@ -269,6 +269,14 @@ absl::StatusOr<std::vector<rollguard::v1::Silence>> Alerting::Silences(bool all)
   return silences;
 }
 
+size_t Alerting::ForgetHost(const std::string& host) {
+  std::vector<AlertChange> changes = engine_.ForgetHost(host);
+  size_t n = 0;
+  for (const AlertChange& c : changes) n += c.from_state != c.to_state;
+  Apply(std::move(changes));
+  return n;
+}
+
 absl::Status Alerting::RemoveSilence(const std::string& id) {
   ASSIGN_OR_RETURN(auto silences, LoadSilences());
   bool found = std::any_of(silences.begin(), silences.end(),

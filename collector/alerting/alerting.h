@@ -80,6 +80,9 @@ class Alerting {
   // Active silences (and expired ones with `all`).
   [[nodiscard]] absl::StatusOr<std::vector<rollguard::v1::Silence>> Silences(bool all) const;
   [[nodiscard]] absl::Status RemoveSilence(const std::string& id);
+  // A decommissioned host: its alerts resolve ("host removed"), stored and
+  // notified like any resolution. Returns how many.
+  size_t ForgetHost(const std::string& host);
 
  private:
   void Apply(std::vector<AlertChange> changes);

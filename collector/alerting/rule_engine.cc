@@ -504,6 +504,20 @@ void RuleEngine::RepeatNotices(int64_t now, std::vector<AlertChange>* out) {
   }
 }
 
+std::vector<AlertChange> RuleEngine::ForgetHost(const std::string& host) {
+  std::vector<AlertChange> out;
+  MutexLock lock(&mu_);
+  std::vector<std::string> ids;
+  for (const auto& [id, a] : active_) {
+    if (a.host_id() == host) ids.push_back(id);
+  }
+  const int64_t now = clock_->NowMs();
+  for (const std::string& id : ids) Resolve(id, now, "host removed", &out);
+  for (const std::string& id : ids) flaps_.erase(id);
+  FillSummaries(&out);
+  return out;
+}
+
 std::vector<Alert> RuleEngine::Active() const {
   MutexLock lock(&mu_);
   std::vector<Alert> out;

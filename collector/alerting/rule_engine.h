@@ -62,6 +62,10 @@ class RuleEngine {
   // cooldown, end of flapping, silences starting or ending.
   std::vector<AlertChange> Tick(const std::vector<rollguard::v1::HostStatus>& hosts);
 
+  // Resolves every alert of `host` ("host removed") and forgets its flap
+  // history: the host was decommissioned.
+  std::vector<AlertChange> ForgetHost(const std::string& host);
+
   // Pending and firing alerts.
   std::vector<rollguard::v1::Alert> Active() const;
   size_t rule_count() const;

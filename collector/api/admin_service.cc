@@ -234,6 +234,27 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListSilences(
   });
 }
 
+grpc::ServerUnaryReactor* AdminServiceImpl::RemoveHost(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::RemoveHostRequest* req,
+                                                       rollguard::v1::RemoveHostResponse* resp) {
+  return Serve(ctx, "RemoveHost", [&](const Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(registry_->Remove(req->host_id()));
+    resp->set_alerts_resolved(static_cast<uint32_t>(alerting_->ForgetHost(req->host_id())));
+    spdlog::info("host '{}' removed by {} ({} alert(s) resolved)", req->host_id(), who.Display(),
+                 resp->alerts_resolved());
+    if (audit_ != nullptr) {
+      rollguard::v1::AuditRecord r;
+      r.set_at_ms(clock_->NowMs());
+      r.set_actor(who.Display());
+      r.set_action("hosts rm");
+      r.set_host_id(req->host_id());
+      r.set_outcome(absl::StrCat("removed; ", resp->alerts_resolved(), " alert(s) resolved"));
+      audit_->Record(r);
+    }
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* AdminServiceImpl::RemoveSilence(
     grpc::CallbackServerContext* ctx, const rollguard::v1::RemoveSilenceRequest* req,
     rollguard::v1::RemoveSilenceResponse*) {

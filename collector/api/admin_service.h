@@ -54,6 +54,9 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   grpc::ServerUnaryReactor* ListSilences(grpc::CallbackServerContext* ctx,
                                          const rollguard::v1::ListSilencesRequest* req,
                                          rollguard::v1::ListSilencesResponse* resp) override;
+  grpc::ServerUnaryReactor* RemoveHost(grpc::CallbackServerContext* ctx,
+                                       const rollguard::v1::RemoveHostRequest* req,
+                                       rollguard::v1::RemoveHostResponse* resp) override;
   grpc::ServerUnaryReactor* RemoveSilence(grpc::CallbackServerContext* ctx,
                                           const rollguard::v1::RemoveSilenceRequest* req,
                                           rollguard::v1::RemoveSilenceResponse* resp) override;

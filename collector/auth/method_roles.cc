@@ -20,6 +20,7 @@ const std::vector<MethodRole>& AdminMethodRoles() {
       {"GetStorageStats", Role::kViewer, "storage"},
       {"AddSilence", Role::kOperator, "silence add"},
       {"RemoveSilence", Role::kOperator, "silence rm"},
+      {"RemoveHost", Role::kOperator, "hosts rm"},
       {"StartRollout", Role::kOperator, "rollback, verify, drill"},
       {"UndoCommand", Role::kOperator, "undo"},
       {"ApproveIncident", Role::kOperator, "approve"},

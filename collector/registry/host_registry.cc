@@ -127,6 +127,22 @@ std::vector<rollguard::v1::HostStatus> HostRegistry::List() const {
   return out;
 }
 
+absl::Status HostRegistry::Remove(const std::string& host_id) {
+  {
+    MutexLock lock(&mu_);
+    auto it = hosts_.find(host_id);
+    if (it == hosts_.end()) {
+      return absl::NotFoundError(absl::StrCat("no host '", host_id, "'"));
+    }
+    if (it->second.status.connected()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "host '", host_id, "' is connected: stop its agent first (it would come back)"));
+    }
+    hosts_.erase(it);
+  }
+  return storage_->records().Delete(Table::kHosts, host_id);
+}
+
 size_t HostRegistry::Count() const {
   MutexLock lock(&mu_);
   return hosts_.size();

@@ -35,6 +35,10 @@ class HostRegistry {
   // A stream of the host ended. Persists the record.
   void OnDisconnect(const std::string& host_id);
 
+  // Forgets a host that is not connected (its record too). NotFound for an
+  // unknown host, FailedPrecondition while its agent streams.
+  [[nodiscard]] absl::Status Remove(const std::string& host_id);
+
   // Writes records whose last_seen changed since the last flush.
   [[nodiscard]] absl::Status Flush();
 

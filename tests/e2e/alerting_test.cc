@@ -20,6 +20,7 @@
 #include "rollguard/v1/admin_service.pb.h"
 #include "tests/support/fleet.h"
 #include "tests/support/http_receiver.h"
+#include "tests/support/raw_agent.h"
 
 namespace rollguard::testing {
 namespace {
@@ -246,6 +247,49 @@ TEST(AlertingTest, AlertFiresAndEveryReceiverFormatArrives) {
   rollguard::v1::ListAlertsResponse all;
   ASSERT_TRUE(RunCliJson(addr, {"alerts", "--all", "--since", "1h"}, &all).ok());
   EXPECT_GE(all.events_size(), 4);  // two alerts: inactive -> pending -> firing
+}
+
+// A decommissioned host fired host_offline for ever; `hosts rm` forgets it
+// (and refuses a host whose agent is still connected).
+TEST(AlertingTest, ARemovedHostStopsFiringHostOffline) {
+  TempDir dir;
+  WriteTextFile(dir.File("collector.yaml"), "alerting:\n  stale_after: 1s\n");
+  auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"), 0,
+                                             {"--config", dir.File("collector.yaml")});
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  const std::string addr = (*collector)->address();
+  {
+    RawAgentStream gone(addr);
+    ASSERT_TRUE(gone.SendHello("old-1"));
+    ASSERT_TRUE(WaitFor([&] { return gone.hello_acked(); }, absl::Seconds(10)));
+  }
+  RawAgentStream live(addr);
+  ASSERT_TRUE(live.SendHello("live-1"));
+  auto offline_alerts = [&](const std::string& host) {
+    rollguard::v1::ListAlertsResponse alerts;
+    if (!RunCliJson(addr, {"alerts"}, &alerts).ok()) return -1;
+    int n = 0;
+    for (const auto& a : alerts.alerts()) n += a.host_id() == host && a.rule() == "host_offline";
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return offline_alerts("old-1") == 1; }, absl::Seconds(15)));
+
+  CommandResult refused = RunCli(addr, {"hosts", "rm", "live-1"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("host 'live-1' is connected: stop its agent first"), std::string::npos)
+      << refused.err;
+
+  CommandResult removed = RunCli(addr, {"hosts", "rm", "old-1"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(removed.out, "host old-1 removed (1 alert(s) resolved)\n");
+  rollguard::v1::ListHostsResponse hosts;
+  ASSERT_TRUE(RunCliJson(addr, {"hosts"}, &hosts).ok());
+  ASSERT_EQ(hosts.hosts_size(), 1);
+  EXPECT_EQ(hosts.hosts(0).host_id(), "live-1");
+  // Several evaluation ticks later it has not come back.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(offline_alerts("old-1"), 0);
+  EXPECT_EQ(RunCli(addr, {"hosts", "rm", "old-1"}).exit_code, 1);  // unknown now
 }
 
 TEST(AlertingTest, RestartDoesNotResendAndBadReloadKeepsRules) {

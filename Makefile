@@ -41,6 +41,9 @@ fuzz: build
 	mkdir -p $(BUILD_DIR)/fuzz-corpus-chunks
 	$(BUILD_DIR)/tests/chunk_codec_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 		$(BUILD_DIR)/fuzz-corpus-chunks
+	mkdir -p $(BUILD_DIR)/fuzz-corpus-batches
+	$(BUILD_DIR)/tests/batch_decoder_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+		$(BUILD_DIR)/fuzz-corpus-batches
 
 # Address + undefined-behaviour sanitizer build of everything, with its tests.
 asan: setup

@@ -44,6 +44,9 @@ fuzz: build
 	mkdir -p $(BUILD_DIR)/fuzz-corpus-batches
 	$(BUILD_DIR)/tests/batch_decoder_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 		$(BUILD_DIR)/fuzz-corpus-batches
+	mkdir -p $(BUILD_DIR)/fuzz-corpus-playbooks
+	$(BUILD_DIR)/tests/playbook_config_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+		$(BUILD_DIR)/fuzz-corpus-playbooks tests/fuzz/corpus-playbooks
 
 # Address + undefined-behaviour sanitizer build of everything, with its tests.
 asan: setup

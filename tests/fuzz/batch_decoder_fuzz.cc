@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "collector/ingest/batch_decoder.h"
+#include "google/protobuf/stubs/logging.h"
 #include "rollguard/v1/metrics.pb.h"
 #include "tests/fakes/memory_storage.h"
 
@@ -16,6 +17,14 @@ using rollguard::collector::DecodedBatch;
 using rollguard::collector::IngestLimits;
 using rollguard::collector::StreamSeries;
 using rollguard::collector::TimeWindow;
+
+// Invalid UTF-8 in a string field is a parse failure protobuf also logs;
+// a line per input would drown the fuzzer's own output.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   rollguard::v1::MetricBatch batch;

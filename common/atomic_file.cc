@@ -38,6 +38,24 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view contents
   return WriteFileAtomicMode(path, contents, mode);
 }
 
+namespace {
+
+// Makes a new or renamed directory entry durable (the file's own fsync does not).
+void FsyncDir(const std::string& dir) {
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+std::string FolderOf(const std::string& path) {
+  std::filesystem::path p(path);
+  return p.parent_path().empty() ? "." : p.parent_path().string();
+}
+
+}  // namespace
+
 absl::Status WriteFileAtomicMode(const std::string& path, absl::string_view contents,
                                  unsigned mode) {
   std::filesystem::path p(path);
@@ -55,20 +73,24 @@ absl::Status WriteFileAtomicMode(const std::string& path, absl::string_view cont
     ::unlink(tmp.c_str());
     return s;
   }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);  // the rename itself is durable
-    ::close(dfd);
-  }
+  FsyncDir(dir);  // the rename itself is durable
   return absl::OkStatus();
 }
 
 absl::Status AppendLineDurable(const std::string& path, absl::string_view line) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  bool created = false;
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    created = fd >= 0;
+  }
   if (fd < 0) return Errno(absl::StrCat("opening ", path));
   absl::Status s = WriteAll(fd, absl::StrCat(line, "\n"), path);
   if (s.ok() && ::fsync(fd) != 0) s = Errno(absl::StrCat("fsync ", path));
   ::close(fd);
+  // A file created here exists after a crash only once its folder is synced:
+  // the first line of an at-most-once record must not vanish with it.
+  if (s.ok() && created) FsyncDir(FolderOf(path));
   return s;
 }
 

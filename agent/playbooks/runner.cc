@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -16,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "agent/playbooks/flag_edit.h"
+#include "agent/playbooks/host_lock.h"
 #include "agent/playbooks/journal.h"
 #include "agent/playbooks/safe_path.h"
 #include "agent/playbooks/spawn.h"
@@ -86,6 +88,12 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
   std::unique_lock<std::mutex> lock(run_mu_, std::try_to_lock);
   if (!lock.owns_lock()) {
     return absl::FailedPreconditionError("another playbook is running (one at a time per host)");
+  }
+  // ...and across processes: the daemon and a local `run` never overlap.
+  std::optional<HostLock> host_lock;
+  if (!dry_run) {
+    ASSIGN_OR_RETURN(HostLock held, HostLock::Acquire(config_.state_dir));
+    host_lock.emplace(std::move(held));
   }
   if (!dry_run && RecordedOutcome(command_id)) {
     return absl::AlreadyExistsError(absl::StrCat("command ", command_id, " already ran here"));
@@ -461,6 +469,7 @@ absl::StatusOr<std::vector<std::string>> PlaybookRunner::Undo(const std::string&
   if (!lock.owns_lock()) {
     return absl::FailedPreconditionError("a playbook is running; undo after it finishes");
   }
+  ASSIGN_OR_RETURN(HostLock host_lock, HostLock::Acquire(config_.state_dir));
   return Journal::Undo(config_.state_dir, command_id);
 }
 

@@ -1,7 +1,11 @@
 #include "agent/playbooks/runner.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -180,6 +184,45 @@ TEST_F(RunnerTest, RunStepsStartWithNoSignalBlocked) {
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   ASSERT_TRUE(result.ok() && result->ok) << result->steps[0].output;
   EXPECT_EQ(result->steps[0].output, "SigBlk:\t0000000000000000");
+}
+
+// The daemon and an operator's local `rollguard-agent run` share one lock:
+// while another process holds it, a run (and an undo) is refused, not
+// interleaved with the other's edits.
+TEST_F(RunnerTest, AnotherProcessHoldingTheHostLockBlocksARun) {
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - set_flags: {file: config.py, flags: {soccer_integration: false}}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  // A child process takes the lock as a second agent would, and holds it.
+  const std::string lock = dir_.File("state/playbook.lock");
+  fs::create_directories(dir_.File("state"));
+  pid_t holder = ::fork();
+  if (holder == 0) {
+    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT, 0644);
+    ::flock(fd, LOCK_EX);
+    std::string pid = std::to_string(::getpid()) + "\n";
+    (void)::pwrite(fd, pid.data(), pid.size(), 0);
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_TRUE(
+      rollguard::testing::WaitFor([&] { return !ReadTextFile(lock).empty(); }, absl::Seconds(5)));
+  auto blocked = (*r)->Run("p", "c1", false);
+  EXPECT_EQ(blocked.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(blocked.status().message().find(
+                absl::StrCat("another playbook is running on this host (pid ", holder, ")")),
+            std::string::npos)
+      << blocked.status();
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
+            "FEATURES = {\"soccer_integration\": True}\n");  // untouched
+  EXPECT_TRUE((*r)->Run("p", "plan", true).ok());            // a dry run needs no lock
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, nullptr, 0);
+  // The holder died: the kernel released its lock.
+  auto ran = (*r)->Run("p", "c1", false);
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_TRUE(ran->ok);
 }
 
 TEST_F(RunnerTest, ServiceStartsAndStopsByPid) {

@@ -32,6 +32,12 @@ std::string OutsideWindow(int i, int64_t ts, TimeWindow w, const IngestLimits& l
 
 }  // namespace
 
+SeriesId StreamSeries::Lookup(uint32_t agent_id) const {
+  if (agent_id < dense_.size()) return dense_[agent_id];
+  auto it = defined_.find(agent_id);
+  return it == defined_.end() ? 0 : it->second.id;
+}
+
 StreamSeries::StreamSeries(std::string host_id, Storage* storage, IngestLimits limits)
     : host_id_(std::move(host_id)), storage_(storage), limits_(limits) {}
 
@@ -110,7 +116,7 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, TimeW
   }
   for (int i = 0; i < n; ++i) {
     uint32_t id = batch.series_ids(i);
-    if (!defined_.contains(id) && !pending.contains(id)) {
+    if (Lookup(id) == 0 && !pending.contains(id)) {
       return absl::InvalidArgumentError(absl::StrCat(where, "sample ", i, " uses series id ", id,
                                                      ", never defined on this stream"));
     }
@@ -123,6 +129,10 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, TimeW
     Defined& d = defined_[agent_id];
     d.id = storage_->Intern(key);
     d.fingerprint = Fingerprint(key);
+    if (agent_id < 4 * defined_.size() + 64) {
+      if (agent_id >= dense_.size()) dense_.resize(agent_id + 1, 0);
+      dense_[agent_id] = d.id;
+    }
     auto probe = key.labels.find("probe");
     if (key.metric == "probe_up" && probe != key.labels.end()) {
       std::string derived = absl::StrCat(probe->second, "_downtime");
@@ -132,21 +142,13 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, TimeW
     }
   }
   out->samples.reserve(n);
-  uint32_t last_agent_id = 0;
-  SeriesId last_id = 0;
   for (int i = 0; i < n; ++i) {
     const int64_t ts = batch.timestamps_ms(i);
     if (ts < window.min_ms || ts > window.max_ms) {
       if (out->refused++ == 0) out->refused_reason = OutsideWindow(i, ts, window, limits_);
       continue;
     }
-    // Batches often repeat a series back to back; skip the lookup then.
-    const uint32_t agent_id = batch.series_ids(i);
-    if (agent_id != last_agent_id || last_id == 0) {
-      last_agent_id = agent_id;
-      last_id = defined_.at(agent_id).id;
-    }
-    out->samples.push_back({last_id, ts, batch.values(i)});
+    out->samples.push_back({Lookup(batch.series_ids(i)), ts, batch.values(i)});
   }
   return absl::OkStatus();
 }

@@ -114,7 +114,9 @@ absl::Status LoadIngestLimits(const ConfigNode& n, IngestLimits* l) {
       n.AllowOnly({"max_future", "max_series_per_stream", "max_streams", "max_queued_writes"}));
   if (n.Has("max_future")) {
     ASSIGN_OR_RETURN(l->max_future, n.Duration("max_future"));
-    if (l->max_future < absl::Seconds(1)) return n.Error("max_future", "must be at least 1s");
+    if (l->max_future < absl::Seconds(1) || l->max_future > absl::Hours(24 * 7)) {
+      return n.Error("max_future", "must be between 1s and 7d");
+    }
   }
   if (n.Has("max_series_per_stream")) {
     ASSIGN_OR_RETURN(int64_t v, n.Int("max_series_per_stream", 1, 10'000'000));

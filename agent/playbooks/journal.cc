@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -18,6 +19,11 @@ Journal::Journal(std::string state_dir, std::string command_id)
 
 absl::Status Journal::Record(const std::string& path) {
   if (recorded_.count(path)) return absl::OkStatus();
+  // One manifest line per path: a newline in a name would forge entries.
+  if (path.find('\n') != std::string::npos || path.find('\r') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("path '", absl::CEscape(path), "' has a line break; not touched"));
+  }
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("journal ", dir_, ": ", ec.message()));

@@ -164,6 +164,7 @@ void CommandManager::OnAgentDisconnected(const std::string& host_id, AgentLink* 
 void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& update) {
   CommandRecord rec;
   bool finished_now = false;
+  bool was_final = false;
   {
     MutexLock lock(&mu_);
     if (auto it = open_.find(update.command_id()); it != open_.end()) {
@@ -182,7 +183,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
                    update.command_id(), rec.host_id());
       return;
     }
-    const bool was_final = IsFinal(rec.state());
+    was_final = IsFinal(rec.state());
     // The agent's own final answer replaces an outcome guessed here.
     const bool guessed =
         rec.state() == rollguard::v1::EXPIRED || rec.state() == rollguard::v1::LOST;
@@ -221,7 +222,10 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
   }
   if (finished_now) {
     AuditOutcome(rec);
-    NotifyFinished(rec);
+    // Listeners (rollouts, automation) hear a command finish once: a late
+    // answer replacing a guessed EXPIRED or LOST is recorded and audited,
+    // but does not escalate or drive a rollout a second time.
+    if (!was_final) NotifyFinished(rec);
   }
 }
 

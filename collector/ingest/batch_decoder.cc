@@ -33,7 +33,9 @@ std::string OutsideWindow(int i, int64_t ts, TimeWindow w, const IngestLimits& l
 }  // namespace
 
 SeriesId StreamSeries::Lookup(uint32_t agent_id) const {
-  if (agent_id < dense_.size()) return dense_[agent_id];
+  // A 0 in the dense index may be a slot it grew over after that id was
+  // defined in the map only: the map has the last word.
+  if (agent_id < dense_.size() && dense_[agent_id] != 0) return dense_[agent_id];
   auto it = defined_.find(agent_id);
   return it == defined_.end() ? 0 : it->second.id;
 }
@@ -90,6 +92,13 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, TimeW
   if (static_cast<size_t>(n) > kMaxSamplesPerBatch) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, n, " samples exceeds the limit of ", kMaxSamplesPerBatch));
+  }
+  // Before any work per definition: a batch cannot define more than the
+  // stream may hold (a 16 MB message holds millions of tiny definitions).
+  if (static_cast<size_t>(batch.new_series_size()) > limits_.max_series_per_stream) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(where, batch.new_series_size(), " series definitions exceeds the limit of ",
+                     limits_.max_series_per_stream, " series per stream"));
   }
   // Validate every new definition first, so a bad batch changes nothing.
   absl::flat_hash_map<uint32_t, SeriesKey> pending;

@@ -98,6 +98,22 @@ TEST_F(RunnerTest, RemovingAFolderRemovesLinksInItNotTheirTargets) {
   EXPECT_EQ(fs::read_symlink(dir_.File("bot/cache/latest")), "../data");
 }
 
+// A file name with a line break would forge journal manifest lines (and
+// make undo act on a path the step never touched): such a path is refused.
+TEST_F(RunnerTest, ANameWithALineBreakIsNotRemoved) {
+  const std::string forged = dir_.File("bot/cache/a\n3\t0\tconfig.py");
+  WriteTextFile(forged, "x");
+  auto r = Make("playbooks:\n  p:\n    steps:\n      - remove: {globs: ['cache']}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto result = (*r)->Run("p", "c1", false);
+  ASSERT_TRUE(result.ok());
+  EXPECT_FALSE(result->ok);
+  EXPECT_NE(result->steps[0].output.find("has a line break; not touched"), std::string::npos)
+      << result->steps[0].output;
+  EXPECT_TRUE(fs::exists(forged));  // nothing removed
+  EXPECT_TRUE(fs::exists(dir_.File("bot/config.py")));
+}
+
 TEST_F(RunnerTest, RefusesUnknownPlaybooksAndPathEscapes) {
   auto r = Make("playbooks:\n  p:\n    steps:\n      - restore_backup: {path: ../outside.txt}\n");
   ASSERT_TRUE(r.ok()) << r.status();

@@ -220,6 +220,8 @@ TEST_F(CommandManagerTest, ARunningCommandWhoseHostNeverReturnsIsLost) {
   commands_->OnAgentConnected("bot-1", {}, &back);
   commands_->OnUpdate("bot-1", Update(id, rollguard::v1::SUCCEEDED));
   EXPECT_EQ(StateOf(id), rollguard::v1::SUCCEEDED);
+  // ...recorded, but listeners heard it finish once (no second escalation).
+  EXPECT_EQ(finished.size(), 1u);
 }
 
 TEST(CommandIdsTest, SixtyFourRandomBitsKeepIdsOfOneSecondUnique) {

@@ -216,5 +216,39 @@ TEST_F(BatchDecoderTest, ControlCharactersAndOversizedLabelsAreRefused) {
   EXPECT_TRUE(storage_->FindSeries("m", {}).empty());  // nothing of a refused batch is kept
 }
 
+// An agent redefines all its series after a reconnect, in one batch: every
+// one must resolve, whatever order the decoder meets them in (the dense index
+// grows over ids defined in the map only).
+TEST_F(BatchDecoderTest, ManySeriesDefinedInOneBatchAllResolve) {
+  StreamSeries stream("h", storage_.get());
+  MetricBatch b;
+  for (uint32_t id = 1; id <= 300; ++id) {
+    Define(&b, id, "m" + std::to_string(id));
+    Add(&b, id, 1000, id);
+  }
+  DecodedBatch out;
+  ASSERT_TRUE(stream.Decode(b, {}, &out).ok());
+  ASSERT_EQ(out.samples.size(), 300u);
+  for (const auto& s : out.samples) {
+    ASSERT_NE(s.series, 0u) << "sample of value " << s.value << " lost its series";
+  }
+  MetricBatch next;  // ids only, as the agent sends next
+  for (uint32_t id = 1; id <= 300; ++id) Add(&next, id, 2000, id);
+  EXPECT_TRUE(stream.Decode(next, {}, &out).ok());
+}
+
+TEST_F(BatchDecoderTest, TooManyDefinitionsInOneBatchAreRefusedBeforeAnyWork) {
+  IngestLimits limits;
+  limits.max_series_per_stream = 10;
+  StreamSeries stream("h", storage_.get(), limits);
+  MetricBatch b;
+  b.set_sequence(4);
+  for (int i = 0; i < 11; ++i) Define(&b, 1, "same");  // identical: one series, 11 definitions
+  DecodedBatch out;
+  absl::Status s = stream.Decode(b, {}, &out);
+  EXPECT_EQ(s.message(),
+            "batch 4: 11 series definitions exceeds the limit of 10 series per stream");
+}
+
 }  // namespace
 }  // namespace rollguard::collector

@@ -34,19 +34,15 @@ bench: build
 
 # Fuzz the StatsD parser and the chunk codec (libFuzzer; needs clang), FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 300
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+FUZZERS = statsd_parser_fuzz chunk_codec_fuzz batch_decoder_fuzz playbook_config_fuzz
 fuzz: build
-	mkdir -p $(BUILD_DIR)/fuzz-corpus
-	$(BUILD_DIR)/tests/statsd_parser_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-		$(BUILD_DIR)/fuzz-corpus tests/fuzz/corpus
-	mkdir -p $(BUILD_DIR)/fuzz-corpus-chunks
-	$(BUILD_DIR)/tests/chunk_codec_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-		$(BUILD_DIR)/fuzz-corpus-chunks
-	mkdir -p $(BUILD_DIR)/fuzz-corpus-batches
-	$(BUILD_DIR)/tests/batch_decoder_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-		$(BUILD_DIR)/fuzz-corpus-batches
-	mkdir -p $(BUILD_DIR)/fuzz-corpus-playbooks
-	$(BUILD_DIR)/tests/playbook_config_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-		$(BUILD_DIR)/fuzz-corpus-playbooks tests/fuzz/corpus-playbooks
+	@mkdir -p $(patsubst %,$(BUILD_DIR)/fuzz-corpus-%,$(FUZZERS))
+	$(BUILD_DIR)/tests/statsd_parser_fuzz $(FUZZ_FLAGS) $(BUILD_DIR)/fuzz-corpus-statsd_parser_fuzz tests/fuzz/corpus
+	$(BUILD_DIR)/tests/chunk_codec_fuzz $(FUZZ_FLAGS) $(BUILD_DIR)/fuzz-corpus-chunk_codec_fuzz
+	$(BUILD_DIR)/tests/batch_decoder_fuzz $(FUZZ_FLAGS) $(BUILD_DIR)/fuzz-corpus-batch_decoder_fuzz
+	$(BUILD_DIR)/tests/playbook_config_fuzz $(FUZZ_FLAGS) $(BUILD_DIR)/fuzz-corpus-playbook_config_fuzz \
+		tests/fuzz/corpus-playbooks
 
 # Address + undefined-behaviour sanitizer build of everything, with its tests.
 asan: setup

@@ -18,7 +18,9 @@ absl::StatusOr<HostLock> HostLock::Acquire(const std::string& state_dir) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   const std::string path = state_dir + "/playbook.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: a link planted at the lock's name must not make the agent
+  // truncate (and write its pid into) whatever the link points to.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) {
     return absl::UnavailableError(absl::StrCat("lock ", path, ": ", std::strerror(errno)));
   }

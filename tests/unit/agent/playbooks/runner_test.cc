@@ -241,6 +241,21 @@ TEST_F(RunnerTest, AnotherProcessHoldingTheHostLockBlocksARun) {
   EXPECT_TRUE(ran->ok);
 }
 
+TEST_F(RunnerTest, ALinkPlantedAtTheLockIsNotFollowed) {
+  auto r = Make(
+      "playbooks:\n  p:\n    steps:\n"
+      "      - set_flags: {file: config.py, flags: {soccer_integration: false}}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  WriteTextFile(dir_.File("precious"), "do not truncate me\n");
+  fs::create_directories(dir_.File("state"));
+  fs::create_symlink(dir_.File("precious"), dir_.File("state/playbook.lock"));
+  auto refused = (*r)->Run("p", "c1", false);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("playbook.lock"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(ReadTextFile(dir_.File("precious")), "do not truncate me\n");
+}
+
 TEST_F(RunnerTest, ServiceStartsAndStopsByPid) {
   auto r = Make(
       "playbooks:\n  start:\n    steps:\n      - start_service:\n      - wait_healthy: {timeout: "

@@ -162,24 +162,24 @@ TEST_F(HostileClientTest, ControlCharactersInHostIdsAndLabelsAreRefused) {
 }
 
 // Past max_streams a new stream is refused at once, with the reason; the
-// streams already open keep working.
+// streams already open keep working. (Streams are opened one at a time and
+// each waits for its hello ack, so which one is over the limit is certain.)
 TEST_F(HostileClientTest, StreamsOverTheLimitAreRefused) {
   StartCollector("ingest:\n  max_streams: 3\n");
   std::vector<std::unique_ptr<RawAgentStream>> open;
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < 3; ++i) {
     open.push_back(std::make_unique<RawAgentStream>(collector_->address()));
     ASSERT_TRUE(open.back()->SendHello(absl::StrCat("held-", i)));
+    ASSERT_TRUE(WaitFor([&] { return open.back()->hello_acked(); }, absl::Seconds(10)));
   }
-  ASSERT_TRUE(WaitFor([&] { return open[1]->hello_acked(); }, absl::Seconds(10)));
-  ExpectHonestAgentFlows("honest", 4);  // the third stream: allowed
-  open.push_back(std::make_unique<RawAgentStream>(collector_->address()));
-  open.push_back(std::make_unique<RawAgentStream>(collector_->address()));
-  open[2]->SendHello("third");
-  open[3]->SendHello("fourth");
-  grpc::Status refused = open[3]->Close();
+  RawAgentStream fourth(collector_->address());
+  fourth.SendHello("fourth");
+  grpc::Status refused = fourth.Close();
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(refused.error_message(),
             "the collector has 3 agent streams open (max_streams); retry later");
+  ASSERT_TRUE(open[0]->Send(Batch(1, 1, "cpu_usage", {{NowMs(), 4}})));
+  EXPECT_TRUE(WaitFor([&] { return open[0]->accepted().count(1) == 1; }, absl::Seconds(10)));
 }
 
 // An agent that never reads its acknowledgements is cut off once

@@ -3,10 +3,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/duration.h"
+#include "common/status_macros.h"
 
 namespace rollguard {
 
@@ -46,23 +48,51 @@ bool ConfigNode::Has(absl::string_view key) const {
 }
 
 bool ConfigNode::HasNull(absl::string_view key) const {
-  for (auto it = node_.begin(); it != node_.end(); ++it) {
-    if (it->first.Scalar() == key) return it->second.IsNull();
+  try {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return it->second.IsNull();
+    }
+  } catch (const YAML::Exception&) {
   }
   return false;
 }
 
-std::vector<std::string> ConfigNode::Keys() const {
-  std::vector<std::string> out;
-  for (auto it = node_.begin(); it != node_.end(); ++it) out.push_back(it->first.Scalar());
-  return out;
+absl::StatusOr<std::vector<std::string>> ConfigNode::Keys() const {
+  return Guard<std::vector<std::string>>("", [&]() -> absl::StatusOr<std::vector<std::string>> {
+    std::vector<std::string> out;
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (!it->first.IsScalar()) return NotAName(it->first);
+      out.push_back(it->first.Scalar());
+    }
+    return out;
+  });
+}
+
+absl::Status ConfigNode::NotAName(const YAML::Node& key) const {
+  return absl::InvalidArgumentError(absl::StrCat(file_, ":", key.Mark().line + 1, ": ", prefix_,
+                                                 "<key>: a key must be a plain name, not a ",
+                                                 key.IsSequence() ? "list" : "mapping"));
 }
 
 int ConfigNode::LineOf(absl::string_view key) const {
-  for (auto it = node_.begin(); it != node_.end(); ++it) {
-    if (it->first.Scalar() == key) return it->first.Mark().line + 1;
+  try {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return it->first.Mark().line + 1;
+    }
+    return node_.Mark().line + 1;
+  } catch (const YAML::Exception&) {
+    return 0;
   }
-  return node_.Mark().line + 1;
+}
+
+absl::StatusOr<YAML::Node> ConfigNode::Lookup(absl::string_view key) const {
+  try {
+    YAML::Node v = node_[std::string(key)];
+    if (!v.IsDefined()) return Error(key, "missing");
+    return v;
+  } catch (const YAML::Exception& e) {
+    return Error(key, e.msg);
+  }
 }
 
 absl::Status ConfigNode::Error(absl::string_view key, absl::string_view message) const {
@@ -75,21 +105,18 @@ absl::Status ConfigNode::AllowOnly(std::initializer_list<absl::string_view> keys
 }
 
 absl::Status ConfigNode::AllowOnly(absl::Span<const absl::string_view> keys) const {
-  for (auto it = node_.begin(); it != node_.end(); ++it) {
-    const std::string& k = it->first.Scalar();
-    bool known = false;
-    for (absl::string_view a : keys) known = known || a == k;
-    if (!known) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(file_, ":", it->first.Mark().line + 1, ": unknown key '", prefix_, k,
-                       "' (allowed: ", absl::StrJoin(keys, ", "), ")"));
-    }
+  ASSIGN_OR_RETURN(std::vector<std::string> names, Keys());
+  for (const std::string& k : names) {
+    if (absl::c_linear_search(keys, k)) continue;
+    return absl::InvalidArgumentError(absl::StrCat(file_, ":", LineOf(k), ": unknown key '",
+                                                   prefix_, k,
+                                                   "' (allowed: ", absl::StrJoin(keys, ", "), ")"));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ConfigNode::Scalar(absl::string_view key) const {
-  YAML::Node v = node_[std::string(key)];
+  ASSIGN_OR_RETURN(YAML::Node v, Lookup(key));
   if (!v.IsScalar()) return Error(key, "expected a single value");
   return v.Scalar();
 }
@@ -97,19 +124,16 @@ absl::StatusOr<std::string> ConfigNode::Scalar(absl::string_view key) const {
 absl::StatusOr<std::string> ConfigNode::String(absl::string_view key) const { return Scalar(key); }
 
 absl::StatusOr<absl::Duration> ConfigNode::Duration(absl::string_view key) const {
-  auto s = Scalar(key);
-  if (!s.ok()) return s.status();
-  auto d = ParseDuration(*s);
+  ASSIGN_OR_RETURN(std::string s, Scalar(key));
+  auto d = ParseDuration(s);
   if (!d.ok()) return Error(key, d.status().message());
   return *d;
 }
 
 absl::StatusOr<int64_t> ConfigNode::Int(absl::string_view key, int64_t min, int64_t max) const {
-  auto s = Scalar(key);
-  if (!s.ok()) return s.status();
+  ASSIGN_OR_RETURN(std::string s, Scalar(key));
   int64_t v = 0;
-  if (!absl::SimpleAtoi(*s, &v))
-    return Error(key, absl::StrCat("'", *s, "' is not a whole number"));
+  if (!absl::SimpleAtoi(s, &v)) return Error(key, absl::StrCat("'", s, "' is not a whole number"));
   if (v < min || v > max) {
     return Error(key, absl::StrCat(v, " is out of range [", min, ", ", max, "]"));
   }
@@ -117,58 +141,64 @@ absl::StatusOr<int64_t> ConfigNode::Int(absl::string_view key, int64_t min, int6
 }
 
 absl::StatusOr<bool> ConfigNode::Bool(absl::string_view key) const {
-  auto s = Scalar(key);
-  if (!s.ok()) return s.status();
+  ASSIGN_OR_RETURN(std::string s, Scalar(key));
   bool v = false;
-  if (!absl::SimpleAtob(*s, &v)) return Error(key, absl::StrCat("'", *s, "' is not true/false"));
+  if (!absl::SimpleAtob(s, &v)) return Error(key, absl::StrCat("'", s, "' is not true/false"));
   return v;
 }
 
 absl::StatusOr<Labels> ConfigNode::StringMap(absl::string_view key, bool any_keys) const {
-  YAML::Node v = node_[std::string(key)];
+  ASSIGN_OR_RETURN(YAML::Node v, Lookup(key));
   if (!v.IsMap()) return Error(key, "expected a mapping of name: value");
-  Labels out;
-  for (auto it = v.begin(); it != v.end(); ++it) {
-    if (!it->second.IsScalar()) {
-      return Error(key, absl::StrCat("value of '", it->first.Scalar(), "' must be a single value"));
+  return Guard<Labels>(key, [&]() -> absl::StatusOr<Labels> {
+    Labels out;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!it->first.IsScalar()) return NotAName(it->first);
+      const std::string& name = it->first.Scalar();
+      if (!it->second.IsScalar()) {
+        return Error(key, absl::StrCat("value of '", name, "' must be a single value"));
+      }
+      if (!any_keys && !IsValidLabelName(name)) {
+        return Error(key,
+                     absl::StrCat("label name '", name, "' must match [a-zA-Z_][a-zA-Z0-9_]*"));
+      }
+      out[name] = it->second.Scalar();
     }
-    if (!any_keys && !IsValidLabelName(it->first.Scalar())) {
-      return Error(key, absl::StrCat("label name '", it->first.Scalar(),
-                                     "' must match [a-zA-Z_][a-zA-Z0-9_]*"));
-    }
-    out[it->first.Scalar()] = it->second.Scalar();
-  }
-  return out;
+    return out;
+  });
 }
 
 absl::StatusOr<ConfigNode> ConfigNode::Child(absl::string_view key) const {
-  YAML::Node v = node_[std::string(key)];
+  ASSIGN_OR_RETURN(YAML::Node v, Lookup(key));
   if (!v.IsMap()) return Error(key, "expected a mapping");
   return ConfigNode(v, file_, absl::StrCat(prefix_, key, "."));
 }
 
 absl::StatusOr<std::vector<std::string>> ConfigNode::Strings(absl::string_view key) const {
-  YAML::Node v = node_[std::string(key)];
+  ASSIGN_OR_RETURN(YAML::Node v, Lookup(key));
   std::vector<std::string> out;
   if (v.IsScalar()) {
     out.push_back(v.Scalar());
     return out;
   }
   if (!v.IsSequence()) return Error(key, "expected a value or a list of values");
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (!v[i].IsScalar()) return Error(key, absl::StrCat("element ", i, " must be a single value"));
-    out.push_back(v[i].Scalar());
+  for (const YAML::Node& e : v) {
+    if (!e.IsScalar()) {
+      return Error(key, absl::StrCat("element ", out.size(), " must be a single value"));
+    }
+    out.push_back(e.Scalar());
   }
   return out;
 }
 
 absl::StatusOr<std::vector<ConfigNode>> ConfigNode::MapList(absl::string_view key) const {
-  YAML::Node v = node_[std::string(key)];
+  ASSIGN_OR_RETURN(YAML::Node v, Lookup(key));
   if (!v.IsSequence()) return Error(key, "expected a list");
   std::vector<ConfigNode> out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (!v[i].IsMap()) return Error(key, absl::StrCat("element ", i, " must be a mapping of keys"));
-    out.push_back(ConfigNode(v[i], file_, absl::StrCat(prefix_, key, "[", i, "].")));
+  for (const YAML::Node& e : v) {
+    const size_t i = out.size();
+    if (!e.IsMap()) return Error(key, absl::StrCat("element ", i, " must be a mapping of keys"));
+    out.push_back(ConfigNode(e, file_, absl::StrCat(prefix_, key, "[", i, "].")));
   }
   return out;
 }
@@ -178,10 +208,9 @@ std::filesystem::path ConfigNode::dir() const {
 }
 
 absl::StatusOr<std::string> ConfigNode::Path(absl::string_view key) const {
-  auto s = Scalar(key);
-  if (!s.ok()) return s.status();
-  if (s->empty()) return Error(key, "empty path");
-  std::filesystem::path p(*s);
+  ASSIGN_OR_RETURN(std::string s, Scalar(key));
+  if (s.empty()) return Error(key, "empty path");
+  std::filesystem::path p(s);
   if (p.is_relative()) p = dir() / p;
   return p.lexically_normal().string();
 }

@@ -32,8 +32,8 @@ class ConfigNode {
   bool Has(absl::string_view key) const;
   // The key is present with no value (`stop_service:`).
   bool HasNull(absl::string_view key) const;
-  // The mapping's keys, in file order.
-  std::vector<std::string> Keys() const;
+  // The mapping's keys, in file order; a key that is a list or a mapping is an error.
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> Keys() const;
   // Refuses any key not listed, naming it and what is allowed.
   [[nodiscard]] absl::Status AllowOnly(std::initializer_list<absl::string_view> keys) const;
   [[nodiscard]] absl::Status AllowOnly(absl::Span<const absl::string_view> keys) const;
@@ -64,6 +64,18 @@ class ConfigNode {
   ConfigNode(YAML::Node node, std::string file, std::string prefix);
   int LineOf(absl::string_view key) const;
   absl::StatusOr<std::string> Scalar(absl::string_view key) const;
+  // The value under `key`; a missing key is an error, never yaml-cpp's throwing "zombie" node.
+  absl::StatusOr<YAML::Node> Lookup(absl::string_view key) const;
+  absl::Status NotAName(const YAML::Node& key) const;
+  // Runs `body`, turning anything yaml-cpp throws into an error about `key`.
+  template <typename T, typename F>
+  absl::StatusOr<T> Guard(absl::string_view key, F body) const {
+    try {
+      return body();
+    } catch (const YAML::Exception& e) {
+      return Error(key, e.msg);
+    }
+  }
 
   YAML::Node node_;
   std::string file_;

@@ -245,7 +245,8 @@ absl::Status LoadPlaybookConfig(const ConfigNode& root, PlaybookConfig* c) {
   if (root.Has("playbooks")) {
     if (!root.Has("service")) return root.Error("playbooks", "playbooks need a service: section");
     ASSIGN_OR_RETURN(ConfigNode pbs, root.Child("playbooks"));
-    for (const std::string& name : pbs.Keys()) {
+    ASSIGN_OR_RETURN(std::vector<std::string> names, pbs.Keys());
+    for (const std::string& name : names) {
       ASSIGN_OR_RETURN(ConfigNode p, pbs.Child(name));
       RETURN_IF_ERROR(p.AllowOnly({"description", "steps"}));
       Playbook pb;

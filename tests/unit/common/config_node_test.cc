@@ -68,5 +68,38 @@ TEST(ConfigNodeTest, MissingFileIsNotFound) {
   EXPECT_NE(c.status().message().find("/nonexistent/agent.yaml"), std::string::npos);
 }
 
+// Found by the playbook-config fuzzer: a key that is itself a mapping or a
+// list used to reach yaml-cpp's throwing "invalid node" and abort the agent.
+TEST(ConfigNodeTest, AKeyThatIsAMappingIsAnErrorNotACrash) {
+  auto c = ConfigNode::Parse("playbooks:\n  ? {a: 1}\n  : {steps: []}\n", "agent.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  auto pbs = c->Child("playbooks");
+  ASSERT_TRUE(pbs.ok()) << pbs.status();
+  auto keys = pbs->Keys();
+  EXPECT_EQ(keys.status().message(),
+            "agent.yaml:2: playbooks.<key>: a key must be a plain name, not a mapping");
+  EXPECT_EQ(pbs->AllowOnly({"x"}).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ConfigNodeTest, EveryGetterOnAMissingKeyIsAnError) {
+  auto c = ConfigNode::Parse("a: 1\n", "agent.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->Child("b").status().message(), "agent.yaml:1: b: missing");
+  EXPECT_FALSE(c->String("b").ok());
+  EXPECT_FALSE(c->Duration("b").ok());
+  EXPECT_FALSE(c->Int("b", 0, 1).ok());
+  EXPECT_FALSE(c->Bool("b").ok());
+  EXPECT_FALSE(c->StringMap("b").ok());
+  EXPECT_FALSE(c->Strings("b").ok());
+  EXPECT_FALSE(c->MapList("b").ok());
+  EXPECT_FALSE(c->Path("b").ok());
+}
+
+TEST(ConfigNodeTest, ALabelMapWithAListKeyIsAnError) {
+  auto c = ConfigNode::Parse("labels:\n  ? [a, b]\n  : x\n", "agent.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->StringMap("labels").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace rollguard

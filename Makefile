@@ -32,10 +32,12 @@ bench: build
 	bash scripts/setup.sh --bench
 	bash scripts/bench.sh $(BUILD_DIR)/bin
 
-# Fuzz the StatsD parser and the chunk codec (libFuzzer; needs clang), FUZZ_SECONDS each.
+# Run every fuzzer (libFuzzer; needs clang) for FUZZ_SECONDS each, with a
+# fresh seed; what crashes lands in $(BUILD_DIR)/crash-*.
 FUZZ_SECONDS ?= 300
-FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
-FUZZERS = statsd_parser_fuzz chunk_codec_fuzz batch_decoder_fuzz playbook_config_fuzz
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -artifact_prefix=$(BUILD_DIR)/
+FUZZERS = statsd_parser_fuzz chunk_codec_fuzz batch_decoder_fuzz playbook_config_fuzz \
+	agent_config_fuzz collector_config_fuzz
 fuzz: build
 	@mkdir -p $(patsubst %,$(BUILD_DIR)/fuzz-corpus-%,$(FUZZERS))
 	$(BUILD_DIR)/tests/statsd_parser_fuzz $(FUZZ_FLAGS) $(BUILD_DIR)/fuzz-corpus-statsd_parser_fuzz tests/fuzz/corpus
@@ -43,6 +45,10 @@ fuzz: build
 	$(BUILD_DIR)/tests/batch_decoder_fuzz $(FUZZ_FLAGS) $(BUILD_DIR)/fuzz-corpus-batch_decoder_fuzz
 	$(BUILD_DIR)/tests/playbook_config_fuzz $(FUZZ_FLAGS) $(BUILD_DIR)/fuzz-corpus-playbook_config_fuzz \
 		tests/fuzz/corpus-playbooks
+	$(BUILD_DIR)/tests/agent_config_fuzz $(FUZZ_FLAGS) $(BUILD_DIR)/fuzz-corpus-agent_config_fuzz \
+		tests/fuzz/corpus-agent-config
+	$(BUILD_DIR)/tests/collector_config_fuzz $(FUZZ_FLAGS) $(BUILD_DIR)/fuzz-corpus-collector_config_fuzz \
+		tests/fuzz/corpus-collector-config
 
 # Address + undefined-behaviour sanitizer build of everything, with its tests.
 asan: setup

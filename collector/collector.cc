@@ -96,9 +96,9 @@ absl::Status Collector::Serve(std::shared_ptr<grpc::ServerCredentials> creds) {
   agent_deps.limits = config_.ingest;
   agent_deps.limits.max_age = config_.retention;
   agent_service_ = std::make_unique<AgentServiceImpl>(agent_deps);
-  AdminServiceImpl::Deps deps{storage_.get(),    registry_.get(), alerting_.get(),
-                              commands_.get(),   rollouts_.get(), audit_.get(),
-                              remediator_.get(), clock_,          auth_.get()};
+  AdminServiceImpl::Deps deps{storage_.get(),  registry_.get(),  alerting_.get(),   commands_.get(),
+                              rollouts_.get(), audit_.get(),     remediator_.get(), clock_,
+                              auth_.get(),     config_.retention};
   admin_service_ = std::make_unique<AdminServiceImpl>(deps);
 
   grpc::ServerBuilder builder;

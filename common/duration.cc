@@ -61,12 +61,17 @@ absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view text, absl::Time now)
   absl::Time t;
   std::string err;
   if (absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return t;
+  // A date, or a date and time without a zone, is UTC (what the CLI prints).
+  for (const char* format :
+       {"%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"}) {
+    if (absl::ParseTime(format, s, absl::UTCTimeZone(), &t, &err)) return t;
+  }
   auto ago = ParseDuration(s);
   if (ago.ok()) return now - *ago;
   return absl::InvalidArgumentError(
       absl::StrCat("invalid time '", text,
-                   "' (use a duration ago such as 1h, 'now', Unix seconds, or RFC 3339 such as "
-                   "2026-11-28T10:00:00Z)"));
+                   "' (use a duration ago such as 1h, 'now', Unix seconds, a UTC date such as "
+                   "2026-11-28 or '2026-11-28 10:00', or RFC 3339 such as 2026-11-28T10:00:00Z)"));
 }
 
 }  // namespace rollguard

@@ -138,9 +138,15 @@ int RunReplay(const GlobalOptions& g, const IncidentArgs& a) {
   auto resp = (*client)->Call(&AdminClient::Stub::Replay, req);
   if (!resp.ok()) return ReportError(resp.status());
   if (g.format() == OutputFormat::kJson) return PrintJson(*resp).ok() ? 0 : 1;
+  // The collector starts no earlier than its retention: show what it replayed.
+  const int64_t since_ms = resp->since_ms() > 0 ? resp->since_ms() : req.since_ms();
+  if (since_ms > req.since_ms()) {
+    std::printf("history starts at %s UTC (the collector's retention); replaying from there\n",
+                FormatTimestamp(since_ms).c_str());
+  }
   std::printf("replayed %llu samples of %u series since %s UTC: %u alert(s) fired\n",
               static_cast<unsigned long long>(resp->samples()), resp->series(),
-              FormatTimestamp(req.since_ms()).c_str(), resp->alerts_fired());
+              FormatTimestamp(since_ms).c_str(), resp->alerts_fired());
   if (resp->decisions().empty()) {
     std::printf("automation would have done nothing\n");
   } else {

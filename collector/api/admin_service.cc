@@ -41,6 +41,7 @@ AdminServiceImpl::AdminServiceImpl(Deps deps)
       audit_(deps.audit),
       remediator_(deps.remediator),
       clock_(deps.clock),
+      retention_(deps.retention),
       auth_(deps.auth) {}
 
 absl::Status AdminServiceImpl::DoListHosts(rollguard::v1::ListHostsResponse* resp) const {
@@ -407,20 +408,39 @@ grpc::ServerUnaryReactor* AdminServiceImpl::AckIncident(
 grpc::ServerUnaryReactor* AdminServiceImpl::Replay(grpc::CallbackServerContext* ctx,
                                                    const rollguard::v1::ReplayRequest* req,
                                                    rollguard::v1::ReplayResponse* resp) {
-  return Serve(ctx, "Replay", [&](const Principal&) -> absl::Status {
+  auto* reactor = ctx->DefaultReactor();
+  absl::Status refused = [&]() -> absl::Status {
+    RETURN_IF_ERROR(Admit(ctx, "Replay").status());
     RETURN_IF_ERROR(NeedAutomation(remediator_));
     if (alerting_ == nullptr) return absl::UnimplementedError("alerting is not enabled");
-    ReplayInput in;
-    in.rules = alerting_->rules();
-    in.engine = alerting_->engine_options();
-    in.automation = remediator_->options();
-    in.since_ms = req->since_ms();
-    in.until_ms = req->until_ms();
-    in.host_id = req->host_id();
-    // Reads history and replays it: seconds for days of a fleet, so it runs
-    // inline like the other admin calls (the CLI's deadline is raised for it).
-    return Assign(collector::Replay(*storage_, *registry_, in), resp);
-  });
+    return absl::OkStatus();
+  }();
+  if (!refused.ok()) {
+    reactor->Finish(ToGrpcStatus(refused));
+    return reactor;
+  }
+  ReplayInput in;
+  in.rules = alerting_->rules();
+  in.engine = alerting_->engine_options();
+  in.automation = remediator_->options();
+  in.since_ms = req->since_ms();
+  in.until_ms = req->until_ms();
+  in.host_id = req->host_id();
+  in.oldest_ms = absl::ToUnixMillis(clock_->Now() - retention_);
+  // The client's deadline, its going away and a server shutdown all cancel.
+  in.cancelled = [ctx] { return ctx->IsCancelled(); };
+  // Reading and replaying days of a fleet's history takes seconds to
+  // minutes: it runs on its own thread, one replay at a time.
+  const bool started = replays_.TryStart(
+      [this, resp, in = std::move(in)] {
+        return Assign(collector::Replay(*storage_, *registry_, in), resp);
+      },
+      [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
+  if (!started) {
+    reactor->Finish(ToGrpcStatus(
+        absl::ResourceExhaustedError("another replay is running; try again when it has finished")));
+  }
+  return reactor;
 }
 
 rollguard::v1::StorageStats AdminServiceImpl::DoGetStorageStats() const {

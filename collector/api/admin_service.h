@@ -1,5 +1,6 @@
 // The AdminService the CLI talks to. Queries are small and read from memory or
-// RocksDB directly, so they run inline in the unary reaction.
+// RocksDB directly, so they run inline in the unary reaction; a replay, the
+// one long call, runs on its own thread (BackgroundSlot).
 //
 // Every call is admitted first: the caller identified (certificate or token)
 // and checked against collector/auth/method_roles.h; a refused call is logged
@@ -10,6 +11,7 @@
 #pragma once
 
 #include "collector/alerting/alerting.h"
+#include "collector/api/background_slot.h"
 #include "collector/auth/authenticator.h"
 #include "collector/automation/remediator.h"
 #include "collector/commands/audit_log.h"
@@ -35,6 +37,8 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
     const Clock* clock = &Clock::Real();
     // Null: plaintext loopback mode (every caller is "local", with all rights).
     const Authenticator* auth = nullptr;
+    // How far back history goes (a replay starts no earlier).
+    absl::Duration retention = absl::Hours(24 * 30);
   };
   explicit AdminServiceImpl(Deps deps);
 
@@ -128,7 +132,11 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   AuditLog* audit_;
   Remediator* remediator_;
   const Clock* clock_;
+  absl::Duration retention_;
   const Authenticator* auth_;
+  // Replays run here, off the gRPC threads (declared last: destroyed first,
+  // waiting for a running replay while everything it reads still exists).
+  BackgroundSlot replays_;
 };
 
 // The audit log's "who": the principal, or for an unauthenticated local

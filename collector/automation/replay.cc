@@ -35,6 +35,12 @@ class ScratchDir {
 };
 
 constexpr int64_t kTickEveryMs = 10'000;
+// How often (in samples or ticks) a replay looks at its cancellation.
+constexpr size_t kCheckEvery = 4096;
+
+absl::Status Cancelled() {
+  return absl::CancelledError("the replay was cancelled (the client went away or timed out)");
+}
 
 // Everything stored in [since, until) (of one host, if named), oldest first;
 // counts series and samples into `out`.
@@ -45,6 +51,7 @@ absl::StatusOr<std::vector<StoredSample>> CollectSamples(const Storage& history,
   if (!in.host_id.empty()) matchers["host"] = in.host_id;
   std::vector<StoredSample> samples;
   for (const SeriesInfo& s : history.FindSeries("", matchers)) {
+    if (in.cancelled()) return Cancelled();
     ASSIGN_OR_RETURN(std::vector<Point> points, history.Query(s.id, in.since_ms, until, 0));
     out->set_series(out->series() + 1);
     for (const Point& p : points) samples.push_back({s.id, p.timestamp_ms, p.value});
@@ -113,11 +120,15 @@ void DescribeDecision(const rollguard::v1::Incident& inc,
 
 absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
                                                      const HostRegistry& registry,
-                                                     const ReplayInput& in) {
+                                                     const ReplayInput& input) {
   rollguard::v1::ReplayResponse out;
+  ReplayInput in = input;
+  in.since_ms = std::max(in.since_ms, in.oldest_ms);
   const int64_t until = in.until_ms > 0 ? in.until_ms : absl::ToUnixMillis(absl::Now());
   if (until <= in.since_ms)
     return absl::InvalidArgumentError("the replay's end is before its start");
+  out.set_since_ms(in.since_ms);
+  out.set_until_ms(until);
   ASSIGN_OR_RETURN(std::vector<StoredSample> samples, CollectSamples(history, in, until, &out));
 
   ScratchDir scratch;
@@ -137,8 +148,16 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
   RETURN_IF_ERROR(remediator.Load());
 
   std::map<std::string, int64_t> resolved_at;  // alert id → when it resolved (last)
-  int64_t next_tick = in.since_ms + kTickEveryMs;
+  // Nothing can fire before the first sample: ticking starts there.
+  int64_t next_tick = samples.empty() ? until : samples.front().timestamp_ms + kTickEveryMs;
   size_t i = 0;
+  size_t work = 0;  // samples and ticks since cancellation was last polled
+  auto should_stop = [&](size_t done) {
+    work += done;
+    if (work < kCheckEvery) return false;
+    work = 0;
+    return in.cancelled();
+  };
   while (i < samples.size()) {
     const int64_t ts = samples[i].timestamp_ms;
     size_t j = i;
@@ -147,7 +166,9 @@ absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,
       clock.Set(absl::FromUnixMillis(next_tick));
       remediator.Tick();
       next_tick += kTickEveryMs;
+      if (should_stop(1)) return Cancelled();
     }
+    if (should_stop(j - i)) return Cancelled();
     clock.Set(absl::FromUnixMillis(ts));
     std::vector<AlertChange> changes =
         engine.Observe(absl::MakeConstSpan(samples.data() + i, j - i));

@@ -5,11 +5,16 @@
 // folder for their records; no host is touched and nothing is written to the
 // collector's own data.
 //
+// Bounded: the range starts no earlier than retention, the simulated clock
+// ticks only from the first sample on (a range of empty years costs nothing),
+// at most max_samples are read, and `cancelled` is polled throughout.
+//
 // Assumption, stated in the answer: a dispatched rollback succeeds and holds
 // its slot until its alert resolves (the replay cannot know how a rollback
 // that never ran would have gone).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,8 +35,13 @@ struct ReplayInput {
   int64_t since_ms = 0;
   int64_t until_ms = 0;
   std::string host_id;  // empty: every host
-  // Most samples one replay may read (bounds its memory).
-  size_t max_samples = 20'000'000;
+  // Nothing older is stored (now - retention): an earlier since_ms starts here.
+  int64_t oldest_ms = 0;
+  // Most samples one replay may read (bounds its memory: ~24 bytes each).
+  size_t max_samples = 5'000'000;
+  // Polled while reading and replaying; true ends the replay with CANCELLED
+  // (the client went away, its deadline passed, or the server is stopping).
+  std::function<bool()> cancelled = [] { return false; };
 };
 
 [[nodiscard]] absl::StatusOr<rollguard::v1::ReplayResponse> Replay(const Storage& history,

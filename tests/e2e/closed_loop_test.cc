@@ -162,6 +162,13 @@ TEST_F(ClosedLoopTest, AnErrorRateFaultIsRolledBackVerifiedAndResolved) {
   EXPECT_EQ(replay.decisions(0).rule(), "error_rate_critical");
   EXPECT_EQ(replay.decisions(0).playbook(), "full-rollback");
   EXPECT_GT(replay.decisions(0).resolved_ms(), 0);
+  // From the epoch: starts at the collector's retention and answers (it used
+  // to tick a simulated clock through 56 years on a gRPC thread).
+  rollguard::v1::ReplayResponse from_epoch;
+  ASSERT_TRUE(
+      RunCliJson(collector_->address(), {"replay", "--since", "1970-01-01"}, &from_epoch).ok());
+  EXPECT_GT(from_epoch.since_ms(), 0);
+  EXPECT_EQ(from_epoch.decisions_size(), replay.decisions_size());
 
   // The same fault again inside the cool-off: held back and escalated to L2.
   BadDeploy();

@@ -40,6 +40,11 @@ TEST(ParseTimeFlagTest, AgoNowUnixAndRfc3339) {
   EXPECT_EQ(*ParseTimeFlag("2026-11-28T10:00:00Z", now),
             absl::FromCivil(absl::CivilSecond(2026, 11, 28, 10, 0, 0), absl::UTCTimeZone()));
   EXPECT_FALSE(ParseTimeFlag("yesterday", now).ok());
+  // Dates and zone-less times are UTC, as the CLI prints them.
+  EXPECT_EQ(*ParseTimeFlag("1970-01-01", now), absl::UnixEpoch());
+  EXPECT_EQ(*ParseTimeFlag("2026-11-28 10:00", now), absl::FromUnixSeconds(1'795'860'000));
+  EXPECT_EQ(*ParseTimeFlag("2026-11-28T10:00:30", now), absl::FromUnixSeconds(1'795'860'030));
+  EXPECT_FALSE(ParseTimeFlag("2026-13-45", now).ok());
 }
 
 }  // namespace

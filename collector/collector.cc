@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "collector/records_retention.h"
 #include "collector/storage/rocksdb_storage.h"
 #include "common/mutex.h"
 #include "common/record_states.h"
@@ -137,11 +138,26 @@ void Collector::MaintenanceLoop() {
       if (absl::Status s = storage_->DeleteBefore(cutoff); !s.ok()) {
         spdlog::error("retention: {}", s.ToString());
       }
+      PruneOldRecords();
       next_retention = clock_->Now() + config_.retention_check_interval;
     }
     lock.Lock();
     // Each second: command deadlines are checked at this resolution.
     cv_.wait_for(lock.native(), std::chrono::seconds(1), [&] { return stopping_; });
+  }
+}
+
+void Collector::PruneOldRecords() {
+  const int64_t cutoff = absl::ToUnixMillis(clock_->Now() - config_.records_retention);
+  absl::StatusOr<RecordsPruned> pruned = PruneRecords(storage_->records(), cutoff);
+  if (!pruned.ok()) {
+    spdlog::error("records retention: {}", pruned.status().ToString());
+  } else if (pruned->total() > 0) {
+    spdlog::info(
+        "records retention ({}d): deleted {} audit, {} alert event, {} command, {} rollout, {} "
+        "incident and {} silence record(s)",
+        absl::ToInt64Hours(config_.records_retention) / 24, pruned->audit, pruned->alert_events,
+        pruned->commands, pruned->rollouts, pruned->incidents, pruned->silences);
   }
 }
 

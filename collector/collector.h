@@ -54,6 +54,8 @@ class Collector {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials();
   absl::Status Serve(std::shared_ptr<grpc::ServerCredentials> creds);
   void MaintenanceLoop();
+  // Deletes records older than records_retention that have ended.
+  void PruneOldRecords();
   void SendEscalation(const rollguard::v1::Incident& inc, const EscalationLevel& level,
                       const std::string& text);
 

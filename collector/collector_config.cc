@@ -145,9 +145,10 @@ absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text) {
 
 absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, CollectorConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
-  RETURN_IF_ERROR(root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
-                                  "sync_writes", "ingest_threads", "log_level", "alerting",
-                                  "commands", "automation", "tls", "auth", "insecure", "ingest"}));
+  RETURN_IF_ERROR(
+      root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
+                      "records_retention", "sync_writes", "ingest_threads", "log_level", "alerting",
+                      "commands", "automation", "tls", "auth", "insecure", "ingest"}));
   if (root.Has("tls")) {
     ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
     RETURN_IF_ERROR(LoadTlsSection(t, "client_ca", &c.tls));
@@ -174,6 +175,12 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   if (root.Has("retention")) {
     ASSIGN_OR_RETURN(c.retention, root.Duration("retention"));
     if (c.retention < absl::Minutes(1)) return root.Error("retention", "must be at least 1m");
+  }
+  if (root.Has("records_retention")) {
+    ASSIGN_OR_RETURN(c.records_retention, root.Duration("records_retention"));
+    if (c.records_retention < absl::Hours(1)) {
+      return root.Error("records_retention", "must be at least 1h");
+    }
   }
   if (root.Has("retention_check_interval")) {
     ASSIGN_OR_RETURN(c.retention_check_interval, root.Duration("retention_check_interval"));

@@ -17,6 +17,9 @@ struct CollectorConfig {
   std::string data_dir = "rollguard-data";
   absl::Duration retention = absl::Hours(24 * 30);
   absl::Duration retention_check_interval = absl::Hours(1);
+  // Audit, alert events, finished commands and rollouts, closed incidents and
+  // expired silences older than this are deleted (open ones never are).
+  absl::Duration records_retention = absl::Hours(24 * 90);
   bool sync_writes = false;
   int ingest_threads = 2;
   // What one agent may send (max_age follows retention).

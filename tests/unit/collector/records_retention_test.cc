@@ -1,0 +1,120 @@
+#include "collector/records_retention.h"
+
+#include <gtest/gtest.h>
+
+#include "collector/commands/audit_log.h"
+#include "collector/commands/command_manager.h"
+#include "collector/storage/key_codec.h"
+#include "common/record_states.h"
+#include "tests/fakes/memory_storage.h"
+
+namespace rollguard::collector {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1'795'860'000);
+const absl::Time kOld = kNow - absl::Hours(24 * 100);
+const absl::Time kRecent = kNow - absl::Hours(24);
+const int64_t kCutoff = absl::ToUnixMillis(kNow - absl::Hours(24 * 90));
+
+class RecordsRetentionTest : public ::testing::Test {
+ protected:
+  size_t Count(Table t) {
+    size_t n = 0;
+    EXPECT_TRUE(records_
+                    .Scan(t, "", "",
+                          [&](absl::string_view, absl::string_view) {
+                            ++n;
+                            return true;
+                          })
+                    .ok());
+    return n;
+  }
+  void Command(absl::Time at, rollguard::v1::CommandState state) {
+    rollguard::v1::CommandRecord r;
+    r.mutable_command()->set_id(NewTimeOrderedId("c", at));
+    r.set_state(state);
+    r.set_updated_ms(absl::ToUnixMillis(at));
+    ASSERT_TRUE(records_.Put(Table::kCommands, r.command().id(), r.SerializeAsString()).ok());
+  }
+  void Rollout(absl::Time at, RolloutState state) {
+    rollguard::v1::Rollout r;
+    r.set_id(NewTimeOrderedId("r", at));
+    SetState(&r, state);
+    if (state != RolloutState::kRunning) r.set_finished_ms(absl::ToUnixMillis(at));
+    ASSERT_TRUE(records_.Put(Table::kRollouts, r.id(), r.SerializeAsString()).ok());
+  }
+  void Incident(absl::Time at, IncidentState state) {
+    rollguard::v1::Incident i;
+    i.set_id(NewTimeOrderedId("i", at));
+    SetState(&i, state);
+    if (state == IncidentState::kResolved) i.set_closed_ms(absl::ToUnixMillis(at));
+    ASSERT_TRUE(records_.Put(Table::kIncidents, i.id(), i.SerializeAsString()).ok());
+  }
+  void Event(absl::Time at) {
+    rollguard::v1::AlertEvent e;
+    e.set_at_ms(absl::ToUnixMillis(at));
+    ASSERT_TRUE(records_
+                    .Put(Table::kAlertEvents, EncodeBigEndian64(e.at_ms()) + EncodeBigEndian32(1),
+                         e.SerializeAsString())
+                    .ok());
+  }
+  void Silence(const std::string& id, absl::Time ends) {
+    rollguard::v1::Silence s;
+    s.set_id(id);
+    s.set_ends_ms(absl::ToUnixMillis(ends));
+    ASSERT_TRUE(records_.Put(Table::kSilences, id, s.SerializeAsString()).ok());
+  }
+
+  rollguard::testing::MemoryRecordStore records_;
+};
+
+TEST_F(RecordsRetentionTest, DeletesWhatEndedBeforeTheCutoffAndKeepsWhatIsOpen) {
+  AuditLog audit(&records_);
+  for (absl::Time at : {kOld, kOld, kRecent}) {
+    rollguard::v1::AuditRecord r;
+    r.set_at_ms(absl::ToUnixMillis(at));
+    audit.Record(r);
+  }
+  Event(kOld);
+  Event(kRecent);
+  Command(kOld, rollguard::v1::SUCCEEDED);
+  Command(kOld, rollguard::v1::RUNNING);  // still open: kept whatever its age
+  Command(kRecent, rollguard::v1::FAILED);
+  Rollout(kOld, RolloutState::kSucceeded);
+  Rollout(kOld, RolloutState::kRunning);
+  Incident(kOld, IncidentState::kResolved);
+  Incident(kOld, IncidentState::kEscalated);
+  Silence("a", kOld);
+  Silence("b", kNow + absl::Hours(1));
+
+  auto pruned = PruneRecords(records_, kCutoff);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->audit, 2u);
+  EXPECT_EQ(pruned->alert_events, 1u);
+  EXPECT_EQ(pruned->commands, 1u);
+  EXPECT_EQ(pruned->rollouts, 1u);
+  EXPECT_EQ(pruned->incidents, 1u);
+  EXPECT_EQ(pruned->silences, 1u);
+  EXPECT_EQ(Count(Table::kAudit), 1u);
+  EXPECT_EQ(Count(Table::kAlertEvents), 1u);
+  EXPECT_EQ(Count(Table::kCommands), 2u);
+  EXPECT_EQ(Count(Table::kRollouts), 1u);
+  EXPECT_EQ(Count(Table::kIncidents), 1u);
+  EXPECT_EQ(Count(Table::kSilences), 1u);
+
+  // A second pass finds nothing more.
+  auto again = PruneRecords(records_, kCutoff);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->total(), 0u);
+}
+
+TEST_F(RecordsRetentionTest, ARecordThatDoesNotParseIsLeftForTheDamageReport) {
+  ASSERT_TRUE(records_.Put(Table::kCommands, NewTimeOrderedId("c", kOld), "\xff\xff garbage").ok());
+  auto pruned = PruneRecords(records_, kCutoff);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->commands, 0u);
+  EXPECT_EQ(Count(Table::kCommands), 1u);
+}
+
+}  // namespace
+}  // namespace rollguard::collector

@@ -36,6 +36,17 @@ void PrintStats(const rollguard::v1::StorageStats& s) {
   t.AddRow({"on disk: sample log", Bytes(s.log_bytes())});
   t.AddRow({"on disk: other", Bytes(s.other_bytes())});
   t.AddRow({"write buffers", Bytes(s.memtable_bytes())});
+  if (!s.write_error().empty()) {
+    t.AddRow(
+        {"writes", absl::StrFormat("FAILING since %s UTC: %s (agents keep their samples and "
+                                   "resend; it resumes by itself once the cause is gone)",
+                                   FormatTimestamp(s.write_error_since_ms()), s.write_error())});
+  } else {
+    t.AddRow({"writes", "ok"});
+  }
+  if (s.failed_writes() > 0) {
+    t.AddRow({"failed writes since start", std::to_string(s.failed_writes())});
+  }
   std::fputs(t.Render().c_str(), stdout);
 }
 

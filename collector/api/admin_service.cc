@@ -457,6 +457,9 @@ rollguard::v1::StorageStats AdminServiceImpl::DoGetStorageStats() const {
   out.set_log_bytes(st.log_bytes);
   out.set_other_bytes(st.other_bytes);
   out.set_memtable_bytes(st.memtable_bytes);
+  out.set_failed_writes(st.failed_writes);
+  out.set_write_error(st.write_error);
+  out.set_write_error_since_ms(st.write_error_since_ms);
   return out;
 }
 

@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <limits>
 
@@ -22,6 +21,7 @@
 #include "collector/storage/series_heads.h"
 #include "collector/storage/series_index.h"
 #include "collector/storage/stored_chunk.h"
+#include "common/mutex.h"
 #include "rollguard/v1/metrics.pb.h"
 
 namespace rollguard::collector {
@@ -154,7 +154,13 @@ class RocksDbStorage final : public Storage {
     // The whole batch is one log record, in the batch's one write.
     uint64_t seq = log_seq_.Begin();
     batch.Put(log_cf_, EncodeBigEndian64(seq), EncodeLogRecord(samples));
+    // On a full disk RocksDB stops writing (this write fails UNAVAILABLE: the
+    // agent keeps the batch and resends) and resumes by itself once its
+    // SstFileManager sees free space again (polled every few seconds).
+    // (Calling DB::Resume() ourselves while the disk was still full kept
+    // writes stopped after space returned, in tests/unit/.../disk_full_test.)
     absl::Status st = FromRocks(db_->Write(write_options_, &batch), "writing samples");
+    NoteWrite(st);
     if (st.ok()) {
       if (!new_series.empty()) index_.MarkPersisted(new_series);
       heads_.Add(samples, seq, options_.clock->NowMs());
@@ -162,6 +168,28 @@ class RocksDbStorage final : public Storage {
     log_seq_.End(seq);
     if (st.ok()) sealer_.WaitForRoom();
     return st;
+  }
+
+  // Keeps what `rollguard storage` shows about failing writes; logs the
+  // start and the end of a run of failures, not every one.
+  void NoteWrite(const absl::Status& st) {
+    MutexLock lock(&health_mu_);
+    if (st.ok()) {
+      if (!write_error_.empty()) {
+        spdlog::info("storage: sample writes work again (they failed for {} ms)",
+                     options_.clock->NowMs() - write_error_since_ms_);
+      }
+      write_error_.clear();
+      write_error_since_ms_ = 0;
+      return;
+    }
+    ++failed_writes_;
+    if (write_error_.empty()) {
+      write_error_since_ms_ = options_.clock->NowMs();
+      spdlog::error("storage: sample writes fail, batches are refused until they work again: {}",
+                    std::string(st.message()));
+    }
+    write_error_ = std::string(st.message());
   }
 
   bool GetSeries(SeriesId id, SeriesKey* key) const override { return index_.Get(id, key); }
@@ -223,6 +251,12 @@ class RocksDbStorage final : public Storage {
 
   StorageStats Stats() const override {
     StorageStats st;
+    {
+      MutexLock lock(&health_mu_);
+      st.failed_writes = failed_writes_;
+      st.write_error = write_error_;
+      st.write_error_since_ms = write_error_since_ms_;
+    }
     st.head_points = heads_.points();
     st.head_series = heads_.series();
     st.head_points_limit = options_.max_head_points;
@@ -246,6 +280,10 @@ class RocksDbStorage final : public Storage {
   std::unique_ptr<rocksdb::DB> db_;
   const RocksDbOptions options_;
   const rocksdb::WriteOptions write_options_;
+  mutable Mutex health_mu_;
+  uint64_t failed_writes_ ABSL_GUARDED_BY(health_mu_) = 0;
+  std::string write_error_ ABSL_GUARDED_BY(health_mu_);
+  int64_t write_error_since_ms_ ABSL_GUARDED_BY(health_mu_) = 0;
   const std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* const series_cf_;
   rocksdb::ColumnFamilyHandle* const log_cf_;
@@ -269,7 +307,9 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& d
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = RocksDbColumnFamilies();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(RocksDbDbOptions(), dir, cfs, &handles, &raw);
+  rocksdb::DBOptions db_options = RocksDbDbOptions();
+  if (options.env != nullptr) db_options.env = options.env.get();
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, cfs, &handles, &raw);
   if (!s.ok()) {
     return FromRocks(s, absl::StrCat("opening data dir ", dir,
                                      s.IsIOError() ? " (is another collector using it?)" : ""));

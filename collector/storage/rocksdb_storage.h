@@ -18,6 +18,10 @@
 #include "collector/storage/storage.h"
 #include "common/clock.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace rollguard::collector {
 
 struct RocksDbOptions {
@@ -39,6 +43,9 @@ struct RocksDbOptions {
   bool seal_on_close = true;
   // Wall time for the heads' ages (when a head is old enough to seal).
   const Clock* clock = &Clock::Real();
+  // The file system RocksDB uses; null: the real one. Fault tests put a
+  // full-disk simulation here (tests/fakes/full_disk_fs.h).
+  std::shared_ptr<rocksdb::Env> env;
 };
 
 // Opens (creating if needed) the database in `dir`. An error names the folder

@@ -52,6 +52,11 @@ struct StorageStats {
   uint64_t log_bytes = 0;
   uint64_t other_bytes = 0;
   uint64_t memtable_bytes = 0;
+  // Sample writes that failed since open; while the latest failed (a full
+  // disk, say), why and since when. Cleared by the next write that succeeds.
+  uint64_t failed_writes = 0;
+  std::string write_error;
+  int64_t write_error_since_ms = 0;
 };
 
 class Storage {

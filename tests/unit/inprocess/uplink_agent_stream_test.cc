@@ -18,7 +18,10 @@
 #include "collector/ingest/agent_service.h"
 #include "collector/ingest/work_pool.h"
 #include "collector/registry/host_registry.h"
+#include "collector/storage/rocksdb_storage.h"
+#include "tests/fakes/full_disk_fs.h"
 #include "tests/fakes/memory_storage.h"
+#include "tests/support/process.h"
 
 namespace rollguard {
 namespace {
@@ -61,9 +64,18 @@ bool Eventually(F ready, std::chrono::milliseconds within = std::chrono::seconds
 
 class UplinkAgentStreamTest : public ::testing::Test {
  protected:
+  using StorageFactory = std::function<std::unique_ptr<collector::Storage>(const std::string& dir)>;
+  // In-memory storage unless a test needs the real engine (`dir` is scratch).
+  explicit UplinkAgentStreamTest(StorageFactory make =
+                                     [](const std::string&) {
+                                       return std::make_unique<testing::MemoryStorage>();
+                                     })
+      : storage_(make(dir_.path())) {}
+
   void SetUp() override {
+    ASSERT_NE(storage_, nullptr);
     collector::AgentServiceDeps deps;
-    deps.storage = &storage_;
+    deps.storage = storage_.get();
     deps.registry = &registry_;
     deps.listener = &listener_;
     deps.commands = &commands_;
@@ -91,6 +103,7 @@ class UplinkAgentStreamTest : public ::testing::Test {
     o.labels = {{"env", "test"}};
     o.instance_id = "i-1";
     o.heartbeat_interval = absl::Milliseconds(100);
+    o.reconnect_max = absl::Seconds(1);
     o.playbooks = {"full-rollback"};
     o.on_command = std::move(on_command);
     uplink_ = std::make_unique<agent::Uplink>(o, &series_, &buffer_);
@@ -105,11 +118,12 @@ class UplinkAgentStreamTest : public ::testing::Test {
     return commands_.Submit(c, "bot-1", absl::Minutes(5));
   }
 
-  testing::MemoryStorage storage_;
+  testing::TempDir dir_;
+  std::unique_ptr<collector::Storage> storage_;
   FakeClock clock_{absl::FromUnixMillis(1'800'000'000'000)};
-  collector::HostRegistry registry_{&storage_, &clock_};
-  collector::AuditLog audit_{&storage_.records()};
-  collector::CommandManager commands_{&storage_.records(), &audit_, &clock_};
+  collector::HostRegistry registry_{storage_.get(), &clock_};
+  collector::AuditLog audit_{&storage_->records()};
+  collector::CommandManager commands_{&storage_->records(), &audit_, &clock_};
   collector::WorkPool pool_{2};
   collector::IngestStats stats_;
   RecordingListener listener_;
@@ -140,9 +154,9 @@ TEST_F(UplinkAgentStreamTest, BufferedSamplesAreStoredAcknowledgedAndHandedOn) {
   EXPECT_EQ(listener_.stored(), 100u);
   EXPECT_EQ(stats_.samples_stored.load(), 100u);
   // The collector named the series by host and kept the agent's labels.
-  auto found = storage_.FindSeries("memory_usage", {{"host", "bot-1"}, {"unit", "percent"}});
+  auto found = storage_->FindSeries("memory_usage", {{"host", "bot-1"}, {"unit", "percent"}});
   ASSERT_EQ(found.size(), 1u);
-  auto points = storage_.Query(found[0].id, 0, std::numeric_limits<int64_t>::max(), 0);
+  auto points = storage_->Query(found[0].id, 0, std::numeric_limits<int64_t>::max(), 0);
   ASSERT_TRUE(points.ok());
   EXPECT_EQ(points->size(), 50u);
   // The registry knows the host as connected, with its labels.
@@ -192,6 +206,61 @@ TEST_F(UplinkAgentStreamTest, AnAgentWithoutPlaybooksRefusesACommandAtOnce) {
     return r.ok() && r->state() == rollguard::v1::REFUSED;
   }));
   EXPECT_NE(commands_.Get(rec->command().id())->error().find("no playbooks"), std::string::npos);
+}
+
+// The collector's disk fills up while an agent streams: its batches are
+// refused (the stream ends UNAVAILABLE), the agent keeps them and reconnects,
+// and once space returns they are stored by themselves: no restart of
+// either side, nothing acknowledged lost, nothing the agent buffered lost.
+class DiskFullIngestTest : public UplinkAgentStreamTest {
+ protected:
+  DiskFullIngestTest() : DiskFullIngestTest(std::make_shared<testing::FullDiskFileSystem>()) {}
+  explicit DiskFullIngestTest(std::shared_ptr<testing::FullDiskFileSystem> fs)
+      : UplinkAgentStreamTest([fs](const std::string& dir) -> std::unique_ptr<collector::Storage> {
+          collector::RocksDbOptions o;
+          o.env = testing::FullDiskFileSystem::EnvOf(fs);
+          auto st = collector::OpenRocksDbStorage(dir, o);
+          return st.ok() ? std::move(*st) : nullptr;
+        }),
+        fs_(std::move(fs)) {}
+  // Ten samples of cpu_usage, one a second from `first`.
+  void Push(uint32_t cpu, int first) {
+    std::vector<agent::BufferedSample> samples;
+    for (int i = first; i < first + 10; ++i) {
+      samples.push_back({cpu, 1'800'000'000'000 + i * 1000, double(i)});
+    }
+    buffer_.Push(samples);
+  }
+  size_t StoredPoints() {
+    auto found = storage_->FindSeries("cpu_usage", {{"host", "bot-1"}});
+    if (found.size() != 1) return 0;
+    return storage_->Query(found[0].id, 0, std::numeric_limits<int64_t>::max(), 0)->size();
+  }
+  std::shared_ptr<testing::FullDiskFileSystem> fs_;
+};
+
+TEST_F(DiskFullIngestTest, RefusedWhileFullResentAndStoredWhenSpaceReturns) {
+  uint32_t cpu = series_.IdFor("cpu_usage", {});
+  Push(cpu, 0);
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return buffer_.buffered_samples() == 0; }));
+  EXPECT_EQ(StoredPoints(), 10u);
+
+  fs_->SetFull(true);
+  Push(cpu, 10);
+  Push(cpu, 20);
+  // Refused, not acknowledged: the agent still holds all 20.
+  ASSERT_TRUE(Eventually([&] { return storage_->Stats().failed_writes > 0; }));
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(buffer_.buffered_samples(), 20u);
+  EXPECT_EQ(StoredPoints(), 10u);
+  EXPECT_NE(storage_->Stats().write_error.find("No space left"), std::string::npos);
+
+  fs_->SetFull(false);
+  ASSERT_TRUE(Eventually([&] { return buffer_.buffered_samples() == 0; }, std::chrono::seconds(30)))
+      << buffer_.buffered_samples() << " samples never stored after space returned";
+  EXPECT_EQ(StoredPoints(), 30u);
+  EXPECT_EQ(storage_->Stats().write_error, "");
 }
 
 }  // namespace

@@ -44,6 +44,12 @@ void PrintStats(const rollguard::v1::StorageStats& s) {
   } else {
     t.AddRow({"writes", "ok"});
   }
+  if (s.quarantined_records() > 0) {
+    t.AddRow({"damaged records",
+              absl::StrFormat("%u found at open and moved to quarantine (what they held is not "
+                              "queryable; the collector log names each)",
+                              s.quarantined_records())});
+  }
   if (s.failed_writes() > 0) {
     t.AddRow({"failed writes since start", std::to_string(s.failed_writes())});
   }

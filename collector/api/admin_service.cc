@@ -460,6 +460,7 @@ rollguard::v1::StorageStats AdminServiceImpl::DoGetStorageStats() const {
   out.set_failed_writes(st.failed_writes);
   out.set_write_error(st.write_error);
   out.set_write_error_since_ms(st.write_error_since_ms);
+  out.set_quarantined_records(st.quarantined_records);
   return out;
 }
 

@@ -56,6 +56,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbColumnFamilies() {
       {kSeriesCf, series_opts},
       {kLogCf, log_opts},
       {kChunksCf, chunk_opts},
+      {kQuarantineCf, small_opts},
   };
   for (const char* name : kTableNames) cfs.emplace_back(name, small_opts);
   return cfs;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <limits>
 
@@ -22,6 +23,7 @@
 #include "collector/storage/series_index.h"
 #include "collector/storage/stored_chunk.h"
 #include "common/mutex.h"
+#include "common/status_macros.h"
 #include "rollguard/v1/metrics.pb.h"
 
 namespace rollguard::collector {
@@ -63,6 +65,7 @@ class RocksDbStorage final : public Storage {
         series_cf_(Named(handles_, kSeriesCf)),
         log_cf_(Named(handles_, kLogCf)),
         chunks_cf_(Named(handles_, kChunksCf)),
+        quarantine_cf_(Named(handles_, kQuarantineCf)),
         records_(db_.get(), handles_, write_options_),
         sealer_(db_.get(), chunks_cf_, log_cf_, write_options_, &heads_, &log_seq_, options.clock,
                 MakeSealerOptions(options)) {}
@@ -82,15 +85,50 @@ class RocksDbStorage final : public Storage {
     db_->Close();
   }
 
+  // Counts what earlier opens quarantined.
+  absl::Status CountQuarantined() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), quarantine_cf_));
+    uint64_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    quarantined_ = n;
+    if (n > 0) {
+      spdlog::warn("storage: {} damaged record(s) are kept in quarantine (rollguard storage)", n);
+    }
+    return FromRocks(it->status(), "counting quarantined records");
+  }
+
+  // Moves a record that cannot be decoded out of `cf` into quarantine, so
+  // one damaged record does not keep the collector from starting; what it
+  // held is lost to queries, and `rollguard storage` counts it.
+  absl::Status Quarantine(rocksdb::ColumnFamilyHandle* cf, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value, absl::string_view why) {
+    spdlog::error(
+        "storage: {} record ({}-byte key, {}-byte value) cannot be decoded: {}; moved to "
+        "quarantine",
+        cf->GetName(), key.size(), value.size(), std::string(why));
+    rocksdb::WriteBatch batch;
+    batch.Put(quarantine_cf_, absl::StrCat(cf->GetName(), std::string(1, '\0'), ToView(key)),
+              value);
+    batch.Delete(cf, key);
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    RETURN_IF_ERROR(FromRocks(db_->Write(sync, &batch), "quarantining a damaged record"));
+    ++quarantined_;
+    return absl::OkStatus();
+  }
+
   absl::Status LoadSeries() {
+    RETURN_IF_ERROR(CountQuarantined());
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), series_cf_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       uint32_t id = 0;
       rollguard::v1::SeriesDefinition def;
       if (!DecodeSeriesIdKey(ToView(it->key()), &id) ||
-          !def.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError(absl::StrCat(
-            "series column family: undecodable record at key of ", it->key().size(), " bytes"));
+          !def.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+          def.metric().empty()) {
+        if (id != 0) index_.Retire(id);
+        RETURN_IF_ERROR(Quarantine(series_cf_, it->key(), it->value(), "not a series definition"));
+        continue;
       }
       SeriesKey key{def.metric(), Labels(def.labels().begin(), def.labels().end())};
       index_.Load(id, std::move(key));
@@ -104,11 +142,17 @@ class RocksDbStorage final : public Storage {
     size_t records = 0, samples = 0;
     uint64_t first = 0, last = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (it->key().size() != 8) return absl::DataLossError("sample log: bad key");
+      if (it->key().size() != 8) {
+        RETURN_IF_ERROR(Quarantine(log_cf_, it->key(), it->value(), "bad key"));
+        continue;
+      }
       uint64_t seq = 0;
       for (int i = 0; i < 8; ++i) seq = (seq << 8) | static_cast<uint8_t>(it->key()[i]);
       auto batch = DecodeLogRecord(ToView(it->value()));
-      if (!batch.ok()) return batch.status();
+      if (!batch.ok()) {
+        RETURN_IF_ERROR(Quarantine(log_cf_, it->key(), it->value(), batch.status().message()));
+        continue;
+      }
       if (records == 0) first = seq;
       last = seq;
       ++records;
@@ -257,6 +301,7 @@ class RocksDbStorage final : public Storage {
       st.write_error = write_error_;
       st.write_error_since_ms = write_error_since_ms_;
     }
+    st.quarantined_records = quarantined_.load();
     st.head_points = heads_.points();
     st.head_series = heads_.series();
     st.head_points_limit = options_.max_head_points;
@@ -288,6 +333,9 @@ class RocksDbStorage final : public Storage {
   rocksdb::ColumnFamilyHandle* const series_cf_;
   rocksdb::ColumnFamilyHandle* const log_cf_;
   rocksdb::ColumnFamilyHandle* const chunks_cf_;
+  rocksdb::ColumnFamilyHandle* const quarantine_cf_;
+  // Entries in quarantine_cf_ (counted at open, then kept up to date).
+  std::atomic<uint64_t> quarantined_{0};
   RocksDbRecords records_;
   SeriesIndex index_;
   SeriesHeads heads_;

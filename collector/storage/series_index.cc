@@ -130,6 +130,14 @@ void SeriesIndex::Load(SeriesId id, const SeriesKey& key) {
   persisted_[id] = true;
 }
 
+void SeriesIndex::Retire(SeriesId id) {
+  MutexLock lock(&mu_);
+  if (id >= where_.size()) {
+    where_.resize(id + 1, kAbsent);
+    persisted_.resize(id + 1, true);
+  }
+}
+
 bool SeriesIndex::Get(SeriesId id, SeriesKey* key) const {
   MutexLock lock(&mu_);
   if (id == 0 || id >= where_.size() || where_[id] == kAbsent) return false;

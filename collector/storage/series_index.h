@@ -32,6 +32,9 @@ class SeriesIndex {
   SeriesId Intern(const SeriesKey& key, bool* is_new);
   // Registers an existing series as loaded from disk (already persisted).
   void Load(SeriesId id, const SeriesKey& key);
+  // An id whose definition was found damaged: never handed out again (its
+  // chunks may still be on disk and must not join a new series).
+  void Retire(SeriesId id);
 
   bool Get(SeriesId id, SeriesKey* key) const;
   std::vector<SeriesInfo> Find(absl::string_view metric, const Labels& matchers) const;

@@ -57,6 +57,8 @@ struct StorageStats {
   uint64_t failed_writes = 0;
   std::string write_error;
   int64_t write_error_since_ms = 0;
+  // Records found damaged at open and moved aside (the collector still starts).
+  uint64_t quarantined_records = 0;
 };
 
 class Storage {

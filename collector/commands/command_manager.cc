@@ -144,6 +144,7 @@ void CommandManager::OnAgentConnected(const std::string& host_id,
   MutexLock lock(&mu_);
   links_[host_id] = link;
   playbooks_[host_id] = playbooks;
+  gone_since_ms_.erase(host_id);
   int64_t now = clock_->NowMs();
   for (auto& [id, rec] : open_) {
     if (rec.host_id() != host_id) continue;
@@ -158,7 +159,10 @@ void CommandManager::OnAgentConnected(const std::string& host_id,
 void CommandManager::OnAgentDisconnected(const std::string& host_id, AgentLink* link) {
   MutexLock lock(&mu_);
   // A newer stream of the same host may already have replaced this one.
-  if (auto it = links_.find(host_id); it != links_.end() && it->second == link) links_.erase(it);
+  if (auto it = links_.find(host_id); it != links_.end() && it->second == link) {
+    links_.erase(it);
+    gone_since_ms_[host_id] = clock_->NowMs();
+  }
 }
 
 void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& update) {
@@ -237,8 +241,17 @@ void CommandManager::Tick() {
     for (auto it = open_.begin(); it != open_.end();) {
       CommandRecord& rec = it->second;
       bool waiting = rec.state() == rollguard::v1::QUEUED || rec.state() == rollguard::v1::SENT;
-      bool lost = rec.state() == rollguard::v1::RUNNING && !links_.contains(rec.host_id()) &&
-                  now - rec.updated_ms() > absl::ToInt64Milliseconds(lost_after_);
+      // Lost: its host has been gone lost_after, counted from when it went
+      // (a long quiet step before that does not count) or from the last news
+      // of the command, whichever is later.
+      bool lost = false;
+      if (rec.state() == rollguard::v1::RUNNING && !links_.contains(rec.host_id())) {
+        int64_t since = rec.updated_ms();
+        if (auto g = gone_since_ms_.find(rec.host_id()); g != gone_since_ms_.end()) {
+          since = std::max(since, g->second);
+        }
+        lost = now - since > absl::ToInt64Milliseconds(lost_after_);
+      }
       if (!lost && (!waiting || rec.command().deadline_ms() >= now)) {
         ++it;
         continue;

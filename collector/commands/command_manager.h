@@ -96,6 +96,9 @@ class CommandManager {
   std::map<std::string, rollguard::v1::CommandRecord> open_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, AgentLink*> links_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> playbooks_ ABSL_GUARDED_BY(mu_);
+  // When each host's stream last ended (erased when it is back): a running
+  // command is lost only once its host has been gone lost_after.
+  std::map<std::string, int64_t> gone_since_ms_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> drill_ended_ms_ ABSL_GUARDED_BY(mu_);
 
   Mutex listeners_mu_;

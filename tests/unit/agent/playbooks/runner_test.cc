@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "agent/playbooks/journal.h"
@@ -213,12 +214,16 @@ TEST_F(RunnerTest, AnotherProcessHoldingTheHostLockBlocksARun) {
   // A child process takes the lock as a second agent would, and holds it.
   const std::string lock = dir_.File("state/playbook.lock");
   fs::create_directories(dir_.File("state"));
+  // Only async-signal-safe calls between fork and _exit (the test process
+  // has threads): no allocation in the child.
+  const char* lock_path = lock.c_str();
   pid_t holder = ::fork();
   if (holder == 0) {
-    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT, 0644);
+    int fd = ::open(lock_path, O_RDWR | O_CREAT, 0644);
     ::flock(fd, LOCK_EX);
-    std::string pid = std::to_string(::getpid()) + "\n";
-    (void)::pwrite(fd, pid.data(), pid.size(), 0);
+    char pid[32];
+    int n = std::snprintf(pid, sizeof pid, "%d\n", static_cast<int>(::getpid()));
+    (void)::pwrite(fd, pid, static_cast<size_t>(n), 0);
     ::pause();
     ::_exit(0);
   }

@@ -224,6 +224,31 @@ TEST_F(CommandManagerTest, ARunningCommandWhoseHostNeverReturnsIsLost) {
   EXPECT_EQ(finished.size(), 1u);
 }
 
+// A long quiet step (no update for an hour) and then a short disconnect:
+// the command is not lost at once; lost_after counts from the disconnect.
+TEST_F(CommandManagerTest, LostAfterCountsFromWhenTheHostWentNotFromTheLastUpdate) {
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  std::string id = Submit("bot-1", "full-rollback").command().id();
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 1, 3, "ok"));
+  clock_.Advance(absl::Hours(1));
+  commands_->OnAgentDisconnected("bot-1", &link);
+  clock_.Advance(absl::Seconds(30));
+  commands_->Tick();
+  EXPECT_EQ(StateOf(id), rollguard::v1::RUNNING);
+  // Back within lost_after, gone again: the clock restarts.
+  RecordingLink again;
+  commands_->OnAgentConnected("bot-1", {}, &again);
+  clock_.Advance(absl::Minutes(10));
+  commands_->OnAgentDisconnected("bot-1", &again);
+  clock_.Advance(absl::Minutes(14));
+  commands_->Tick();
+  EXPECT_EQ(StateOf(id), rollguard::v1::RUNNING);
+  clock_.Advance(absl::Minutes(2));
+  commands_->Tick();
+  EXPECT_EQ(StateOf(id), rollguard::v1::LOST);
+}
+
 TEST(CommandIdsTest, SixtyFourRandomBitsKeepIdsOfOneSecondUnique) {
   // 24 random bits a second collided for ~3% of 1,000-host rollouts; here
   // 200,000 ids share one second.

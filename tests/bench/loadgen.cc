@@ -43,6 +43,7 @@ struct Options {
   std::string collector = "127.0.0.1:7700";
   rollguard::bench::BenchTls tls;
   int agents = 10;
+  std::string prefix = "loadgen";
   int series_per_agent = 20;
   int points = 1000;
   int samples_per_batch = 1000;
@@ -84,7 +85,7 @@ std::vector<AgentData> Generate(const Options& o) {
   std::vector<AgentData> agents(o.agents);
   for (int a = 0; a < o.agents; ++a) {
     AgentData& d = agents[a];
-    d.host = absl::StrCat("loadgen-", a);
+    d.host = absl::StrCat(o.prefix, "-", a);
     for (int s = 0; s < o.series_per_agent; ++s) {
       d.series.push_back({s % 4 == 3 ? "requests_total" : absl::StrCat("gauge_", s),
                           {{"series", std::to_string(s)}}});
@@ -280,6 +281,7 @@ int main(int argc, char** argv) {
   app.add_option("--collector", o.collector, "collector HOST:PORT")->capture_default_str();
   rollguard::bench::AddTlsFlags(app, &o.tls);
   app.add_option("--agents", o.agents, "simulated agents (one stream each)")->capture_default_str();
+  app.add_option("--prefix", o.prefix, "host ids are PREFIX-N")->capture_default_str();
   app.add_option("--series-per-agent", o.series_per_agent, "series per agent")
       ->capture_default_str();
   app.add_option("--points", o.points, "points per series")->capture_default_str();

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Crash loop: N times, start the collector on the same data folder, stream a
+# burst of samples (rollguard-loadgen, its own hosts each round) and send a
+# playbook to a real rollguard-agent, then kill -9 the collector at a random
+# moment (0-700 ms in: during start-up, ingest, dispatch or the agent's run).
+# Then start it once more and count:
+#   - every sample the collector acknowledged in any round is stored;
+#   - the agent ran no command twice (its runs == the commands that ran);
+#   - the collector opens every time (no damaged state after a kill).
+# Usage: scripts/kill9_loop.sh [N=100] [build/bin]
+# Prints one line per round and a summary; exits 1 on any loss or double run.
+set -euo pipefail
+N=${1:-100}
+BIN=$(cd "${2:-build/bin}" && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/rollguard-kill9-loop.XXXXXX")
+CPID=""
+APID=""
+cleanup() {
+  for p in $CPID $APID; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The first start picks a free port; every later start reuses it, so the
+# agent finds the collector again at the same address.
+PORT=0
+start_collector() {
+  rm -f "$WORK/port"
+  "$BIN/rollguard-collector" --listen "127.0.0.1:$PORT" --port-file "$WORK/port" \
+    --data-dir "$WORK/data" --log-level warn >>"$WORK/collector.log" 2>&1 &
+  CPID=$!
+  for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+  if [ ! -s "$WORK/port" ]; then
+    echo "collector did not start; its log:"; tail -20 "$WORK/collector.log"; exit 1
+  fi
+  PORT=$(cat "$WORK/port")
+  ADDR="127.0.0.1:$PORT"
+}
+cli() { "$BIN/rollguard" --collector "$ADDR" "$@"; }
+
+start_collector
+mkdir -p "$WORK/agent/root"
+cat >"$WORK/agent/agent.yaml" <<EOF
+host_id: kill9-agent
+interval: 1s
+state_dir: state
+service:
+  root: root
+  command: [/bin/sleep, '3600']
+playbooks:
+  probe:
+    steps:
+      - run: {command: [/bin/sh, -c, 'echo run >> ran; sleep 0.2'], timeout: 10s}
+EOF
+"$BIN/rollguard-agent" --config "$WORK/agent/agent.yaml" --collector "$ADDR" \
+  --statsd-listen off --log-level warn >"$WORK/agent.log" 2>&1 &
+APID=$!
+
+ACKED=0
+SUBMITTED=0
+for i in $(seq 1 "$N"); do
+  [ "$i" -gt 1 ] && start_collector
+  "$BIN/rollguard-loadgen" --collector "$ADDR" --prefix "round$i" --agents 2 \
+    --series-per-agent 4 --points 10000 --samples-per-batch 500 >"$WORK/loadgen.out" 2>&1 &
+  LPID=$!
+  if cli rollback probe --host kill9-agent --yes >/dev/null 2>&1; then
+    SUBMITTED=$((SUBMITTED + 1))
+  fi
+  sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.3f", rand() * 0.7 }')"
+  kill -KILL "$CPID"; wait "$CPID" 2>/dev/null || true
+  wait "$LPID" || true
+  a=$(awk '/acknowledged samples\/s/ {next} /acknowledged/ {for (i=1;i<=NF;i++) if ($i=="acknowledged") {v=$(i+1); gsub(",","",v); print v}}' "$WORK/loadgen.out")
+  ACKED=$((ACKED + ${a:-0}))
+  echo "round $i/$N: killed; round acknowledged ${a:-0} samples, $SUBMITTED command(s) submitted so far"
+done
+
+start_collector
+# Every sample acknowledged in any round.
+STORED=0
+for i in $(seq 1 "$N"); do
+  for a in 0 1; do
+    for metric in gauge_0 gauge_1 gauge_2 requests_total; do
+      n=$(cli -o json history "round$i-$a" "$metric" --since 30d --limit 1000000 2>/dev/null |
+        grep -c '"timestampMs"' || true)
+      STORED=$((STORED + n))
+    done
+  done
+done
+# Commands: wait until none is open, then compare with the agent's runs.
+for _ in $(seq 120); do
+  open=$(cli -o json commands --host kill9-agent --since 1d --limit 100000 |
+    grep -cE '"state": "(QUEUED|SENT|RUNNING)"' || true)
+  [ "$open" -eq 0 ] && break
+  sleep 1
+done
+SUCCEEDED=$(cli -o json commands --host kill9-agent --since 1d --limit 100000 |
+  grep -c '"state": "SUCCEEDED"' || true)
+RUNS=$(grep -c run "$WORK/agent/root/ran" 2>/dev/null || echo 0)
+
+echo
+echo "kill -9 rounds: $N; collector opened after each: yes"
+echo "samples: acknowledged $ACKED, stored $STORED"
+echo "commands: submitted $SUBMITTED, succeeded $SUCCEEDED, still open $open; the agent ran $RUNS"
+status=0
+if [ "$STORED" -lt "$ACKED" ]; then echo "LOST $((ACKED - STORED)) acknowledged samples"; status=1; fi
+if [ "$RUNS" -gt "$SUBMITTED" ]; then echo "a command ran twice ($RUNS runs of $SUBMITTED)"; status=1; fi
+if [ "$RUNS" -ne "$SUCCEEDED" ]; then
+  echo "note: $RUNS runs but $SUCCEEDED commands recorded as succeeded"
+fi
+[ "$status" -eq 0 ] && echo "no acknowledged sample lost, no command run twice"
+exit "$status"

@@ -1,5 +1,6 @@
 #include "collector/collector.h"
 
+#include <grpcpp/resource_quota.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -106,7 +107,12 @@ absl::Status Collector::Serve(std::shared_ptr<grpc::ServerCredentials> creds) {
   builder.AddListeningPort(config_.listen, creds, &port_);
   builder.RegisterService(agent_service_.get());
   builder.RegisterService(admin_service_.get());
-  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  // Bounded whatever the clients do: one message, and gRPC's buffers for all
+  // connections together (past the quota reads wait; the process does not grow).
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.ingest.max_message_bytes));
+  grpc::ResourceQuota quota("rollguard-collector");
+  quota.Resize(config_.ingest.grpc_memory_bytes);
+  builder.SetResourceQuota(quota);
   // Agents ping every 20 s to notice a dead link; allow it.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

@@ -108,10 +108,11 @@ absl::Status LoadAutomation(const ConfigNode& n, AutomationOptions* a) {
   return absl::OkStatus();
 }
 
-// ingest: {max_future, max_series_per_stream, max_streams, max_queued_writes}
+// ingest: {max_future, max_series_per_stream, max_streams, max_queued_writes,
+//          max_message_kb, grpc_memory_mb}
 absl::Status LoadIngestLimits(const ConfigNode& n, IngestLimits* l) {
-  RETURN_IF_ERROR(
-      n.AllowOnly({"max_future", "max_series_per_stream", "max_streams", "max_queued_writes"}));
+  RETURN_IF_ERROR(n.AllowOnly({"max_future", "max_series_per_stream", "max_streams",
+                               "max_queued_writes", "max_message_kb", "grpc_memory_mb"}));
   if (n.Has("max_future")) {
     ASSIGN_OR_RETURN(l->max_future, n.Duration("max_future"));
     if (l->max_future < absl::Seconds(1) || l->max_future > absl::Hours(24 * 7)) {
@@ -129,6 +130,14 @@ absl::Status LoadIngestLimits(const ConfigNode& n, IngestLimits* l) {
   if (n.Has("max_queued_writes")) {
     ASSIGN_OR_RETURN(int64_t v, n.Int("max_queued_writes", 16, 1'000'000));
     l->max_queued_writes = static_cast<size_t>(v);
+  }
+  if (n.Has("max_message_kb")) {
+    ASSIGN_OR_RETURN(int64_t v, n.Int("max_message_kb", 64, 256 * 1024));
+    l->max_message_bytes = static_cast<size_t>(v) << 10;
+  }
+  if (n.Has("grpc_memory_mb")) {
+    ASSIGN_OR_RETURN(int64_t v, n.Int("grpc_memory_mb", 64, 1 << 20));
+    l->grpc_memory_bytes = static_cast<size_t>(v) << 20;
   }
   return absl::OkStatus();
 }

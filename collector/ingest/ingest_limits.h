@@ -27,6 +27,12 @@ struct IngestLimits {
   // Messages waiting to be written to one agent (acks, commands). An agent
   // that stops reading is cut off at this bound instead of buffered forever.
   size_t max_queued_writes = 1024;
+  // Largest message the collector reads (an agent's batch is tens of KB; a
+  // bigger message ends its stream with RESOURCE_EXHAUSTED).
+  size_t max_message_bytes = 4 << 20;
+  // Memory gRPC may take for every connection's buffers together (its
+  // resource quota): past it, new reads wait instead of the process growing.
+  size_t grpc_memory_bytes = size_t{1} << 30;
 };
 
 // The sample-time window a batch arriving at `now_ms` may use.

@@ -107,9 +107,10 @@ TEST(BadInputTest, GarbageOnTheStreamIsRefusedAndKeepsAcceptedData) {
             "batch 3: sample 0 uses series id 42, never defined on this stream");
   EXPECT_FALSE(s.ended());  // rejected batches do not end the stream
 
-  // An oversized message (over the collector's 16 MB limit) ends the stream...
+  // An oversized message (over the collector's 4 MB max_message_kb) ends the
+  // stream...
   AgentMessage huge;
-  huge.mutable_hello()->set_host_id(std::string(20 * 1024 * 1024, 'x'));
+  huge.mutable_hello()->set_host_id(std::string(5 * 1024 * 1024, 'x'));
   s.Send(huge);
   grpc::Status st = s.Close();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();

@@ -187,8 +187,8 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   }
   if (root.Has("records_retention")) {
     ASSIGN_OR_RETURN(c.records_retention, root.Duration("records_retention"));
-    if (c.records_retention < absl::Hours(1)) {
-      return root.Error("records_retention", "must be at least 1h");
+    if (c.records_retention < absl::Hours(1) || c.records_retention > absl::Hours(24 * 36500)) {
+      return root.Error("records_retention", "must be between 1h and 36500d");
     }
   }
   if (root.Has("retention_check_interval")) {

@@ -3,9 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "collector/storage/key_codec.h"
+#include "collector/storage/record_messages.h"
 #include "common/record_states.h"
 #include "common/status_macros.h"
 #include "rollguard/v1/alerts.pb.h"
@@ -16,33 +18,47 @@ namespace rollguard::collector {
 
 namespace {
 
-// Deletes the keys `scan` collected. Collecting first keeps the scan's
-// iterator and the deletes apart.
-absl::Status DeleteKeys(RecordStore& records, Table table, const std::vector<std::string>& keys,
-                        size_t* count) {
-  for (const std::string& k : keys) RETURN_IF_ERROR(records.Delete(table, k));
-  *count += keys.size();
-  return absl::OkStatus();
-}
+// Deletes keys while the pass has budget left.
+class Deleter {
+ public:
+  Deleter(RecordStore& records, size_t budget) : records_(records), budget_(budget) {}
+  bool full() const { return budget_ == 0; }
+  absl::Status Delete(Table table, const std::vector<std::string>& keys, size_t* count) {
+    for (const std::string& k : keys) {
+      if (budget_ == 0) break;
+      RETURN_IF_ERROR(records_.Delete(table, k));
+      --budget_;
+      ++*count;
+    }
+    return absl::OkStatus();
+  }
+  size_t budget() const { return budget_; }
+
+ private:
+  RecordStore& records_;
+  size_t budget_;
+};
 
 // Tables keyed by time first (8 bytes, big-endian Unix ms): everything below
-// the cutoff's key.
-absl::Status PruneTimeKeyed(RecordStore& records, Table table, int64_t cutoff_ms, size_t* count) {
+// the cutoff's key. Keys are collected first, so the scan's iterator and the
+// deletes stay apart.
+absl::Status PruneTimeKeyed(RecordStore& records, Deleter& del, Table table, int64_t cutoff_ms,
+                            size_t* count) {
   std::vector<std::string> keys;
   RETURN_IF_ERROR(records.Scan(table, "", EncodeBigEndian64(static_cast<uint64_t>(cutoff_ms)),
                                [&](absl::string_view key, absl::string_view) {
                                  keys.emplace_back(key);
-                                 return true;
+                                 return keys.size() < del.budget();
                                }));
-  return DeleteKeys(records, table, keys, count);
+  return del.Delete(table, keys, count);
 }
 
 // Tables keyed by NewTimeOrderedId ("c-20261128-101500-<hex>"): the ids made
 // before the cutoff sort below "c-<cutoff stamp>"; of those, the records
 // `done` says have ended.
 template <typename T, typename Done>
-absl::Status PruneIdKeyed(RecordStore& records, Table table, char prefix, int64_t cutoff_ms,
-                          Done done, size_t* count) {
+absl::Status PruneIdKeyed(RecordStore& records, Deleter& del, Table table, char prefix,
+                          int64_t cutoff_ms, Done done, size_t* count) {
   const std::string start = absl::StrCat(std::string(1, prefix), "-");
   const std::string end = absl::StrCat(
       start,
@@ -55,12 +71,13 @@ absl::Status PruneIdKeyed(RecordStore& records, Table table, char prefix, int64_
         if (msg.ParseFromArray(value.data(), static_cast<int>(value.size())) && done(msg)) {
           keys.emplace_back(key);
         }
-        return true;
+        return keys.size() < del.budget();
       }));
-  return DeleteKeys(records, table, keys, count);
+  return del.Delete(table, keys, count);
 }
 
-absl::Status PruneExpiredSilences(RecordStore& records, int64_t cutoff_ms, size_t* count) {
+absl::Status PruneExpiredSilences(RecordStore& records, Deleter& del, int64_t cutoff_ms,
+                                  size_t* count) {
   std::vector<std::string> keys;
   RETURN_IF_ERROR(
       records.Scan(Table::kSilences, "", "", [&](absl::string_view key, absl::string_view value) {
@@ -69,38 +86,72 @@ absl::Status PruneExpiredSilences(RecordStore& records, int64_t cutoff_ms, size_
             s.ends_ms() < cutoff_ms) {
           keys.emplace_back(key);
         }
+        return keys.size() < del.budget();
+      }));
+  return del.Delete(Table::kSilences, keys, count);
+}
+
+// Rollouts still running and the commands of incidents still open: their
+// commands are read by the rollout manager and the remediator, whatever age.
+struct StillReferenced {
+  absl::flat_hash_set<std::string> rollouts;
+  absl::flat_hash_set<std::string> commands;
+};
+
+absl::StatusOr<StillReferenced> FindStillReferenced(const RecordStore& records) {
+  StillReferenced out;
+  RETURN_IF_ERROR(ScanMessages<rollguard::v1::Rollout>(records, Table::kRollouts, "", "",
+                                                       [&](rollguard::v1::Rollout&& r) {
+                                                         if (StateOf(r) == RolloutState::kRunning)
+                                                           out.rollouts.insert(r.id());
+                                                         return true;
+                                                       }));
+  RETURN_IF_ERROR(ScanMessages<rollguard::v1::Incident>(
+      records, Table::kIncidents, "", "", [&](rollguard::v1::Incident&& i) {
+        const IncidentState s = StateOf(i);
+        if (s != IncidentState::kResolved && s != IncidentState::kFailed) {
+          for (const std::string& c : i.command_ids()) out.commands.insert(c);
+        }
         return true;
       }));
-  return DeleteKeys(records, Table::kSilences, keys, count);
+  return out;
 }
 
 }  // namespace
 
-absl::StatusOr<RecordsPruned> PruneRecords(RecordStore& records, int64_t cutoff_ms) {
+absl::StatusOr<RecordsPruned> PruneRecords(RecordStore& records, int64_t cutoff_ms,
+                                           size_t max_deletes) {
   RecordsPruned out;
-  RETURN_IF_ERROR(PruneTimeKeyed(records, Table::kAudit, cutoff_ms, &out.audit));
-  RETURN_IF_ERROR(PruneTimeKeyed(records, Table::kAlertEvents, cutoff_ms, &out.alert_events));
+  // A retention longer than the clock's age would put the cutoff before 1970
+  // (a negative key sorts after every real one): nothing is that old.
+  if (cutoff_ms <= 0) return out;
+  Deleter del(records, max_deletes);
+  RETURN_IF_ERROR(PruneTimeKeyed(records, del, Table::kAudit, cutoff_ms, &out.audit));
+  RETURN_IF_ERROR(PruneTimeKeyed(records, del, Table::kAlertEvents, cutoff_ms, &out.alert_events));
+  ASSIGN_OR_RETURN(StillReferenced referenced, FindStillReferenced(records));
   RETURN_IF_ERROR(PruneIdKeyed<rollguard::v1::CommandRecord>(
-      records, Table::kCommands, 'c', cutoff_ms,
+      records, del, Table::kCommands, 'c', cutoff_ms,
       [&](const rollguard::v1::CommandRecord& r) {
-        return IsFinal(r.state()) && r.updated_ms() < cutoff_ms;
+        return IsFinal(r.state()) && r.updated_ms() < cutoff_ms &&
+               !referenced.rollouts.contains(r.command().rollout_id()) &&
+               !referenced.commands.contains(r.command().id());
       },
       &out.commands));
   RETURN_IF_ERROR(PruneIdKeyed<rollguard::v1::Rollout>(
-      records, Table::kRollouts, 'r', cutoff_ms,
+      records, del, Table::kRollouts, 'r', cutoff_ms,
       [&](const rollguard::v1::Rollout& r) {
         return StateOf(r) != RolloutState::kRunning && r.finished_ms() < cutoff_ms;
       },
       &out.rollouts));
   RETURN_IF_ERROR(PruneIdKeyed<rollguard::v1::Incident>(
-      records, Table::kIncidents, 'i', cutoff_ms,
+      records, del, Table::kIncidents, 'i', cutoff_ms,
       [&](const rollguard::v1::Incident& i) {
         const IncidentState s = StateOf(i);
         return (s == IncidentState::kResolved || s == IncidentState::kFailed) &&
                i.closed_ms() < cutoff_ms;
       },
       &out.incidents));
-  RETURN_IF_ERROR(PruneExpiredSilences(records, cutoff_ms, &out.silences));
+  RETURN_IF_ERROR(PruneExpiredSilences(records, del, cutoff_ms, &out.silences));
   return out;
 }
 

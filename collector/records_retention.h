@@ -25,7 +25,11 @@ struct RecordsPruned {
   size_t total() const { return audit + alert_events + commands + rollouts + incidents + silences; }
 };
 
-// Deletes what ended before `cutoff_ms` (Unix ms).
-[[nodiscard]] absl::StatusOr<RecordsPruned> PruneRecords(RecordStore& records, int64_t cutoff_ms);
+// Deletes what ended before `cutoff_ms` (Unix ms; <= 0 deletes nothing), at
+// most `max_deletes` records a call so one pass never holds the maintenance
+// loop for long (the rest goes at the next pass). A finished command of a
+// rollout still running, or of an incident still open, is kept: they read it.
+[[nodiscard]] absl::StatusOr<RecordsPruned> PruneRecords(RecordStore& records, int64_t cutoff_ms,
+                                                         size_t max_deletes = 100'000);
 
 }  // namespace rollguard::collector

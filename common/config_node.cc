@@ -204,7 +204,9 @@ absl::StatusOr<std::vector<ConfigNode>> ConfigNode::MapList(absl::string_view ke
 }
 
 std::filesystem::path ConfigNode::dir() const {
-  return std::filesystem::absolute(std::filesystem::path(file_)).parent_path();
+  std::error_code ec;  // absolute() throws without it (e.g. no working directory)
+  std::filesystem::path p = std::filesystem::absolute(std::filesystem::path(file_), ec);
+  return (ec ? std::filesystem::path(file_) : p).parent_path();
 }
 
 absl::StatusOr<std::string> ConfigNode::Path(absl::string_view key) const {

@@ -424,7 +424,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::Replay(grpc::CallbackServerContext* 
   in.engine = alerting_->engine_options();
   in.automation = remediator_->options();
   in.since_ms = req->since_ms();
-  in.until_ms = req->until_ms();
+  in.until_ms = req->until_ms() > 0 ? req->until_ms() : clock_->NowMs();
   in.host_id = req->host_id();
   in.oldest_ms = absl::ToUnixMillis(clock_->Now() - retention_);
   // The client's deadline, its going away and a server shutdown all cancel.

@@ -134,8 +134,10 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   const Clock* clock_;
   absl::Duration retention_;
   const Authenticator* auth_;
-  // Replays run here, off the gRPC threads (declared last: destroyed first,
-  // waiting for a running replay while everything it reads still exists).
+  // Replays run here, off the gRPC threads. A running replay's call is
+  // cancelled by the server's shutdown, and Shutdown() returns only once the
+  // call has finished, so what it reads outlives it; the slot's destructor
+  // joins the finished thread.
   BackgroundSlot replays_;
 };
 

@@ -1,5 +1,6 @@
 #include "collector/api/background_slot.h"
 
+#include <system_error>
 #include <utility>
 
 namespace rollguard::collector {
@@ -20,14 +21,19 @@ bool BackgroundSlot::TryStart(std::function<absl::Status()> job,
   busy_ = true;
   // The previous thread has at most its answer left to run: a short join.
   if (thread_.joinable()) thread_.join();
-  thread_ = std::thread([this, job = std::move(job), answer = std::move(answer)] {
-    absl::Status result = job();
-    {
-      absl::MutexLock done(&mu_);
-      busy_ = false;
-    }
-    answer(std::move(result));
-  });
+  try {
+    thread_ = std::thread([this, job = std::move(job), answer = std::move(answer)] {
+      absl::Status result = job();
+      {
+        absl::MutexLock done(&mu_);
+        busy_ = false;
+      }
+      answer(std::move(result));
+    });
+  } catch (const std::system_error&) {
+    busy_ = false;  // no thread to be had: refused like a busy slot, not stuck busy
+    return false;
+  }
   return true;
 }
 

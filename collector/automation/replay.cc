@@ -52,7 +52,9 @@ absl::StatusOr<std::vector<StoredSample>> CollectSamples(const Storage& history,
   std::vector<StoredSample> samples;
   for (const SeriesInfo& s : history.FindSeries("", matchers)) {
     if (in.cancelled()) return Cancelled();
-    ASSIGN_OR_RETURN(std::vector<Point> points, history.Query(s.id, in.since_ms, until, 0));
+    // At most one point past the budget, so memory never overshoots it.
+    const size_t room = in.max_samples - samples.size() + 1;
+    ASSIGN_OR_RETURN(std::vector<Point> points, history.Query(s.id, in.since_ms, until, room));
     out->set_series(out->series() + 1);
     for (const Point& p : points) samples.push_back({s.id, p.timestamp_ms, p.value});
     if (samples.size() > in.max_samples) {

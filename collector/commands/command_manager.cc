@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "collector/storage/record_messages.h"
@@ -81,6 +82,13 @@ absl::Status CommandManager::Load() {
       &bad);
   if (bad > 0) spdlog::error("{} stored command record(s) do not parse; skipped", bad);
   if (!open_.empty()) spdlog::info("{} unfinished command(s) loaded", open_.size());
+  // Nobody is connected yet: every host with a command running counts as
+  // gone from now, so lost_after starts here and not at the command's last
+  // update (which may be older than lost_after after a long outage).
+  const int64_t now = clock_->NowMs();
+  for (const auto& [id, rec] : open_) {
+    if (rec.state() == rollguard::v1::RUNNING) gone_since_ms_.emplace(rec.host_id(), now);
+  }
   return s;
 }
 
@@ -273,6 +281,16 @@ void CommandManager::Tick() {
       }
       expired.push_back(std::move(rec));
       it = open_.erase(it);
+    }
+  }
+  // Forget when hosts left once none of their commands is open (the map
+  // stays as small as the hosts with open commands).
+  {
+    MutexLock lock(&mu_);
+    absl::flat_hash_set<std::string> with_open;
+    for (const auto& [id, rec] : open_) with_open.insert(rec.host_id());
+    for (auto it = gone_since_ms_.begin(); it != gone_since_ms_.end();) {
+      it = with_open.contains(it->first) ? std::next(it) : gone_since_ms_.erase(it);
     }
   }
   for (const CommandRecord& rec : expired) {

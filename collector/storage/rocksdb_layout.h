@@ -19,7 +19,7 @@ inline constexpr char kSeriesCf[] = "series";   // id -> SeriesDefinition
 inline constexpr char kLogCf[] = "sample_log";  // arrival sequence -> a batch of samples
 inline constexpr char kChunksCf[] = "chunks";   // see stored_chunk.h
 // Records found damaged at open, moved aside so the collector starts:
-// "<column family>\0<original key>" -> the original value.
+// "<column family>\0<original key>\0<time quarantined, ns BE>" -> the original value.
 inline constexpr char kQuarantineCf[] = "quarantine";
 // The record tables' column families are named in record_store.h.
 

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "collector/storage/chunk_codec.h"
 #include "collector/storage/chunk_query.h"
 #include "collector/storage/key_codec.h"
@@ -107,7 +108,11 @@ class RocksDbStorage final : public Storage {
         "quarantine",
         cf->GetName(), key.size(), value.size(), std::string(why));
     rocksdb::WriteBatch batch;
-    batch.Put(quarantine_cf_, absl::StrCat(cf->GetName(), std::string(1, '\0'), ToView(key)),
+    // The time makes the key unique: a sequence number reused later and
+    // damaged again does not overwrite the first.
+    batch.Put(quarantine_cf_,
+              absl::StrCat(cf->GetName(), std::string(1, '\0'), ToView(key), std::string(1, '\0'),
+                           EncodeBigEndian64(static_cast<uint64_t>(absl::GetCurrentTimeNanos()))),
               value);
     batch.Delete(cf, key);
     rocksdb::WriteOptions sync;
@@ -141,6 +146,7 @@ class RocksDbStorage final : public Storage {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
     size_t records = 0, samples = 0;
     uint64_t first = 0, last = 0;
+    SeriesId max_logged_id = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (it->key().size() != 8) {
         RETURN_IF_ERROR(Quarantine(log_cf_, it->key(), it->value(), "bad key"));
@@ -157,6 +163,7 @@ class RocksDbStorage final : public Storage {
       last = seq;
       ++records;
       samples += batch->size();
+      for (const StoredSample& s : *batch) max_logged_id = std::max(max_logged_id, s.series);
       heads_.Add(*batch, seq, options_.clock->NowMs());
     }
     if (absl::Status s = FromRocks(it->status(), "replaying the sample log"); !s.ok()) return s;
@@ -165,8 +172,27 @@ class RocksDbStorage final : public Storage {
       spdlog::info("storage: replayed {} samples from {} log records into the heads", samples,
                    records);
     }
+    // Ids used in the log or in chunks but whose definition is gone
+    // (quarantined, or never written) are never handed to a new series:
+    // their samples would join it.
+    index_.Retire(max_logged_id);
+    RETURN_IF_ERROR(RetireHighestChunkId());
     sealer_.Start(first);
     return absl::OkStatus();
+  }
+
+  // Chunk keys start with the series id (big-endian): the last key holds the
+  // highest id any chunk uses.
+  absl::Status RetireHighestChunkId() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), chunks_cf_));
+    it->SeekToLast();
+    uint32_t series = 0;
+    int64_t first_ms = 0;
+    if (it->Valid() && it->key().size() >= kSampleKeySize &&
+        DecodeSampleKey(absl::string_view(it->key().data(), kSampleKeySize), &series, &first_ms)) {
+      index_.Retire(series);
+    }
+    return FromRocks(it->status(), "reading the last chunk key");
   }
 
   SeriesId Intern(const SeriesKey& key) override {

@@ -79,7 +79,8 @@ TEST(CollectorConfigTest, ErrorsNameFileLineAndKey) {
       {"automation:\n  max_concurrent: 0\n", "max_concurrent: 0 is out of range"},
       {"ingest:\n  max_message_kb: 1\n", ":2: ingest.max_message_kb: 1 is out of range"},
       {"ingest:\n  grpc_memory_mb: 1\n", ":2: ingest.grpc_memory_mb: 1 is out of range"},
-      {"records_retention: 5m\n", ":1: records_retention: must be at least 1h"},
+      {"records_retention: 5m\n", ":1: records_retention: must be between 1h and 36500d"},
+      {"records_retention: 40000d\n", ":1: records_retention: must be between 1h and 36500d"},
   };
   for (const auto& tc : cases) {
     WriteTextFile(dir.File("collector.yaml"), tc.yaml);

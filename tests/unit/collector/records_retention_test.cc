@@ -29,19 +29,23 @@ class RecordsRetentionTest : public ::testing::Test {
                     .ok());
     return n;
   }
-  void Command(absl::Time at, rollguard::v1::CommandState state) {
+  std::string Command(absl::Time at, rollguard::v1::CommandState state,
+                      const std::string& rollout = "") {
     rollguard::v1::CommandRecord r;
     r.mutable_command()->set_id(NewTimeOrderedId("c", at));
+    r.mutable_command()->set_rollout_id(rollout);
     r.set_state(state);
     r.set_updated_ms(absl::ToUnixMillis(at));
-    ASSERT_TRUE(records_.Put(Table::kCommands, r.command().id(), r.SerializeAsString()).ok());
+    EXPECT_TRUE(records_.Put(Table::kCommands, r.command().id(), r.SerializeAsString()).ok());
+    return r.command().id();
   }
-  void Rollout(absl::Time at, RolloutState state) {
+  std::string Rollout(absl::Time at, RolloutState state) {
     rollguard::v1::Rollout r;
     r.set_id(NewTimeOrderedId("r", at));
     SetState(&r, state);
     if (state != RolloutState::kRunning) r.set_finished_ms(absl::ToUnixMillis(at));
-    ASSERT_TRUE(records_.Put(Table::kRollouts, r.id(), r.SerializeAsString()).ok());
+    EXPECT_TRUE(records_.Put(Table::kRollouts, r.id(), r.SerializeAsString()).ok());
+    return r.id();
   }
   void Incident(absl::Time at, IncidentState state) {
     rollguard::v1::Incident i;
@@ -106,6 +110,55 @@ TEST_F(RecordsRetentionTest, DeletesWhatEndedBeforeTheCutoffAndKeepsWhatIsOpen) 
   auto again = PruneRecords(records_, kCutoff);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->total(), 0u);
+}
+
+// A long rollout (or an open incident) still reads its old finished commands.
+TEST_F(RecordsRetentionTest, KeepsTheCommandsOfARunningRollout) {
+  const std::string running = Rollout(kOld, RolloutState::kRunning);
+  const std::string kept = Command(kOld, rollguard::v1::SUCCEEDED, running);
+  Command(kOld, rollguard::v1::SUCCEEDED, "r-finished-long-ago");
+  auto pruned = PruneRecords(records_, kCutoff);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->commands, 1u);
+  size_t left = 0;
+  ASSERT_TRUE(records_
+                  .Scan(Table::kCommands, "", "",
+                        [&](absl::string_view key, absl::string_view) {
+                          EXPECT_EQ(key, kept);
+                          ++left;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(left, 1u);
+}
+
+// "records_retention: 36500d" on a clock younger than that: nothing is old
+// enough (the cutoff before 1970 used to sort after every key).
+TEST_F(RecordsRetentionTest, ACutoffBefore1970DeletesNothing) {
+  AuditLog audit(&records_);
+  rollguard::v1::AuditRecord r;
+  r.set_at_ms(absl::ToUnixMillis(kRecent));
+  audit.Record(r);
+  auto pruned = PruneRecords(records_, -1'000'000);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->total(), 0u);
+  EXPECT_EQ(Count(Table::kAudit), 1u);
+}
+
+TEST_F(RecordsRetentionTest, OnePassDeletesAtMostItsBudget) {
+  AuditLog audit(&records_);
+  for (int i = 0; i < 10; ++i) {
+    rollguard::v1::AuditRecord r;
+    r.set_at_ms(absl::ToUnixMillis(kOld) + i);
+    audit.Record(r);
+  }
+  auto first = PruneRecords(records_, kCutoff, 4);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->total(), 4u);
+  EXPECT_EQ(Count(Table::kAudit), 6u);
+  auto rest = PruneRecords(records_, kCutoff);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(Count(Table::kAudit), 0u);
 }
 
 TEST_F(RecordsRetentionTest, ARecordThatDoesNotParseIsLeftForTheDamageReport) {

@@ -249,6 +249,23 @@ TEST_F(CommandManagerTest, LostAfterCountsFromWhenTheHostWentNotFromTheLastUpdat
   EXPECT_EQ(StateOf(id), rollguard::v1::LOST);
 }
 
+// After a collector restart nobody is connected yet: a command that was
+// running (last update long ago) is not lost at the first tick.
+TEST_F(CommandManagerTest, AfterARestartLostAfterCountsFromTheStart) {
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  std::string id = Submit("bot-1", "full-rollback").command().id();
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 1, 3, "ok"));
+  clock_.Advance(absl::Hours(1));  // a quiet step, then the collector restarts
+  CommandManager restarted(&storage_->records(), audit_.get(), &clock_);
+  ASSERT_TRUE(restarted.Load().ok());
+  restarted.Tick();
+  EXPECT_EQ(restarted.Get(id)->state(), rollguard::v1::RUNNING);
+  clock_.Advance(absl::Minutes(16));
+  restarted.Tick();
+  EXPECT_EQ(restarted.Get(id)->state(), rollguard::v1::LOST);
+}
+
 TEST(CommandIdsTest, SixtyFourRandomBitsKeepIdsOfOneSecondUnique) {
   // 24 random bits a second collided for ~3% of 1,000-host rollouts; here
   // 200,000 ids share one second.

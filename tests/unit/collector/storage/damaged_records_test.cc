@@ -7,6 +7,7 @@
 #include "collector/storage/key_codec.h"
 #include "collector/storage/rocksdb_layout.h"
 #include "collector/storage/rocksdb_storage.h"
+#include "collector/storage/sample_log.h"
 #include "tests/support/process.h"
 
 namespace rollguard::collector {
@@ -43,6 +44,10 @@ TEST(DamagedRecordsTest, AreQuarantinedAtOpenAndTheRestIsServed) {
                         "\x7f garbage")
                     .ok());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), (*raw)->cf(kLogCf), "short", "x").ok());
+    // A log record of series 500, whose definition never made it to disk.
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), (*raw)->cf(kLogCf), EncodeBigEndian64(2),
+                        EncodeLogRecord({{500, 1000, 7}}))
+                    .ok());
   }
   {
     auto st = OpenRocksDbStorage(dir.path(), {});
@@ -54,8 +59,9 @@ TEST(DamagedRecordsTest, AreQuarantinedAtOpenAndTheRestIsServed) {
     ASSERT_EQ(found.size(), 1u);
     EXPECT_EQ(s.Query(found[0].id, 0, 10000, 0)->size(), 2u);
     EXPECT_TRUE(s.FindSeries("cpu_usage", {{"host", "b"}}).empty());
-    // b's id is never handed to a new series (its old samples would join it).
-    EXPECT_GT(s.Intern(Key("c")), b);
+    // Neither b's id nor 500 is handed to a new series (their old samples
+    // would join it).
+    EXPECT_GT(s.Intern(Key("c")), 500u);
   }
   // Quarantined once: the next open finds nothing new and still reports it.
   auto st = OpenRocksDbStorage(dir.path(), {});

@@ -108,10 +108,10 @@ absl::Status LoadAutomation(const ConfigNode& n, AutomationOptions* a) {
   return absl::OkStatus();
 }
 
-// ingest: {max_future, max_series_per_stream, max_streams, max_queued_writes,
-//          max_message_kb, grpc_memory_mb}
+// ingest: {max_future, max_series_per_stream, max_series, max_streams,
+//          max_queued_writes, max_message_kb, grpc_memory_mb}
 absl::Status LoadIngestLimits(const ConfigNode& n, IngestLimits* l) {
-  RETURN_IF_ERROR(n.AllowOnly({"max_future", "max_series_per_stream", "max_streams",
+  RETURN_IF_ERROR(n.AllowOnly({"max_future", "max_series_per_stream", "max_series", "max_streams",
                                "max_queued_writes", "max_message_kb", "grpc_memory_mb"}));
   if (n.Has("max_future")) {
     ASSIGN_OR_RETURN(l->max_future, n.Duration("max_future"));
@@ -122,6 +122,10 @@ absl::Status LoadIngestLimits(const ConfigNode& n, IngestLimits* l) {
   if (n.Has("max_series_per_stream")) {
     ASSIGN_OR_RETURN(int64_t v, n.Int("max_series_per_stream", 1, 10'000'000));
     l->max_series_per_stream = static_cast<size_t>(v);
+  }
+  if (n.Has("max_series")) {
+    ASSIGN_OR_RETURN(int64_t v, n.Int("max_series", 1, 1'000'000'000));
+    l->max_series = static_cast<size_t>(v);
   }
   if (n.Has("max_streams")) {
     ASSIGN_OR_RETURN(int64_t v, n.Int("max_streams", 1, 10'000'000));

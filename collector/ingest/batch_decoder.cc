@@ -123,6 +123,16 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, TimeW
         where, "defining ", pending.size(), " more series would exceed the limit of ",
         limits_.max_series_per_stream, " series per stream (", defined_.size(), " defined)"));
   }
+  if (!pending.empty()) {
+    size_t unknown = 0;  // new to the collector (a reconnect redefines known ones)
+    for (const auto& [agent_id, key] : pending) unknown += !storage_->HasSeries(key);
+    const size_t held = storage_->SeriesCount();
+    if (unknown > 0 && held + unknown > limits_.max_series) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          where, "the collector holds ", held, " series; ", unknown,
+          " new ones would exceed its limit of ", limits_.max_series, " (ingest.max_series)"));
+    }
+  }
   for (int i = 0; i < n; ++i) {
     uint32_t id = batch.series_ids(i);
     if (Lookup(id) == 0 && !pending.contains(id)) {

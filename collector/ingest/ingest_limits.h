@@ -19,6 +19,10 @@ struct IngestLimits {
   absl::Duration max_age = absl::Hours(24 * 30);
   // Distinct series one stream (one host's connection) may define.
   size_t max_series_per_stream = 10000;
+  // Series the collector holds in all: past it, new series are refused (an
+  // agent that reconnects again and again with new series cannot grow the
+  // index and the disk without end). ~60 bytes of index and a head each.
+  size_t max_series = 2'000'000;
   size_t max_labels_per_series = 32;
   size_t max_name_length = 200;          // metric and label names
   size_t max_label_value_length = 1024;  // label values and host labels

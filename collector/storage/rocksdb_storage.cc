@@ -199,6 +199,8 @@ class RocksDbStorage final : public Storage {
     bool is_new = false;
     return index_.Intern(key, &is_new);
   }
+  bool HasSeries(const SeriesKey& key) const override { return index_.Contains(key); }
+  size_t SeriesCount() const override { return index_.size(); }
 
   absl::Status Append(absl::Span<const StoredSample> samples) override {
     if (samples.empty()) return absl::OkStatus();

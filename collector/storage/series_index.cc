@@ -130,6 +130,12 @@ void SeriesIndex::Load(SeriesId id, const SeriesKey& key) {
   persisted_[id] = true;
 }
 
+bool SeriesIndex::Contains(const SeriesKey& key) const {
+  std::string canon = Canonical(key);
+  MutexLock lock(&mu_);
+  return by_key_.contains(absl::string_view(canon));
+}
+
 void SeriesIndex::Retire(SeriesId id) {
   MutexLock lock(&mu_);
   if (id >= where_.size()) {

@@ -37,6 +37,7 @@ class SeriesIndex {
   void Retire(SeriesId id);
 
   bool Get(SeriesId id, SeriesKey* key) const;
+  bool Contains(const SeriesKey& key) const;
   std::vector<SeriesInfo> Find(absl::string_view metric, const Labels& matchers) const;
   std::vector<SeriesId> AllIds() const;
   size_t size() const;

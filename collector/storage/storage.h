@@ -68,6 +68,10 @@ class Storage {
   // The id of `key`, assigned in memory if new. Cheap after the first call.
   // The series is made durable by the first Append that uses it.
   virtual SeriesId Intern(const SeriesKey& key) = 0;
+  // Whether `key` has an id already, and how many series have one (both
+  // cheap: ingest checks them against the collector-wide series bound).
+  virtual bool HasSeries(const SeriesKey& key) const = 0;
+  virtual size_t SeriesCount() const = 0;
 
   // Stores the samples, and any series they use that is not yet stored, in one
   // atomic write. OK means durable: the samples survive a crash of the process

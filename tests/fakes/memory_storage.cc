@@ -55,6 +55,16 @@ SeriesId MemoryStorage::Intern(const SeriesKey& key) {
   return it->second;
 }
 
+bool MemoryStorage::HasSeries(const SeriesKey& key) const {
+  MutexLock lock(&mu_);
+  return ids_.contains(Canonical(key));
+}
+
+size_t MemoryStorage::SeriesCount() const {
+  MutexLock lock(&mu_);
+  return ids_.size();
+}
+
 absl::Status MemoryStorage::Append(absl::Span<const StoredSample> samples) {
   MutexLock lock(&mu_);
   for (const StoredSample& s : samples) {

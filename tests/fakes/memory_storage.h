@@ -31,6 +31,8 @@ class MemoryRecordStore : public collector::RecordStore {
 class MemoryStorage : public collector::Storage {
  public:
   collector::SeriesId Intern(const collector::SeriesKey& key) override;
+  bool HasSeries(const collector::SeriesKey& key) const override;
+  size_t SeriesCount() const override;
   absl::Status Append(absl::Span<const collector::StoredSample> samples) override;
   bool GetSeries(collector::SeriesId id, collector::SeriesKey* key) const override;
   std::vector<collector::SeriesInfo> FindSeries(absl::string_view metric,

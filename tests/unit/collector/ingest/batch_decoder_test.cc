@@ -187,6 +187,36 @@ TEST_F(BatchDecoderTest, SeriesPerStreamAreBounded) {
   EXPECT_EQ(stream.series_defined(), 3u);
 }
 
+// A host that reconnects again and again, each time with new series, stops
+// at the collector-wide bound; series already known (a reconnecting agent
+// defines them again) still go in.
+TEST_F(BatchDecoderTest, TheCollectorWideSeriesBoundRefusesOnlyNewSeries) {
+  IngestLimits limits;
+  limits.max_series = 3;
+  for (int round = 1; round <= 2; ++round) {  // two streams of one host, one after the other
+    StreamSeries stream("h", storage_.get(), limits);
+    MetricBatch b;
+    b.set_sequence(1);
+    Define(&b, 1, "m1");
+    Define(&b, 2, "m2");
+    Define(&b, 3, "m3");
+    DecodedBatch out;
+    ASSERT_TRUE(stream.Decode(b, {}, &out).ok()) << "round " << round;
+  }
+  StreamSeries again("h", storage_.get(), limits);
+  MetricBatch more;
+  more.set_sequence(7);
+  Define(&more, 1, "m1");
+  Define(&more, 9, "m9");
+  DecodedBatch out;
+  absl::Status s = again.Decode(more, {}, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(s.message(),
+            "batch 7: the collector holds 3 series; 1 new ones would exceed its limit of 3 "
+            "(ingest.max_series)");
+  EXPECT_EQ(storage_->SeriesCount(), 3u);
+}
+
 TEST_F(BatchDecoderTest, ControlCharactersAndOversizedLabelsAreRefused) {
   struct Case {
     std::map<std::string, std::string> labels;

@@ -26,30 +26,18 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
                                     std::unique_ptr<rocksdb::FSWritableFile>* r,
                                     rocksdb::IODebugContext* dbg) override {
-    if (Refuse()) return NoSpace();
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->NewWritableFile(f, o, &file, dbg);
-    if (s.ok()) *r = std::make_unique<File>(std::move(file), full_, refused_);
-    return s;
+    return Open(r, [&](auto* file) { return target()->NewWritableFile(f, o, file, dbg); });
   }
   rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
                                        std::unique_ptr<rocksdb::FSWritableFile>* r,
                                        rocksdb::IODebugContext* dbg) override {
-    if (Refuse()) return NoSpace();
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->ReopenWritableFile(f, o, &file, dbg);
-    if (s.ok()) *r = std::make_unique<File>(std::move(file), full_, refused_);
-    return s;
+    return Open(r, [&](auto* file) { return target()->ReopenWritableFile(f, o, file, dbg); });
   }
   rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
                                       const rocksdb::FileOptions& o,
                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
                                       rocksdb::IODebugContext* dbg) override {
-    if (Refuse()) return NoSpace();
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->ReuseWritableFile(f, old, o, &file, dbg);
-    if (s.ok()) *r = std::make_unique<File>(std::move(file), full_, refused_);
-    return s;
+    return Open(r, [&](auto* file) { return target()->ReuseWritableFile(f, old, o, file, dbg); });
   }
 
   // What RocksDB's own error recovery asks before it resumes writes.
@@ -76,6 +64,16 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
     if (!full_->load()) return false;
     refused_->fetch_add(1);
     return true;
+  }
+  // Creating a file is refused while full; a file created is wrapped so its
+  // appends are refused while full too.
+  template <typename OpenFn>
+  rocksdb::IOStatus Open(std::unique_ptr<rocksdb::FSWritableFile>* r, OpenFn open) {
+    if (Refuse()) return NoSpace();
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    rocksdb::IOStatus s = open(&file);
+    if (s.ok()) *r = std::make_unique<File>(std::move(file), full_, refused_);
+    return s;
   }
 
   class File : public rocksdb::FSWritableFileOwnerWrapper {

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/playbooks/safe_path.h"
 #include "common/atomic_file.h"
 #include "common/files.h"
 #include "common/status_macros.h"
@@ -50,7 +51,8 @@ absl::Status Journal::Record(const std::string& path) {
 }
 
 absl::StatusOr<std::vector<std::string>> Journal::Undo(const std::string& state_dir,
-                                                       const std::string& command_id) {
+                                                       const std::string& command_id,
+                                                       const std::string& root) {
   std::string dir = absl::StrCat(state_dir, "/journal/", command_id);
   auto manifest = ReadFile(dir + "/manifest");
   if (!manifest.ok()) {
@@ -70,7 +72,13 @@ absl::StatusOr<std::vector<std::string>> Journal::Undo(const std::string& state_
         e.kind < 0 || e.kind > 2) {
       return absl::DataLossError(absl::StrCat("journal ", dir, ": bad manifest line '", line, "'"));
     }
-    e.path = f[2];
+    // Checked now, not trusted from the run: the tree may have changed.
+    absl::StatusOr<std::string> safe = ResolveEntryUnderRoot(root, f[2]);
+    if (!safe.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "undo of ", command_id, " refused, nothing restored: ", safe.status().message()));
+    }
+    e.path = *std::move(safe);
     entries.push_back(std::move(e));
   }
   std::vector<std::string> restored;

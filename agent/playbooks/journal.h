@@ -21,8 +21,13 @@ class Journal {
   [[nodiscard]] absl::Status Record(const std::string& path);
 
   // Restores every file the command changed; returns the paths restored.
+  // Every path is checked again under `root` first (its folder resolved
+  // through symlinks as it is now, the last name not followed): if a folder
+  // on the way was replaced by a link leading out since the run, or the
+  // manifest names a path outside, nothing is restored and the error names it.
   [[nodiscard]] static absl::StatusOr<std::vector<std::string>> Undo(const std::string& state_dir,
-                                                                     const std::string& command_id);
+                                                                     const std::string& command_id,
+                                                                     const std::string& root);
 
  private:
   std::string dir_;

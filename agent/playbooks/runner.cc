@@ -470,7 +470,7 @@ absl::StatusOr<std::vector<std::string>> PlaybookRunner::Undo(const std::string&
     return absl::FailedPreconditionError("a playbook is running; undo after it finishes");
   }
   ASSIGN_OR_RETURN(HostLock host_lock, HostLock::Acquire(config_.state_dir));
-  return Journal::Undo(config_.state_dir, command_id);
+  return Journal::Undo(config_.state_dir, command_id, config_.service.root);
 }
 
 }  // namespace rollguard::agent

@@ -27,12 +27,36 @@ TEST(JournalTest, UndoRestoresByteIdenticalFilesAndRemovesNewOnes) {
   ASSERT_TRUE(j.Record(a).ok());  // a second record keeps the first state
   WriteTextFile(a, "changed again");
   WriteTextFile(b, "new file");
-  auto restored = Journal::Undo(dir.File("state"), "cmd-1");
+  auto restored = Journal::Undo(dir.File("state"), "cmd-1", dir.path());
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ(restored->size(), 2u);
   EXPECT_EQ(ReadTextFile(a), original);
   EXPECT_FALSE(fs::exists(b));
-  EXPECT_EQ(Journal::Undo(dir.File("state"), "nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Journal::Undo(dir.File("state"), "nope", dir.path()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+// Between the run and the undo, the folder a journalled file lives in is
+// replaced by a link to a folder outside the root: undo must not write
+// through it (it used to put the saved contents outside, e.g. into /etc).
+TEST(JournalTest, UndoRechecksEveryPathAndRefusesOneThatNowLeadsOut) {
+  TempDir dir;
+  const std::string root = dir.File("root");
+  fs::create_directories(root + "/conf");
+  fs::create_directories(dir.File("outside"));
+  WriteTextFile(root + "/conf/settings.json", "{\"soccer\": true}");
+  WriteTextFile(dir.File("outside/settings.json"), "precious");
+  Journal j(dir.File("state"), "cmd-1");
+  ASSERT_TRUE(j.Record(root + "/conf/settings.json").ok());
+  WriteTextFile(root + "/conf/settings.json", "{\"soccer\": false}");
+  fs::remove_all(root + "/conf");
+  fs::create_directory_symlink(dir.File("outside"), root + "/conf");
+
+  auto restored = Journal::Undo(dir.File("state"), "cmd-1", root);
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kFailedPrecondition) << restored.status();
+  EXPECT_NE(restored.status().message().find("nothing restored"), std::string::npos)
+      << restored.status();
+  EXPECT_EQ(ReadTextFile(dir.File("outside/settings.json")), "precious");
 }
 
 }  // namespace

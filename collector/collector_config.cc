@@ -108,42 +108,44 @@ absl::Status LoadAutomation(const ConfigNode& n, AutomationOptions* a) {
   return absl::OkStatus();
 }
 
-// ingest: {max_future, max_series_per_stream, max_series, max_streams,
-//          max_queued_writes, max_message_kb, grpc_memory_mb}
+// One bound of the ingest section: an integer in [lo, hi], stored << shift
+// (KB and MB fields are kept in bytes).
+absl::Status LoadBound(const ConfigNode& n, const char* key, int64_t lo, int64_t hi, size_t* out,
+                       int shift = 0) {
+  if (!n.Has(key)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(int64_t v, n.Int(key, lo, hi));
+  *out = static_cast<size_t>(v) << shift;
+  return absl::OkStatus();
+}
+
+// ingest: {max_future, hello_timeout, max_series_per_stream, max_series_per_host,
+//          max_series, max_streams, max_streams_per_host, max_queued_writes,
+//          max_message_kb, grpc_memory_mb}
 absl::Status LoadIngestLimits(const ConfigNode& n, IngestLimits* l) {
-  RETURN_IF_ERROR(n.AllowOnly({"max_future", "max_series_per_stream", "max_series", "max_streams",
-                               "max_queued_writes", "max_message_kb", "grpc_memory_mb"}));
+  RETURN_IF_ERROR(
+      n.AllowOnly({"max_future", "hello_timeout", "max_series_per_stream", "max_series_per_host",
+                   "max_series", "max_streams", "max_streams_per_host", "max_queued_writes",
+                   "max_message_kb", "grpc_memory_mb"}));
   if (n.Has("max_future")) {
     ASSIGN_OR_RETURN(l->max_future, n.Duration("max_future"));
     if (l->max_future < absl::Seconds(1) || l->max_future > absl::Hours(24 * 7)) {
       return n.Error("max_future", "must be between 1s and 7d");
     }
   }
-  if (n.Has("max_series_per_stream")) {
-    ASSIGN_OR_RETURN(int64_t v, n.Int("max_series_per_stream", 1, 10'000'000));
-    l->max_series_per_stream = static_cast<size_t>(v);
+  if (n.Has("hello_timeout")) {
+    ASSIGN_OR_RETURN(l->hello_timeout, n.Duration("hello_timeout"));
+    if (l->hello_timeout < absl::Seconds(1) || l->hello_timeout > absl::Minutes(10)) {
+      return n.Error("hello_timeout", "must be between 1s and 10m");
+    }
   }
-  if (n.Has("max_series")) {
-    ASSIGN_OR_RETURN(int64_t v, n.Int("max_series", 1, 1'000'000'000));
-    l->max_series = static_cast<size_t>(v);
-  }
-  if (n.Has("max_streams")) {
-    ASSIGN_OR_RETURN(int64_t v, n.Int("max_streams", 1, 10'000'000));
-    l->max_streams = static_cast<size_t>(v);
-  }
-  if (n.Has("max_queued_writes")) {
-    ASSIGN_OR_RETURN(int64_t v, n.Int("max_queued_writes", 16, 1'000'000));
-    l->max_queued_writes = static_cast<size_t>(v);
-  }
-  if (n.Has("max_message_kb")) {
-    ASSIGN_OR_RETURN(int64_t v, n.Int("max_message_kb", 64, 256 * 1024));
-    l->max_message_bytes = static_cast<size_t>(v) << 10;
-  }
-  if (n.Has("grpc_memory_mb")) {
-    ASSIGN_OR_RETURN(int64_t v, n.Int("grpc_memory_mb", 64, 1 << 20));
-    l->grpc_memory_bytes = static_cast<size_t>(v) << 20;
-  }
-  return absl::OkStatus();
+  RETURN_IF_ERROR(LoadBound(n, "max_series_per_stream", 1, 10'000'000, &l->max_series_per_stream));
+  RETURN_IF_ERROR(LoadBound(n, "max_series_per_host", 1, 10'000'000, &l->max_series_per_host));
+  RETURN_IF_ERROR(LoadBound(n, "max_series", 1, 1'000'000'000, &l->max_series));
+  RETURN_IF_ERROR(LoadBound(n, "max_streams", 1, 10'000'000, &l->max_streams));
+  RETURN_IF_ERROR(LoadBound(n, "max_streams_per_host", 1, 1000, &l->max_streams_per_host));
+  RETURN_IF_ERROR(LoadBound(n, "max_queued_writes", 16, 1'000'000, &l->max_queued_writes));
+  RETURN_IF_ERROR(LoadBound(n, "max_message_kb", 64, 256 * 1024, &l->max_message_bytes, 10));
+  return LoadBound(n, "grpc_memory_mb", 64, 1 << 20, &l->grpc_memory_bytes, 20);
 }
 
 }  // namespace

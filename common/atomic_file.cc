@@ -58,22 +58,38 @@ std::string FolderOf(const std::string& path) {
 
 absl::Status WriteFileAtomicMode(const std::string& path, absl::string_view contents,
                                  unsigned mode) {
-  std::filesystem::path p(path);
-  std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
-  std::string tmp = absl::StrCat(dir, "/.", p.filename().string(), ".rollguard-tmp-", ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Errno(absl::StrCat("creating ", tmp));
-  absl::Status s = WriteAll(fd, contents, tmp);
-  if (s.ok() && ::fsync(fd) != 0) s = Errno(absl::StrCat("fsync ", tmp));
-  ::fchmod(fd, mode);
+  const std::string dir = FolderOf(path);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Errno(absl::StrCat("opening folder ", dir));
+  absl::Status s = WriteFileAtomicAt(dfd, std::filesystem::path(path).filename().string(), contents,
+                                     static_cast<int>(mode), path);
+  ::close(dfd);
+  return s;
+}
+
+absl::Status WriteFileAtomicAt(int dir_fd, const std::string& name, absl::string_view contents,
+                               int mode, const std::string& display) {
+  if (mode < 0) {
+    struct stat st;
+    mode =
+        ::fstatat(dir_fd, name.c_str(), &st, 0) == 0 ? static_cast<int>(st.st_mode & 07777) : 0644;
+  }
+  const std::string tmp = absl::StrCat(".", name, ".rollguard-tmp-", ::getpid());
+  ::unlinkat(dir_fd, tmp.c_str(), 0);  // a leftover of a crashed write
+  int fd = ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    static_cast<mode_t>(mode));
+  if (fd < 0) return Errno(absl::StrCat("creating a temporary file beside ", display));
+  absl::Status s = WriteAll(fd, contents, display);
+  if (s.ok() && ::fsync(fd) != 0) s = Errno(absl::StrCat("fsync ", display));
+  ::fchmod(fd, static_cast<mode_t>(mode));
   ::close(fd);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
-    s = Errno(absl::StrCat("renaming onto ", path));
+  if (s.ok() && ::renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) != 0)
+    s = Errno(absl::StrCat("renaming onto ", display));
   if (!s.ok()) {
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir_fd, tmp.c_str(), 0);
     return s;
   }
-  FsyncDir(dir);  // the rename itself is durable
+  ::fsync(dir_fd);  // the rename itself is durable
   return absl::OkStatus();
 }
 

@@ -18,6 +18,14 @@ namespace rollguard {
 [[nodiscard]] absl::Status WriteFileAtomicMode(const std::string& path, absl::string_view contents,
                                                unsigned mode);
 
+// The same inside the open folder `dir_fd`, for callers that reached the
+// folder safely themselves (agent/playbooks/root_dir.h): `name` is one entry
+// of it, never followed if it is a symlink (the rename replaces the link).
+// `display` names the file in errors. Mode as WriteFileAtomic when `mode` < 0.
+[[nodiscard]] absl::Status WriteFileAtomicAt(int dir_fd, const std::string& name,
+                                             absl::string_view contents, int mode,
+                                             const std::string& display);
+
 // Appends a line and fsyncs (for small journals of ids).
 [[nodiscard]] absl::Status AppendLineDurable(const std::string& path, absl::string_view line);
 

@@ -25,10 +25,12 @@ struct IngestStats {
   std::atomic<uint64_t> batches_rejected{0};
   std::atomic<uint64_t> streams_open{0};
   // Bounds hit (ingest_limits.h): samples outside the time window, streams
-  // refused over max_streams, streams cut off over max_queued_writes.
+  // refused over max_streams or max_streams_per_host, streams cut off over
+  // max_queued_writes, streams ended for no hello within hello_timeout.
   std::atomic<uint64_t> samples_refused{0};
   std::atomic<uint64_t> streams_refused{0};
   std::atomic<uint64_t> streams_cut_off{0};
+  std::atomic<uint64_t> streams_without_hello{0};
 };
 
 struct AgentServiceDeps {

@@ -51,7 +51,30 @@ AgentStream::AgentStream(grpc::CallbackServerContext* ctx, const AgentServiceDep
     certificate_serial_ = who->certificate_serial;
   }
   StartReadLocked();
+  alarm_pending_ = true;
+  hello_alarm_.Set(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(absl::ToInt64Milliseconds(limits_.hello_timeout)),
+                   [this](bool fired) { OnHelloDeadline(fired); });
 }
+
+void AgentStream::OnHelloDeadline(bool fired) {
+  bool delete_now = false;
+  {
+    MutexLock lock(&mu_);
+    alarm_pending_ = false;
+    if (fired && !hello_seen_ && !finished_) {
+      ++stats_->streams_without_hello;
+      FinishLocked(
+          grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                       absl::StrCat("no hello within ", absl::FormatDuration(limits_.hello_timeout),
+                                    " of connecting (ingest.hello_timeout)")));
+    }
+    delete_now = DeletableLocked();
+  }
+  if (delete_now) delete this;
+}
+
+bool AgentStream::DeletableLocked() const { return done_ && in_flight_ == 0 && !alarm_pending_; }
 
 void AgentStream::RefuseLocked(const std::string& actor, const std::string& host,
                                grpc::Status status) {
@@ -121,7 +144,9 @@ void AgentStream::HandleHello() {
   {
     MutexLock lock(&mu_);
     if (!AcceptHelloLocked()) return;
+    hello_seen_ = true;
   }
+  hello_alarm_.Cancel();  // not under mu_: its callback takes mu_
   // Queued and unfinished commands for this host go out after the hello ack.
   // Read from in_ before the next read reuses it.
   const auto& playbooks = in_.hello().playbooks();
@@ -152,8 +177,12 @@ bool AgentStream::AcceptHelloLocked() {
                                   "' but the certificate is for host '", *certified_host_, "'")));
     return false;
   }
-  if (absl::Status s = registry_->OnConnect(hello); !s.ok()) {
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(s.message())));
+  if (absl::Status s = registry_->OnConnect(hello, limits_.max_streams_per_host); !s.ok()) {
+    const bool over_limit = absl::IsResourceExhausted(s);
+    if (over_limit) ++stats_->streams_refused;
+    FinishLocked(grpc::Status(
+        over_limit ? grpc::StatusCode::RESOURCE_EXHAUSTED : grpc::StatusCode::UNAVAILABLE,
+        std::string(s.message())));
     return false;
   }
   series_.emplace(hello.host_id(), storage_, limits_);
@@ -272,7 +301,7 @@ void AgentStream::OnStored(uint64_t sequence, const DecodedBatch& batch, absl::S
       StartReadLocked();
     }
     MaybeFinishLocked();
-    delete_now = done_ && in_flight_ == 0;
+    delete_now = DeletableLocked();
   }
   if (delete_now) delete this;
 }
@@ -341,11 +370,12 @@ void AgentStream::OnDone() {
     spdlog::info("agent disconnected: host '{}'", series_->host_id());
   }
   --stats_->streams_open;
+  hello_alarm_.Cancel();  // its callback (now or soon) is the last use of this
   bool delete_now = false;
   {
     MutexLock lock(&mu_);
     done_ = true;
-    delete_now = in_flight_ == 0;
+    delete_now = DeletableLocked();
   }
   if (delete_now) delete this;
 }

@@ -11,10 +11,16 @@
 // else is refused (PERMISSION_DENIED, logged, audited) before the registry,
 // storage or the command manager hear of it.
 //
-// Lifetime: gRPC calls OnDone once the RPC is over, but storage jobs may still
-// be running; the reactor deletes itself when both have happened.
+// Hello deadline: a stream that has not said hello within
+// limits.hello_timeout is ended (DEADLINE_EXCEEDED), so a connection that
+// never speaks cannot hold a stream slot.
+//
+// Lifetime: gRPC calls OnDone once the RPC is over, but storage jobs and the
+// hello alarm's callback may still be to come; the reactor deletes itself when
+// all have happened.
 #pragma once
 
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
 #include <deque>
@@ -52,6 +58,10 @@ class AgentStream final
 
  private:
   void HandleHello();
+  // The hello alarm's callback: `fired` false when it was cancelled.
+  void OnHelloDeadline(bool fired);
+  // Deletes this once OnDone, every storage job and the alarm are over.
+  bool DeletableLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool AcceptHelloLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleBatch();
   void HandleCommandUpdate();
@@ -95,6 +105,9 @@ class AgentStream final
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool cut_off_ ABSL_GUARDED_BY(mu_) = false;  // over max_queued_writes: cancelled
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hello_seen_ ABSL_GUARDED_BY(mu_) = false;
+  bool alarm_pending_ ABSL_GUARDED_BY(mu_) = false;  // its callback is still to run
+  grpc::Alarm hello_alarm_;
   std::optional<grpc::Status> failure_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -126,6 +126,13 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, TimeW
   if (!pending.empty()) {
     size_t unknown = 0;  // new to the collector (a reconnect redefines known ones)
     for (const auto& [agent_id, key] : pending) unknown += !storage_->HasSeries(key);
+    const size_t host_held = storage_->SeriesCountOfHost(host_id_);
+    if (unknown > 0 && host_held + unknown > limits_.max_series_per_host) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(where, "host '", host_id_, "' has ", host_held, " series; ", unknown,
+                       " new ones would exceed its limit of ", limits_.max_series_per_host,
+                       " (ingest.max_series_per_host)"));
+    }
     const size_t held = storage_->SeriesCount();
     if (unknown > 0 && held + unknown > limits_.max_series) {
       return absl::ResourceExhaustedError(absl::StrCat(

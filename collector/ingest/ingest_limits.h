@@ -17,8 +17,14 @@ struct IngestLimits {
   absl::Duration max_future = absl::Minutes(5);
   // Samples older than this are refused (retention would delete them anyway).
   absl::Duration max_age = absl::Hours(24 * 30);
+  // A stream that has not said hello within this is ended (a connection that
+  // never speaks would hold a stream slot for good).
+  absl::Duration hello_timeout = absl::Seconds(30);
   // Distinct series one stream (one host's connection) may define.
   size_t max_series_per_stream = 10000;
+  // Distinct series stored for one host, over all its streams and restarts
+  // (new series past it are refused; the host's known series keep flowing).
+  size_t max_series_per_host = 10000;
   // Series the collector holds in all: past it, new series are refused (an
   // agent that reconnects again and again with new series cannot grow the
   // index and the disk without end). ~60 bytes of index and a head each.
@@ -28,6 +34,10 @@ struct IngestLimits {
   size_t max_label_value_length = 1024;  // label values and host labels
   // Agent streams open at once; more are refused with RESOURCE_EXHAUSTED.
   size_t max_streams = 20000;
+  // Streams one host id may hold at once: an agent plus reconnects racing
+  // their old streams' teardown. More is a misconfiguration or an attack (one
+  // host could otherwise take every stream slot).
+  size_t max_streams_per_host = 4;
   // Messages waiting to be written to one agent (acks, commands). An agent
   // that stops reading is cut off at this bound instead of buffered forever.
   size_t max_queued_writes = 1024;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_cat.h"
 #include "collector/storage/record_messages.h"
 #include "common/mutex.h"
 #include "common/status_macros.h"
@@ -35,10 +36,18 @@ absl::Status HostRegistry::Save(const rollguard::v1::HostStatus& host) {
   return storage_->records().Put(Table::kHosts, host.host_id(), host.SerializeAsString());
 }
 
-absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello) {
+absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello, size_t max_streams) {
+  MutexLock save(&save_mu_);
   rollguard::v1::HostStatus snapshot;
   {
     MutexLock lock(&mu_);
+    auto found = hosts_.find(hello.host_id());
+    if (found != hosts_.end() && static_cast<size_t>(found->second.streams) >= max_streams) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("host '", hello.host_id(), "' already has ", found->second.streams,
+                       " agent streams open (ingest.max_streams_per_host is ", max_streams,
+                       "): is another agent using this host id?"));
+    }
     Entry& e = hosts_[hello.host_id()];
     int64_t now = clock_->NowMs();
     auto& s = e.status;
@@ -87,6 +96,7 @@ void HostRegistry::OnSeen(const std::string& host_id, const rollguard::v1::Heart
 }
 
 void HostRegistry::OnDisconnect(const std::string& host_id) {
+  MutexLock save(&save_mu_);
   rollguard::v1::HostStatus snapshot;
   {
     MutexLock lock(&mu_);
@@ -105,6 +115,7 @@ void HostRegistry::OnDisconnect(const std::string& host_id) {
 }
 
 absl::Status HostRegistry::Flush() {
+  MutexLock save(&save_mu_);
   std::vector<rollguard::v1::HostStatus> dirty;
   {
     MutexLock lock(&mu_);
@@ -128,6 +139,7 @@ std::vector<rollguard::v1::HostStatus> HostRegistry::List() const {
 }
 
 absl::Status HostRegistry::Remove(const std::string& host_id) {
+  MutexLock save(&save_mu_);
   {
     MutexLock lock(&mu_);
     auto it = hosts_.find(host_id);

@@ -3,6 +3,7 @@
 // (every host comes back as offline until its agent reconnects).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,8 +27,10 @@ class HostRegistry {
   // Loads persisted hosts, all marked offline.
   [[nodiscard]] absl::Status Load();
 
-  // An agent stream said hello. Persists the record.
-  [[nodiscard]] absl::Status OnConnect(const rollguard::v1::Hello& hello);
+  // An agent stream said hello. Persists the record. ResourceExhausted (and
+  // nothing changed) when the host already has `max_streams` streams open.
+  [[nodiscard]] absl::Status OnConnect(const rollguard::v1::Hello& hello,
+                                       size_t max_streams = SIZE_MAX);
   // Any message from the host; a heartbeat also carries buffer figures.
   void OnSeen(const std::string& host_id, const rollguard::v1::Heartbeat* heartbeat);
   // Samples of the host refused for their timestamps (kept in memory).
@@ -61,6 +64,11 @@ class HostRegistry {
 
   Storage* const storage_;
   const Clock* const clock_;
+  // Held from reading a record to writing it (taken before mu_), so records
+  // reach storage in the order of the states they carry: a Flush that read a
+  // host just before `hosts rm` cannot write it back after the delete, and an
+  // older snapshot never overwrites a newer one.
+  Mutex save_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable Mutex mu_;
   std::map<std::string, Entry> hosts_ ABSL_GUARDED_BY(mu_);
 };

@@ -201,6 +201,9 @@ class RocksDbStorage final : public Storage {
   }
   bool HasSeries(const SeriesKey& key) const override { return index_.Contains(key); }
   size_t SeriesCount() const override { return index_.size(); }
+  size_t SeriesCountOfHost(absl::string_view host) const override {
+    return index_.CountOfHost(host);
+  }
 
   absl::Status Append(absl::Span<const StoredSample> samples) override {
     if (samples.empty()) return absl::OkStatus();

@@ -116,6 +116,7 @@ SeriesId SeriesIndex::Intern(const SeriesKey& key, bool* is_new) {
   SeriesId id = static_cast<SeriesId>(where_.size());
   Place(id, canon);
   persisted_[id] = false;
+  CountHost(key);
   *is_new = true;
   return id;
 }
@@ -125,7 +126,11 @@ void SeriesIndex::Load(SeriesId id, const SeriesKey& key) {
   MutexLock lock(&mu_);
   if (id == 0 || (id < where_.size() && where_[id] != kAbsent)) return;  // already known
   auto it = by_key_.find(absl::string_view(canon));
-  if (it != by_key_.end()) by_key_.erase(it);  // the same key stored twice: the later id wins
+  if (it != by_key_.end()) {
+    by_key_.erase(it);  // the same key stored twice: the later id wins
+  } else {
+    CountHost(key);
+  }
   Place(id, canon);
   persisted_[id] = true;
 }
@@ -178,6 +183,17 @@ std::vector<SeriesId> SeriesIndex::AllIds() const {
     if (where_[id] != kAbsent) out.push_back(id);
   }
   return out;
+}
+
+void SeriesIndex::CountHost(const SeriesKey& key) {
+  auto host = key.labels.find("host");
+  if (host != key.labels.end()) ++per_host_[host->second];
+}
+
+size_t SeriesIndex::CountOfHost(absl::string_view host) const {
+  MutexLock lock(&mu_);
+  auto it = per_host_.find(host);
+  return it == per_host_.end() ? 0 : it->second;
 }
 
 size_t SeriesIndex::size() const {

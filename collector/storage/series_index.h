@@ -41,6 +41,8 @@ class SeriesIndex {
   std::vector<SeriesInfo> Find(absl::string_view metric, const Labels& matchers) const;
   std::vector<SeriesId> AllIds() const;
   size_t size() const;
+  // Series whose "host" label is `host`.
+  size_t CountOfHost(absl::string_view host) const;
 
   // Which of `ids` are not yet persisted; MarkPersisted after a successful write.
   std::vector<SeriesId> Unpersisted(const std::vector<SeriesId>& ids) const;
@@ -66,6 +68,7 @@ class SeriesIndex {
   };
 
   static std::string Canonical(const SeriesKey& key);
+  void CountHost(const SeriesKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static SeriesKey Parse(absl::string_view canonical);
   // True if every matcher is a label of `canonical` with that value.
   static bool Matches(absl::string_view canonical, const Labels& matchers);
@@ -86,6 +89,8 @@ class SeriesIndex {
   std::vector<bool> persisted_ ABSL_GUARDED_BY(mu_) = std::vector<bool>(1, true);
   absl::flat_hash_set<SeriesId, KeyHash, KeyEq> by_key_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<SeriesId>> by_metric_ ABSL_GUARDED_BY(mu_);
+  // Distinct series per "host" label value (one entry a host: small).
+  absl::flat_hash_map<std::string, uint32_t> per_host_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace rollguard::collector

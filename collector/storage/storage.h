@@ -72,6 +72,8 @@ class Storage {
   // cheap: ingest checks them against the collector-wide series bound).
   virtual bool HasSeries(const SeriesKey& key) const = 0;
   virtual size_t SeriesCount() const = 0;
+  // Series whose "host" label is `host` (the per-host quota counts these).
+  virtual size_t SeriesCountOfHost(absl::string_view host) const = 0;
 
   // Stores the samples, and any series they use that is not yet stored, in one
   // atomic write. OK means durable: the samples survive a crash of the process

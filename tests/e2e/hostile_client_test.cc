@@ -198,5 +198,83 @@ TEST_F(HostileClientTest, AnAgentThatNeverReadsIsCutOff) {
   ExpectHonestAgentFlows("honest", 5);
 }
 
+// A connection that never says hello used to hold its stream slot for as long
+// as it stayed up. Now it is ended after hello_timeout, and the slot is free.
+TEST_F(HostileClientTest, AStreamThatNeverSaysHelloIsEnded) {
+  StartCollector("ingest:\n  max_streams: 1\n  hello_timeout: 1s\n");
+  RawAgentStream silent(collector_->address());
+  ASSERT_TRUE(WaitFor([&] { return silent.ended(); }, absl::Seconds(10)))
+      << "a stream that never said hello was kept open";
+  grpc::Status st = silent.Close();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(st.error_message(), "no hello within 1s of connecting (ingest.hello_timeout)");
+  // The only slot is free again (the collector counts the stream closed a
+  // moment after the client sees its end, hence the retry).
+  bool flowed = false;
+  for (int attempt = 0; attempt < 50 && !flowed; ++attempt) {
+    RawAgentStream honest(collector_->address());
+    flowed = honest.SendHello("honest") &&
+             WaitFor([&] { return honest.hello_acked() || honest.ended(); }, absl::Seconds(5)) &&
+             honest.hello_acked();
+    if (!flowed) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(flowed) << "the silent stream's slot never came free";
+}
+
+// One host id may hold a few streams (reconnects racing teardown), not every
+// slot: past max_streams_per_host its new streams are refused, and other
+// hosts are not.
+TEST_F(HostileClientTest, StreamsPerHostAreBounded) {
+  StartCollector("ingest:\n  max_streams_per_host: 2\n");
+  std::vector<std::unique_ptr<RawAgentStream>> twins;
+  for (int i = 0; i < 2; ++i) {
+    twins.push_back(std::make_unique<RawAgentStream>(collector_->address()));
+    ASSERT_TRUE(twins.back()->SendHello("twin"));
+    ASSERT_TRUE(WaitFor([&] { return twins.back()->hello_acked(); }, absl::Seconds(10)));
+  }
+  RawAgentStream third(collector_->address());
+  third.SendHello("twin");
+  grpc::Status refused = third.Close();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "host 'twin' already has 2 agent streams open (ingest.max_streams_per_host is 2): "
+            "is another agent using this host id?");
+  ExpectHonestAgentFlows("other", 7);
+}
+
+// Series a host may define are counted over all its streams: reconnecting
+// with fresh series ids does not get past max_series_per_host, while the
+// host's known series keep flowing.
+TEST_F(HostileClientTest, SeriesPerHostAreBoundedAcrossStreams) {
+  StartCollector("ingest:\n  max_series_per_host: 3\n");
+  auto define = [](uint64_t seq, std::vector<std::string> metrics) {
+    AgentMessage m;
+    auto* b = m.mutable_batch();
+    b->set_sequence(seq);
+    for (size_t i = 0; i < metrics.size(); ++i) {
+      auto* d = b->add_new_series();
+      d->set_id(static_cast<uint32_t>(i + 1));
+      d->set_metric(metrics[i]);
+      b->add_series_ids(d->id());
+      b->add_timestamps_ms(NowMs());
+      b->add_values(1);
+    }
+    return m;
+  };
+  for (int round = 0; round < 2; ++round) {
+    RawAgentStream s(collector_->address());
+    ASSERT_TRUE(s.SendHello("churn"));
+    ASSERT_TRUE(s.Send(define(1, {"a", "b", "c"})));
+    ASSERT_TRUE(s.Send(define(2, {"a", "b", "c", absl::StrCat("new_", round)})));
+    ASSERT_TRUE(WaitFor([&] { return s.acks().size() == 2; }, absl::Seconds(10)));
+    EXPECT_EQ(s.accepted().count(1), 1u) << "round " << round << ": known series refused";
+    ASSERT_EQ(s.rejected().count(2), 1u) << "round " << round << ": a 4th series was accepted";
+    EXPECT_EQ(s.rejected().at(2),
+              "batch 2: host 'churn' has 3 series; 1 new ones would exceed its limit of 3 "
+              "(ingest.max_series_per_host)");
+  }
+  ExpectHonestAgentFlows("other", 8);
+}
+
 }  // namespace
 }  // namespace rollguard::testing

@@ -65,6 +65,16 @@ size_t MemoryStorage::SeriesCount() const {
   return ids_.size();
 }
 
+size_t MemoryStorage::SeriesCountOfHost(absl::string_view host) const {
+  MutexLock lock(&mu_);
+  size_t n = 0;
+  for (size_t id = 1; id < keys_.size(); ++id) {
+    auto it = keys_[id].labels.find("host");
+    n += it != keys_[id].labels.end() && it->second == host;
+  }
+  return n;
+}
+
 absl::Status MemoryStorage::Append(absl::Span<const StoredSample> samples) {
   MutexLock lock(&mu_);
   for (const StoredSample& s : samples) {

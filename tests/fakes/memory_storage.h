@@ -33,6 +33,7 @@ class MemoryStorage : public collector::Storage {
   collector::SeriesId Intern(const collector::SeriesKey& key) override;
   bool HasSeries(const collector::SeriesKey& key) const override;
   size_t SeriesCount() const override;
+  size_t SeriesCountOfHost(absl::string_view host) const override;
   absl::Status Append(absl::Span<const collector::StoredSample> samples) override;
   bool GetSeries(collector::SeriesId id, collector::SeriesKey* key) const override;
   std::vector<collector::SeriesInfo> FindSeries(absl::string_view metric,

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "collector/storage/rocksdb_storage.h"
+#include "tests/fakes/memory_storage.h"
 #include "tests/support/process.h"
 
 namespace rollguard::collector {
@@ -63,6 +67,72 @@ TEST(HostRegistryTest, TwoStreamsForOneHostStayConnectedUntilBothEnd) {
   EXPECT_TRUE(reg.List()[0].connected());
   reg.OnDisconnect("h");
   EXPECT_FALSE(reg.List()[0].connected());
+}
+
+TEST(HostRegistryTest, StreamsOfOneHostAreBounded) {
+  TempDir dir;
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto st = OpenRocksDbStorage(dir.path(), {});
+  HostRegistry reg(st->get(), &clock);
+  ASSERT_TRUE(reg.OnConnect(MakeHello("h"), 2).ok());
+  ASSERT_TRUE(reg.OnConnect(MakeHello("h"), 2).ok());
+  absl::Status third = reg.OnConnect(MakeHello("h"), 2);
+  EXPECT_TRUE(absl::IsResourceExhausted(third)) << third;
+  reg.OnDisconnect("h");
+  EXPECT_TRUE(reg.OnConnect(MakeHello("h"), 2).ok());
+  EXPECT_TRUE(reg.OnConnect(MakeHello("other"), 2).ok());
+}
+
+// A record store whose host writes can be held at the door, to line up a
+// Flush that has read a host with a `hosts rm` of it.
+class GatedRecordStore : public testing::MemoryRecordStore {
+ public:
+  absl::Status Put(Table table, absl::string_view key, absl::string_view value) override {
+    if (table == Table::kHosts && hold_.load()) {
+      waiting_ = true;
+      while (hold_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return MemoryRecordStore::Put(table, key, value);
+  }
+  std::atomic<bool> hold_{false};
+  std::atomic<bool> waiting_{false};
+};
+
+class GatedStorage : public testing::MemoryStorage {
+ public:
+  RecordStore& records() override { return records_; }
+  GatedRecordStore records_;
+};
+
+// `hosts rm` while the periodic flush is writing the same host: the flush had
+// read the host before the removal and used to write it back after the
+// delete, so the host came back at the next start and fired host_offline for
+// good. The removal now waits for the write in progress and deletes last.
+TEST(HostRegistryTest, RemovedHostIsNotWrittenBackByAConcurrentFlush) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  GatedStorage storage;
+  HostRegistry reg(&storage, &clock);
+  ASSERT_TRUE(reg.OnConnect(MakeHello("old")).ok());
+  reg.OnDisconnect("old");
+  reg.OnSeen("old", nullptr);  // dirty: the next Flush writes it
+
+  storage.records_.hold_ = true;
+  std::thread flush([&] { EXPECT_TRUE(reg.Flush().ok()); });
+  while (!storage.records_.waiting_.load()) absl::SleepFor(absl::Milliseconds(1));
+  std::atomic<bool> removed{false};
+  std::thread remove([&] {
+    EXPECT_TRUE(reg.Remove("old").ok());
+    removed = true;
+  });
+  absl::SleepFor(absl::Milliseconds(100));  // an unserialized Remove is done by now
+  storage.records_.hold_ = false;
+  flush.join();
+  remove.join();
+  ASSERT_TRUE(removed);
+
+  HostRegistry after_restart(&storage, &clock);
+  ASSERT_TRUE(after_restart.Load().ok());
+  EXPECT_FALSE(after_restart.Known("old")) << "the removed host came back after a restart";
 }
 
 }  // namespace

@@ -34,6 +34,24 @@ TEST(SeriesIndexTest, InternGivesOneIdPerKeyAndGetReturnsTheKey) {
   EXPECT_FALSE(index.Get(999, &got));
 }
 
+// The per-host quota reads these counts: new series count once, a known key
+// again does not, and a key loaded twice from disk (a crash between two
+// definitions of one key) counts once.
+TEST(SeriesIndexTest, CountsSeriesPerHost) {
+  SeriesIndex index;
+  bool is_new = false;
+  index.Intern({"cpu", {{"host", "a"}}}, &is_new);
+  index.Intern({"mem", {{"host", "a"}}}, &is_new);
+  index.Intern({"cpu", {{"host", "a"}}}, &is_new);
+  index.Intern({"cpu", {{"host", "b"}}}, &is_new);
+  index.Intern({"fleet_size", {}}, &is_new);
+  index.Load(10, {"disk", {{"host", "b"}}});
+  index.Load(11, {"disk", {{"host", "b"}}});
+  EXPECT_EQ(index.CountOfHost("a"), 2u);
+  EXPECT_EQ(index.CountOfHost("b"), 2u);
+  EXPECT_EQ(index.CountOfHost("c"), 0u);
+}
+
 TEST(SeriesIndexTest, FindByMetricAndLabels) {
   SeriesIndex index;
   bool is_new = false;

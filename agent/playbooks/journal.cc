@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/playbooks/root_dir.h"
 #include "agent/playbooks/safe_path.h"
 #include "common/atomic_file.h"
 #include "common/files.h"
@@ -18,7 +19,7 @@ namespace fs = std::filesystem;
 Journal::Journal(std::string state_dir, std::string command_id)
     : dir_(absl::StrCat(state_dir, "/journal/", command_id)) {}
 
-absl::Status Journal::Record(const std::string& path) {
+absl::Status Journal::Record(const RootDir& root, const std::string& path) {
   if (recorded_.count(path)) return absl::OkStatus();
   // One manifest line per path: a newline in a name would forge entries.
   if (path.find('\n') != std::string::npos || path.find('\r') != std::string::npos) {
@@ -29,19 +30,33 @@ absl::Status Journal::Record(const std::string& path) {
   fs::create_directories(dir_, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("journal ", dir_, ": ", ec.message()));
   // Kinds: 0 = did not exist (undo removes it), 1 = a file (its bytes are
-  // kept), 2 = a symlink (its target is kept; undo recreates the link).
-  const fs::file_status st = fs::symlink_status(path, ec);
-  int kind = 0;
+  // kept), 2 = a symlink (its target is kept; undo recreates the link), 3 =
+  // a folder (undo recreates it; its contents have entries of their own).
   std::string keep;
-  if (fs::is_symlink(st)) {
-    kind = 2;
-    keep = fs::read_symlink(path, ec).string();
-    if (ec) return absl::UnavailableError(absl::StrCat("reading link ", path, ": ", ec.message()));
-  } else if (fs::is_regular_file(st)) {
-    kind = 1;
-    ASSIGN_OR_RETURN(keep, ReadFile(path));
+  ASSIGN_OR_RETURN(RootDir::Kind what, root.KindOf(path, &keep));
+  int kind = 0;
+  switch (what) {
+    case RootDir::Kind::kLink:
+      kind = 2;
+      break;
+    case RootDir::Kind::kFile: {
+      kind = 1;
+      ASSIGN_OR_RETURN(keep, root.ReadFile(path));
+      break;
+    }
+    case RootDir::Kind::kDirectory:
+      kind = 3;
+      keep.clear();
+      break;
+    case RootDir::Kind::kMissing:
+      break;
+    case RootDir::Kind::kOther:
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is neither a file, a link nor a folder; not touched"));
   }
-  if (kind != 0) RETURN_IF_ERROR(WriteFileAtomic(absl::StrCat(dir_, "/", next_, ".orig"), keep));
+  if (kind == 1 || kind == 2) {
+    RETURN_IF_ERROR(WriteFileAtomic(absl::StrCat(dir_, "/", next_, ".orig"), keep));
+  }
   // The manifest line goes last: an entry exists only once its copy does.
   RETURN_IF_ERROR(AppendLineDurable(absl::StrCat(dir_, "/manifest"),
                                     absl::StrCat(next_, "\t", kind, "\t", path)));
@@ -69,7 +84,7 @@ absl::StatusOr<std::vector<std::string>> Journal::Undo(const std::string& state_
     std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 2));
     Entry e;
     if (f.size() != 3 || !absl::SimpleAtoi(f[0], &e.index) || !absl::SimpleAtoi(f[1], &e.kind) ||
-        e.kind < 0 || e.kind > 2) {
+        e.kind < 0 || e.kind > 3) {
       return absl::DataLossError(absl::StrCat("journal ", dir, ": bad manifest line '", line, "'"));
     }
     // Checked now, not trusted from the run: the tree may have changed.
@@ -81,26 +96,33 @@ absl::StatusOr<std::vector<std::string>> Journal::Undo(const std::string& state_
     e.path = *std::move(safe);
     entries.push_back(std::move(e));
   }
+  ASSIGN_OR_RETURN(RootDir tree, RootDir::Open(root));
   std::vector<std::string> restored;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-    std::error_code ec;
-    if (it->kind != 0) {
-      ASSIGN_OR_RETURN(std::string kept, ReadFile(absl::StrCat(dir, "/", it->index, ".orig")));
-      fs::create_directories(fs::path(it->path).parent_path(), ec);
-      if (it->kind == 1) {
-        RETURN_IF_ERROR(WriteFileAtomic(it->path, kept));
-      } else {
-        fs::remove(it->path, ec);  // whatever is there now (never a folder's contents)
-        fs::create_symlink(kept, it->path, ec);
-        if (ec) {
-          return absl::UnavailableError(
-              absl::StrCat("recreating link ", it->path, " -> ", kept, ": ", ec.message()));
-        }
-      }
+    const std::string& path = it->path;
+    ASSIGN_OR_RETURN(RootDir::Kind now, tree.KindOf(path));
+    if (it->kind == 3) {
+      RETURN_IF_ERROR(tree.MakeFolders(path));
+    } else if (it->kind == 0) {
+      // Made by the command: removed again (a folder there now is left
+      // alone: its contents are not this command's to judge).
+      if (now == RootDir::Kind::kDirectory) continue;
+      RETURN_IF_ERROR(tree.Remove(path));
     } else {
-      fs::remove(it->path, ec);
+      ASSIGN_OR_RETURN(std::string kept, ReadFile(absl::StrCat(dir, "/", it->index, ".orig")));
+      RETURN_IF_ERROR(tree.MakeFolders(fs::path(path).parent_path().string()));
+      if (it->kind == 1) {
+        RETURN_IF_ERROR(tree.WriteFile(path, kept));
+      } else {
+        if (now == RootDir::Kind::kDirectory) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot put back link ", path, ": a folder is there now"));
+        }
+        RETURN_IF_ERROR(tree.Remove(path));
+        RETURN_IF_ERROR(tree.MakeLink(kept, path));
+      }
     }
-    restored.push_back(it->path);
+    restored.push_back(path);
   }
   return restored;
 }

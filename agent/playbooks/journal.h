@@ -1,7 +1,9 @@
 // Before a playbook changes or removes a file, the file's previous contents
-// (a symlink's target, or the fact that it did not exist) go to
-// <state_dir>/journal/<command id>/, durably, with one manifest line per
-// file. Undo puts every file and link back exactly, newest change first.
+// (a symlink's target, a folder's existence, or the fact that it did not
+// exist) go to <state_dir>/journal/<command id>/, durably, with one manifest
+// line per path. Undo puts every file, link and folder back exactly, newest
+// change first. Paths in the service root are read and written through
+// RootDir (opened beneath the root when used).
 #pragma once
 
 #include <set>
@@ -18,7 +20,7 @@ class Journal {
 
   // Saves `path`'s current state, once per path per command (the first
   // state is the one undo restores). Must be called before changing it.
-  [[nodiscard]] absl::Status Record(const std::string& path);
+  [[nodiscard]] absl::Status Record(const class RootDir& root, const std::string& path);
 
   // Restores every file the command changed; returns the paths restored.
   // Every path is checked again under `root` first (its folder resolved

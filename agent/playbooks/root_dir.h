@@ -48,6 +48,9 @@ class RootDir {
   // in it, walking by descriptors and never following a link. Missing: OK.
   [[nodiscard]] absl::Status Remove(const std::string& path) const;
 
+  // Tests: play a kernel without openat2 (false) or use it again (true).
+  static void UseOpenat2ForTesting(bool use);
+
  private:
   RootDir(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   // `path` relative to the root, refused if it is outside lexically.

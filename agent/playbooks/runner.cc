@@ -19,6 +19,7 @@
 #include "agent/playbooks/flag_edit.h"
 #include "agent/playbooks/host_lock.h"
 #include "agent/playbooks/journal.h"
+#include "agent/playbooks/root_dir.h"
 #include "agent/playbooks/safe_path.h"
 #include "agent/playbooks/spawn.h"
 #include "agent/sources/proc_parse.h"
@@ -203,19 +204,22 @@ absl::StatusOr<std::string> PlaybookRunner::RestoreBackup(const Step& step, Jour
   const std::string& root = config_.service.root;
   ASSIGN_OR_RETURN(std::string target, ResolveUnderRoot(root, step.path));
   ASSIGN_OR_RETURN(std::string backup, ResolveUnderRoot(root, step.path + config_.backup_suffix));
-  auto contents = ReadFile(backup);
-  if (!contents.ok()) {
+  ASSIGN_OR_RETURN(RootDir dir, RootDir::Open(root));
+  auto contents = dir.ReadFile(backup);
+  if (absl::IsNotFound(contents.status())) {
     return absl::NotFoundError(absl::StrCat("no backup ", step.path, config_.backup_suffix));
   }
-  RETURN_IF_ERROR(journal->Record(target));
-  RETURN_IF_ERROR(WriteFileAtomic(target, *contents));
+  RETURN_IF_ERROR(contents.status());
+  RETURN_IF_ERROR(journal->Record(dir, target));
+  RETURN_IF_ERROR(dir.WriteFile(target, *contents));
   return absl::StrCat("restored ", step.path, " from ", step.path, config_.backup_suffix);
 }
 
 absl::StatusOr<std::string> PlaybookRunner::SetFlags(const Step& step, Journal* journal) {
   const std::string& root = config_.service.root;
   ASSIGN_OR_RETURN(std::string target, ResolveUnderRoot(root, step.file));
-  ASSIGN_OR_RETURN(std::string text, ReadFile(target));
+  ASSIGN_OR_RETURN(RootDir dir, RootDir::Open(root));
+  ASSIGN_OR_RETURN(std::string text, dir.ReadFile(target));
   std::vector<std::string> done;
   for (const auto& [key, value] : step.values) {
     auto edited = SetConfigValue(target, text, key, value);
@@ -226,14 +230,15 @@ absl::StatusOr<std::string> PlaybookRunner::SetFlags(const Step& step, Journal* 
     text = std::move(*edited);
     done.push_back(absl::StrCat(key, "=", value));
   }
-  RETURN_IF_ERROR(journal->Record(target));
-  RETURN_IF_ERROR(WriteFileAtomic(target, text));
+  RETURN_IF_ERROR(journal->Record(dir, target));
+  RETURN_IF_ERROR(dir.WriteFile(target, text));
   return absl::StrCat("set ", absl::StrJoin(done, ", "), " in ", step.file);
 }
 
 absl::StatusOr<std::string> PlaybookRunner::Remove(const Step& step, Journal* journal) {
   const std::string& root = config_.service.root;
   ASSIGN_OR_RETURN(std::string base, ResolveUnderRoot(root, "."));
+  ASSIGN_OR_RETURN(RootDir dir, RootDir::Open(root));
   int removed = 0;
   for (const std::string& pattern : step.globs) {
     glob_t g;
@@ -246,35 +251,31 @@ absl::StatusOr<std::string> PlaybookRunner::Remove(const Step& step, Journal* jo
     for (const std::string& match : matches) {
       // The match itself is never followed: a symlink is removed as a link.
       ASSIGN_OR_RETURN(std::string p, ResolveEntryUnderRoot(root, match));
-      RETURN_IF_ERROR(RemoveEntry(p, journal));
+      RETURN_IF_ERROR(RemoveEntry(dir, p, journal));
       ++removed;
     }
   }
   return absl::StrCat("removed ", removed, " path(s) matching ", absl::StrJoin(step.globs, " "));
 }
 
-absl::Status PlaybookRunner::RemoveEntry(const std::string& path, Journal* journal) {
-  std::error_code ec;
-  const fs::file_status st = fs::symlink_status(path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("removing ", path, ": ", ec.message()));
-  if (fs::is_directory(st)) {
-    // Journal every file and link below it first (the iterator follows no
-    // links, and reports errors instead of throwing).
+absl::Status PlaybookRunner::RemoveEntry(const RootDir& dir, const std::string& path,
+                                         Journal* journal) {
+  ASSIGN_OR_RETURN(RootDir::Kind kind, dir.KindOf(path));
+  RETURN_IF_ERROR(journal->Record(dir, path));
+  if (kind == RootDir::Kind::kDirectory) {
+    // Journal every folder, file and link below it first, so undo puts back
+    // the tree as it was, empty folders included. The iterator follows no
+    // links and reports errors instead of throwing; each entry is then read
+    // through the root, so a folder swapped for a link meanwhile is refused.
+    std::error_code ec;
     fs::recursive_directory_iterator it(path, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
-      const fs::file_status s = it->symlink_status(ec);
-      if (ec) break;
-      if (fs::is_regular_file(s) || fs::is_symlink(s)) {
-        RETURN_IF_ERROR(journal->Record(it->path().string()));
-      }
+      RETURN_IF_ERROR(journal->Record(dir, it->path().string()));
     }
     if (ec) return absl::UnavailableError(absl::StrCat("reading ", path, ": ", ec.message()));
-  } else {
-    RETURN_IF_ERROR(journal->Record(path));
   }
-  fs::remove_all(path, ec);  // removes links, never what they point to
-  if (ec) return absl::UnavailableError(absl::StrCat("removing ", path, ": ", ec.message()));
-  return absl::OkStatus();
+  // By descriptors beneath the root; a link is removed, never what it names.
+  return dir.Remove(path);
 }
 
 absl::StatusOr<std::string> PlaybookRunner::Snapshot(const Step& step, Journal* journal) {
@@ -285,14 +286,15 @@ absl::StatusOr<std::string> PlaybookRunner::Snapshot(const Step& step, Journal* 
   if (name.empty() || name == ".") name = fs::path(root).filename().string();
   ASSIGN_OR_RETURN(std::string dest,
                    ResolveUnderRoot(root, absl::StrCat("snapshots/", name, "_", stamp)));
+  ASSIGN_OR_RETURN(RootDir dir, RootDir::Open(root));
   std::error_code ec;
   int files = 0;
   auto copy_file = [&](const fs::path& from, const fs::path& to) -> absl::Status {
-    ASSIGN_OR_RETURN(std::string contents, ReadFile(from.string()));
-    fs::create_directories(to.parent_path(), ec);
-    RETURN_IF_ERROR(journal->Record(to.string()));  // undo removes the copy
+    ASSIGN_OR_RETURN(std::string contents, dir.ReadFile(from.string()));
+    RETURN_IF_ERROR(dir.MakeFolders(to.parent_path().string()));
+    RETURN_IF_ERROR(journal->Record(dir, to.string()));  // undo removes the copy
     ++files;
-    return WriteFileAtomic(to.string(), contents);
+    return dir.WriteFile(to.string(), contents);
   };
   if (fs::is_directory(source, ec)) {
     for (auto it = fs::recursive_directory_iterator(source, ec);
@@ -381,9 +383,14 @@ absl::StatusOr<std::string> PlaybookRunner::CheckMemoryBelow(const Check& c) {
   return detail;
 }
 
+absl::StatusOr<std::string> PlaybookRunner::ReadUnderRoot(const std::string& rel) {
+  ASSIGN_OR_RETURN(std::string path, ResolveUnderRoot(config_.service.root, rel));
+  ASSIGN_OR_RETURN(RootDir dir, RootDir::Open(config_.service.root));
+  return dir.ReadFile(path);
+}
+
 absl::StatusOr<std::string> PlaybookRunner::CheckJsonField(const Check& c) {
-  ASSIGN_OR_RETURN(std::string path, ResolveUnderRoot(config_.service.root, c.path));
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ASSIGN_OR_RETURN(std::string text, ReadUnderRoot(c.path));
   ASSIGN_OR_RETURN(google::protobuf::Value v, JsonAt(text, c.field));
   std::string detail = ValueText(v);
   if (!c.equals.empty() && detail != c.equals) {
@@ -396,8 +403,7 @@ absl::StatusOr<std::string> PlaybookRunner::CheckJsonField(const Check& c) {
 }
 
 absl::StatusOr<std::string> PlaybookRunner::CheckLogClean(const Check& c) {
-  ASSIGN_OR_RETURN(std::string path, ResolveUnderRoot(config_.service.root, c.path));
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ASSIGN_OR_RETURN(std::string text, ReadUnderRoot(c.path));
   std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
   size_t from = 0;  // after the last line containing `since`
   if (!c.since.empty()) {

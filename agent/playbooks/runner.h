@@ -71,7 +71,11 @@ class PlaybookRunner {
   absl::StatusOr<std::string> Remove(const Step& step, class Journal* journal);
   // One matched path: a file, a link (the link only) or a folder (its files
   // and links journalled first).
-  absl::Status RemoveEntry(const std::string& path, class Journal* journal);
+  absl::Status RemoveEntry(const class RootDir& dir, const std::string& path,
+                           class Journal* journal);
+  // A file under the service root, checked when the step starts and opened
+  // beneath the root when read.
+  absl::StatusOr<std::string> ReadUnderRoot(const std::string& rel);
   absl::StatusOr<std::string> Snapshot(const Step& step, class Journal* journal);
   absl::StatusOr<std::string> WaitHealthy(const Step& step);
   absl::StatusOr<std::string> RunCommand(const Step& step);

@@ -70,7 +70,18 @@ absl::Status HostRegistry::OnConnect(const rollguard::v1::Hello& hello, size_t m
     e.dirty = false;
     snapshot = s;
   }
-  return Save(snapshot);
+  absl::Status saved = Save(snapshot);
+  if (!saved.ok()) {
+    // The stream is refused, so no OnDisconnect will come for it: take it
+    // back now (a full disk would otherwise leave the host "streaming" and
+    // soon over max_streams for good).
+    MutexLock lock(&mu_);
+    Entry& e = hosts_[hello.host_id()];
+    if (e.streams > 0) --e.streams;
+    e.status.set_connected(e.streams > 0);
+    e.dirty = true;
+  }
+  return saved;
 }
 
 void HostRegistry::OnRefused(const std::string& host_id, uint32_t samples,

@@ -28,7 +28,9 @@ class HostRegistry {
   [[nodiscard]] absl::Status Load();
 
   // An agent stream said hello. Persists the record. ResourceExhausted (and
-  // nothing changed) when the host already has `max_streams` streams open.
+  // nothing changed) when the host already has `max_streams` streams open;
+  // when persisting fails the stream is not counted either (no OnDisconnect
+  // follows a refused hello).
   [[nodiscard]] absl::Status OnConnect(const rollguard::v1::Hello& hello,
                                        size_t max_streams = SIZE_MAX);
   // Any message from the host; a heartbeat also carries buffer figures.

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "agent/playbooks/root_dir.h"
 #include "common/files.h"
 #include "tests/support/process.h"
 
@@ -21,10 +22,12 @@ TEST(JournalTest, UndoRestoresByteIdenticalFilesAndRemovesNewOnes) {
   std::string original("\x00\x01binary\xff\n", 10);
   WriteTextFile(a, original);
   Journal j(dir.File("state"), "cmd-1");
-  ASSERT_TRUE(j.Record(a).ok());
-  ASSERT_TRUE(j.Record(b).ok());  // does not exist yet
+  auto root = RootDir::Open(dir.path());
+  ASSERT_TRUE(root.ok()) << root.status();
+  ASSERT_TRUE(j.Record(*root, a).ok());
+  ASSERT_TRUE(j.Record(*root, b).ok());  // does not exist yet
   WriteTextFile(a, "changed");
-  ASSERT_TRUE(j.Record(a).ok());  // a second record keeps the first state
+  ASSERT_TRUE(j.Record(*root, a).ok());  // a second record keeps the first state
   WriteTextFile(a, "changed again");
   WriteTextFile(b, "new file");
   auto restored = Journal::Undo(dir.File("state"), "cmd-1", dir.path());
@@ -47,7 +50,9 @@ TEST(JournalTest, UndoRechecksEveryPathAndRefusesOneThatNowLeadsOut) {
   WriteTextFile(root + "/conf/settings.json", "{\"soccer\": true}");
   WriteTextFile(dir.File("outside/settings.json"), "precious");
   Journal j(dir.File("state"), "cmd-1");
-  ASSERT_TRUE(j.Record(root + "/conf/settings.json").ok());
+  auto tree = RootDir::Open(root);
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  ASSERT_TRUE(j.Record(*tree, root + "/conf/settings.json").ok());
   WriteTextFile(root + "/conf/settings.json", "{\"soccer\": false}");
   fs::remove_all(root + "/conf");
   fs::create_directory_symlink(dir.File("outside"), root + "/conf");

@@ -99,6 +99,20 @@ TEST_F(RunnerTest, RemovingAFolderRemovesLinksInItNotTheirTargets) {
   EXPECT_EQ(fs::read_symlink(dir_.File("bot/cache/latest")), "../data");
 }
 
+// Undo of a removed folder puts back the whole tree, empty folders too (a
+// bot may expect `cache/empty/` to exist; they used to be lost).
+TEST_F(RunnerTest, UndoOfARemovedFolderRestoresItsEmptyFolders) {
+  fs::create_directories(dir_.File("bot/cache/empty/deeper"));
+  auto r = Make("playbooks:\n  p:\n    steps:\n      - remove: {globs: ['cache']}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto result = (*r)->Run("p", "c1", false);
+  ASSERT_TRUE(result.ok() && result->ok);
+  EXPECT_FALSE(fs::exists(dir_.File("bot/cache")));
+  ASSERT_TRUE((*r)->Undo("c1").ok());
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/cache/mlb_1")), "b");
+  EXPECT_TRUE(fs::is_directory(dir_.File("bot/cache/empty/deeper")));
+}
+
 // A file name with a line break would forge journal manifest lines (and
 // make undo act on a path the step never touched): such a path is refused.
 TEST_F(RunnerTest, ANameWithALineBreakIsNotRemoved) {

@@ -88,6 +88,7 @@ TEST(HostRegistryTest, StreamsOfOneHostAreBounded) {
 class GatedRecordStore : public testing::MemoryRecordStore {
  public:
   absl::Status Put(Table table, absl::string_view key, absl::string_view value) override {
+    if (table == Table::kHosts && fail_.load()) return absl::UnavailableError("disk full");
     if (table == Table::kHosts && hold_.load()) {
       waiting_ = true;
       while (hold_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -96,6 +97,7 @@ class GatedRecordStore : public testing::MemoryRecordStore {
   }
   std::atomic<bool> hold_{false};
   std::atomic<bool> waiting_{false};
+  std::atomic<bool> fail_{false};
 };
 
 class GatedStorage : public testing::MemoryStorage {
@@ -103,6 +105,21 @@ class GatedStorage : public testing::MemoryStorage {
   RecordStore& records() override { return records_; }
   GatedRecordStore records_;
 };
+
+// A hello whose record cannot be written is refused, and no OnDisconnect
+// follows: it must not count as a stream (after a few on a full disk the host
+// was over max_streams_per_host for good).
+TEST(HostRegistryTest, AHelloThatCannotBeSavedIsNotCounted) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  GatedStorage storage;
+  HostRegistry reg(&storage, &clock);
+  storage.records_.fail_ = true;
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(reg.OnConnect(MakeHello("h"), 2).ok());
+  EXPECT_FALSE(reg.List()[0].connected());
+  storage.records_.fail_ = false;
+  EXPECT_TRUE(reg.OnConnect(MakeHello("h"), 2).ok());
+  EXPECT_TRUE(reg.List()[0].connected());
+}
 
 // `hosts rm` while the periodic flush is writing the same host: the flush had
 // read the host before the removal and used to write it back after the

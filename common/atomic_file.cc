@@ -70,9 +70,12 @@ absl::Status WriteFileAtomicMode(const std::string& path, absl::string_view cont
 absl::Status WriteFileAtomicAt(int dir_fd, const std::string& name, absl::string_view contents,
                                int mode, const std::string& display) {
   if (mode < 0) {
+    // The mode of the file replaced, not followed through a link (a link's
+    // target may be anything), and never set-id bits.
     struct stat st;
-    mode =
-        ::fstatat(dir_fd, name.c_str(), &st, 0) == 0 ? static_cast<int>(st.st_mode & 07777) : 0644;
+    mode = ::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)
+               ? static_cast<int>(st.st_mode & 0777)
+               : 0644;
   }
   const std::string tmp = absl::StrCat(".", name, ".rollguard-tmp-", ::getpid());
   ::unlinkat(dir_fd, tmp.c_str(), 0);  // a leftover of a crashed write

@@ -107,7 +107,7 @@ absl::StatusOr<std::vector<std::string>> Journal::Undo(const std::string& state_
       // Made by the command: removed again (a folder there now is left
       // alone: its contents are not this command's to judge).
       if (now == RootDir::Kind::kDirectory) continue;
-      RETURN_IF_ERROR(tree.Remove(path));
+      RETURN_IF_ERROR(tree.RemoveNonFolder(path));
     } else {
       ASSIGN_OR_RETURN(std::string kept, ReadFile(absl::StrCat(dir, "/", it->index, ".orig")));
       RETURN_IF_ERROR(tree.MakeFolders(fs::path(path).parent_path().string()));
@@ -118,7 +118,7 @@ absl::StatusOr<std::vector<std::string>> Journal::Undo(const std::string& state_
           return absl::FailedPreconditionError(
               absl::StrCat("cannot put back link ", path, ": a folder is there now"));
         }
-        RETURN_IF_ERROR(tree.Remove(path));
+        RETURN_IF_ERROR(tree.RemoveNonFolder(path));
         RETURN_IF_ERROR(tree.MakeLink(kept, path));
       }
     }

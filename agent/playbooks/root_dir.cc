@@ -25,6 +25,9 @@ namespace fs = std::filesystem;
 
 // Folders nested deeper than this are not removed (a bound on the recursion).
 constexpr int kMaxDepth = 256;
+// Files a step reads (configs, backups, logs) are small; a bigger one is
+// refused rather than read into memory (a sparse 1 TB file would kill us).
+constexpr off_t kMaxReadBytes = off_t{64} << 20;
 
 // Set once the kernel answered ENOSYS: every later open walks instead.
 std::atomic<bool> no_openat2{false};
@@ -187,8 +190,14 @@ absl::StatusOr<int> RootDir::OpenBeneath(const std::string& rel, int flags,
                                          const std::string& display) const {
   if (!no_openat2.load(std::memory_order_relaxed)) {
     int fd = OpenAt2(fd_, rel, flags);
+    for (int retry = 0; fd < 0 && errno == EAGAIN && retry < 8; ++retry) {
+      fd = OpenAt2(fd_, rel, flags);  // a rename raced the lookup: the kernel asks to retry
+    }
     if (fd >= 0) return fd;
-    if (errno != ENOSYS) return FromErrno(errno, "opening", display);
+    // ENOSYS: a kernel before 5.6. EPERM: a seccomp filter that does not know
+    // openat2 (some container runtimes); a real permission error comes back
+    // from the walk below too.
+    if (errno != ENOSYS && errno != EPERM) return FromErrno(errno, "opening", display);
     no_openat2 = true;
   }
   int fd = OpenWalking(fd_, rel, flags);
@@ -210,8 +219,21 @@ absl::StatusOr<int> RootDir::OpenParent(const std::string& path, std::string* na
 
 absl::StatusOr<std::string> RootDir::ReadFile(const std::string& path) const {
   ASSIGN_OR_RETURN(std::string rel, Relative(path));
-  ASSIGN_OR_RETURN(int raw, OpenBeneath(rel, O_RDONLY, path));
+  // Non-blocking: a FIFO put where a file was expected must not hang the
+  // agent in open(); then only a regular file of bounded size is read.
+  ASSIGN_OR_RETURN(int raw, OpenBeneath(rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, path));
   Fd fd(raw);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return FromErrno(errno, "reading", path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file; not read"));
+  }
+  if (st.st_size > kMaxReadBytes) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is ", st.st_size, " bytes, over the ",
+                                                      kMaxReadBytes >> 20,
+                                                      " MB a playbook step reads"));
+  }
+  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
   std::string out;
   char buf[65536];
   for (;;) {
@@ -220,6 +242,10 @@ absl::StatusOr<std::string> RootDir::ReadFile(const std::string& path) const {
     if (n < 0) return FromErrno(errno, "reading", path);
     if (n == 0) return out;
     out.append(buf, static_cast<size_t>(n));
+    if (static_cast<off_t>(out.size()) > kMaxReadBytes) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " grew past ", kMaxReadBytes >> 20, " MB while read; not read"));
+    }
   }
 }
 
@@ -287,6 +313,20 @@ absl::Status RootDir::MakeLink(const std::string& target, const std::string& pat
     return FromErrno(err, absl::StrCat("creating link -> ", target, " at"), path);
   }
   return absl::OkStatus();
+}
+
+absl::Status RootDir::RemoveNonFolder(const std::string& path) const {
+  std::string name;
+  absl::StatusOr<int> raw = OpenParent(path, &name);
+  if (absl::IsNotFound(raw.status())) return absl::OkStatus();
+  RETURN_IF_ERROR(raw.status());
+  Fd dir(*raw);
+  if (::unlinkat(dir.get(), name.c_str(), 0) == 0 || errno == ENOENT) return absl::OkStatus();
+  if (errno == EISDIR) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is a folder now; not removed (it is not what was recorded)"));
+  }
+  return FromErrno(errno, "removing", path);
 }
 
 absl::Status RootDir::Remove(const std::string& path) const {

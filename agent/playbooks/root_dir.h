@@ -34,6 +34,8 @@ class RootDir {
 
   // Every `path` below is absolute under the root (as ResolveUnderRoot
   // returns it) or relative to it; errors name it as given.
+  // A regular file of at most 64 MB (a FIFO or a device is refused, never
+  // waited on).
   [[nodiscard]] absl::StatusOr<std::string> ReadFile(const std::string& path) const;
   // Atomic (temporary file, fsync, rename, folder fsync); keeps the mode of
   // what it replaces. The last name is replaced, never followed.
@@ -47,6 +49,9 @@ class RootDir {
   // Removes a file or link (never its target), or a folder with everything
   // in it, walking by descriptors and never following a link. Missing: OK.
   [[nodiscard]] absl::Status Remove(const std::string& path) const;
+  // Removes a file or link only: a folder found there is refused (undo uses
+  // this: what it finds may have been swapped since it looked).
+  [[nodiscard]] absl::Status RemoveNonFolder(const std::string& path) const;
 
   // Tests: play a kernel without openat2 (false) or use it again (true).
   static void UseOpenat2ForTesting(bool use);

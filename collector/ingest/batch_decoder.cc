@@ -1,5 +1,7 @@
 #include "collector/ingest/batch_decoder.h"
 
+#include <algorithm>
+
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -123,30 +125,53 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, TimeW
         where, "defining ", pending.size(), " more series would exceed the limit of ",
         limits_.max_series_per_stream, " series per stream (", defined_.size(), " defined)"));
   }
-  if (!pending.empty()) {
-    size_t unknown = 0;  // new to the collector (a reconnect redefines known ones)
-    for (const auto& [agent_id, key] : pending) unknown += !storage_->HasSeries(key);
+  // Series new to the collector past the host's or the collector's bound are
+  // refused one by one: their definitions are remembered as refused (their
+  // samples, now and later on this stream, are left out and counted), and
+  // the rest of the batch goes in. Refusing the whole batch would black out
+  // every series of a host that once defined too many.
+  std::vector<uint32_t> unknown;  // new to the collector (a reconnect redefines known ones)
+  for (const auto& [agent_id, key] : pending) {
+    if (!storage_->HasSeries(key)) unknown.push_back(agent_id);
+  }
+  std::string over_reason;
+  std::vector<std::pair<uint32_t, uint64_t>> refused_now;  // agent id, fingerprint
+  if (!unknown.empty()) {
+    std::sort(unknown.begin(), unknown.end());  // the lowest ids get the room left
     const size_t host_held = storage_->SeriesCountOfHost(host_id_);
-    if (unknown > 0 && host_held + unknown > limits_.max_series_per_host) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(where, "host '", host_id_, "' has ", host_held, " series; ", unknown,
-                       " new ones would exceed its limit of ", limits_.max_series_per_host,
-                       " (ingest.max_series_per_host)"));
-    }
     const size_t held = storage_->SeriesCount();
-    if (unknown > 0 && held + unknown > limits_.max_series) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          where, "the collector holds ", held, " series; ", unknown,
-          " new ones would exceed its limit of ", limits_.max_series, " (ingest.max_series)"));
+    const size_t host_room =
+        limits_.max_series_per_host > host_held ? limits_.max_series_per_host - host_held : 0;
+    const size_t room = limits_.max_series > held ? limits_.max_series - held : 0;
+    const size_t accept = std::min({unknown.size(), host_room, room});
+    if (accept < unknown.size()) {
+      over_reason =
+          host_room <= room
+              ? absl::StrCat(unknown.size() - accept, " new series refused: host '", host_id_,
+                             "' has ", host_held, " series, its limit is ",
+                             limits_.max_series_per_host, " (ingest.max_series_per_host)")
+              : absl::StrCat(unknown.size() - accept, " new series refused: the collector holds ",
+                             held, " series, its limit is ", limits_.max_series,
+                             " (ingest.max_series)");
+      for (size_t i = accept; i < unknown.size(); ++i) {
+        auto it = pending.find(unknown[i]);
+        refused_now.emplace_back(it->first, Fingerprint(it->second));
+      }
     }
   }
   for (int i = 0; i < n; ++i) {
     uint32_t id = batch.series_ids(i);
-    if (Lookup(id) == 0 && !pending.contains(id)) {
+    if (Lookup(id) == 0 && !pending.contains(id) && !defined_.contains(id)) {
       return absl::InvalidArgumentError(absl::StrCat(where, "sample ", i, " uses series id ", id,
                                                      ", never defined on this stream"));
     }
   }
+  // Valid: from here on the stream's state changes.
+  for (const auto& [agent_id, fp] : refused_now) {
+    pending.erase(agent_id);
+    defined_[agent_id] = Defined{0, fp};  // 0: refused
+  }
+  if (!over_reason.empty()) over_reason_ = absl::StrCat(where, over_reason);
   out->samples.clear();
   out->new_probes.clear();
   out->refused = 0;
@@ -174,7 +199,12 @@ absl::Status StreamSeries::Decode(const rollguard::v1::MetricBatch& batch, TimeW
       if (out->refused++ == 0) out->refused_reason = OutsideWindow(i, ts, window, limits_);
       continue;
     }
-    out->samples.push_back({Lookup(batch.series_ids(i)), ts, batch.values(i)});
+    const SeriesId series = Lookup(batch.series_ids(i));
+    if (series == 0) {  // a definition refused over a series bound
+      if (out->refused++ == 0) out->refused_reason = over_reason_;
+      continue;
+    }
+    out->samples.push_back({series, ts, batch.values(i)});
   }
   return absl::OkStatus();
 }

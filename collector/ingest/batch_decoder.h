@@ -37,7 +37,10 @@ class StreamSeries {
 
   // Validates `batch` completely before changing anything: on error nothing
   // is defined or appended, and the message names the sequence and the fault.
-  // Samples dated outside `window` are left out and counted in out->refused.
+  // Samples dated outside `window` are left out and counted in out->refused,
+  // as are the samples of series new to the collector past
+  // max_series_per_host or max_series (those definitions are refused for the
+  // rest of the stream; the batch's other series go in).
   [[nodiscard]] absl::Status Decode(const rollguard::v1::MetricBatch& batch, TimeWindow window,
                                     DecodedBatch* out);
 
@@ -48,7 +51,7 @@ class StreamSeries {
   absl::Status CheckDefinition(const rollguard::v1::SeriesDefinition& def) const;
 
   struct Defined {
-    SeriesId id = 0;
+    SeriesId id = 0;  // 0: refused over a series bound
     // A 64-bit fingerprint of its key, to tell a conflicting redefinition
     // (the key itself is in the storage's index: no second copy per series).
     uint64_t fingerprint = 0;
@@ -66,6 +69,9 @@ class StreamSeries {
   // grows to ids below 4 x the series defined + 64, so its memory follows
   // the series count, not the largest id a client sends.
   std::vector<SeriesId> dense_;
+  // Why this stream's refused definitions were refused (for the acks of
+  // later batches that still carry their samples).
+  std::string over_reason_;
 };
 
 }  // namespace rollguard::collector

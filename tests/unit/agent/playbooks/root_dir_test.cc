@@ -4,6 +4,7 @@
 #include "agent/playbooks/root_dir.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -100,6 +101,30 @@ TEST_F(RootDirTest, RemovingAFolderNeverFollowsTheLinksInIt) {
   EXPECT_EQ(ReadTextFile(dir_.File("outside/settings.json")), "precious");
   EXPECT_TRUE(root->Remove("cache").ok()) << "a missing path is already removed";
   EXPECT_EQ(root->Remove(".").code(), absl::StatusCode::kPermissionDenied);
+}
+
+// A FIFO put where a file was expected used to hang the agent in open() for
+// good (every later command queued behind it); now it is refused at once.
+TEST_F(RootDirTest, AFifoIsRefusedNotWaitedOn) {
+  ASSERT_EQ(::mkfifo(dir_.File("bot/config.py").c_str(), 0644), 0);
+  auto root = RootDir::Open(dir_.File("bot"));
+  ASSERT_TRUE(root.ok()) << root.status();
+  auto read = root->ReadFile("config.py");
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition) << read.status();
+  EXPECT_NE(read.status().message().find("not a regular file"), std::string::npos);
+}
+
+// Undo removes what a command created; a folder swapped in there since is
+// not what was recorded and is never removed with its contents.
+TEST_F(RootDirTest, RemoveNonFolderRefusesAFolder) {
+  fs::create_directories(dir_.File("bot/made/inside"));
+  WriteTextFile(dir_.File("bot/made/inside/keep"), "k");
+  auto root = RootDir::Open(dir_.File("bot"));
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->RemoveNonFolder("made").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/made/inside/keep")), "k");
+  ASSERT_TRUE(root->RemoveNonFolder("conf/settings.json").ok());
+  EXPECT_FALSE(fs::exists(dir_.File("bot/conf/settings.json")));
 }
 
 TEST_F(RootDirTest, MakesFoldersAndReportsKinds) {

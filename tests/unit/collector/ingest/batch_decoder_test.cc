@@ -190,7 +190,7 @@ TEST_F(BatchDecoderTest, SeriesPerStreamAreBounded) {
 // A host that reconnects again and again, each time with new series, stops
 // at the collector-wide bound; series already known (a reconnecting agent
 // defines them again) still go in.
-TEST_F(BatchDecoderTest, TheCollectorWideSeriesBoundRefusesOnlyNewSeries) {
+TEST_F(BatchDecoderTest, TheCollectorWideSeriesBoundRefusesOnlyNewSeriesAndKeepsTheRest) {
   IngestLimits limits;
   limits.max_series = 3;
   for (int round = 1; round <= 2; ++round) {  // two streams of one host, one after the other
@@ -208,12 +208,23 @@ TEST_F(BatchDecoderTest, TheCollectorWideSeriesBoundRefusesOnlyNewSeries) {
   more.set_sequence(7);
   Define(&more, 1, "m1");
   Define(&more, 9, "m9");
+  Add(&more, 1, 1000, 1);
+  Add(&more, 9, 1000, 1);
   DecodedBatch out;
-  absl::Status s = again.Decode(more, {}, &out);
-  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(s.message(),
-            "batch 7: the collector holds 3 series; 1 new ones would exceed its limit of 3 "
+  ASSERT_TRUE(again.Decode(more, {}, &out).ok());
+  // m1's sample goes in; m9's is left out, with the reason, now and later.
+  ASSERT_EQ(out.samples.size(), 1u);
+  EXPECT_EQ(out.refused, 1u);
+  EXPECT_EQ(out.refused_reason,
+            "batch 7: 1 new series refused: the collector holds 3 series, its limit is 3 "
             "(ingest.max_series)");
+  MetricBatch later;
+  later.set_sequence(8);
+  Add(&later, 1, 2000, 2);
+  Add(&later, 9, 2000, 2);
+  ASSERT_TRUE(again.Decode(later, {}, &out).ok());
+  EXPECT_EQ(out.samples.size(), 1u);
+  EXPECT_EQ(out.refused, 1u);
   EXPECT_EQ(storage_->SeriesCount(), 3u);
 }
 

@@ -71,15 +71,102 @@ std::string Elapsed(const CommandRecord& r, absl::Time now) {
   return Seconds(absl::ToUnixMillis(now) - since);
 }
 
-absl::StatusOr<rollguard::v1::RolloutStatus> WatchRollout(AdminClient& client,
-                                                          const std::string& id, bool show) {
-  const bool tty = isatty(STDOUT_FILENO) != 0;
-  rollguard::v1::GetRolloutRequest req;
-  req.set_id(id);
-  size_t drawn = 0;
-  std::map<std::string, std::string> last_line_state;  // host → what was last printed
+namespace {
+
+// The collector did not answer in time or could not be reached: the rollout
+// goes on there regardless, so a watch waits for it rather than giving up.
+bool Transient(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsResourceExhausted(s);
+}
+
+// Polls until it gets an answer or a lasting error; says once that it waits.
+absl::StatusOr<rollguard::v1::RolloutStatus> PollRollout(
+    AdminClient& client, const rollguard::v1::GetRolloutRequest& req, bool show) {
+  bool said = false;
   while (true) {
     auto status = client.Call(&AdminClient::Stub::GetRollout, req);
+    if (status.ok() || !Transient(status.status())) return status;
+    if (show && !said) {
+      std::fprintf(stderr,
+                   "rollguard: the collector is not answering (%s); still watching - the rollout "
+                   "goes on without this watch\n",
+                   std::string(status.status().message()).c_str());
+      said = true;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+}  // namespace
+
+std::string RolloutProgressLine(const rollguard::v1::Rollout& r, absl::Time now) {
+  const uint32_t total = r.host_count() > 0 ? r.host_count() : r.host_ids_size();
+  const uint32_t done = r.succeeded() + r.failed();
+  const uint32_t pending = total > done + r.running() ? total - done - r.running() : 0;
+  const int64_t elapsed_ms =
+      (r.finished_ms() > 0 ? r.finished_ms() : absl::ToUnixMillis(now)) - r.created_ms();
+  std::string line = absl::StrCat(done, "/", total, " done (", r.succeeded(), " succeeded, ",
+                                  r.failed(), " failed), ", r.running(), " running, ", pending,
+                                  " pending, ", Seconds(elapsed_ms));
+  if (done > 0 && done < total && StateOf(r) == RolloutState::kRunning) {
+    const int64_t eta_ms = elapsed_ms * (total - done) / done;
+    absl::StrAppend(&line, ", about ", Seconds(eta_ms), " to go");
+  }
+  return line;
+}
+
+absl::StatusOr<rollguard::v1::RolloutStatus> WatchRollout(AdminClient& client,
+                                                          const std::string& id, bool show,
+                                                          bool per_host) {
+  const bool tty = isatty(STDOUT_FILENO) != 0;
+  rollguard::v1::GetRolloutRequest summary_req;
+  summary_req.set_id(id);
+  summary_req.set_summary(true);
+  rollguard::v1::GetRolloutRequest full_req;
+  full_req.set_id(id);
+  size_t drawn = 0;
+  std::map<std::string, std::string> last_line_state;  // host → what was last printed
+  int named_failures = 0;
+  std::string last_overall;
+  absl::Time last_printed = absl::InfinitePast();
+  while (true) {
+    // The counters are cheap whatever the fleet's size; the per-host lines
+    // cost one record a host, so they are read only for small rollouts or
+    // on request.
+    auto summary = PollRollout(client, summary_req, show);
+    if (!summary.ok()) return summary.status();
+    const auto& r = summary->rollout();
+    const bool running = StateOf(r) == RolloutState::kRunning;
+    const bool hosts = per_host || r.host_count() <= kPerHostLinesUpTo;
+    if (!hosts) {
+      absl::Time now = absl::Now();
+      if (show) {
+        for (; named_failures < r.failed_hosts_size(); ++named_failures) {
+          if (tty && drawn > 0) std::printf("\r\033[2K");
+          std::printf("  %s failed (rollguard commands %s)\n",
+                      r.failed_hosts(named_failures).c_str(),
+                      r.failed_hosts(named_failures).c_str());
+          drawn = 0;
+        }
+        std::string overall = RolloutProgressLine(r, now);
+        if (tty) {
+          std::printf("\r\033[2K%s", overall.c_str());
+          if (!running) std::printf("\n");
+          drawn = 1;
+        } else if (!running ||
+                   (overall != last_overall && now - last_printed >= absl::Seconds(2))) {
+          // Logs and CI: one line every few seconds at most, and the last.
+          std::printf("%s\n", overall.c_str());
+          last_printed = now;
+        }
+        last_overall = overall;
+        std::fflush(stdout);
+      }
+      if (!running) return *summary;
+      std::this_thread::sleep_for(kPollEvery);
+      continue;
+    }
+    auto status = PollRollout(client, full_req, show);
     if (!status.ok()) return status.status();
     const auto& rollout = status->rollout();
     std::map<std::string, const CommandRecord*> by_host;

@@ -19,10 +19,22 @@ std::string StepProgress(const rollguard::v1::CommandRecord& record);
 // How long it ran (or has been running).
 std::string Elapsed(const rollguard::v1::CommandRecord& record, absl::Time now);
 
-// Polls until the rollout is no longer running. `show` prints progress.
+// Rollouts up to this many hosts are shown a line per host; bigger ones an
+// overall line (and each failed host as it fails), unless per-host is asked.
+inline constexpr uint32_t kPerHostLinesUpTo = 50;
+
+// "1234/10000 done (1200 succeeded, 34 failed), 1000 running, 7766 pending,
+// 12.3s, about 1m20s to go", from the rollout's counters.
+std::string RolloutProgressLine(const rollguard::v1::Rollout& rollout, absl::Time now);
+
+// Polls until the rollout is no longer running. `show` prints progress. It
+// never gives up while the collector is merely slow or away (the rollout goes
+// on there): it says so once and keeps polling. A big rollout's result is its
+// summary (counters, the first failed hosts), without per-host commands.
 [[nodiscard]] absl::StatusOr<rollguard::v1::RolloutStatus> WatchRollout(AdminClient& client,
                                                                         const std::string& id,
-                                                                        bool show);
+                                                                        bool show,
+                                                                        bool per_host = false);
 // Polls until the command reaches a final state.
 [[nodiscard]] absl::StatusOr<rollguard::v1::CommandRecord> WatchCommand(AdminClient& client,
                                                                         const std::string& id,

@@ -76,6 +76,37 @@ absl::Status PruneIdKeyed(RecordStore& records, Deleter& del, Table table, char 
   return del.Delete(table, keys, count);
 }
 
+// A pruned rollout's dispatch records ("<rollout id>\0<host>", ids made
+// before the cutoff sort below "r-<cutoff stamp>"): those whose rollout
+// record is gone.
+absl::Status PruneRolloutHosts(RecordStore& records, Deleter& del, int64_t cutoff_ms,
+                               size_t* count) {
+  const std::string end = absl::StrCat(
+      "r-",
+      absl::FormatTime("%Y%m%d-%H%M%S", absl::FromUnixMillis(cutoff_ms), absl::UTCTimeZone()));
+  std::vector<std::string> keys;
+  std::string last_rollout;
+  bool last_gone = false;
+  absl::Status lookup = absl::OkStatus();
+  RETURN_IF_ERROR(
+      records.Scan(Table::kRolloutHosts, "r-", end, [&](absl::string_view key, absl::string_view) {
+        const absl::string_view rollout = key.substr(0, key.find('\0'));
+        if (rollout != last_rollout) {
+          last_rollout = std::string(rollout);
+          auto found = GetMessage<rollguard::v1::Rollout>(records, Table::kRollouts, last_rollout);
+          if (!found.ok()) {
+            lookup = found.status();
+            return false;
+          }
+          last_gone = !found->has_value();
+        }
+        if (last_gone) keys.emplace_back(key);
+        return keys.size() < del.budget();
+      }));
+  RETURN_IF_ERROR(lookup);
+  return del.Delete(Table::kRolloutHosts, keys, count);
+}
+
 absl::Status PruneExpiredSilences(RecordStore& records, Deleter& del, int64_t cutoff_ms,
                                   size_t* count) {
   std::vector<std::string> keys;
@@ -143,6 +174,7 @@ absl::StatusOr<RecordsPruned> PruneRecords(RecordStore& records, int64_t cutoff_
         return StateOf(r) != RolloutState::kRunning && r.finished_ms() < cutoff_ms;
       },
       &out.rollouts));
+  RETURN_IF_ERROR(PruneRolloutHosts(records, del, cutoff_ms, &out.rollout_hosts));
   RETURN_IF_ERROR(PruneIdKeyed<rollguard::v1::Incident>(
       records, del, Table::kIncidents, 'i', cutoff_ms,
       [&](const rollguard::v1::Incident& i) {

@@ -20,9 +20,12 @@ struct RecordsPruned {
   size_t alert_events = 0;
   size_t commands = 0;
   size_t rollouts = 0;
+  size_t rollout_hosts = 0;  // dispatch records of rollouts pruned
   size_t incidents = 0;
   size_t silences = 0;
-  size_t total() const { return audit + alert_events + commands + rollouts + incidents + silences; }
+  size_t total() const {
+    return audit + alert_events + commands + rollouts + rollout_hosts + incidents + silences;
+  }
 };
 
 // Deletes what ended before `cutoff_ms` (Unix ms; <= 0 deletes nothing), at

@@ -27,6 +27,7 @@ struct RollbackArgs {
   bool continue_on_failure = false;
   bool yes = false;
   bool wait = false;
+  bool per_host = false;  // a progress line per host, however many
   std::string reason;
   std::string queue_for;
   std::string id;  // `rollout ID`
@@ -54,11 +55,18 @@ int Summarize(const GlobalOptions& g, const rollguard::v1::RolloutStatus& status
     if (!PrintJson(status).ok()) return 1;
   } else {
     const auto& r = status.rollout();
-    int ok = 0;
-    for (const auto& c : status.commands()) ok += c.state() == rollguard::v1::SUCCEEDED;
-    std::printf("rollout %s %s: %d/%d host(s) succeeded in %.1fs\n", r.id().c_str(),
-                r.state().c_str(), ok, r.host_ids_size(),
+    std::printf("rollout %s %s: %u/%u host(s) succeeded in %.1fs\n", r.id().c_str(),
+                r.state().c_str(), r.succeeded(), r.host_count(),
                 static_cast<double>(r.finished_ms() - r.created_ms()) / 1000);
+    if (status.commands().empty() && r.failed() > 0) {
+      // A big rollout's summary: the first failed hosts by name.
+      std::printf("failed: %s%s (details: rollguard rollout %s)\n",
+                  absl::StrJoin(r.failed_hosts(), ", ").c_str(),
+                  r.failed() > static_cast<uint32_t>(r.failed_hosts_size())
+                      ? absl::StrCat(" and ", r.failed() - r.failed_hosts_size(), " more").c_str()
+                      : "",
+                  r.id().c_str());
+    }
     if (!r.halt_reason().empty()) std::printf("halted: %s\n", r.halt_reason().c_str());
     // One host: its steps and their output are the answer (e.g. `verify`).
     if (status.commands_size() == 1) PrintCommandDetail(status.commands(0));
@@ -72,8 +80,8 @@ int Summarize(const GlobalOptions& g, const rollguard::v1::RolloutStatus& status
   return StateOf(status.rollout()) == RolloutState::kSucceeded ? 0 : 1;
 }
 
-int Follow(const GlobalOptions& g, AdminClient& client, const std::string& id) {
-  auto done = WatchRollout(client, id, g.format() == OutputFormat::kTable);
+int Follow(const GlobalOptions& g, AdminClient& client, const std::string& id, bool per_host) {
+  auto done = WatchRollout(client, id, g.format() == OutputFormat::kTable, per_host);
   if (!done.ok()) return ReportError(done.status());
   return Summarize(g, *done);
 }
@@ -131,13 +139,13 @@ int RunRollback(const GlobalOptions& g, const RollbackArgs& a) {
         started->id().c_str(), started->playbook().c_str(), started->dry_run() ? " (dry run)" : "",
         started->host_ids_size(), started->max_parallel());
   }
-  return Follow(g, **client, started->id());
+  return Follow(g, **client, started->id(), a.per_host);
 }
 
 int RunRollout(const GlobalOptions& g, const RollbackArgs& a) {
   auto client = MakeClient(g);
   if (!client.ok()) return ReportError(client.status());
-  if (a.wait) return Follow(g, **client, a.id);
+  if (a.wait) return Follow(g, **client, a.id, a.per_host);
   rollguard::v1::GetRolloutRequest req;
   req.set_id(a.id);
   auto status = (*client)->Call(&AdminClient::Stub::GetRollout, req);
@@ -182,7 +190,10 @@ void RegisterRollbackSubcommands(CLI::App& app, const GlobalOptions& global, int
   rb->add_option("--max-parallel", args->max_parallel, "hosts at a time")->capture_default_str();
   rb->add_flag("--continue-on-failure", args->continue_on_failure, "keep going after a host fails");
   rb->add_flag("-y,--yes", args->yes, "do not ask before touching more than one host");
-  rb->add_flag("--wait", args->wait, "follow the rollout to its end, with progress per host");
+  rb->add_flag("--wait", args->wait,
+               "follow the rollout to its end: a line per host up to 50 hosts, else one overall "
+               "line (done, failed, running, time to go) and each failure as it happens");
+  rb->add_flag("--per-host", args->per_host, "with --wait: a line per host however many");
   rb->add_option("--reason", args->reason, "why (kept in the audit log)");
   rb->add_option("--queue-for", args->queue_for,
                  "how long a command waits for an offline agent (default: the collector's, 15m)");
@@ -191,6 +202,7 @@ void RegisterRollbackSubcommands(CLI::App& app, const GlobalOptions& global, int
   auto* ro = app.add_subcommand("rollout", "Show a rollout's hosts and progress");
   ro->add_option("id", args->id, "rollout id (from rollguard rollback)")->required();
   ro->add_flag("--wait", args->wait, "follow it to its end");
+  ro->add_flag("--per-host", args->per_host, "with --wait: a line per host however many");
   ro->callback([&global, args, exit_code] { *exit_code = RunRollout(global, *args); });
 
   auto* verify = app.add_subcommand(

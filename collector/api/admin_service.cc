@@ -291,7 +291,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetRollout(grpc::CallbackServerConte
                                                        rollguard::v1::RolloutStatus* resp) {
   return Serve(ctx, "GetRollout", [&](const Principal&) -> absl::Status {
     RETURN_IF_ERROR(NeedCommands(commands_));
-    return Assign(rollouts_->Get(req->id()), resp);
+    return Assign(rollouts_->Get(req->id(), req->summary()), resp);
   });
 }
 

@@ -9,10 +9,12 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "collector/commands/agent_link.h"
@@ -59,7 +61,8 @@ class CommandManager {
   void OnAgentDisconnected(const std::string& host_id, AgentLink* link);
   void OnUpdate(const std::string& host_id, const rollguard::v1::CommandUpdate& update);
 
-  // Expires commands whose deadline passed before the agent took them.
+  // Expires commands whose deadline passed before the agent took them, and
+  // stores the step progress received since the last Tick (once a second).
   void Tick();
 
   [[nodiscard]] absl::StatusOr<rollguard::v1::CommandRecord> Get(const std::string& id) const;
@@ -83,6 +86,11 @@ class CommandManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DeliverLocked(rollguard::v1::CommandRecord* record, AgentLink* link)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // open_ and open_by_host_ change together, only through these.
+  rollguard::v1::CommandRecord& OpenLocked(rollguard::v1::CommandRecord record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CloseLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SaveProgressLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AuditOutcome(const rollguard::v1::CommandRecord& record);
   void NotifyFinished(const rollguard::v1::CommandRecord& record);
 
@@ -94,6 +102,11 @@ class CommandManager {
   mutable Mutex mu_;
   // Unfinished commands by id; finished ones are read from the store.
   std::map<std::string, rollguard::v1::CommandRecord> open_ ABSL_GUARDED_BY(mu_);
+  // The ids in open_ by host (a hello and DrillActive read one host's), in
+  // id order, which is creation order: a reconnecting host gets them in turn.
+  absl::flat_hash_map<std::string, std::set<std::string>> open_by_host_ ABSL_GUARDED_BY(mu_);
+  // Open commands whose step progress is newer in memory than in the store.
+  std::set<std::string> unsaved_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, AgentLink*> links_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> playbooks_ ABSL_GUARDED_BY(mu_);
   // When each host's stream last ended (erased when it is back): a running

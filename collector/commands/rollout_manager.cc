@@ -18,6 +18,8 @@ using rollguard::v1::Rollout;
 namespace {
 
 constexpr uint32_t kMaxParallelLimit = 1000;
+// Failed hosts a rollout names (the count is exact beyond them).
+constexpr int kMaxNamedFailures = 20;
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -37,17 +39,61 @@ RolloutManager::RolloutManager(RecordStore* records, CommandManager* commands,
 
 absl::Status RolloutManager::Load() {
   commands_->AddListener([this](const rollguard::v1::CommandRecord& r) { OnCommandFinished(r); });
-  MutexLock lock(&mu_);
-  absl::Status s = ScanMessages<Rollout>(*records_, Table::kRollouts, "", "", [&](Rollout&& r) {
-    mu_.AssertHeld();  // called here, under the lock
-    if (StateOf(r) == RolloutState::kRunning) running_[r.id()] = std::move(r);
+  std::vector<Rollout> loaded;
+  RETURN_IF_ERROR(ScanMessages<Rollout>(*records_, Table::kRollouts, "", "", [&](Rollout&& r) {
+    if (StateOf(r) == RolloutState::kRunning) loaded.push_back(std::move(r));
     return true;
-  });
-  if (!s.ok()) return s;
-  // Commands may have finished while the collector was down.
-  for (auto it = running_.begin(); it != running_.end();) {
-    DriveLocked(&it->second);
-    it = StateOf(it->second) == RolloutState::kRunning ? std::next(it) : running_.erase(it);
+  }));
+  MutexLock lock(&mu_);
+  for (Rollout& r : loaded) {
+    const std::string id = r.id();
+    Running& run = running_[id];
+    run.rollout = std::move(r);
+    RETURN_IF_ERROR(RebuildLocked(&run));
+    // Commands may have finished while the collector was down.
+    DriveLocked(&run);
+    if (StateOf(run.rollout) != RolloutState::kRunning) running_.erase(id);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RolloutManager::RebuildLocked(Running* run) {
+  Rollout& r = run->rollout;
+  const std::string prefix = RolloutHostKey(r.id(), "");
+  RETURN_IF_ERROR(records_->Scan(
+      Table::kRolloutHosts, prefix, RolloutHostsEnd(r.id()),
+      [&](absl::string_view key, absl::string_view value) {
+        (*r.mutable_command_ids())[std::string(key.substr(prefix.size()))] = std::string(value);
+        return true;
+      }));
+  r.set_host_count(static_cast<uint32_t>(r.host_ids_size()));
+  r.set_succeeded(0);
+  r.set_failed(0);
+  r.set_running(0);
+  r.clear_failed_hosts();
+  std::vector<std::pair<std::string, std::string>> never_stored;
+  for (const auto& [host, command_id] : r.command_ids()) {
+    absl::StatusOr<rollguard::v1::CommandRecord> rec = commands_->Get(command_id);
+    if (absl::IsNotFound(rec.status())) {
+      never_stored.emplace_back(host, command_id);
+    } else if (!rec.ok()) {
+      return rec.status();
+    } else if (IsFinal(rec->state())) {
+      r.set_running(r.running() + 1);  // CountFinished takes it back
+      CountFinished(&r, *rec);
+    } else {
+      r.set_running(r.running() + 1);
+    }
+  }
+  // Dispatched, but the collector stopped before the command was stored: it
+  // never existed, so it is queued now, under the id recorded for it (a
+  // command id exists at most once, so a host cannot get this one twice).
+  for (const auto& [host, command_id] : never_stored) {
+    r.mutable_command_ids()->erase(host);
+    if (!DispatchLocked(&r, host, command_id)) {
+      return absl::UnavailableError(
+          absl::StrCat("rollout ", r.id(), ": cannot queue the command for ", host));
+    }
   }
   return absl::OkStatus();
 }
@@ -135,77 +181,100 @@ absl::StatusOr<Rollout> RolloutManager::Start(const rollguard::v1::StartRolloutR
   audit_->Record(audit);
 
   MutexLock lock(&mu_);
-  Rollout& stored = running_[r.id()] = std::move(r);
-  DriveLocked(&stored);
-  Rollout result = stored;
-  if (StateOf(stored) != RolloutState::kRunning) running_.erase(result.id());
+  r.set_host_count(static_cast<uint32_t>(r.host_ids_size()));
+  // Stored before its first command: a command never names a rollout that
+  // was not stored.
+  Save(r);
+  const std::string id = r.id();
+  Running& run = running_[id];
+  run.rollout = std::move(r);
+  DriveLocked(&run);
+  Rollout result = run.rollout;
+  if (StateOf(run.rollout) != RolloutState::kRunning) running_.erase(id);
   return result;
 }
 
-void RolloutManager::DriveLocked(Rollout* r) {
-  int active = 0;
-  int failed = 0;
-  std::vector<std::string> failed_hosts;
-  for (const auto& [host, command_id] : r->command_ids()) {
-    auto rec = commands_->Get(command_id);
-    if (!rec.ok()) {
-      ++failed;
-      failed_hosts.push_back(host);
-      continue;
-    }
-    if (!IsFinal(rec->state())) {
-      ++active;
-    } else if (rec->state() != rollguard::v1::SUCCEEDED) {
-      ++failed;
-      failed_hosts.push_back(host);
-    }
+bool RolloutManager::DispatchLocked(Rollout* r, const std::string& host,
+                                    const std::string& command_id) {
+  // The host's command id first: after a crash, a recorded id with no
+  // command is queued again under that id; a command with no record cannot be.
+  if (absl::Status s =
+          records_->Put(Table::kRolloutHosts, RolloutHostKey(r->id(), host), command_id);
+      !s.ok()) {
+    spdlog::error("rollout {}: storing the dispatch to {}: {}", r->id(), host, s.ToString());
+    return false;
   }
-  bool halted = failed > 0 && !r->continue_on_failure();
+  rollguard::v1::Command cmd;
+  cmd.set_id(command_id);
+  cmd.set_playbook(r->playbook());
+  cmd.set_dry_run(r->dry_run());
+  cmd.set_requested_by(r->requested_by());
+  cmd.set_reason(r->reason());
+  cmd.set_rollout_id(r->id());
+  cmd.set_drill(r->drill());
+  auto rec = commands_->Submit(std::move(cmd), host, absl::Milliseconds(r->queue_for_ms()));
+  if (!rec.ok()) {
+    spdlog::error("rollout {}: cannot queue a command for {}: {}", r->id(), host,
+                  rec.status().ToString());
+    return false;
+  }
+  (*r->mutable_command_ids())[host] = command_id;
+  r->set_running(r->running() + 1);
+  return true;
+}
+
+void RolloutManager::CountFinished(Rollout* r, const rollguard::v1::CommandRecord& rec) {
+  if (r->running() > 0) r->set_running(r->running() - 1);
+  if (rec.state() == rollguard::v1::SUCCEEDED) {
+    r->set_succeeded(r->succeeded() + 1);
+    return;
+  }
+  r->set_failed(r->failed() + 1);
+  if (r->failed_hosts_size() < kMaxNamedFailures) r->add_failed_hosts(rec.host_id());
+}
+
+void RolloutManager::DriveLocked(Running* run) {
+  Rollout* r = &run->rollout;
+  bool halted = r->failed() > 0 && !r->continue_on_failure();
   if (halted && r->halt_reason().empty()) {
-    r->set_halt_reason(absl::StrCat("host ", failed_hosts.front(),
+    r->set_halt_reason(absl::StrCat("host ", r->failed_hosts(0),
                                     " failed; no further hosts dispatched (--continue-on-failure "
                                     "to keep going)"));
   }
-  for (const std::string& host : r->host_ids()) {
-    if (halted || active >= static_cast<int>(r->max_parallel())) break;
+  while (!halted && r->running() < r->max_parallel() && run->next < r->host_ids_size()) {
+    const std::string& host = r->host_ids(run->next++);
     if (r->command_ids().contains(host)) continue;
-    rollguard::v1::Command cmd;
-    cmd.set_playbook(r->playbook());
-    cmd.set_dry_run(r->dry_run());
-    cmd.set_requested_by(r->requested_by());
-    cmd.set_reason(r->reason());
-    cmd.set_rollout_id(r->id());
-    cmd.set_drill(r->drill());
-    auto rec = commands_->Submit(std::move(cmd), host, absl::Milliseconds(r->queue_for_ms()));
-    if (!rec.ok()) {
-      spdlog::error("rollout {}: cannot queue a command for {}: {}", r->id(), host,
-                    rec.status().ToString());
+    if (!DispatchLocked(r, host, NewTimeOrderedId("c", clock_->Now()))) {
       halted = true;
       r->set_halt_reason(absl::StrCat("storing the command for ", host, " failed"));
-      break;
     }
-    (*r->mutable_command_ids())[host] = rec->command().id();
-    ++active;
   }
-  bool all_dispatched = r->command_ids_size() == r->host_ids_size();
-  if (active == 0 && (halted || all_dispatched)) {
-    SetState(r, failed == 0      ? RolloutState::kSucceeded
-                : all_dispatched ? RolloutState::kFailed
-                                 : RolloutState::kHalted);
-    r->set_finished_ms(clock_->NowMs());
-    rollguard::v1::AuditRecord audit;
-    audit.set_at_ms(r->finished_ms());
-    audit.set_actor(r->requested_by());
-    audit.set_action("rollout");
-    audit.set_playbook(r->playbook());
-    audit.set_rollout_id(r->id());
-    audit.set_outcome(absl::StrCat(
-        r->state(), ": ", r->command_ids_size() - failed, " of ", r->host_ids_size(),
-        " host(s) succeeded", failed > 0 ? ", failed: " + absl::StrJoin(failed_hosts, ", ") : ""));
-    audit_->Record(audit);
+  const bool all_dispatched = r->command_ids_size() == r->host_ids_size();
+  if (r->running() > 0 || !(halted || all_dispatched)) return;
+  SetState(r, r->failed() == 0 ? RolloutState::kSucceeded
+              : all_dispatched ? RolloutState::kFailed
+                               : RolloutState::kHalted);
+  r->set_finished_ms(clock_->NowMs());
+  std::string failed_names = absl::StrJoin(r->failed_hosts(), ", ");
+  if (r->failed() > static_cast<uint32_t>(r->failed_hosts_size())) {
+    absl::StrAppend(&failed_names, " and ", r->failed() - r->failed_hosts_size(), " more");
   }
-  if (absl::Status s = records_->Put(Table::kRollouts, r->id(), r->SerializeAsString()); !s.ok()) {
-    spdlog::error("rollout {}: storing it: {}", r->id(), s.ToString());
+  rollguard::v1::AuditRecord audit;
+  audit.set_at_ms(r->finished_ms());
+  audit.set_actor(r->requested_by());
+  audit.set_action("rollout");
+  audit.set_playbook(r->playbook());
+  audit.set_rollout_id(r->id());
+  audit.set_outcome(absl::StrCat(r->state(), ": ", r->succeeded(), " of ", r->host_ids_size(),
+                                 " host(s) succeeded",
+                                 r->failed() > 0 ? ", failed: " + failed_names : ""));
+  audit_->Record(audit);
+  Save(*r);
+}
+
+void RolloutManager::Save(const Rollout& r) {
+  if (absl::Status s = records_->Put(Table::kRollouts, r.id(), r.SerializeAsString()); !s.ok()) {
+    spdlog::error("rollout {}: storing it: {}", r.id(), s.ToString());
   }
 }
 
@@ -215,29 +284,48 @@ void RolloutManager::OnCommandFinished(const rollguard::v1::CommandRecord& recor
   MutexLock lock(&mu_);
   auto it = running_.find(id);
   if (it == running_.end()) return;
-  DriveLocked(&it->second);
-  if (StateOf(it->second) != RolloutState::kRunning) running_.erase(it);
+  Running& run = it->second;
+  auto host = run.rollout.command_ids().find(record.host_id());
+  if (host == run.rollout.command_ids().end() || host->second != record.command().id()) return;
+  CountFinished(&run.rollout, record);
+  DriveLocked(&run);
+  if (StateOf(run.rollout) != RolloutState::kRunning) running_.erase(it);
 }
 
-absl::StatusOr<rollguard::v1::RolloutStatus> RolloutManager::Get(const std::string& id) const {
+absl::StatusOr<rollguard::v1::RolloutStatus> RolloutManager::Get(const std::string& id,
+                                                                 bool summary) const {
   rollguard::v1::RolloutStatus status;
   bool found = false;
   {
     MutexLock lock(&mu_);
     if (auto it = running_.find(id); it != running_.end()) {
-      *status.mutable_rollout() = it->second;
+      Rollout& r = it->second.rollout;
+      if (summary) {
+        // Copy all but the two big fields, without copying them (O(1) swaps).
+        google::protobuf::RepeatedPtrField<std::string> hosts;
+        google::protobuf::Map<std::string, std::string> ids;
+        hosts.Swap(r.mutable_host_ids());
+        ids.swap(*r.mutable_command_ids());
+        *status.mutable_rollout() = r;
+        hosts.Swap(r.mutable_host_ids());
+        ids.swap(*r.mutable_command_ids());
+        return status;
+      }
+      *status.mutable_rollout() = r;
       found = true;
     }
   }
   if (!found) {
     ASSIGN_OR_RETURN(std::optional<Rollout> stored,
                      GetMessage<Rollout>(*records_, Table::kRollouts, id));
-    if (stored) {
-      *status.mutable_rollout() = std::move(*stored);
-      found = true;
+    if (!stored) return absl::NotFoundError(absl::StrCat("no rollout '", id, "'"));
+    *status.mutable_rollout() = std::move(*stored);
+    if (summary) {
+      status.mutable_rollout()->clear_host_ids();
+      status.mutable_rollout()->clear_command_ids();
+      return status;
     }
   }
-  if (!found) return absl::NotFoundError(absl::StrCat("no rollout '", id, "'"));
   for (const std::string& host : status.rollout().host_ids()) {
     auto it = status.rollout().command_ids().find(host);
     if (it == status.rollout().command_ids().end()) continue;
@@ -245,6 +333,14 @@ absl::StatusOr<rollguard::v1::RolloutStatus> RolloutManager::Get(const std::stri
     if (rec.ok()) *status.add_commands() = std::move(*rec);
   }
   return status;
+}
+
+std::string RolloutHostKey(absl::string_view rollout_id, absl::string_view host_id) {
+  return absl::StrCat(rollout_id, absl::string_view("\0", 1), host_id);
+}
+
+std::string RolloutHostsEnd(absl::string_view rollout_id) {
+  return absl::StrCat(rollout_id, absl::string_view("\1", 1));
 }
 
 }  // namespace rollguard::collector

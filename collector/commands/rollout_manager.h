@@ -3,6 +3,13 @@
 // default the rollout halts (dispatches no more hosts) after a host fails.
 // Driven by command completions, so it keeps going without the CLI that
 // started it, and resumes after a collector restart.
+//
+// Cost: a command finishing is O(1) work here however many hosts the rollout
+// has — counters move, the dispatch cursor moves on, and each dispatch writes
+// one small record (Table::kRolloutHosts, host -> command id, written before
+// the command, so a crash between the two cannot dispatch a host twice). The
+// rollout record itself is written when it starts and when it ends; counters
+// are rebuilt from the commands at load.
 #pragma once
 
 #include <map>
@@ -16,6 +23,11 @@
 #include "rollguard/v1/admin_service.pb.h"
 
 namespace rollguard::collector {
+
+// Keys of Table::kRolloutHosts: one rollout's entries are the range
+// [RolloutHostKey(id, ""), RolloutHostsEnd(id)).
+std::string RolloutHostKey(absl::string_view rollout_id, absl::string_view host_id);
+std::string RolloutHostsEnd(absl::string_view rollout_id);
 
 // Thread-safe.
 class RolloutManager {
@@ -31,13 +43,29 @@ class RolloutManager {
   [[nodiscard]] absl::StatusOr<rollguard::v1::Rollout> Start(
       const rollguard::v1::StartRolloutRequest& request);
 
-  [[nodiscard]] absl::StatusOr<rollguard::v1::RolloutStatus> Get(const std::string& id) const;
+  // With `summary`, only the counters (no host list, no commands).
+  [[nodiscard]] absl::StatusOr<rollguard::v1::RolloutStatus> Get(const std::string& id,
+                                                                 bool summary = false) const;
 
  private:
+  // A running rollout and where its dispatch has got to.
+  struct Running {
+    rollguard::v1::Rollout rollout;  // counters kept current
+    int next = 0;                    // host_ids before this are dispatched
+  };
+
   absl::StatusOr<std::vector<std::string>> ResolveHosts(
       const rollguard::v1::StartRolloutRequest& request) const;
   // Dispatches what the limits allow and settles the rollout's state.
-  void DriveLocked(rollguard::v1::Rollout* rollout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DriveLocked(Running* running) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the command for one host (its id stored first). False if storing failed.
+  bool DispatchLocked(rollguard::v1::Rollout* rollout, const std::string& host,
+                      const std::string& command_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reads back what was dispatched and how each command stands (at load).
+  absl::Status RebuildLocked(Running* running) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CountFinished(rollguard::v1::Rollout* rollout, const rollguard::v1::CommandRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Save(const rollguard::v1::Rollout& rollout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCommandFinished(const rollguard::v1::CommandRecord& record);
 
   RecordStore* const records_;
@@ -48,7 +76,9 @@ class RolloutManager {
   const absl::Duration default_queue_for_;
 
   mutable Mutex mu_;
-  std::map<std::string, rollguard::v1::Rollout> running_ ABSL_GUARDED_BY(mu_);
+  // Mutable: a summary Get moves the big fields aside for a moment, under
+  // the lock, instead of copying them.
+  mutable std::map<std::string, Running> running_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace rollguard::collector

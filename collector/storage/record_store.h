@@ -19,12 +19,14 @@ enum class Table {
   kRollouts,
   kAudit,
   kIncidents,
-  kHosts,  // the host registry's records, by host id
+  kHosts,         // the host registry's records, by host id
+  kRolloutHosts,  // "<rollout id>\0<host id>" -> the host's command id
 };
-inline constexpr int kTableCount = 8;
+inline constexpr int kTableCount = 9;
 // The column family holding each table, in enum order.
 inline constexpr const char* kTableNames[kTableCount] = {
-    "alerts", "alert_events", "silences", "commands", "rollouts", "audit", "incidents", "hosts"};
+    "alerts", "alert_events", "silences", "commands",     "rollouts",
+    "audit",  "incidents",    "hosts",    "rollout_hosts"};
 
 // Thread-safe.
 class RecordStore {

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/record_states.h"
 #include "rollguard/v1/admin_service.pb.h"
 #include "tests/support/fleet.h"
 
@@ -281,6 +282,57 @@ TEST_F(FleetRolloutTest, AsksBeforeTouchingManyHostsAndRefusesUnknownOnes) {
   CommandResult canary = RunCli(
       collector_->address(), {"rollback", "full-rollback", "--selector", "tier=canary", "--wait"});
   EXPECT_EQ(canary.exit_code, 0) << canary.out << canary.err;
+}
+
+// A fleet rollout over a few hundred agents (rollguard-fleet-sim: real
+// streams, the real command protocol, 7 steps a playbook): no stream drops,
+// every command ends, and the rollout's counters equal its commands' states.
+// (How fast is a benchmark, not this test.)
+TEST_F(FleetRolloutTest, AFleetOfSimulatedAgentsRollsBackWithCountersThatMatch) {
+  constexpr int kAgents = 300;
+  auto sim =
+      ChildProcess::Start({BinPath("rollguard-fleet-sim"), "--collector", collector_->address(),
+                           "--agents", std::to_string(kAgents), "--playbook-ms", "100"},
+                          dir_.File("sim.log"));
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  ASSERT_TRUE(
+      WaitFor([&] { return ReadTextFile(dir_.File("sim.log")).find("ready") != std::string::npos; },
+              absl::Seconds(60)))
+      << ReadTextFile(dir_.File("sim.log"));
+  CommandResult r =
+      RunCli(collector_->address(),
+             {"rollback", "full-rollback", "--all", "--max-parallel", "100", "--yes", "--wait"},
+             absl::Seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Big rollouts are followed on one overall line, not a line per host.
+  EXPECT_NE(r.out.find(absl::StrCat(kAgents, "/", kAgents, " done (", kAgents, " succeeded")),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("  sim-1 "), std::string::npos) << "per-host lines for 300 hosts";
+
+  RolloutStatus status;
+  const std::string id = r.out.substr(r.out.find("r-"), r.out.find(':') - r.out.find("r-"));
+  ASSERT_TRUE(RunCliJson(collector_->address(), {"rollout", id}, &status).ok()) << id;
+  EXPECT_EQ(status.rollout().state(), "succeeded");
+  ASSERT_EQ(status.commands_size(), kAgents);
+  uint32_t succeeded = 0;
+  for (const auto& c : status.commands()) {
+    EXPECT_TRUE(IsFinal(c.state())) << c.host_id();
+    succeeded += c.state() == rollguard::v1::SUCCEEDED;
+    EXPECT_EQ(c.deliveries(), 1u) << c.host_id() << " was sent its command twice";
+  }
+  EXPECT_EQ(status.rollout().succeeded(), succeeded);
+  EXPECT_EQ(status.rollout().failed(), 0u);
+  EXPECT_EQ(status.rollout().running(), 0u);
+  EXPECT_EQ(status.rollout().host_count(), static_cast<uint32_t>(kAgents));
+
+  // No stream dropped: every simulated agent is still connected.
+  rollguard::v1::ListHostsResponse hosts;
+  ASSERT_TRUE(RunCliJson(collector_->address(), {"hosts"}, &hosts).ok());
+  ASSERT_EQ(hosts.hosts_size(), kAgents);
+  for (const auto& h : hosts.hosts()) EXPECT_TRUE(h.connected()) << h.host_id();
+  EXPECT_EQ(ReadTextFile(dir_.File("sim.log")).find("stream ended"), std::string::npos)
+      << ReadTextFile(dir_.File("sim.log"));
 }
 
 }  // namespace

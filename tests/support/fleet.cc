@@ -102,10 +102,11 @@ bool WaitUntilReporting(const std::string& collector, const std::string& host) {
       absl::Seconds(15));
 }
 
-CommandResult RunCli(const std::string& collector, const std::vector<std::string>& args) {
+CommandResult RunCli(const std::string& collector, const std::vector<std::string>& args,
+                     absl::Duration timeout) {
   std::vector<std::string> argv = {BinPath("rollguard"), "--collector", collector};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv);
+  return RunCommand(argv, timeout);
 }
 
 absl::Status RunCliJson(const std::string& collector, const std::vector<std::string>& args,

@@ -53,8 +53,9 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
 // i.e. the host's agent is connected and its samples are stored.
 bool WaitUntilReporting(const std::string& collector, const std::string& host);
 
-// Runs `rollguard --collector ADDR ARGS...`.
-CommandResult RunCli(const std::string& collector, const std::vector<std::string>& args);
+// Runs `rollguard --collector ADDR ARGS...` (killed after `timeout`).
+CommandResult RunCli(const std::string& collector, const std::vector<std::string>& args,
+                     absl::Duration timeout = absl::Seconds(30));
 
 // Runs the CLI with -o json and parses its output into `out`.
 absl::Status RunCliJson(const std::string& collector, const std::vector<std::string>& args,

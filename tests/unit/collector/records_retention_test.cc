@@ -4,6 +4,7 @@
 
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
+#include "collector/commands/rollout_manager.h"
 #include "collector/storage/key_codec.h"
 #include "common/record_states.h"
 #include "tests/fakes/memory_storage.h"
@@ -84,8 +85,12 @@ TEST_F(RecordsRetentionTest, DeletesWhatEndedBeforeTheCutoffAndKeepsWhatIsOpen) 
   Command(kOld, rollguard::v1::SUCCEEDED);
   Command(kOld, rollguard::v1::RUNNING);  // still open: kept whatever its age
   Command(kRecent, rollguard::v1::FAILED);
-  Rollout(kOld, RolloutState::kSucceeded);
-  Rollout(kOld, RolloutState::kRunning);
+  const std::string done = Rollout(kOld, RolloutState::kSucceeded);
+  const std::string going = Rollout(kOld, RolloutState::kRunning);
+  for (const std::string& r : {done, going}) {
+    ASSERT_TRUE(records_.Put(Table::kRolloutHosts, RolloutHostKey(r, "h1"), "c-1").ok());
+    ASSERT_TRUE(records_.Put(Table::kRolloutHosts, RolloutHostKey(r, "h2"), "c-2").ok());
+  }
   Incident(kOld, IncidentState::kResolved);
   Incident(kOld, IncidentState::kEscalated);
   Silence("a", kOld);
@@ -97,12 +102,14 @@ TEST_F(RecordsRetentionTest, DeletesWhatEndedBeforeTheCutoffAndKeepsWhatIsOpen) 
   EXPECT_EQ(pruned->alert_events, 1u);
   EXPECT_EQ(pruned->commands, 1u);
   EXPECT_EQ(pruned->rollouts, 1u);
+  EXPECT_EQ(pruned->rollout_hosts, 2u);  // the pruned rollout's; the running one keeps its
   EXPECT_EQ(pruned->incidents, 1u);
   EXPECT_EQ(pruned->silences, 1u);
   EXPECT_EQ(Count(Table::kAudit), 1u);
   EXPECT_EQ(Count(Table::kAlertEvents), 1u);
   EXPECT_EQ(Count(Table::kCommands), 2u);
   EXPECT_EQ(Count(Table::kRollouts), 1u);
+  EXPECT_EQ(Count(Table::kRolloutHosts), 2u);
   EXPECT_EQ(Count(Table::kIncidents), 1u);
   EXPECT_EQ(Count(Table::kSilences), 1u);
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "collector/commands/rollout_manager.h"
+#include "collector/storage/record_messages.h"
 #include "tests/fakes/memory_storage.h"
 #include "tests/fakes/recording_agent_link.h"
 #include "tests/support/process.h"
@@ -247,6 +248,30 @@ TEST_F(CommandManagerTest, LostAfterCountsFromWhenTheHostWentNotFromTheLastUpdat
   clock_.Advance(absl::Minutes(2));
   commands_->Tick();
   EXPECT_EQ(StateOf(id), rollguard::v1::LOST);
+}
+
+// Step progress within a state is stored once a second (Tick), not on every
+// update: each write held the manager's lock on gRPC's threads. A change of
+// state is stored at once, a final one before anyone hears of it.
+TEST_F(CommandManagerTest, StepProgressIsStoredByTickStateChangesAtOnce) {
+  RecordingLink link;
+  commands_->OnAgentConnected("bot-1", {}, &link);
+  std::string id = Submit("bot-1", "full-rollback").command().id();
+  auto stored = [&] {
+    auto r = GetMessage<rollguard::v1::CommandRecord>(storage_->records(), Table::kCommands, id);
+    EXPECT_TRUE(r.ok() && r->has_value());
+    return **r;
+  };
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 1, 3, "ok"));
+  EXPECT_EQ(stored().state(), rollguard::v1::RUNNING);
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::RUNNING, 2, 3, "ok"));
+  EXPECT_EQ(stored().steps_size(), 1) << "step 2 was written at once";
+  EXPECT_EQ(commands_->Get(id)->steps_size(), 2) << "but it is known at once";
+  commands_->Tick();
+  EXPECT_EQ(stored().steps_size(), 2);
+  commands_->OnUpdate("bot-1", Update(id, rollguard::v1::SUCCEEDED, 3, 3, "ok"));
+  EXPECT_EQ(stored().state(), rollguard::v1::SUCCEEDED);
+  EXPECT_EQ(stored().steps_size(), 3);
 }
 
 // After a collector restart nobody is connected yet: a command that was

@@ -6,6 +6,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "collector/commands/command_manager.h"
+#include "collector/commands/rollout_manager.h"
 #include "collector/storage/key_codec.h"
 #include "collector/storage/record_messages.h"
 #include "common/record_states.h"
@@ -56,9 +58,10 @@ absl::Status PruneTimeKeyed(RecordStore& records, Deleter& del, Table table, int
 // Tables keyed by NewTimeOrderedId ("c-20261128-101500-<hex>"): the ids made
 // before the cutoff sort below "c-<cutoff stamp>"; of those, the records
 // `done` says have ended.
-template <typename T, typename Done>
-absl::Status PruneIdKeyed(RecordStore& records, Deleter& del, Table table, char prefix,
-                          int64_t cutoff_ms, Done done, size_t* count) {
+template <typename T, typename Done, typename Also = void (*)(const T&)>
+absl::Status PruneIdKeyed(
+    RecordStore& records, Deleter& del, Table table, char prefix, int64_t cutoff_ms, Done done,
+    size_t* count, Also also = [](const T&) {}) {
   const std::string start = absl::StrCat(std::string(1, prefix), "-");
   const std::string end = absl::StrCat(
       start,
@@ -70,6 +73,7 @@ absl::Status PruneIdKeyed(RecordStore& records, Deleter& del, Table table, char 
         // A record that does not parse is left for the damaged-records report.
         if (msg.ParseFromArray(value.data(), static_cast<int>(value.size())) && done(msg)) {
           keys.emplace_back(key);
+          also(msg);  // what else goes with it (index entries)
         }
         return keys.size() < del.budget();
       }));
@@ -160,6 +164,7 @@ absl::StatusOr<RecordsPruned> PruneRecords(RecordStore& records, int64_t cutoff_
   RETURN_IF_ERROR(PruneTimeKeyed(records, del, Table::kAudit, cutoff_ms, &out.audit));
   RETURN_IF_ERROR(PruneTimeKeyed(records, del, Table::kAlertEvents, cutoff_ms, &out.alert_events));
   ASSIGN_OR_RETURN(StillReferenced referenced, FindStillReferenced(records));
+  std::vector<std::string> host_index;
   RETURN_IF_ERROR(PruneIdKeyed<rollguard::v1::CommandRecord>(
       records, del, Table::kCommands, 'c', cutoff_ms,
       [&](const rollguard::v1::CommandRecord& r) {
@@ -167,7 +172,14 @@ absl::StatusOr<RecordsPruned> PruneRecords(RecordStore& records, int64_t cutoff_
                !referenced.rollouts.contains(r.command().rollout_id()) &&
                !referenced.commands.contains(r.command().id());
       },
-      &out.commands));
+      &out.commands,
+      [&](const rollguard::v1::CommandRecord& r) {
+        host_index.push_back(CommandByHostKey(r.host_id(), r.command().id()));
+      }));
+  // The index entries of the commands pruned (outside the budget: one each).
+  Deleter index_del(records, host_index.size());
+  size_t index_count = 0;
+  RETURN_IF_ERROR(index_del.Delete(Table::kCommandsByHost, host_index, &index_count));
   RETURN_IF_ERROR(PruneIdKeyed<rollguard::v1::Rollout>(
       records, del, Table::kRollouts, 'r', cutoff_ms,
       [&](const rollguard::v1::Rollout& r) {

@@ -15,6 +15,7 @@ struct CommandsArgs {
   std::string host;
   std::string since = "24h";
   uint32_t limit = 100;
+  std::string before;  // a page further back
   std::string id;
   std::string reason;
   bool wait = false;
@@ -33,6 +34,7 @@ int RunList(const GlobalOptions& g, const CommandsArgs& a) {
   req.set_host_id(a.host);
   req.set_since_ms(*since);
   req.set_limit(a.limit);
+  req.set_before_id(a.before);
   auto client = MakeClient(g);
   if (!client.ok()) return ReportError(client.status());
   auto resp = (*client)->Call(&AdminClient::Stub::ListCommands, req);
@@ -52,6 +54,10 @@ int RunList(const GlobalOptions& g, const CommandsArgs& a) {
               StepProgress(r), Elapsed(r, now), c.requested_by()});
   }
   std::fputs(t.Render().c_str(), stdout);
+  if (!resp->next_before_id().empty()) {
+    std::printf("older ones: rollguard commands --since '%s' --before %s%s%s\n", a.since.c_str(),
+                resp->next_before_id().c_str(), a.host.empty() ? "" : " --host ", a.host.c_str());
+  }
   return 0;
 }
 
@@ -127,6 +133,8 @@ void RegisterCommandsSubcommands(CLI::App& app, const GlobalOptions& global, int
   list->add_option("--since", args->since, "how far back: 2h, 7d, or a date")
       ->capture_default_str();
   list->add_option("--limit", args->limit, "at most this many (the newest)")->capture_default_str();
+  list->add_option("--before", args->before,
+                   "only commands older than this id (page back; the listing prints the next one)");
   list->callback([&global, args, exit_code] { *exit_code = RunList(global, *args); });
 
   auto* show = app.add_subcommand("command", "One command: its steps, durations and output");

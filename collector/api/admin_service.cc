@@ -309,9 +309,12 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListCommands(
     rollguard::v1::ListCommandsResponse* resp) {
   return Serve(ctx, "ListCommands", [&](const Principal&) -> absl::Status {
     RETURN_IF_ERROR(NeedCommands(commands_));
-    ASSIGN_OR_RETURN(auto list, commands_->List(req->host_id(), req->since_ms(),
-                                                req->limit() > 0 ? req->limit() : 1000));
-    for (auto& r : list) *resp->add_commands() = std::move(r);
+    ASSIGN_OR_RETURN(auto page,
+                     commands_->List(req->host_id(), req->since_ms(),
+                                     req->limit() > 0 ? std::min(req->limit(), 10'000u) : 1000,
+                                     req->before_id()));
+    for (auto& r : page.commands) *resp->add_commands() = std::move(r);
+    resp->set_next_before_id(page.next_before_id);
     return absl::OkStatus();
   });
 }

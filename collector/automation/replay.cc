@@ -74,7 +74,7 @@ absl::StatusOr<std::vector<StoredSample>> CollectSamples(const Storage& history,
 void AssumeRollbackWorked(CommandManager* commands, const std::string& host) {
   auto open = commands->List(host, 0, 0);
   if (!open.ok()) return;
-  for (const auto& rec : *open) {
+  for (const auto& rec : open->commands) {
     if (IsFinal(rec.state())) continue;
     rollguard::v1::CommandUpdate done;
     done.set_command_id(rec.command().id());

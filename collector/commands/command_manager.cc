@@ -13,6 +13,7 @@
 #include "collector/storage/record_messages.h"
 #include "common/duration.h"
 #include "common/mutex.h"
+#include "common/status_macros.h"
 
 namespace rollguard::collector {
 
@@ -71,15 +72,28 @@ CommandManager::CommandManager(RecordStore* records, AuditLog* audit, const Cloc
 
 absl::Status CommandManager::Load() {
   MutexLock lock(&mu_);
+  // A store from before the host index: build it once, in this same scan.
+  bool indexed = false;
+  RETURN_IF_ERROR(
+      records_->Scan(Table::kCommandsByHost, "", "", [&](absl::string_view, absl::string_view) {
+        indexed = true;
+        return false;
+      }));
   size_t bad = 0;
+  absl::Status index_status = absl::OkStatus();
   absl::Status s = ScanMessages<CommandRecord>(
       *records_, Table::kCommands, "", "",
       [&](CommandRecord&& r) {
         mu_.AssertHeld();  // called here, under the lock
+        if (!indexed) {
+          index_status.Update(records_->Put(Table::kCommandsByHost,
+                                            CommandByHostKey(r.host_id(), r.command().id()), ""));
+        }
         if (!IsFinal(r.state())) OpenLocked(std::move(r));
         return true;
       },
       &bad);
+  RETURN_IF_ERROR(index_status);
   if (bad > 0) spdlog::error("{} stored command record(s) do not parse; skipped", bad);
   if (!open_.empty()) spdlog::info("{} unfinished command(s) loaded", open_.size());
   // Nobody is connected yet: every host with a command running counts as
@@ -167,7 +181,13 @@ absl::StatusOr<CommandRecord> CommandManager::Submit(Command command, const std:
   audit.set_outcome(rec.command().dry_run() ? "requested (dry run)" : "requested");
 
   MutexLock lock(&mu_);
-  // Stored before it is sent: a crash after sending cannot lose it.
+  // Indexed, then stored, then sent: a crash after sending cannot lose it,
+  // and a stored command is always in its host's listing.
+  if (absl::Status s =
+          records_->Put(Table::kCommandsByHost, CommandByHostKey(host_id, rec.command().id()), "");
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = PersistLocked(rec); !s.ok()) return s;
   audit_->Record(audit);
   CommandRecord& stored = OpenLocked(std::move(rec));
@@ -387,28 +407,58 @@ absl::StatusOr<CommandRecord> CommandManager::Get(const std::string& id) const {
   return std::move(**stored);
 }
 
-absl::StatusOr<std::vector<CommandRecord>> CommandManager::List(const std::string& host_id,
-                                                                int64_t since_ms,
-                                                                uint32_t limit) const {
-  std::deque<CommandRecord> out;
-  size_t bad = 0;
-  absl::Status s = ScanMessages<CommandRecord>(
-      *records_, Table::kCommands, "", "",
-      [&](CommandRecord&& r) {
-        if (!host_id.empty() && r.host_id() != host_id) return true;
-        if (r.command().created_ms() < since_ms) return true;
-        out.push_back(std::move(r));
-        if (limit > 0 && out.size() > limit) out.pop_front();
-        return true;
-      },
-      &bad);
-  if (!s.ok()) return s;
-  if (bad > 0) spdlog::error("{} stored command record(s) do not parse; skipped", bad);
-  std::vector<CommandRecord> result(out.begin(), out.end());
-  std::stable_sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
-    return a.command().created_ms() < b.command().created_ms();
-  });
-  return result;
+std::string CommandIdAt(int64_t ms) {
+  return absl::StrCat(
+      "c-", absl::FormatTime("%Y%m%d-%H%M%S", absl::FromUnixMillis(ms), absl::UTCTimeZone()));
+}
+
+std::string CommandByHostKey(absl::string_view host_id, absl::string_view command_id) {
+  return absl::StrCat(host_id, absl::string_view("\0", 1), command_id);
+}
+
+absl::StatusOr<CommandManager::Page> CommandManager::List(const std::string& host_id,
+                                                          int64_t since_ms, uint32_t limit,
+                                                          const std::string& before_id) const {
+  // The ids in range, newest `limit` kept: by time from the id itself, by
+  // host from the index.
+  const std::string from = since_ms > 0 ? CommandIdAt(since_ms) : "";
+  std::deque<std::string> ids;
+  bool more = false;
+  auto keep = [&](std::string id) {
+    ids.push_back(std::move(id));
+    if (limit > 0 && ids.size() > limit) {
+      ids.pop_front();
+      more = true;
+    }
+  };
+  absl::Status s;
+  if (host_id.empty()) {
+    s = records_->Scan(Table::kCommands, from, before_id,
+                       [&](absl::string_view key, absl::string_view) {
+                         keep(std::string(key));
+                         return true;
+                       });
+  } else {
+    const std::string prefix = CommandByHostKey(host_id, "");
+    const std::string end = before_id.empty() ? absl::StrCat(host_id, absl::string_view("\1", 1))
+                                              : CommandByHostKey(host_id, before_id);
+    s = records_->Scan(Table::kCommandsByHost, prefix + from, end,
+                       [&](absl::string_view key, absl::string_view) {
+                         keep(std::string(key.substr(prefix.size())));
+                         return true;
+                       });
+  }
+  RETURN_IF_ERROR(s);
+  Page page;
+  for (const std::string& id : ids) {
+    absl::StatusOr<CommandRecord> rec = Get(id);
+    if (absl::IsNotFound(rec.status())) continue;  // pruned since the index was read
+    RETURN_IF_ERROR(rec.status());
+    if (rec->command().created_ms() < since_ms) continue;  // ids have second resolution
+    page.commands.push_back(*std::move(rec));
+  }
+  if (more && !ids.empty()) page.next_before_id = ids.front();
+  return page;
 }
 
 std::vector<std::string> CommandManager::PlaybooksOf(const std::string& host_id) const {

@@ -31,6 +31,11 @@ namespace rollguard::collector {
 // bits, so even a million ids in one second collide with odds ~3e-8.
 std::string NewTimeOrderedId(absl::string_view prefix, absl::Time now);
 
+// Keys: the smallest command id made at `ms` ("c-YYYYMMDD-HHMMSS"), and a
+// Table::kCommandsByHost entry.
+std::string CommandIdAt(int64_t ms);
+std::string CommandByHostKey(absl::string_view host_id, absl::string_view command_id);
+
 // What one command record may hold of the agent's step reports.
 inline constexpr int kMaxCommandSteps = 256;
 inline constexpr size_t kMaxStepOutput = 4096;  // bytes per step (the agent sends less)
@@ -66,9 +71,16 @@ class CommandManager {
   void Tick();
 
   [[nodiscard]] absl::StatusOr<rollguard::v1::CommandRecord> Get(const std::string& id) const;
-  // Newest last; at most `limit` (newest kept) when limit > 0.
-  [[nodiscard]] absl::StatusOr<std::vector<rollguard::v1::CommandRecord>> List(
-      const std::string& host_id, int64_t since_ms, uint32_t limit) const;
+  // One page of a listing: newest last, at most `limit` (newest kept).
+  struct Page {
+    std::vector<rollguard::v1::CommandRecord> commands;
+    std::string next_before_id;  // set when older ones were left out
+  };
+  // Reads only the commands created since `since_ms` (ids sort by time) and,
+  // with a host, only that host's (Table::kCommandsByHost); `before_id`
+  // pages further back. Cost follows the range asked for, not the table.
+  [[nodiscard]] absl::StatusOr<Page> List(const std::string& host_id, int64_t since_ms,
+                                          uint32_t limit, const std::string& before_id = "") const;
 
   // The playbooks the host's agent announced since this collector started;
   // empty when not known.

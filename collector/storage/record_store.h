@@ -19,14 +19,15 @@ enum class Table {
   kRollouts,
   kAudit,
   kIncidents,
-  kHosts,         // the host registry's records, by host id
-  kRolloutHosts,  // "<rollout id>\0<host id>" -> the host's command id
+  kHosts,           // the host registry's records, by host id
+  kRolloutHosts,    // "<rollout id>\0<host id>" -> the host's command id
+  kCommandsByHost,  // "<host id>\0<command id>" -> "" (ids sort by creation time)
 };
-inline constexpr int kTableCount = 9;
+inline constexpr int kTableCount = 10;
 // The column family holding each table, in enum order.
 inline constexpr const char* kTableNames[kTableCount] = {
-    "alerts", "alert_events", "silences", "commands",     "rollouts",
-    "audit",  "incidents",    "hosts",    "rollout_hosts"};
+    "alerts", "alert_events", "silences", "commands",      "rollouts",
+    "audit",  "incidents",    "hosts",    "rollout_hosts", "commands_by_host"};
 
 // Thread-safe.
 class RecordStore {

@@ -35,9 +35,12 @@ class RecordsRetentionTest : public ::testing::Test {
     rollguard::v1::CommandRecord r;
     r.mutable_command()->set_id(NewTimeOrderedId("c", at));
     r.mutable_command()->set_rollout_id(rollout);
+    r.set_host_id("bot-1");
     r.set_state(state);
     r.set_updated_ms(absl::ToUnixMillis(at));
     EXPECT_TRUE(records_.Put(Table::kCommands, r.command().id(), r.SerializeAsString()).ok());
+    EXPECT_TRUE(
+        records_.Put(Table::kCommandsByHost, CommandByHostKey("bot-1", r.command().id()), "").ok());
     return r.command().id();
   }
   std::string Rollout(absl::Time at, RolloutState state) {
@@ -108,6 +111,7 @@ TEST_F(RecordsRetentionTest, DeletesWhatEndedBeforeTheCutoffAndKeepsWhatIsOpen) 
   EXPECT_EQ(Count(Table::kAudit), 1u);
   EXPECT_EQ(Count(Table::kAlertEvents), 1u);
   EXPECT_EQ(Count(Table::kCommands), 2u);
+  EXPECT_EQ(Count(Table::kCommandsByHost), 2u) << "the pruned command's index entry went with it";
   EXPECT_EQ(Count(Table::kRollouts), 1u);
   EXPECT_EQ(Count(Table::kRolloutHosts), 2u);
   EXPECT_EQ(Count(Table::kIncidents), 1u);

@@ -334,11 +334,61 @@ TEST_F(CommandManagerTest, ListFiltersByHostAndTime) {
   clock_.Advance(absl::Minutes(10));
   Submit("bot-2", "verify");
   Submit("bot-1", "start");
-  auto all = *commands_->List("", 0, 0);
+  auto all = commands_->List("", 0, 0)->commands;
   EXPECT_EQ(all.size(), 3u);
-  auto recent = *commands_->List("bot-1", absl::ToUnixMillis(clock_.Now()) - 1000, 0);
+  auto recent = commands_->List("bot-1", absl::ToUnixMillis(clock_.Now()) - 1000, 0)->commands;
   ASSERT_EQ(recent.size(), 1u);
   EXPECT_EQ(recent[0].command().playbook(), "start");
+  EXPECT_EQ(commands_->List("bot-1", 0, 0)->commands.size(), 2u);
+  EXPECT_EQ(commands_->List("bot-3", 0, 0)->commands.size(), 0u);
+}
+
+// A store written before the host index existed: Load builds the index, so
+// `rollguard commands --host` still finds the old commands.
+TEST_F(CommandManagerTest, LoadIndexesCommandsStoredBeforeTheIndex) {
+  rollguard::v1::CommandRecord old;
+  old.mutable_command()->set_id(NewTimeOrderedId("c", clock_.Now()));
+  old.set_host_id("bot-9");
+  old.set_state(rollguard::v1::SUCCEEDED);
+  ASSERT_TRUE(
+      storage_->records().Put(Table::kCommands, old.command().id(), old.SerializeAsString()).ok());
+  CommandManager restarted(&storage_->records(), audit_.get(), &clock_);
+  ASSERT_TRUE(restarted.Load().ok());
+  auto page = restarted.List("bot-9", 0, 0);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->commands.size(), 1u);
+  EXPECT_EQ(page->commands[0].command().id(), old.command().id());
+}
+
+// Pages go back in time: the newest `limit` first, then older ones through
+// next_before_id, for all hosts and for one, until nothing is left.
+TEST_F(CommandManagerTest, ListPagesBackwards) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(Submit("bot-1", "verify").command().id());
+    Submit("bot-2", "verify");
+    clock_.Advance(absl::Seconds(2));
+  }
+  for (const std::string host : {"", "bot-1"}) {
+    const size_t per_host = host.empty() ? 10 : 5;
+    std::vector<std::string> seen;
+    std::string before;
+    for (int page = 0; page < 10; ++page) {
+      auto got = commands_->List(host, 0, 3, before);
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_LE(got->commands.size(), 3u);
+      for (auto it = got->commands.rbegin(); it != got->commands.rend(); ++it) {
+        seen.push_back(it->command().id());
+      }
+      before = got->next_before_id;
+      if (before.empty()) break;
+    }
+    ASSERT_EQ(seen.size(), per_host) << "host '" << host << "'";
+    EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend())) << "newest first, page by page";
+    if (!host.empty()) {
+      EXPECT_EQ(seen.front(), ids.back());
+    }
+  }
 }
 
 // --- rollouts ---

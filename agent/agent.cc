@@ -114,6 +114,14 @@ void Agent::Run() {
   spdlog::info("agent {} starting: host '{}', collector {}, interval {}ms", ROLLGUARD_VERSION,
                config_.host_id, config_.collector, absl::ToInt64Milliseconds(config_.interval));
   if (bot_.disabled()) spdlog::info("no bot pidfile or cmdline_match configured: bot not watched");
+  if (StateDirInsideRoot(config_.playbooks)) {
+    // The bot can write there: it could edit the journal undo replays or
+    // the record of commands that ran. Fine for a demo, not for a fleet.
+    spdlog::warn(
+        "state_dir {} is inside the service root {}: the bot's user can change the agent's "
+        "journal and command records; put state_dir outside it (e.g. /var/lib/rollguard-agent)",
+        config_.playbooks.state_dir, config_.playbooks.service.root);
+  }
   if (executor_) executor_->Start();
   uplink_->Start();
   if (prober_) prober_->Start();

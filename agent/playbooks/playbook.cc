@@ -1,5 +1,7 @@
 #include "agent/playbooks/playbook.h"
 
+#include <filesystem>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -265,6 +267,17 @@ absl::Status LoadPlaybookConfig(const ConfigNode& root, PlaybookConfig* c) {
   }
   c->enabled = root.Has("service") && !c->playbooks.empty();
   return absl::OkStatus();
+}
+
+bool StateDirInsideRoot(const PlaybookConfig& config) {
+  if (config.service.root.empty() || config.state_dir.empty()) return false;
+  std::error_code ec;
+  const std::filesystem::path root = std::filesystem::weakly_canonical(config.service.root, ec);
+  if (ec) return false;
+  const std::filesystem::path state = std::filesystem::weakly_canonical(config.state_dir, ec);
+  if (ec) return false;
+  const std::filesystem::path rel = state.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != "..";
 }
 
 }  // namespace rollguard::agent

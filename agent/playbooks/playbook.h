@@ -81,4 +81,8 @@ struct PlaybookConfig {
 // Reads `service:`, `playbooks:` and `state_dir:` of the agent config.
 [[nodiscard]] absl::Status LoadPlaybookConfig(const ConfigNode& root, PlaybookConfig* out);
 
+// True when the agent's state folder lies inside the service root (where the
+// bot's user can write), compared after resolving both.
+bool StateDirInsideRoot(const PlaybookConfig& config);
+
 }  // namespace rollguard::agent

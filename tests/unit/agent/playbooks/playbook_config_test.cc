@@ -10,6 +10,17 @@ namespace {
 using rollguard::testing::TempDir;
 using rollguard::testing::WriteTextFile;
 
+TEST(PlaybookConfigTest, StateDirInsideTheRootIsNoticed) {
+  PlaybookConfig c;
+  c.service.root = "/srv/bot";
+  c.state_dir = "/srv/bot/state";
+  EXPECT_TRUE(StateDirInsideRoot(c));
+  c.state_dir = "/srv/bot/../bot-agent-state";
+  EXPECT_FALSE(StateDirInsideRoot(c));
+  c.state_dir = "/var/lib/rollguard-agent";
+  EXPECT_FALSE(StateDirInsideRoot(c));
+}
+
 TEST(PlaybookConfigTest, BadPlaybooksNameTheKey) {
   TempDir dir;
   struct Case {

@@ -22,6 +22,8 @@ ADDR="127.0.0.1:$(cat "$WORK/port")"
 SPID=$!; PIDS+=("$SPID")
 for _ in $(seq 1200); do grep -q ready "$WORK/sim.log" && break; sleep 0.1; done
 cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+rss() { awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$1/status"; }
+echo "$AGENTS agents connected: collector RSS $(rss "$CPID")"
 c0=$(cpu "$CPID"); s0=$(cpu "$SPID")
 t0=$(date +%s%N)
 "$BIN/rollguard" --collector "$ADDR" rollback full-rollback --all --yes \
@@ -34,4 +36,4 @@ echo "$AGENTS hosts at --max-parallel $PARALLEL, $PLAYBOOK_MS ms playbooks:" \
 echo "streams dropped: $(grep -c 'stream ended' "$WORK/sim.log" || true)"
 echo "CPU seconds: collector $(awk -v a="$(cpu "$CPID")" -v b="$c0" 'BEGIN {print a - b}')," \
   "simulator $(awk -v a="$(cpu "$SPID")" -v b="$s0" 'BEGIN {print a - b}')"
-echo "collector RSS: $(awk '/VmRSS/ {print $2 / 1024 " MB"}' "/proc/$CPID/status")"
+echo "collector RSS after the rollout: $(rss "$CPID")"

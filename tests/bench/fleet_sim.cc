@@ -6,7 +6,11 @@
 //   rollguard-fleet-sim --collector 127.0.0.1:7700 --agents 50 --playbook-ms 1600 &
 //   rollguard rollback full-rollback --all --max-parallel 10 --yes --wait
 //
-// Runs until killed; prints "ready" once every agent has its hello ack.
+// Few threads, so one process on 2 cores plays 10,000 agents: each agent is a
+// gRPC callback reactor on its own connection (as real agents have), and one
+// scheduler thread times every playbook's steps. Runs until killed; prints
+// "ready" once every agent has its hello ack, and "agent N: stream ended"
+// for a stream the collector ends.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -15,7 +19,10 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <queue>
 #include <thread>
 #include <vector>
 
@@ -28,6 +35,7 @@ namespace {
 
 using rollguard::v1::AgentMessage;
 using rollguard::v1::CollectorMessage;
+using Clock = std::chrono::steady_clock;
 
 struct Options {
   std::string collector = "127.0.0.1:7700";
@@ -39,93 +47,201 @@ struct Options {
 };
 
 std::atomic<int> ready{0};
+std::atomic<int> ended{0};
 
-void RunAgent(const Options& o, int index) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto creds = rollguard::bench::AgentCredentials(o.tls, absl::StrCat(o.prefix, "-", index));
-  if (!creds.ok()) {
-    std::fprintf(stderr, "tls: %s\n", std::string(creds.status().message()).c_str());
-    std::exit(2);
-  }
-  auto channel = grpc::CreateCustomChannel(o.collector, *creds, args);
-  auto stub = rollguard::v1::AgentService::NewStub(channel);
-  grpc::ClientContext ctx;
-  auto stream = stub->Connect(&ctx);
-  AgentMessage hello;
-  hello.mutable_hello()->set_host_id(absl::StrCat(o.prefix, "-", index));
-  (*hello.mutable_hello()->mutable_labels())["role"] = "sim";
-  hello.mutable_hello()->set_agent_version("fleet-sim");
-  for (const char* p : {"full-rollback", "disable-soccer", "reduce-load", "verify"}) {
-    hello.mutable_hello()->add_playbooks(p);
-  }
-  if (!stream->Write(hello)) {
-    std::fprintf(stderr, "agent %d: cannot connect\n", index);
-    return;
-  }
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<rollguard::v1::Command> queue;
-  bool done = false;
-  std::thread reader([&] {
-    CollectorMessage in;
-    while (stream->Read(&in)) {
-      if (in.has_hello_ack()) ++ready;
-      if (in.has_command()) {
-        std::lock_guard<std::mutex> lock(mu);
-        queue.push_back(in.command());
-        cv.notify_all();
-      }
+// One thread running callbacks at their time (every playbook's steps).
+class Scheduler {
+ public:
+  Scheduler() : thread_([this] { Loop(); }) {}
+  ~Scheduler() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
     }
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-    cv.notify_all();
-  });
-  auto send = [&](const rollguard::v1::CommandUpdate& u) {
+    cv_.notify_all();
+    thread_.join();
+  }
+  void At(Clock::time_point when, std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push({when, seq_++, std::move(fn)});
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  struct Event {
+    Clock::time_point when;
+    uint64_t seq;
+    std::function<void()> fn;
+    bool operator>(const Event& o) const { return when != o.when ? when > o.when : seq > o.seq; }
+  };
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      if (queue_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      if (queue_.top().when > Clock::now()) {
+        cv_.wait_until(lock, queue_.top().when);
+        continue;
+      }
+      Event e = queue_.top();
+      queue_.pop();
+      lock.unlock();
+      e.fn();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
+  uint64_t seq_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// One simulated agent: a bidi stream on its own channel, commands run one at
+// a time, every update written in order (one write outstanding at a time).
+class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMessage> {
+ public:
+  SimAgent(const Options& o, int index, std::shared_ptr<grpc::ChannelCredentials> creds,
+           Scheduler* scheduler)
+      : o_(o), index_(index), scheduler_(scheduler) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each, as real agents
+    channel_ = grpc::CreateCustomChannel(o.collector, creds, args);
+    stub_ = rollguard::v1::AgentService::NewStub(channel_);
+  }
+
+  void Start() {
+    stub_->async()->Connect(&ctx_, this);
+    AgentMessage hello;
+    auto* h = hello.mutable_hello();
+    h->set_host_id(absl::StrCat(o_.prefix, "-", index_));
+    (*h->mutable_labels())["role"] = "sim";
+    h->set_agent_version("fleet-sim");
+    h->set_agent_time_ms(absl::ToUnixMillis(absl::Now()));
+    for (const char* p : {"full-rollback", "disable-soccer", "reduce-load", "verify"}) {
+      h->add_playbooks(p);
+    }
+    Send(std::move(hello));
+    StartRead(&in_);
+    StartCall();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    if (in_.has_hello_ack()) ++ready;
+    if (in_.has_command()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      commands_.push_back(in_.command());
+      if (!busy_) StartNextLocked();
+    }
+    StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    writes_.pop_front();
+    if (ok && !writes_.empty()) StartWrite(&writes_.front());
+    if (!ok) writes_.clear();
+    writing_ = ok && !writes_.empty();
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    ++ended;
+    std::fprintf(stderr, "agent %d: stream ended: %s\n", index_, status.error_message().c_str());
+  }
+
+ private:
+  void Send(AgentMessage msg) {
+    std::lock_guard<std::mutex> lock(mu_);
+    SendLocked(std::move(msg));
+  }
+  void SendLocked(AgentMessage msg) {
+    writes_.push_back(std::move(msg));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&writes_.front());
+    }
+  }
+  void SendUpdateLocked(const rollguard::v1::CommandUpdate& u) {
     AgentMessage msg;
     *msg.mutable_command_update() = u;
-    return stream->Write(msg);
-  };
-  const auto step_time = std::chrono::milliseconds(o.playbook_ms / std::max(1, o.steps));
-  while (true) {
-    rollguard::v1::Command cmd;
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return done || !queue.empty(); });
-      if (done) break;
-      cmd = queue.front();
-      queue.pop_front();
+    SendLocked(std::move(msg));
+  }
+
+  // The next queued command: RUNNING now, then each step's start and end on
+  // the scheduler, then SUCCEEDED.
+  void StartNextLocked() {
+    if (commands_.empty()) {
+      busy_ = false;
+      return;
     }
-    absl::Time t0 = absl::Now();
-    rollguard::v1::CommandUpdate u;
-    u.set_command_id(cmd.id());
-    u.set_state(rollguard::v1::RUNNING);
-    send(u);
-    rollguard::v1::CommandUpdate final = u;
-    for (int i = 1; i <= o.steps; ++i) {
-      rollguard::v1::CommandUpdate step = u;
+    busy_ = true;
+    current_ = commands_.front();
+    commands_.pop_front();
+    started_ = Clock::now();
+    final_.Clear();
+    final_.set_command_id(current_.id());
+    final_.set_state(rollguard::v1::RUNNING);
+    SendUpdateLocked(final_);
+    ScheduleStep(1);
+  }
+  std::chrono::milliseconds StepTime() const {
+    return std::chrono::milliseconds(o_.playbook_ms / std::max(1, o_.steps));
+  }
+  void ScheduleStep(int i) {
+    scheduler_->At(started_ + StepTime() * (i - 1), [this, i] {
+      std::lock_guard<std::mutex> lock(mu_);
+      rollguard::v1::CommandUpdate step;
+      step.set_command_id(current_.id());
+      step.set_state(rollguard::v1::RUNNING);
       auto* s = step.add_steps();
       s->set_index(i);
-      s->set_total(o.steps);
+      s->set_total(o_.steps);
       s->set_name(absl::StrCat("step ", i));
       s->set_status("running");
-      send(step);
-      std::this_thread::sleep_for(step_time);
-      s->set_status("ok");
-      s->set_duration_ms(step_time.count());
-      send(step);
-      *final.add_steps() = *s;
-    }
-    final.set_state(rollguard::v1::SUCCEEDED);
-    final.set_duration_ms(absl::ToInt64Milliseconds(absl::Now() - t0));
-    send(final);
+      SendUpdateLocked(step);
+      scheduler_->At(started_ + StepTime() * i, [this, i, step]() mutable {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto* s = step.mutable_steps(0);
+        s->set_status("ok");
+        s->set_duration_ms(StepTime().count());
+        SendUpdateLocked(step);
+        *final_.add_steps() = *s;
+        if (i < o_.steps) {
+          ScheduleStep(i + 1);
+          return;
+        }
+        final_.set_state(rollguard::v1::SUCCEEDED);
+        final_.set_duration_ms(
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count());
+        SendUpdateLocked(final_);
+        StartNextLocked();
+      });
+    });
   }
-  stream->WritesDone();
-  reader.join();
-  // The collector ended the stream (a drop): say so, tests look for it.
-  grpc::Status status = stream->Finish();
-  std::fprintf(stderr, "agent %d: stream ended: %s\n", index, status.error_message().c_str());
-}
+
+  const Options& o_;
+  const int index_;
+  Scheduler* const scheduler_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<rollguard::v1::AgentService::Stub> stub_;
+  grpc::ClientContext ctx_;
+  CollectorMessage in_;
+
+  std::mutex mu_;
+  std::deque<AgentMessage> writes_;
+  bool writing_ = false;
+  std::deque<rollguard::v1::Command> commands_;
+  bool busy_ = false;
+  rollguard::v1::Command current_;
+  rollguard::v1::CommandUpdate final_;
+  Clock::time_point started_;
+};
 
 }  // namespace
 
@@ -139,11 +255,25 @@ int main(int argc, char** argv) {
   app.add_option("--playbook-ms", o.playbook_ms, "time one playbook takes")->capture_default_str();
   app.add_option("--prefix", o.prefix, "host ids are PREFIX-N")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  std::vector<std::thread> agents;
-  for (int i = 0; i < o.agents; ++i) agents.emplace_back([&o, i] { RunAgent(o, i); });
-  while (ready.load() < o.agents) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  std::printf("ready: %d simulated agents\n", o.agents);
+  Scheduler scheduler;
+  std::vector<std::unique_ptr<SimAgent>> agents;
+  agents.reserve(o.agents);
+  for (int i = 0; i < o.agents; ++i) {
+    auto creds = rollguard::bench::AgentCredentials(o.tls, absl::StrCat(o.prefix, "-", i));
+    if (!creds.ok()) {
+      std::fprintf(stderr, "tls: %s\n", std::string(creds.status().message()).c_str());
+      return 2;
+    }
+    agents.push_back(std::make_unique<SimAgent>(o, i, *creds, &scheduler));
+    agents.back()->Start();
+    // Connect in a steady stream rather than all at once.
+    if (i % 500 == 499) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  while (ready.load() + ended.load() < o.agents) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::printf("ready: %d simulated agents\n", ready.load());
   std::fflush(stdout);
-  for (auto& t : agents) t.join();
-  return 0;
+  // Until killed (the agents live as long as the process).
+  while (true) std::this_thread::sleep_for(std::chrono::hours(1));
 }

@@ -141,22 +141,49 @@ void AgentStream::OnReadDone(bool ok) {
 }
 
 void AgentStream::HandleHello() {
+  const auto& hello = in_.hello();  // in_ is not reused before the next read
   {
     MutexLock lock(&mu_);
-    if (!AcceptHelloLocked()) return;
+    if (!CheckHelloLocked()) return;
+  }
+  // The registry writes the host's record: storage I/O, so never under mu_
+  // (the hello alarm, the write path and the command manager all take it).
+  if (absl::Status s = registry_->OnConnect(hello, limits_.max_streams_per_host); !s.ok()) {
+    const bool over_limit = absl::IsResourceExhausted(s);
+    if (over_limit) ++stats_->streams_refused;
+    MutexLock lock(&mu_);
+    FinishLocked(grpc::Status(
+        over_limit ? grpc::StatusCode::RESOURCE_EXHAUSTED : grpc::StatusCode::UNAVAILABLE,
+        std::string(s.message())));
+    return;
+  }
+  {
+    MutexLock lock(&mu_);
+    // Set even when the stream ended meanwhile (its hello deadline, a cut
+    // off): OnDone then tells the registry and the command manager it left.
+    series_.emplace(hello.host_id(), storage_, limits_);
     hello_seen_ = true;
+    if (finished_) return;
+    CollectorMessage ack;
+    ack.mutable_hello_ack()->set_collector_version(ROLLGUARD_VERSION);
+    QueueWriteLocked(std::move(ack));
   }
   hello_alarm_.Cancel();  // not under mu_: its callback takes mu_
+  listener_->OnHostHello(hello.host_id(), Labels(hello.labels().begin(), hello.labels().end()));
+  spdlog::info("agent connected: host '{}' version {} from {}{}", hello.host_id(),
+               hello.agent_version(), peer_,
+               certificate_serial_.empty()
+                   ? std::string()
+                   : absl::StrCat(" (certificate serial ", certificate_serial_, ")"));
   // Queued and unfinished commands for this host go out after the hello ack.
-  // Read from in_ before the next read reuses it.
-  const auto& playbooks = in_.hello().playbooks();
-  commands_->OnAgentConnected(series_->host_id(),
-                              std::vector<std::string>(playbooks.begin(), playbooks.end()), this);
+  commands_->OnAgentConnected(
+      hello.host_id(), std::vector<std::string>(hello.playbooks().begin(), hello.playbooks().end()),
+      this);
   MutexLock lock(&mu_);
   StartReadLocked();
 }
 
-bool AgentStream::AcceptHelloLocked() {
+bool AgentStream::CheckHelloLocked() {
   const auto& hello = in_.hello();
   if (series_) {
     FinishLocked(
@@ -177,24 +204,6 @@ bool AgentStream::AcceptHelloLocked() {
                                   "' but the certificate is for host '", *certified_host_, "'")));
     return false;
   }
-  if (absl::Status s = registry_->OnConnect(hello, limits_.max_streams_per_host); !s.ok()) {
-    const bool over_limit = absl::IsResourceExhausted(s);
-    if (over_limit) ++stats_->streams_refused;
-    FinishLocked(grpc::Status(
-        over_limit ? grpc::StatusCode::RESOURCE_EXHAUSTED : grpc::StatusCode::UNAVAILABLE,
-        std::string(s.message())));
-    return false;
-  }
-  series_.emplace(hello.host_id(), storage_, limits_);
-  listener_->OnHostHello(hello.host_id(), Labels(hello.labels().begin(), hello.labels().end()));
-  spdlog::info("agent connected: host '{}' version {} from {}{}", hello.host_id(),
-               hello.agent_version(), peer_,
-               certificate_serial_.empty()
-                   ? std::string()
-                   : absl::StrCat(" (certificate serial ", certificate_serial_, ")"));
-  CollectorMessage ack;
-  ack.mutable_hello_ack()->set_collector_version(ROLLGUARD_VERSION);
-  QueueWriteLocked(std::move(ack));
   return true;
 }
 

@@ -62,7 +62,9 @@ class AgentStream final
   void OnHelloDeadline(bool fired);
   // Deletes this once OnDone, every storage job and the alarm are over.
   bool DeletableLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool AcceptHelloLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The hello's own checks (fields, one per stream, the certificate's host);
+  // false when the stream was refused.
+  bool CheckHelloLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleBatch();
   void HandleCommandUpdate();
   void OnStored(uint64_t sequence, const DecodedBatch& batch, absl::Status status);

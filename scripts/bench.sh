@@ -121,6 +121,9 @@ echo "50 hosts at --max-parallel 10: $(( (t1 - t0) / 1000000 )) ms (ideal: 5 wav
 echo "== fleet rollback at scale: 5,000 simulated agents, --max-parallel 1000, 200 ms playbooks"
 bash "$(dirname "$0")/fleet_rollout_bench.sh" 5000 1000 200 "$BIN"
 
+echo "== reconnect storm: 10,000 simulated agents, the collector killed (-9) and restarted"
+bash "$(dirname "$0")/reconnect_storm_bench.sh" 10000 "$BIN"
+
 echo "== 1 million active series (100 agents x 10,000 series), a fresh collector each"
 for points in 5 40; do
   rm -rf "$WORK/million" "$WORK/million.port"

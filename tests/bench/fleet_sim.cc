@@ -10,7 +10,10 @@
 // gRPC callback reactor on its own connection (as real agents have), and one
 // scheduler thread times every playbook's steps. Runs until killed; prints
 // "ready" once every agent has its hello ack, and "agent N: stream ended"
-// for a stream the collector ends.
+// for a stream the collector ends. With --reconnect, an agent whose stream
+// ends connects again as the real agent does (backoff from 0.5 s doubling to
+// 30 s, each wait drawn at random between half and all of it), so a collector
+// restart under the whole fleet is a reconnect storm to measure.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <queue>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -44,6 +48,7 @@ struct Options {
   int steps = 7;
   int playbook_ms = 1600;
   std::string prefix = "sim";
+  bool reconnect = false;
 };
 
 std::atomic<int> ready{0};
@@ -107,8 +112,8 @@ class Scheduler {
 class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMessage> {
  public:
   SimAgent(const Options& o, int index, std::shared_ptr<grpc::ChannelCredentials> creds,
-           Scheduler* scheduler)
-      : o_(o), index_(index), scheduler_(scheduler) {
+           Scheduler* scheduler, int attempt = 0)
+      : o_(o), index_(index), creds_(creds), scheduler_(scheduler), attempt_(attempt) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each, as real agents
     channel_ = grpc::CreateCustomChannel(o.collector, creds, args);
@@ -133,7 +138,11 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
 
   void OnReadDone(bool ok) override {
     if (!ok) return;
-    if (in_.has_hello_ack()) ++ready;
+    if (in_.has_hello_ack()) {
+      ++ready;
+      std::lock_guard<std::mutex> lock(mu_);
+      attempt_ = 0;
+    }
     if (in_.has_command()) {
       std::lock_guard<std::mutex> lock(mu_);
       commands_.push_back(in_.command());
@@ -151,8 +160,31 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
   }
 
   void OnDone(const grpc::Status& status) override {
-    ++ended;
-    std::fprintf(stderr, "agent %d: stream ended: %s\n", index_, status.error_message().c_str());
+    int attempt = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      dead_ = true;  // the scheduler may still call in: nothing more is written
+      attempt = attempt_;
+    }
+    if (!o_.reconnect) {
+      ++ended;
+      std::fprintf(stderr, "agent %d: stream ended: %s\n", index_, status.error_message().c_str());
+      return;
+    }
+    // As the agent's uplink: backoff with jitter, then a new stream (this
+    // reactor is finished; it stays allocated, the scheduler may hold it).
+    const double cap = std::min(30.0, 0.5 * (1 << std::min(attempt, 6)));
+    thread_local std::mt19937 rng(std::random_device{}());
+    const double wait = std::uniform_real_distribution<double>(cap / 2, cap)(rng);
+    const Options& o = o_;
+    const int index = index_;
+    auto creds = creds_;
+    Scheduler* scheduler = scheduler_;
+    scheduler_->At(Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(wait * 1000)),
+                   [&o, index, creds, scheduler, attempt] {
+                     auto* next = new SimAgent(o, index, creds, scheduler, attempt + 1);
+                     next->Start();
+                   });
   }
 
  private:
@@ -161,6 +193,7 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
     SendLocked(std::move(msg));
   }
   void SendLocked(AgentMessage msg) {
+    if (dead_) return;
     writes_.push_back(std::move(msg));
     if (!writing_) {
       writing_ = true;
@@ -227,7 +260,10 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
 
   const Options& o_;
   const int index_;
+  std::shared_ptr<grpc::ChannelCredentials> creds_;
   Scheduler* const scheduler_;
+  int attempt_ = 0;    // failed connects before this one (backoff)
+  bool dead_ = false;  // OnDone ran
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rollguard::v1::AgentService::Stub> stub_;
   grpc::ClientContext ctx_;
@@ -254,9 +290,12 @@ int main(int argc, char** argv) {
   app.add_option("--steps", o.steps, "steps per playbook")->capture_default_str();
   app.add_option("--playbook-ms", o.playbook_ms, "time one playbook takes")->capture_default_str();
   app.add_option("--prefix", o.prefix, "host ids are PREFIX-N")->capture_default_str();
+  app.add_flag("--reconnect", o.reconnect,
+               "reconnect ended streams with backoff and jitter, as the agent does");
   CLI11_PARSE(app, argc, argv);
   Scheduler scheduler;
-  std::vector<std::unique_ptr<SimAgent>> agents;
+  // Reactors live as long as the process (a reconnect makes a new one).
+  std::vector<SimAgent*> agents;
   agents.reserve(o.agents);
   for (int i = 0; i < o.agents; ++i) {
     auto creds = rollguard::bench::AgentCredentials(o.tls, absl::StrCat(o.prefix, "-", i));
@@ -264,7 +303,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "tls: %s\n", std::string(creds.status().message()).c_str());
       return 2;
     }
-    agents.push_back(std::make_unique<SimAgent>(o, i, *creds, &scheduler));
+    agents.push_back(new SimAgent(o, i, *creds, &scheduler));
     agents.back()->Start();
     // Connect in a steady stream rather than all at once.
     if (i % 500 == 499) std::this_thread::sleep_for(std::chrono::milliseconds(50));

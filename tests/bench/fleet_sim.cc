@@ -111,12 +111,17 @@ class Scheduler {
 // a time, every update written in order (one write outstanding at a time).
 class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMessage> {
  public:
+  // A reconnect passes the agent's channel on (a new channel each attempt
+  // ran the simulator out of file descriptors at 10,000 agents).
   SimAgent(const Options& o, int index, std::shared_ptr<grpc::ChannelCredentials> creds,
-           Scheduler* scheduler, int attempt = 0)
+           Scheduler* scheduler, int attempt = 0, std::shared_ptr<grpc::Channel> channel = nullptr)
       : o_(o), index_(index), creds_(creds), scheduler_(scheduler), attempt_(attempt) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each, as real agents
-    channel_ = grpc::CreateCustomChannel(o.collector, creds, args);
+    if (channel == nullptr) {
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each, as real agents
+      channel = grpc::CreateCustomChannel(o.collector, creds, args);
+    }
+    channel_ = std::move(channel);
     stub_ = rollguard::v1::AgentService::NewStub(channel_);
   }
 
@@ -171,18 +176,24 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
       std::fprintf(stderr, "agent %d: stream ended: %s\n", index_, status.error_message().c_str());
       return;
     }
-    // As the agent's uplink: backoff with jitter, then a new stream (this
-    // reactor is finished; it stays allocated, the scheduler may hold it).
+    // As the agent's uplink: backoff with jitter, then a new stream. This
+    // reactor is finished; it is deleted once its playbook's step events
+    // (all within playbook_ms) have run, so its call and the connection it
+    // holds are released (kept, they ran the simulator out of descriptors).
+    SimAgent* self = this;
+    scheduler_->At(Clock::now() + std::chrono::milliseconds(o_.playbook_ms + 1000),
+                   [self] { delete self; });
     const double cap = std::min(30.0, 0.5 * (1 << std::min(attempt, 6)));
     thread_local std::mt19937 rng(std::random_device{}());
     const double wait = std::uniform_real_distribution<double>(cap / 2, cap)(rng);
     const Options& o = o_;
     const int index = index_;
     auto creds = creds_;
+    auto channel = channel_;
     Scheduler* scheduler = scheduler_;
     scheduler_->At(Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(wait * 1000)),
-                   [&o, index, creds, scheduler, attempt] {
-                     auto* next = new SimAgent(o, index, creds, scheduler, attempt + 1);
+                   [&o, index, creds, channel, scheduler, attempt] {
+                     auto* next = new SimAgent(o, index, creds, scheduler, attempt + 1, channel);
                      next->Start();
                    });
   }
@@ -294,7 +305,8 @@ int main(int argc, char** argv) {
                "reconnect ended streams with backoff and jitter, as the agent does");
   CLI11_PARSE(app, argc, argv);
   Scheduler scheduler;
-  // Reactors live as long as the process (a reconnect makes a new one).
+  // A reconnect makes a new reactor and retires the old one; without
+  // --reconnect they live as long as the process.
   std::vector<SimAgent*> agents;
   agents.reserve(o.agents);
   for (int i = 0; i < o.agents; ++i) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -443,14 +444,29 @@ absl::StatusOr<std::vector<Incident>> Remediator::List(bool all, int64_t since_m
     }
     return out;
   }
+  // Ids sort by opening time, so the scan starts at `since`; incidents still
+  // open from before it are in memory. (It used to read every incident kept.)
+  std::map<std::string, Incident> by_id;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [id, inc] : open_) {
+      if (host_id.empty() || inc.host_id() == host_id) by_id[id] = inc;
+    }
+  }
+  const std::string from =
+      since_ms > 0
+          ? absl::StrCat("i-", absl::FormatTime("%Y%m%d-%H%M%S", absl::FromUnixMillis(since_ms),
+                                                absl::UTCTimeZone()))
+          : "";
   absl::Status s =
-      ScanMessages<Incident>(storage_->records(), Table::kIncidents, "", "", [&](Incident&& inc) {
+      ScanMessages<Incident>(storage_->records(), Table::kIncidents, from, "", [&](Incident&& inc) {
         if (inc.opened_ms() < since_ms && inc.closed_ms() != 0) return true;
         if (!host_id.empty() && inc.host_id() != host_id) return true;
-        out.push_back(std::move(inc));
+        by_id.try_emplace(inc.id(), std::move(inc));
         return true;
       });
   if (!s.ok()) return s;
+  for (auto& [id, inc] : by_id) out.push_back(std::move(inc));
   return out;
 }
 

@@ -92,6 +92,23 @@ TEST_F(RemediatorTest, TheMatrixPicksThePlaybookAndTheCanaryGoesFirst) {
   EXPECT_TRUE(pages_.empty());
 }
 
+// Listing since a time reads from that time on (incident ids sort by
+// opening time) and still shows incidents opened before it that are open.
+TEST_F(RemediatorTest, ListSinceShowsRecentOnesAndOlderOpenOnes) {
+  Make(AutomationMode::kAuto);
+  remediator_->OnAlertChange(Change("a", "pending", "firing"));  // stays open
+  clock_.Advance(absl::Hours(2));
+  const int64_t since = clock_.NowMs();
+  clock_.Advance(absl::Minutes(1));
+  remediator_->OnAlertChange(Change("b", "pending", "firing", "high"));
+  auto listed = remediator_->List(true, since, "");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].host_id(), "a");  // older, open
+  EXPECT_EQ((*listed)[1].host_id(), "b");
+  EXPECT_EQ(remediator_->List(true, since, "b")->size(), 1u);
+}
+
 TEST_F(RemediatorTest, ASecondFaultInsideTheCoolOffIsHeldAndEscalated) {
   Make(AutomationMode::kAuto);
   remediator_->OnAlertChange(Change("a", "pending", "firing"));

@@ -76,7 +76,8 @@ namespace {
 // The collector did not answer in time or could not be reached: the rollout
 // goes on there regardless, so a watch waits for it rather than giving up.
 bool Transient(const absl::Status& s) {
-  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsResourceExhausted(s);
+  // Not RESOURCE_EXHAUSTED: an answer too big for the client stays too big.
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
 }
 
 // Polls until it gets an answer or a lasting error; says once that it waits.

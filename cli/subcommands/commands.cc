@@ -55,8 +55,9 @@ int RunList(const GlobalOptions& g, const CommandsArgs& a) {
   }
   std::fputs(t.Render().c_str(), stdout);
   if (!resp->next_before_id().empty()) {
-    std::printf("older ones: rollguard commands --since '%s' --before %s%s%s\n", a.since.c_str(),
-                resp->next_before_id().c_str(), a.host.empty() ? "" : " --host ", a.host.c_str());
+    std::printf("older ones: rollguard commands --since '%s' --limit %u --before %s%s%s\n",
+                a.since.c_str(), a.limit, resp->next_before_id().c_str(),
+                a.host.empty() ? "" : " --host ", a.host.c_str());
   }
   return 0;
 }

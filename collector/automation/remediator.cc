@@ -447,12 +447,6 @@ absl::StatusOr<std::vector<Incident>> Remediator::List(bool all, int64_t since_m
   // Ids sort by opening time, so the scan starts at `since`; incidents still
   // open from before it are in memory. (It used to read every incident kept.)
   std::map<std::string, Incident> by_id;
-  {
-    MutexLock lock(&mu_);
-    for (const auto& [id, inc] : open_) {
-      if (host_id.empty() || inc.host_id() == host_id) by_id[id] = inc;
-    }
-  }
   const std::string from =
       since_ms > 0
           ? absl::StrCat("i-", absl::FormatTime("%Y%m%d-%H%M%S", absl::FromUnixMillis(since_ms),
@@ -466,6 +460,14 @@ absl::StatusOr<std::vector<Incident>> Remediator::List(bool all, int64_t since_m
         return true;
       });
   if (!s.ok()) return s;
+  {
+    // After the scan, and over it: memory is the newer copy of an open one,
+    // and one closed meanwhile is no longer here (its stored copy stands).
+    MutexLock lock(&mu_);
+    for (const auto& [id, inc] : open_) {
+      if (host_id.empty() || inc.host_id() == host_id) by_id[id] = inc;
+    }
+  }
   for (auto& [id, inc] : by_id) out.push_back(std::move(inc));
   return out;
 }

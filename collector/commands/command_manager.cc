@@ -72,13 +72,18 @@ CommandManager::CommandManager(RecordStore* records, AuditLog* audit, const Cloc
 
 absl::Status CommandManager::Load() {
   MutexLock lock(&mu_);
-  // A store from before the host index: build it once, in this same scan.
+  // A store from before the host index: build it in this same scan, and
+  // mark it built only once the whole scan went in (an interrupted build is
+  // simply done again; its writes are idempotent). The marker key starts
+  // with a control character, which no host id may: no listing meets it.
+  static constexpr absl::string_view kIndexBuilt = "\x01built";
   bool indexed = false;
-  RETURN_IF_ERROR(
-      records_->Scan(Table::kCommandsByHost, "", "", [&](absl::string_view, absl::string_view) {
-        indexed = true;
-        return false;
-      }));
+  RETURN_IF_ERROR(records_->Scan(Table::kCommandsByHost, kIndexBuilt,
+                                 absl::StrCat(kIndexBuilt, "\x01"),
+                                 [&](absl::string_view, absl::string_view) {
+                                   indexed = true;
+                                   return false;
+                                 }));
   size_t bad = 0;
   absl::Status index_status = absl::OkStatus();
   absl::Status s = ScanMessages<CommandRecord>(
@@ -94,6 +99,7 @@ absl::Status CommandManager::Load() {
       },
       &bad);
   RETURN_IF_ERROR(index_status);
+  if (!indexed && s.ok()) RETURN_IF_ERROR(records_->Put(Table::kCommandsByHost, kIndexBuilt, ""));
   if (bad > 0) spdlog::error("{} stored command record(s) do not parse; skipped", bad);
   if (!open_.empty()) spdlog::info("{} unfinished command(s) loaded", open_.size());
   // Nobody is connected yet: every host with a command running counts as

@@ -72,6 +72,7 @@ absl::Status RolloutManager::RebuildLocked(Running* run) {
   r.set_running(0);
   r.clear_failed_hosts();
   std::vector<std::pair<std::string, std::string>> never_stored;
+  std::vector<rollguard::v1::CommandRecord> finished;
   for (const auto& [host, command_id] : r.command_ids()) {
     absl::StatusOr<rollguard::v1::CommandRecord> rec = commands_->Get(command_id);
     if (absl::IsNotFound(rec.status())) {
@@ -79,11 +80,17 @@ absl::Status RolloutManager::RebuildLocked(Running* run) {
     } else if (!rec.ok()) {
       return rec.status();
     } else if (IsFinal(rec->state())) {
-      r.set_running(r.running() + 1);  // CountFinished takes it back
-      CountFinished(&r, *rec);
+      finished.push_back(*std::move(rec));
     } else {
       r.set_running(r.running() + 1);
     }
+  }
+  // In the order they finished, so failed_hosts names the first failures.
+  std::sort(finished.begin(), finished.end(),
+            [](const auto& a, const auto& b) { return a.finished_ms() < b.finished_ms(); });
+  for (const auto& rec : finished) {
+    r.set_running(r.running() + 1);  // CountFinished takes it back
+    CountFinished(&r, rec);
   }
   // Dispatched, but the collector stopped before the command was stored: it
   // never existed, so it is queued now, under the id recorded for it (a
@@ -235,7 +242,9 @@ void RolloutManager::CountFinished(Rollout* r, const rollguard::v1::CommandRecor
 
 void RolloutManager::DriveLocked(Running* run) {
   Rollout* r = &run->rollout;
-  bool halted = r->failed() > 0 && !r->continue_on_failure();
+  // A halt stays a halt: a host's failure (unless told to go on), or a
+  // dispatch that could not be stored (halt_reason says which).
+  bool halted = !r->halt_reason().empty() || (r->failed() > 0 && !r->continue_on_failure());
   if (halted && r->halt_reason().empty()) {
     r->set_halt_reason(absl::StrCat("host ", r->failed_hosts(0),
                                     " failed; no further hosts dispatched (--continue-on-failure "
@@ -251,9 +260,10 @@ void RolloutManager::DriveLocked(Running* run) {
   }
   const bool all_dispatched = r->command_ids_size() == r->host_ids_size();
   if (r->running() > 0 || !(halted || all_dispatched)) return;
-  SetState(r, r->failed() == 0 ? RolloutState::kSucceeded
-              : all_dispatched ? RolloutState::kFailed
-                               : RolloutState::kHalted);
+  // Succeeded only when every host got the playbook and none failed.
+  SetState(r, !all_dispatched    ? RolloutState::kHalted
+              : r->failed() == 0 ? RolloutState::kSucceeded
+                                 : RolloutState::kFailed);
   r->set_finished_ms(clock_->NowMs());
   std::string failed_names = absl::StrJoin(r->failed_hosts(), ", ");
   if (r->failed() > static_cast<uint32_t>(r->failed_hosts_size())) {

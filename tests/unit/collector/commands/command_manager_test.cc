@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "collector/commands/rollout_manager.h"
 #include "collector/storage/record_messages.h"
 #include "tests/fakes/memory_storage.h"
@@ -352,12 +353,25 @@ TEST_F(CommandManagerTest, LoadIndexesCommandsStoredBeforeTheIndex) {
   old.set_state(rollguard::v1::SUCCEEDED);
   ASSERT_TRUE(
       storage_->records().Put(Table::kCommands, old.command().id(), old.SerializeAsString()).ok());
+  // The fixture's first Load built (an empty) index and marked it built: a
+  // store from before the index has no marker.
+  ASSERT_TRUE(storage_->records().Delete(Table::kCommandsByHost, "\x01built").ok());
   CommandManager restarted(&storage_->records(), audit_.get(), &clock_);
   ASSERT_TRUE(restarted.Load().ok());
   auto page = restarted.List("bot-9", 0, 0);
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->commands.size(), 1u);
   EXPECT_EQ(page->commands[0].command().id(), old.command().id());
+  // Built once: a command stored without its entry later is not indexed at
+  // the next start (the marker says the build finished).
+  rollguard::v1::CommandRecord later = old;
+  later.mutable_command()->set_id(NewTimeOrderedId("c", clock_.Now() + absl::Seconds(1)));
+  ASSERT_TRUE(storage_->records()
+                  .Put(Table::kCommands, later.command().id(), later.SerializeAsString())
+                  .ok());
+  CommandManager again(&storage_->records(), audit_.get(), &clock_);
+  ASSERT_TRUE(again.Load().ok());
+  EXPECT_EQ(again.List("bot-9", 0, 0)->commands.size(), 1u);
 }
 
 // Pages go back in time: the newest `limit` first, then older ones through
@@ -433,6 +447,58 @@ TEST_F(RolloutTest, AtMostMaxParallelAtATimeAndTheNextAsOneFinishes) {
   auto status = *rollouts_->Get(r->id());
   EXPECT_EQ(status.rollout().state(), "succeeded");
   EXPECT_EQ(status.commands_size(), 5);
+}
+
+// A store that refuses to record the dispatch to one host (a full disk).
+class RefusingRecordStore : public rollguard::testing::MemoryRecordStore {
+ public:
+  absl::Status Put(Table table, absl::string_view key, absl::string_view value) override {
+    if (table == Table::kRolloutHosts && absl::EndsWith(key, refuse_host)) {
+      return absl::UnavailableError("disk full");
+    }
+    return MemoryRecordStore::Put(table, key, value);
+  }
+  std::string refuse_host;
+};
+class RefusingStorage : public rollguard::testing::MemoryStorage {
+ public:
+  RecordStore& records() override { return records_; }
+  RefusingRecordStore records_;
+};
+
+class RolloutStoreFailureTest : public RolloutTest {
+ protected:
+  void SetUp() override {
+    auto refusing = std::make_unique<RefusingStorage>();
+    refusing->records_.refuse_host = std::string("\0b", 2);
+    storage_ = std::move(refusing);
+    RolloutTest::SetUp();
+  }
+};
+
+// A dispatch that cannot be stored halts the rollout for good: it used to
+// end SUCCEEDED when nothing else ran (host b never got the playbook) ...
+TEST_F(RolloutStoreFailureTest, AnUnstoredDispatchEndsHaltedNotSucceeded) {
+  auto r = rollouts_->Start(Request({"a", "b", "c"}, 1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  Finish("a", rollguard::v1::SUCCEEDED);
+  auto status = *rollouts_->Get(r->id());
+  EXPECT_EQ(status.rollout().state(), "halted");
+  EXPECT_NE(status.rollout().halt_reason().find("storing the command for b failed"),
+            std::string::npos)
+      << status.rollout().halt_reason();
+  EXPECT_TRUE(links_["c"].sent.empty());
+}
+
+// ... or ran on past the halt when another host was still running, skipped
+// b for good and stayed RUNNING forever.
+TEST_F(RolloutStoreFailureTest, AnUnstoredDispatchIsNotForgottenByTheNextFinish) {
+  auto r = rollouts_->Start(Request({"a", "b", "c", "d"}, 2));
+  ASSERT_TRUE(r.ok()) << r.status();
+  Finish("a", rollguard::v1::SUCCEEDED);
+  EXPECT_TRUE(links_["c"].sent.empty()) << "dispatched past a halt";
+  EXPECT_TRUE(links_["d"].sent.empty());
+  EXPECT_EQ(rollouts_->Get(r->id())->rollout().state(), "halted");
 }
 
 TEST_F(RolloutTest, AFailureHaltsTheRolloutUnlessToldToContinue) {

@@ -2,7 +2,11 @@
 # A fleet-wide rollback against a fresh collector and N simulated agents
 # (rollguard-fleet-sim: real gRPC streams, the real command protocol).
 # Prints the time, the CLI's last lines, dropped streams and both processes'
-# CPU seconds. Usage: scripts/fleet_rollout_bench.sh [AGENTS] [PARALLEL] [PLAYBOOK_MS] [bin-dir]
+# CPU seconds, and how long commands waited from queued (created by the
+# rollout) to RUNNING (the agent's first update stored): p50, p99, max.
+# INTERVAL=S streams a heartbeat and SERIES (20) samples per agent every S s
+# meanwhile, as real agents do.
+# Usage: scripts/fleet_rollout_bench.sh [AGENTS] [PARALLEL] [PLAYBOOK_MS] [bin-dir]
 set -euo pipefail
 AGENTS=${1:-5000}
 PARALLEL=${2:-1000}
@@ -18,7 +22,7 @@ CPID=$!; PIDS+=("$CPID")
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 ADDR="127.0.0.1:$(cat "$WORK/port")"
 "$BIN/rollguard-fleet-sim" --collector "$ADDR" --agents "$AGENTS" --playbook-ms "$PLAYBOOK_MS" \
-  >"$WORK/sim.log" 2>&1 &
+  --interval "${INTERVAL:-0}" --series-per-agent "${SERIES:-20}" >"$WORK/sim.log" 2>&1 &
 SPID=$!; PIDS+=("$SPID")
 for _ in $(seq 1200); do grep -q ready "$WORK/sim.log" && break; sleep 0.1; done
 cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
@@ -37,3 +41,8 @@ echo "streams dropped: $(grep -c 'stream ended' "$WORK/sim.log" || true)"
 echo "CPU seconds: collector $(awk -v a="$(cpu "$CPID")" -v b="$c0" 'BEGIN {print a - b}')," \
   "simulator $(awk -v a="$(cpu "$SPID")" -v b="$s0" 'BEGIN {print a - b}')"
 echo "collector RSS after the rollout: $(rss "$CPID")"
+"$BIN/rollguard" --collector "$ADDR" -o json commands --limit 10000 >"$WORK/commands.json"
+jq -r '[.commands[] | select(.startedMs != "0")
+        | ((.startedMs | tonumber) - (.command.createdMs | tonumber))] | sort
+       | "queued -> RUNNING over \(length) commands: p50 \(.[length / 2 | floor]) ms,"
+         + " p99 \(.[length * 0.99 | floor]) ms, max \(.[-1]) ms"' "$WORK/commands.json"

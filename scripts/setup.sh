@@ -26,6 +26,7 @@ PACKAGES=(
 
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(victoria-metrics)  # the ingest and bytes-per-sample bar in docs/PERFORMANCE.md
+  PACKAGES+=(jq)                # fleet rollout bench: queued -> RUNNING percentiles from -o json
 fi
 
 missing=()

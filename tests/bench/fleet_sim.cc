@@ -14,6 +14,12 @@
 // ends connects again as the real agent does (backoff from 0.5 s doubling to
 // 30 s, each wait drawn at random between half and all of it), so a collector
 // restart under the whole fleet is a reconnect storm to measure.
+//
+// With --interval S, every agent also sends what a real agent sends each
+// interval: a heartbeat and a batch of --series-per-agent samples (series
+// defined in a stream's first batch, as the agent's series registry does),
+// each agent's first send at a random point of the interval, so a scale run
+// carries ingest and liveness load too. "acked" counts batch acks.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -32,6 +38,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/daemon_process.h"
 #include "rollguard/v1/agent_service.grpc.pb.h"
 #include "tests/bench/bench_tls.h"
 
@@ -49,10 +56,14 @@ struct Options {
   int playbook_ms = 1600;
   std::string prefix = "sim";
   bool reconnect = false;
+  double interval_s = 0;  // 0: no heartbeats, no samples
+  int series_per_agent = 20;
 };
 
 std::atomic<int> ready{0};
 std::atomic<int> ended{0};
+std::atomic<int64_t> batches_acked{0};
+std::atomic<int64_t> samples_refused{0};
 
 // One thread running callbacks at their time (every playbook's steps).
 class Scheduler {
@@ -147,6 +158,15 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
       ++ready;
       std::lock_guard<std::mutex> lock(mu_);
       attempt_ = 0;
+      if (o_.interval_s > 0) {
+        thread_local std::mt19937 rng(std::random_device{}());
+        const double first = std::uniform_real_distribution<double>(0, o_.interval_s)(rng);
+        ScheduleReport(Clock::now() + std::chrono::microseconds(static_cast<int64_t>(first * 1e6)));
+      }
+    }
+    if (in_.has_batch_ack()) {
+      ++batches_acked;
+      samples_refused += in_.batch_ack().samples_refused();
     }
     if (in_.has_command()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -181,7 +201,8 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
     // (all within playbook_ms) have run, so its call and the connection it
     // holds are released (kept, they ran the simulator out of descriptors).
     SimAgent* self = this;
-    scheduler_->At(Clock::now() + std::chrono::milliseconds(o_.playbook_ms + 1000),
+    scheduler_->At(Clock::now() + std::chrono::milliseconds(o_.playbook_ms + 1000) +
+                       std::chrono::microseconds(static_cast<int64_t>(o_.interval_s * 1e6)),
                    [self] { delete self; });
     const double cap = std::min(30.0, 0.5 * (1 << std::min(attempt, 6)));
     thread_local std::mt19937 rng(std::random_device{}());
@@ -210,6 +231,37 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
       writing_ = true;
       StartWrite(&writes_.front());
     }
+  }
+  // Each interval: a heartbeat, then one batch with a sample of every series
+  // (defined in the stream's first batch). Stops when the stream ends; a
+  // retired reactor is deleted only after interval + playbook time, so a
+  // pending report never runs on a deleted agent.
+  void ScheduleReport(Clock::time_point when) {
+    scheduler_->At(when, [this, when] {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (dead_) return;
+      const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+      AgentMessage hb;
+      hb.mutable_heartbeat()->set_timestamp_ms(now_ms);
+      SendLocked(std::move(hb));
+      AgentMessage msg;
+      auto* batch = msg.mutable_batch();
+      batch->set_sequence(++sequence_);
+      for (int i = 0; i < o_.series_per_agent; ++i) {
+        if (sequence_ == 1) {
+          auto* def = batch->add_new_series();
+          def->set_id(i + 1);
+          def->set_metric(absl::StrCat("sim_metric_", i % 10));
+          (*def->mutable_labels())["n"] = absl::StrCat(i / 10);
+        }
+        batch->add_series_ids(i + 1);
+        batch->add_timestamps_ms(now_ms);
+        // A slow walk, as host metrics move (compressible like real data).
+        batch->add_values(static_cast<double>((sequence_ + i) % 100));
+      }
+      SendLocked(std::move(msg));
+      ScheduleReport(when + std::chrono::microseconds(static_cast<int64_t>(o_.interval_s * 1e6)));
+    });
   }
   void SendUpdateLocked(const rollguard::v1::CommandUpdate& u) {
     AgentMessage msg;
@@ -273,8 +325,9 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
   const int index_;
   std::shared_ptr<grpc::ChannelCredentials> creds_;
   Scheduler* const scheduler_;
-  int attempt_ = 0;    // failed connects before this one (backoff)
-  bool dead_ = false;  // OnDone ran
+  int attempt_ = 0;        // failed connects before this one (backoff)
+  bool dead_ = false;      // OnDone ran
+  uint64_t sequence_ = 0;  // batches sent on this stream
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rollguard::v1::AgentService::Stub> stub_;
   grpc::ClientContext ctx_;
@@ -303,7 +356,15 @@ int main(int argc, char** argv) {
   app.add_option("--prefix", o.prefix, "host ids are PREFIX-N")->capture_default_str();
   app.add_flag("--reconnect", o.reconnect,
                "reconnect ended streams with backoff and jitter, as the agent does");
+  app.add_option("--interval", o.interval_s,
+                 "seconds between each agent's heartbeat + sample batch (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--series-per-agent", o.series_per_agent, "series in each agent's batch")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   CLI11_PARSE(app, argc, argv);
+  rollguard::PrepareDaemonProcess();  // as the agent: no lock-cycle checks in gRPC
   Scheduler scheduler;
   // A reconnect makes a new reactor and retires the old one; without
   // --reconnect they live as long as the process.
@@ -325,6 +386,15 @@ int main(int argc, char** argv) {
   }
   std::printf("ready: %d simulated agents\n", ready.load());
   std::fflush(stdout);
-  // Until killed (the agents live as long as the process).
-  while (true) std::this_thread::sleep_for(std::chrono::hours(1));
+  // Until killed (the agents live as long as the process). With samples,
+  // a line every 10 s says how ingest goes.
+  while (true) {
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    if (o.interval_s > 0) {
+      std::printf("batches acked: %lld, samples refused: %lld, streams ended: %d\n",
+                  static_cast<long long>(batches_acked.load()),
+                  static_cast<long long>(samples_refused.load()), ended.load());
+      std::fflush(stdout);
+    }
+  }
 }

@@ -21,14 +21,13 @@ std::string Bytes(uint64_t b) {
 
 void PrintStats(const rollguard::v1::StorageStats& s) {
   Table t({"what", "value"});
-  // A head point is 16 bytes (time and value).
   const double used = s.head_points_limit() > 0 ? 100.0 * static_cast<double>(s.head_points()) /
                                                       static_cast<double>(s.head_points_limit())
                                                 : 0;
   t.AddRow({"series", std::to_string(s.series())});
   t.AddRow({"heads", absl::StrFormat("%u points of %u series (~%s; %.0f%% of the %u-point limit)",
-                                     s.head_points(), s.head_series(), Bytes(s.head_points() * 16),
-                                     used, s.head_points_limit())});
+                                     s.head_points(), s.head_series(), Bytes(s.head_bytes()), used,
+                                     s.head_points_limit())});
   t.AddRow({"sealed since start",
             absl::StrFormat("%u points into %u chunks; %u small chunks merged", s.points_sealed(),
                             s.chunks_written(), s.chunks_merged())});

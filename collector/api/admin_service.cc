@@ -452,6 +452,7 @@ rollguard::v1::StorageStats AdminServiceImpl::DoGetStorageStats() const {
   out.set_head_points(st.head_points);
   out.set_head_series(st.head_series);
   out.set_head_points_limit(st.head_points_limit);
+  out.set_head_bytes(st.head_bytes);
   out.set_series(st.series);
   out.set_chunks_written(st.chunks_written);
   out.set_chunks_merged(st.chunks_merged);

@@ -336,6 +336,7 @@ class RocksDbStorage final : public Storage {
     st.head_points = heads_.points();
     st.head_series = heads_.series();
     st.head_points_limit = options_.max_head_points;
+    st.head_bytes = heads_.point_bytes();
     st.series = index_.size();
     st.chunks_written = sealer_.chunks_written();
     st.chunks_merged = sealer_.chunks_merged();

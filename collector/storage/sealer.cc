@@ -80,14 +80,18 @@ void Sealer::Loop() {
     lock.Unlock();
     // Rounds are bounded; a full one means more may be due right away.
     for (bool more = true; more && !Stopping();) {
+      const uint64_t sealed_before = points_sealed_.load();
       more = SealOnce(/*everything=*/false);
-      TruncateLog();
+      // Only a seal lets the heads give up log entries (MinSeq visits every
+      // head: not 5 times a second for nothing).
+      if (points_sealed_.load() != sealed_before) TruncateLog();
       room_.notify_all();
     }
     if (clock_->NowMs() >= next_report) {
       next_report = clock_->NowMs() + kReportEveryMs;
-      spdlog::info("storage: heads hold {} points of {} series (~{} MB; limit {} points)",
-                   heads_->points(), heads_->series(), heads_->points() * 16 / (1 << 20),
+      spdlog::info("storage: heads hold {} points of {} series ({:.1f} MB; limit {} points)",
+                   heads_->points(), heads_->series(),
+                   static_cast<double>(heads_->point_bytes()) / (1 << 20),
                    options_.max_head_points);
     }
     lock.Lock();

@@ -42,6 +42,7 @@ struct StorageStats {
   size_t head_points = 0;
   size_t head_series = 0;
   size_t head_points_limit = 0;
+  size_t head_bytes = 0;  // the heads' compressed points
   size_t series = 0;
   // Since open.
   uint64_t chunks_written = 0;

@@ -12,6 +12,7 @@
 #include "agent/agent_config.h"
 #include "agent/playbooks/local_run.h"
 #include "common/address.h"
+#include "common/daemon_process.h"
 #include "common/duration.h"
 #include "common/labels.h"
 #include "common/logging.h"
@@ -154,6 +155,7 @@ int RunAgent(const AgentConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  rollguard::PrepareDaemonProcess();
   CLI::App app{
       "rollguard-agent: samples this host and its bot process and streams the samples to the "
       "rollguard collector over one gRPC stream, buffering while the collector is away.\n"

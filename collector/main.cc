@@ -1,6 +1,5 @@
 // rollguard-collector: receives agent streams, stores history, serves the CLI.
 #include <curl/curl.h>
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +10,7 @@
 
 #include "collector/collector.h"
 #include "collector/collector_config.h"
+#include "common/daemon_process.h"
 #include "common/duration.h"
 #include "common/logging.h"
 #include "common/signals.h"
@@ -127,11 +127,7 @@ void HandleSignals() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // glibc gives each busy thread (gRPC, ingest workers, the sealer, RocksDB)
-  // its own malloc arena, and memory freed in one is not reused by another:
-  // with a million series that fragmentation was ~70 MB of RSS. Two arenas
-  // are plenty for a 2-core host. (MALLOC_ARENA_MAX in the environment wins.)
-  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+  rollguard::PrepareDaemonProcess();
   CLI::App app{
       "rollguard-collector: accepts rollguard-agent streams, stores their samples in RocksDB "
       "and answers the rollguard CLI.\nFlags override the config file."};

@@ -64,7 +64,13 @@ sleep 30
 t1=$(awk '{print $14 + $15}' /proc/$APID/stat)
 hz=$(getconf CLK_TCK)
 echo "agent CPU: $(( (t1 - t0) * 1000 / hz )) ms over 30 intervals"
-echo "agent RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$APID/status)"
+mem() { grep -E "VmRSS|RssAnon|RssFile" "/proc/$1/status" | tr -s ' \t' ' ' | tr '\n' ' '; }
+echo "agent memory: $(mem "$APID")"
+# Side by side: node_exporter (Debian's, setup.sh --bench), scraped every second.
+prometheus-node-exporter --web.listen-address=127.0.0.1:19100 >/dev/null 2>&1 &
+NPID=$!; PIDS+=("$NPID"); sleep 1
+for _ in $(seq 30); do curl -s 127.0.0.1:19100/metrics >/dev/null || true; sleep 1; done
+echo "node_exporter memory: $(mem "$NPID")"
 
 echo "== agent StatsD ingest: bursts from a separate process (rollguard-statsd-load)"
 SPORT=18125

@@ -4,6 +4,8 @@
 # to a collector, which is killed with -9 and started again on the same port
 # and data. Prints how long until every agent was back, and the peak accept
 # rate against the mean (from the collector's "agent connected" log lines).
+# TLS=1: mutual TLS throughout (rollguard pki init; every simulated agent has
+# its own certificate), as a real fleet runs.
 # Usage: scripts/reconnect_storm_bench.sh [AGENTS] [bin-dir]
 set -euo pipefail
 AGENTS=${1:-10000}
@@ -12,15 +14,22 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; if [ -n "${KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi; }
 trap cleanup EXIT
+COLLECTOR_TLS=() SIM_TLS=()
+if [ -n "${TLS:-}" ]; then
+  "$BIN/rollguard" pki init --dir "$WORK/pki" >/dev/null
+  COLLECTOR_TLS=(--tls-cert "$WORK/pki/collector.crt" --tls-key "$WORK/pki/collector.key"
+                 --tls-client-ca "$WORK/pki/ca.crt")
+  SIM_TLS=(--tls-pki "$WORK/pki")
+fi
 start_collector() {  # $1: listen address, $2: log
   "$BIN/rollguard-collector" --listen "$1" --port-file "$WORK/port" --data-dir "$WORK/data" \
-    >"$2" 2>&1 &
+    "${COLLECTOR_TLS[@]}" >"$2" 2>&1 &
   CPID=$!; PIDS+=("$CPID")
 }
 start_collector 127.0.0.1:0 "$WORK/first.log"
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 ADDR="127.0.0.1:$(cat "$WORK/port")"
-"$BIN/rollguard-fleet-sim" --collector "$ADDR" --agents "$AGENTS" --reconnect \
+"$BIN/rollguard-fleet-sim" --collector "$ADDR" --agents "$AGENTS" --reconnect "${SIM_TLS[@]}" \
   >"$WORK/sim.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 1200); do grep -q ready "$WORK/sim.log" && break; sleep 0.1; done

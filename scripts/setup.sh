@@ -26,7 +26,8 @@ PACKAGES=(
 
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(victoria-metrics)  # the ingest and bytes-per-sample bar in docs/PERFORMANCE.md
-  PACKAGES+=(jq)                # fleet rollout bench: queued -> RUNNING percentiles from -o json
+  PACKAGES+=(prometheus-node-exporter)  # the agent's memory side by side with node_exporter's
+  PACKAGES+=(jq)  # fleet rollout bench: queued -> RUNNING percentiles from -o json
 fi
 
 missing=()

@@ -50,6 +50,7 @@ std::vector<AlertChange> RuleEngine::SetRules(std::vector<Rule> rules) {
   }
   series_.clear();  // re-resolved lazily against the new rules
   no_rules_.clear();
+  series_of_host_.clear();
   std::vector<AlertChange> out;
   std::vector<std::string> orphans;
   for (const auto& [id, a] : active_) {
@@ -68,8 +69,13 @@ void RuleEngine::SetHostLabels(const std::string& host, const Labels& labels) {
   auto it = host_labels_.find(host);
   if (it != host_labels_.end() && it->second == labels) return;
   host_labels_[host] = labels;
-  series_.clear();  // host selectors may now match differently
-  no_rules_.clear();
+  // Host selectors may now match this host's series differently. (Whether a
+  // series has rules at all depends on its metric only: no_rules_ stands.)
+  auto of_host = series_of_host_.find(host);
+  if (of_host == series_of_host_.end()) return;
+  for (SeriesId id : of_host->second) {
+    if (id < series_.size() && series_[id]) series_[id]->resolved = false;
+  }
 }
 
 void RuleEngine::SetSilences(std::vector<rollguard::v1::Silence> silences) {
@@ -109,9 +115,14 @@ const RuleEngine::SeriesRules& RuleEngine::RulesFor(SeriesId id) {
     p.reset();
     return kNoRules;
   }
-  if (!p) p = std::make_unique<SeriesRules>();
+  const std::string& host = key.labels["host"];
+  if (!p) {
+    p = std::make_unique<SeriesRules>();
+    series_of_host_[host].push_back(id);
+  }
   p->resolved = true;
-  p->host = key.labels["host"];
+  p->host = host;
+  p->slots.clear();  // re-resolved after a hello with new labels
   p->labels = key.labels;
   Labels extra = ExtraLabels(key.labels);
   const Labels& host_labels = host_labels_[p->host];

@@ -133,6 +133,10 @@ class RuleEngine {
   // record (most series at a large fleet: this is per-series memory).
   std::vector<std::unique_ptr<SeriesRules>> series_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> no_rules_ ABSL_GUARDED_BY(mu_);
+  // The series with a record, by host: a hello with new labels re-resolves
+  // only that host's series (clearing every series' record on each hello
+  // made a fleet's connections quadratic).
+  absl::flat_hash_map<std::string, std::vector<SeriesId>> series_of_host_ ABSL_GUARDED_BY(mu_);
   // Pending and firing alerts by id, and their ids by host and family (what
   // inhibition compares), so inhibition never scans the whole fleet.
   absl::flat_hash_map<std::string, rollguard::v1::Alert> active_ ABSL_GUARDED_BY(mu_);

@@ -272,6 +272,29 @@ TEST_F(RuleEngineTest, SeriesAndHostSelectors) {
   EXPECT_TRUE(Feed(other_host, kT0, 60).empty());  // bot-2 is not env=prod
 }
 
+// A hello with new labels re-resolves that host's series (and only once:
+// no rule matched twice), and another host's hello leaves them alone.
+TEST_F(RuleEngineTest, NewHostLabelsReResolveThatHostsSeries) {
+  SeriesId one = storage_->Intern({"error_rate", {{"host", "bot-1"}}});
+  SeriesId two = storage_->Intern({"error_rate", {{"host", "bot-2"}}});
+  Rule prod = MakeRule("prod_errors", "error_rate", Comparison::kGt, 50, "critical");
+  prod.hosts = {{"env", "prod"}};
+  engine_->SetRules({prod});
+  engine_->SetHostLabels("bot-1", {{"env", "prod"}});
+  engine_->SetHostLabels("bot-2", {{"env", "staging"}});
+  const size_t changes_for_one = Feed(one, kT0, 60).size();
+  EXPECT_GT(changes_for_one, 0u);
+  EXPECT_TRUE(Feed(two, kT0, 60).empty());             // staging: not selected
+  engine_->SetHostLabels("bot-3", {{"env", "prod"}});  // someone else's hello
+  engine_->SetHostLabels("bot-2", {{"env", "prod"}});  // bot-2 moved to prod
+  auto c = Feed(two, kT0 + 1000, 60);
+  EXPECT_EQ(c.size(), changes_for_one);  // the rule matched once, not twice
+  for (const auto& x : c) EXPECT_EQ(x.alert.id(), "bot-2/prod_errors");
+  EXPECT_EQ(engine_->Active().size(), 2u);
+  // bot-1's series was not disturbed: the same value changes nothing.
+  EXPECT_TRUE(Feed(one, kT0 + 2000, 60).empty());
+}
+
 TEST(RulesFileTest, ShippedDefaultsReproduceTheRunbookTable) {
   const auto& rules = DefaultRules();
   ASSERT_EQ(rules.size(), 16u);

@@ -19,6 +19,12 @@ std::string Bytes(uint64_t b) {
   return absl::StrFormat("%u B", b);
 }
 
+// A collector before head compression does not report the heads' bytes.
+std::string HeadMemory(const rollguard::v1::StorageStats& s) {
+  if (s.head_bytes() == 0 && s.head_points() > 0) return "memory not reported";
+  return Bytes(s.head_bytes());
+}
+
 void PrintStats(const rollguard::v1::StorageStats& s) {
   Table t({"what", "value"});
   const double used = s.head_points_limit() > 0 ? 100.0 * static_cast<double>(s.head_points()) /
@@ -26,7 +32,7 @@ void PrintStats(const rollguard::v1::StorageStats& s) {
                                                 : 0;
   t.AddRow({"series", std::to_string(s.series())});
   t.AddRow({"heads", absl::StrFormat("%u points of %u series (~%s; %.0f%% of the %u-point limit)",
-                                     s.head_points(), s.head_series(), Bytes(s.head_bytes()), used,
+                                     s.head_points(), s.head_series(), HeadMemory(s), used,
                                      s.head_points_limit())});
   t.AddRow({"sealed since start",
             absl::StrFormat("%u points into %u chunks; %u small chunks merged", s.points_sealed(),

@@ -7,7 +7,9 @@
 namespace rollguard::collector {
 
 void SeriesHeads::Add(absl::Span<const StoredSample> samples, uint64_t seq, int64_t now_ms) {
-  ptrdiff_t grown = 0;
+  // Counted before the points exist, never after: a head sealed and released
+  // in the middle of this batch must not take the counters below zero.
+  points_ += samples.size();
   for (const StoredSample& s : samples) {
     Shard& shard = ShardOf(s.series);
     MutexLock lock(&shard.mu);
@@ -18,13 +20,11 @@ void SeriesHeads::Add(absl::Span<const StoredSample> samples, uint64_t seq, int6
     }
     const size_t before = h.points.bytes();
     h.points.Append({s.timestamp_ms, s.value});
-    grown += static_cast<ptrdiff_t>(h.points.bytes() - before);
+    if (h.points.bytes() != before) point_bytes_ += h.points.bytes() - before;  // grew
     shard.longest = std::max(shard.longest, h.points.size());
     h.min_seq = std::min(h.min_seq, seq);
     h.min_seq_since_copy = std::min(h.min_seq_since_copy, seq);
   }
-  points_ += samples.size();
-  point_bytes_ += grown;
 }
 
 std::vector<SealJob> SeriesHeads::Collect(const SealPolicy& policy, int64_t now_ms) {

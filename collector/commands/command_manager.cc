@@ -235,6 +235,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
   CommandRecord rec;
   bool finished_now = false;
   bool was_final = false;
+  rollguard::v1::CommandState state_before = rollguard::v1::COMMAND_STATE_UNSPECIFIED;
   {
     MutexLock lock(&mu_);
     if (auto it = open_.find(update.command_id()); it != open_.end()) {
@@ -266,7 +267,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
                    update.command_id(), rollguard::v1::CommandState_Name(rec.state()));
       return;
     }
-    const rollguard::v1::CommandState state_before = rec.state();
+    state_before = rec.state();
     MergeSteps(update, &rec);
     int64_t now = clock_->NowMs();
     if (IsFinal(update.state())) {
@@ -307,8 +308,18 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
     AuditOutcome(rec);
     // Listeners (rollouts, automation) hear a command finish once: a late
     // answer replacing a guessed EXPIRED or LOST is recorded and audited,
-    // but does not escalate or drive a rollout a second time.
-    if (!was_final) NotifyFinished(rec);
+    // but does not escalate or drive a rollout a second time; outcome counts
+    // (a rollout's succeeded/failed) are corrected.
+    if (!was_final) {
+      NotifyFinished(rec);
+    } else {
+      std::vector<OnCorrected> listeners;
+      {
+        MutexLock lock(&listeners_mu_);
+        listeners = correction_listeners_;
+      }
+      for (const auto& l : listeners) l(rec, state_before);
+    }
   }
 }
 
@@ -391,6 +402,11 @@ void CommandManager::AuditOutcome(const CommandRecord& rec) {
 void CommandManager::AddListener(OnFinished listener) {
   MutexLock lock(&listeners_mu_);
   listeners_.push_back(std::move(listener));
+}
+
+void CommandManager::AddCorrectionListener(OnCorrected listener) {
+  MutexLock lock(&listeners_mu_);
+  correction_listeners_.push_back(std::move(listener));
 }
 
 void CommandManager::NotifyFinished(const CommandRecord& rec) {

@@ -45,6 +45,11 @@ inline constexpr size_t kMaxStepName = 256;
 class CommandManager {
  public:
   using OnFinished = std::function<void(const rollguard::v1::CommandRecord&)>;
+  // A late final answer replaced the EXPIRED or LOST guessed here
+  // (`replaced`). Not a second finish: nothing is re-driven or escalated;
+  // whoever keeps counts of outcomes corrects them.
+  using OnCorrected = std::function<void(const rollguard::v1::CommandRecord&,
+                                         rollguard::v1::CommandState replaced)>;
 
   // `lost_after`: how long a RUNNING command may wait for its disconnected
   // host before it is LOST (and its rollout and automation slot move on).
@@ -91,6 +96,7 @@ class CommandManager {
   bool DrillActive(const std::string& host_id, absl::Duration grace) const;
 
   void AddListener(OnFinished listener);
+  void AddCorrectionListener(OnCorrected listener);
 
  private:
   // Stores and, if connected, sends. Returns the stored record.
@@ -128,6 +134,7 @@ class CommandManager {
 
   Mutex listeners_mu_;
   std::vector<OnFinished> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+  std::vector<OnCorrected> correction_listeners_ ABSL_GUARDED_BY(listeners_mu_);
 };
 
 }  // namespace rollguard::collector

@@ -39,6 +39,10 @@ RolloutManager::RolloutManager(RecordStore* records, CommandManager* commands,
 
 absl::Status RolloutManager::Load() {
   commands_->AddListener([this](const rollguard::v1::CommandRecord& r) { OnCommandFinished(r); });
+  commands_->AddCorrectionListener(
+      [this](const rollguard::v1::CommandRecord& r, rollguard::v1::CommandState replaced) {
+        OnCommandCorrected(r, replaced);
+      });
   std::vector<Rollout> loaded;
   RETURN_IF_ERROR(ScanMessages<Rollout>(*records_, Table::kRollouts, "", "", [&](Rollout&& r) {
     if (StateOf(r) == RolloutState::kRunning) loaded.push_back(std::move(r));
@@ -300,6 +304,44 @@ void RolloutManager::OnCommandFinished(const rollguard::v1::CommandRecord& recor
   CountFinished(&run.rollout, record);
   DriveLocked(&run);
   if (StateOf(run.rollout) != RolloutState::kRunning) running_.erase(it);
+}
+
+void RolloutManager::CorrectCounts(Rollout* r, const std::string& host) {
+  if (r->failed() > 0) r->set_failed(r->failed() - 1);
+  r->set_succeeded(r->succeeded() + 1);
+  auto* names = r->mutable_failed_hosts();
+  for (auto it = names->begin(); it != names->end(); ++it) {
+    if (*it == host) {
+      names->erase(it);
+      break;
+    }
+  }
+}
+
+void RolloutManager::OnCommandCorrected(const rollguard::v1::CommandRecord& record,
+                                        rollguard::v1::CommandState replaced) {
+  const std::string& id = record.command().rollout_id();
+  // Counted as failed before (any guess), as succeeded now: the only change
+  // a count sees (EXPIRED -> FAILED is a failure either way).
+  if (id.empty() || record.state() != rollguard::v1::SUCCEEDED) return;
+  MutexLock lock(&mu_);
+  const auto is_this_command = [&](const Rollout& r) {
+    auto host = r.command_ids().find(record.host_id());
+    return host != r.command_ids().end() && host->second == record.command().id();
+  };
+  if (auto it = running_.find(id); it != running_.end()) {
+    if (!is_this_command(it->second.rollout)) return;
+    CorrectCounts(&it->second.rollout, record.host_id());
+    Save(it->second.rollout);
+    return;
+  }
+  absl::StatusOr<std::optional<Rollout>> stored =
+      GetMessage<Rollout>(*records_, Table::kRollouts, id);
+  if (!stored.ok() || !*stored || !is_this_command(**stored)) return;
+  CorrectCounts(&**stored, record.host_id());
+  Save(**stored);
+  spdlog::info("rollout {}: {} answered late ({} replaced by SUCCEEDED); counts corrected", id,
+               record.host_id(), rollguard::v1::CommandState_Name(replaced));
 }
 
 absl::StatusOr<rollguard::v1::RolloutStatus> RolloutManager::Get(const std::string& id,

@@ -67,6 +67,12 @@ class RolloutManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Save(const rollguard::v1::Rollout& rollout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCommandFinished(const rollguard::v1::CommandRecord& record);
+  // A late SUCCEEDED replaced a guessed EXPIRED/LOST: the counters move from
+  // failed to succeeded (running or finished rollout); nothing is re-driven
+  // and a halt stays a halt.
+  void OnCommandCorrected(const rollguard::v1::CommandRecord& record,
+                          rollguard::v1::CommandState replaced);
+  static void CorrectCounts(rollguard::v1::Rollout* rollout, const std::string& host);
 
   RecordStore* const records_;
   CommandManager* const commands_;

@@ -517,6 +517,59 @@ TEST_F(RolloutTest, AFailureHaltsTheRolloutUnlessToldToContinue) {
   EXPECT_EQ(rollouts_->Get(keep->id())->rollout().state(), "failed");
 }
 
+// A host guessed LOST that answers SUCCEEDED later: its command says
+// SUCCEEDED, and so do the rollout's counters, whether the rollout is still
+// running or already finished (they used to keep counting it failed).
+TEST_F(RolloutTest, ALateAnswerAfterLostCorrectsTheRolloutCounters) {
+  auto lose = [&](const std::string& host) {
+    const std::string id = links_[host].sent.back().id();
+    commands_->OnUpdate(host, Update(id, rollguard::v1::RUNNING, 1, 3));
+    commands_->OnAgentDisconnected(host, &links_[host]);
+    return id;
+  };
+  // Running: a is lost while b still runs.
+  auto r = rollouts_->Start(Request({"a", "b", "c"}, 2, /*keep_going=*/true));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::string a = lose("a");
+  commands_->OnUpdate("b", Update(links_["b"].sent.back().id(), rollguard::v1::RUNNING, 1, 3));
+  clock_.Advance(absl::Minutes(16));
+  commands_->Tick();
+  ASSERT_EQ(StateOf(a), rollguard::v1::LOST);
+  auto during = rollouts_->Get(r->id(), /*summary=*/true)->rollout();
+  EXPECT_EQ(during.failed(), 1u);
+  commands_->OnAgentConnected("a", {"full-rollback"}, &links_["a"]);
+  commands_->OnUpdate("a", Update(a, rollguard::v1::SUCCEEDED));
+  during = rollouts_->Get(r->id(), /*summary=*/true)->rollout();
+  EXPECT_EQ(during.failed(), 0u);
+  EXPECT_EQ(during.succeeded(), 1u);
+  EXPECT_EQ(during.failed_hosts_size(), 0);
+  Finish("b", rollguard::v1::SUCCEEDED);
+  Finish("c", rollguard::v1::SUCCEEDED);
+  auto done = rollouts_->Get(r->id())->rollout();
+  EXPECT_EQ(done.succeeded(), 3u);
+  EXPECT_EQ(done.failed(), 0u);
+
+  // Finished: d is lost, e succeeds, the rollout ends; then d answers.
+  auto r2 = rollouts_->Start(Request({"d", "e"}, 2, /*keep_going=*/true));
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  const std::string d = lose("d");
+  Finish("e", rollguard::v1::SUCCEEDED);
+  clock_.Advance(absl::Minutes(16));
+  commands_->Tick();
+  auto ended = rollouts_->Get(r2->id())->rollout();
+  ASSERT_EQ(ended.state(), "failed");
+  EXPECT_EQ(ended.failed(), 1u);
+  commands_->OnAgentConnected("d", {"full-rollback"}, &links_["d"]);
+  commands_->OnUpdate("d", Update(d, rollguard::v1::SUCCEEDED));
+  ended = rollouts_->Get(r2->id())->rollout();
+  EXPECT_EQ(ended.succeeded(), 2u);
+  EXPECT_EQ(ended.failed(), 0u);
+  EXPECT_EQ(ended.failed_hosts_size(), 0);
+  // Counted once: a repeated late answer changes nothing.
+  commands_->OnUpdate("d", Update(d, rollguard::v1::SUCCEEDED));
+  EXPECT_EQ(rollouts_->Get(r2->id())->rollout().succeeded(), 2u);
+}
+
 TEST_F(RolloutTest, SelectorAllAndRefusals) {
   rollguard::v1::StartRolloutRequest req = Request({}, 10);
   (*req.mutable_selector())["role"] = "canary";

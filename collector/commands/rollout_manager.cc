@@ -81,6 +81,16 @@ absl::Status RolloutManager::RebuildLocked(Running* run) {
     absl::StatusOr<rollguard::v1::CommandRecord> rec = commands_->Get(command_id);
     if (absl::IsNotFound(rec.status())) {
       never_stored.emplace_back(host, command_id);
+    } else if (absl::IsDataLoss(rec.status())) {
+      // Damaged on disk: whether it ran is unknown, so it is neither sent
+      // again nor waited for. Counted failed, and the collector starts (a
+      // damaged record used to stop every start).
+      spdlog::error("rollout {}: the command {} for {} cannot be read ({}); counted as failed",
+                    r.id(), command_id, host, std::string(rec.status().message()));
+      rollguard::v1::CommandRecord damaged;
+      damaged.set_host_id(host);
+      damaged.set_state(rollguard::v1::FAILED);
+      finished.push_back(std::move(damaged));
     } else if (!rec.ok()) {
       return rec.status();
     } else if (IsFinal(rec->state())) {

@@ -570,6 +570,23 @@ TEST_F(RolloutTest, ALateAnswerAfterLostCorrectsTheRolloutCounters) {
   EXPECT_EQ(rollouts_->Get(r2->id())->rollout().succeeded(), 2u);
 }
 
+// A running rollout whose command record is damaged on disk: the collector
+// still starts (it used to refuse), counts that host failed, and goes on.
+TEST_F(RolloutTest, ADamagedCommandOfARunningRolloutDoesNotStopTheStart) {
+  auto r = rollouts_->Start(Request({"a", "b", "c"}, 2, /*keep_going=*/true));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::string a = links_["a"].sent.back().id();
+  ASSERT_TRUE(storage_->records().Put(Table::kCommands, a, "\xff\xff not a record").ok());
+  Close();
+  Open();
+  auto st = rollouts_->Get(r->id(), /*summary=*/true);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->rollout().failed(), 1u);
+  ASSERT_EQ(st->rollout().failed_hosts_size(), 1);
+  EXPECT_EQ(st->rollout().failed_hosts(0), "a");
+  EXPECT_EQ(st->rollout().state(), "running");  // b still runs; c goes next
+}
+
 TEST_F(RolloutTest, SelectorAllAndRefusals) {
   rollguard::v1::StartRolloutRequest req = Request({}, 10);
   (*req.mutable_selector())["role"] = "canary";

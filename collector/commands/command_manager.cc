@@ -236,6 +236,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
   bool finished_now = false;
   bool was_final = false;
   rollguard::v1::CommandState state_before = rollguard::v1::COMMAND_STATE_UNSPECIFIED;
+  bool stored = true;
   {
     MutexLock lock(&mu_);
     if (auto it = open_.find(update.command_id()); it != open_.end()) {
@@ -287,6 +288,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
       // a restart, a command still SENT in the store would expire).
       if (absl::Status s = PersistLocked(rec); !s.ok()) {
         spdlog::error("command {}: storing an update: {}", rec.command().id(), s.ToString());
+        stored = false;
       }
       unsaved_.erase(rec.command().id());
     } else {
@@ -312,7 +314,7 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
     // (a rollout's succeeded/failed) are corrected.
     if (!was_final) {
       NotifyFinished(rec);
-    } else {
+    } else if (stored) {  // not stored: the guess stands, a resent answer comes here again
       std::vector<OnCorrected> listeners;
       {
         MutexLock lock(&listeners_mu_);

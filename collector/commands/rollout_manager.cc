@@ -104,7 +104,7 @@ absl::Status RolloutManager::RebuildLocked(Running* run) {
             [](const auto& a, const auto& b) { return a.finished_ms() < b.finished_ms(); });
   for (const auto& rec : finished) {
     r.set_running(r.running() + 1);  // CountFinished takes it back
-    CountFinished(&r, rec);
+    CountFinished(run, rec);
   }
   // Dispatched, but the collector stopped before the command was stored: it
   // never existed, so it is queued now, under the id recorded for it (a
@@ -244,12 +244,14 @@ bool RolloutManager::DispatchLocked(Rollout* r, const std::string& host,
   return true;
 }
 
-void RolloutManager::CountFinished(Rollout* r, const rollguard::v1::CommandRecord& rec) {
+void RolloutManager::CountFinished(Running* run, const rollguard::v1::CommandRecord& rec) {
+  Rollout* r = &run->rollout;
   if (r->running() > 0) r->set_running(r->running() - 1);
   if (rec.state() == rollguard::v1::SUCCEEDED) {
     r->set_succeeded(r->succeeded() + 1);
     return;
   }
+  run->counted_failed.insert(rec.host_id());
   r->set_failed(r->failed() + 1);
   if (r->failed_hosts_size() < kMaxNamedFailures) r->add_failed_hosts(rec.host_id());
 }
@@ -311,7 +313,14 @@ void RolloutManager::OnCommandFinished(const rollguard::v1::CommandRecord& recor
   Running& run = it->second;
   auto host = run.rollout.command_ids().find(record.host_id());
   if (host == run.rollout.command_ids().end() || host->second != record.command().id()) return;
-  CountFinished(&run.rollout, record);
+  // A guess (EXPIRED, LOST) is announced after it is stored; the agent's
+  // real answer may have replaced it in between (its correction found no
+  // failure counted yet and was dropped): count what the command says now.
+  rollguard::v1::CommandRecord current = record;
+  if (record.state() == rollguard::v1::EXPIRED || record.state() == rollguard::v1::LOST) {
+    if (auto now = commands_->Get(record.command().id()); now.ok()) current = *std::move(now);
+  }
+  CountFinished(&run, current);
   DriveLocked(&run);
   if (StateOf(run.rollout) != RolloutState::kRunning) running_.erase(it);
 }
@@ -341,6 +350,9 @@ void RolloutManager::OnCommandCorrected(const rollguard::v1::CommandRecord& reco
   };
   if (auto it = running_.find(id); it != running_.end()) {
     if (!is_this_command(it->second.rollout)) return;
+    // Not counted failed yet (the guess is still being announced): its
+    // announcement will count the answer instead.
+    if (it->second.counted_failed.erase(record.host_id()) == 0) return;
     CorrectCounts(&it->second.rollout, record.host_id());
     Save(it->second.rollout);
     return;

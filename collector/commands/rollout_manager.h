@@ -13,6 +13,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -52,6 +53,9 @@ class RolloutManager {
   struct Running {
     rollguard::v1::Rollout rollout;  // counters kept current
     int next = 0;                    // host_ids before this are dispatched
+    // Every host counted failed (failed_hosts names only the first few): a
+    // correction applies only to a failure that was counted.
+    std::set<std::string> counted_failed;
   };
 
   absl::StatusOr<std::vector<std::string>> ResolveHosts(
@@ -63,7 +67,7 @@ class RolloutManager {
                       const std::string& command_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads back what was dispatched and how each command stands (at load).
   absl::Status RebuildLocked(Running* running) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CountFinished(rollguard::v1::Rollout* rollout, const rollguard::v1::CommandRecord& record)
+  void CountFinished(Running* running, const rollguard::v1::CommandRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Save(const rollguard::v1::Rollout& rollout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCommandFinished(const rollguard::v1::CommandRecord& record);

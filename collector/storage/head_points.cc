@@ -1,7 +1,6 @@
 #include "collector/storage/head_points.h"
 
 #include <bit>
-#include <cstring>
 
 #include "absl/strings/string_view.h"
 #include "collector/storage/varint.h"
@@ -28,14 +27,6 @@ size_t PutXor(uint64_t x, char* out) {
   return 1 + kept;
 }
 
-// A varint into `out` (at most 10 bytes); returns the bytes written.
-size_t PutVarintTo(uint64_t v, char* out) {
-  size_t n = 0;
-  for (; v >= 0x80; v >>= 7) out[n++] = static_cast<char>(v | 0x80);
-  out[n++] = static_cast<char>(v);
-  return n;
-}
-
 uint64_t GetXor(absl::string_view* in) {
   const uint8_t header = static_cast<uint8_t>(in->front());
   in->remove_prefix(1);
@@ -55,9 +46,9 @@ void HeadPoints::Append(const Point& p) {
   const int64_t delta =
       static_cast<int64_t>(static_cast<uint64_t>(p.timestamp_ms) - static_cast<uint64_t>(last_ms_));
   char buf[19];
-  size_t n = PutVarintTo(ZigZag(static_cast<int64_t>(static_cast<uint64_t>(delta) -
-                                                     static_cast<uint64_t>(last_delta_))),
-                         buf);
+  size_t n = PutVarint(ZigZag(static_cast<int64_t>(static_cast<uint64_t>(delta) -
+                                                   static_cast<uint64_t>(last_delta_))),
+                       buf);
   const uint64_t bits = BitsOf(p.value);
   n += PutXor(bits ^ last_bits_, buf + n);
   if (bytes_.capacity() - bytes_.size() < n) {

@@ -1,6 +1,7 @@
 // LEB128 varints and zigzag, for the compact encodings of the storage engine.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -8,12 +9,17 @@
 
 namespace rollguard::collector {
 
+// Into `out`, which has room for 10 bytes; returns the bytes written.
+inline size_t PutVarint(uint64_t v, char* out) {
+  size_t n = 0;
+  for (; v >= 0x80; v >>= 7) out[n++] = static_cast<char>(v | 0x80);
+  out[n++] = static_cast<char>(v);
+  return n;
+}
+
 inline void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
+  char buf[10];
+  out->append(buf, PutVarint(v, buf));
 }
 
 // False when `in` ends inside a varint (or it is longer than 10 bytes).

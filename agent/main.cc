@@ -11,12 +11,16 @@
 #include "agent/agent.h"
 #include "agent/agent_config.h"
 #include "agent/playbooks/local_run.h"
+#include "agent/playbooks/playbook.h"
 #include "common/address.h"
+#include "common/command_line.h"
 #include "common/daemon_process.h"
+#include "common/default_config.h"
 #include "common/duration.h"
 #include "common/labels.h"
 #include "common/logging.h"
 #include "common/signals.h"
+#include "common/systemd_notify.h"
 
 namespace {
 
@@ -33,12 +37,17 @@ struct Flags {
   std::string config_path, collector, host_id, interval, log_level, statsd_listen;
   std::string tls_ca, tls_cert, tls_key;
   std::vector<std::string> labels;
+  bool check_config = false;
 };
 
 void AddFlags(CLI::App& app, Flags* f) {
   app.add_option("--config", f->config_path,
-                 "YAML config file (optional; see deploy/config/agent.yaml)")
+                 "YAML config file (default /etc/rollguard/agent.yaml when it exists; see "
+                 "deploy/config/agent.yaml)")
       ->check(CLI::ExistingFile);
+  app.add_flag("--check-config", f->check_config,
+               "validate the config and its playbooks, print what would run, exit: 0 or the "
+               "file:line error");
   app.add_option("--collector", f->collector,
                  "collector address HOST:PORT (default 127.0.0.1:7700)");
   app.add_option("--host-id", f->host_id, "this host's id (default: the hostname)");
@@ -131,6 +140,28 @@ int RunLocalCommand(const AgentConfig& config, const LocalCommands& c) {
   return rollguard::agent::RunPlaybookLocally(runner, c.playbook, c.dry_run);
 }
 
+// --check-config: the config and its playbooks parsed and validated (file:line
+// errors), and what the agent would do, without starting anything.
+int CheckConfig(const Flags& flags, const AgentConfig& config) {
+  std::printf("config: %s\nhost_id: %s\ncollector: %s\n",
+              flags.config_path.empty() ? "(none: built-in defaults)" : flags.config_path.c_str(),
+              config.host_id.c_str(), config.collector.c_str());
+  if (config.playbooks.enabled) {
+    std::printf("service root: %s\nstate_dir: %s\nplaybooks: %zu\n",
+                config.playbooks.service.root.c_str(), config.playbooks.state_dir.c_str(),
+                config.playbooks.playbooks.size());
+    if (rollguard::agent::StateDirInsideRoot(config.playbooks)) {
+      std::printf(
+          "warning: state_dir is inside the service root (the bot's user could change "
+          "the agent's journal)\n");
+    }
+  } else {
+    std::printf("playbooks: none (no service: in the config)\n");
+  }
+  std::printf("config OK\n");
+  return 0;
+}
+
 // The daemon, until SIGTERM or SIGINT.
 int RunAgent(const AgentConfig& config) {
   // Signals are blocked before the agent starts any thread (gRPC's included),
@@ -139,6 +170,7 @@ int RunAgent(const AgentConfig& config) {
   static std::atomic<bool> stop_requested{false};
   rollguard::HandleTerminationSignals([](int signo) {
     spdlog::info("signal {}: stopping", signo);
+    (void)rollguard::NotifySystemd("STOPPING=1");
     stop_requested = true;
     if (auto* a = running.load()) a->Stop();
   });
@@ -146,6 +178,11 @@ int RunAgent(const AgentConfig& config) {
   rollguard::agent::Agent agent(config);
   if (auto s = agent.Init(); !s.ok()) return Fail(std::string(s.message()));
   running = &agent;
+  // Serving: the StatsD port is bound and the playbooks are loaded; the
+  // collector may still be away (the agent buffers meanwhile).
+  if (auto s = rollguard::NotifySystemd("READY=1"); !s.ok()) {
+    spdlog::warn("{}", std::string(s.message()));
+  }
   if (stop_requested) agent.Stop();
   agent.Run();
   running = nullptr;
@@ -165,13 +202,16 @@ int main(int argc, char** argv) {
   AddFlags(app, &flags);
   LocalCommands local;
   AddLocalCommands(app, &local);
-  CLI11_PARSE(app, argc, argv);
+  if (auto done = rollguard::ParseCommandLine(app, argc, argv)) return *done;
+  if (flags.config_path.empty()) flags.config_path = rollguard::DefaultConfigPath("agent.yaml");
 
   auto config = BuildConfig(flags);
   if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (flags.check_config) return CheckConfig(flags, *config);
   if (auto s = rollguard::InitLogging("agent", config->log_level); !s.ok()) {
     return Fail(std::string(s.message()));
   }
+  if (!flags.config_path.empty()) spdlog::info("config: {}", flags.config_path);
   if (local.any()) return RunLocalCommand(*config, local);
   return RunAgent(*config);
 }

@@ -8,12 +8,18 @@
 #include <cstdlib>
 #include <string>
 
+#include "collector/alerting/rule.h"
+#include "collector/auth/token_store.h"
 #include "collector/collector.h"
 #include "collector/collector_config.h"
+#include "common/command_line.h"
 #include "common/daemon_process.h"
+#include "common/default_config.h"
 #include "common/duration.h"
+#include "common/files.h"
 #include "common/logging.h"
 #include "common/signals.h"
+#include "common/systemd_notify.h"
 
 namespace {
 
@@ -31,12 +37,17 @@ struct Flags {
   std::string tls_cert, tls_key, tls_client_ca, tokens_file;
   bool sync_writes = false;
   bool insecure = false;
+  bool check_config = false;
 };
 
 void AddFlags(CLI::App& app, Flags* f) {
   app.add_option("--config", f->config_path,
-                 "YAML config file (optional; see deploy/config/collector.yaml)")
+                 "YAML config file (default /etc/rollguard/collector.yaml when it exists; see "
+                 "deploy/config/collector.yaml)")
       ->check(CLI::ExistingFile);
+  app.add_flag("--check-config", f->check_config,
+               "validate the config (and the rules file it names), print what would run, exit: 0 "
+               "or the file:line error");
   app.add_option("--listen", f->listen, "address to serve on, HOST:PORT (default 127.0.0.1:7700)");
   app.add_option("--data-dir", f->data_dir, "RocksDB folder (default ./rollguard-data)");
   app.add_option("--retention", f->retention, "keep samples this long, e.g. 30d (default 30d)");
@@ -104,11 +115,20 @@ absl::StatusOr<CollectorConfig> BuildConfig(const Flags& f) {
 
 std::atomic<rollguard::collector::Collector*> running{nullptr};
 
+// systemd's view of the daemon (Type=notify); a failure to tell it is logged,
+// never fatal: the collector serves either way.
+void Notify(absl::string_view state) {
+  if (absl::Status s = rollguard::NotifySystemd(state); !s.ok()) {
+    spdlog::warn("{}", std::string(s.message()));
+  }
+}
+
 // SIGTERM/SIGINT stop the running collector; SIGHUP reloads rules and tokens.
 void HandleSignals() {
   rollguard::HandleTerminationSignals(
       [](int signo) {
         spdlog::info("signal {}: shutting down", signo);
+        Notify("STOPPING=1");
         if (auto* c = running.load()) {
           c->Stop();
         } else {
@@ -117,11 +137,36 @@ void HandleSignals() {
       },
       [] {
         spdlog::info("SIGHUP: reloading rules and tokens");
+        Notify("RELOADING=1");
         if (auto* c = running.load()) {
           (void)c->ReloadRules();   // logs its own outcome
           (void)c->ReloadTokens();  // likewise
         }
+        Notify("READY=1");
       });
+}
+
+// --check-config: everything Start() would refuse for its files, without
+// opening the data folder or a port.
+int CheckConfig(const Flags& flags, const CollectorConfig& config) {
+  if (!config.alerting.rules_path.empty()) {
+    auto rules = rollguard::collector::LoadRulesFile(config.alerting.rules_path);
+    if (!rules.ok()) return Fail(std::string(rules.status().message()));
+    std::printf("rules: %s (%zu rules)\n", config.alerting.rules_path.c_str(), rules->size());
+  } else {
+    std::printf("rules: the built-in runbook thresholds\n");
+  }
+  if (!config.tokens_file.empty()) {
+    auto text = rollguard::ReadFile(config.tokens_file);
+    if (!text.ok()) return Fail(std::string(text.status().message()));
+    auto tokens = rollguard::collector::ParseTokensFile(config.tokens_file, *text);
+    if (!tokens.ok()) return Fail(std::string(tokens.status().message()));
+    std::printf("tokens: %s (%zu tokens)\n", config.tokens_file.c_str(), tokens->size());
+  }
+  std::printf("config: %s\nlisten: %s\ndata_dir: %s\nconfig OK\n",
+              flags.config_path.empty() ? "(none: built-in defaults)" : flags.config_path.c_str(),
+              config.listen.c_str(), config.data_dir.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -134,18 +179,22 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(ROLLGUARD_VERSION));
   Flags flags;
   AddFlags(app, &flags);
-  CLI11_PARSE(app, argc, argv);
+  if (auto done = rollguard::ParseCommandLine(app, argc, argv)) return *done;
+  if (flags.config_path.empty()) flags.config_path = rollguard::DefaultConfigPath("collector.yaml");
 
   auto config = BuildConfig(flags);
   if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (flags.check_config) return CheckConfig(flags, *config);
   if (auto s = rollguard::InitLogging("collector", config->log_level); !s.ok()) {
     return Fail(std::string(s.message()));
   }
+  if (!flags.config_path.empty()) spdlog::info("config: {}", flags.config_path);
   HandleSignals();
   curl_global_init(CURL_GLOBAL_DEFAULT);  // once, before any notifier thread
   rollguard::collector::Collector collector(*config);
   if (auto s = collector.Start(); !s.ok()) return Fail(std::string(s.message()));
   running = &collector;
+  Notify("READY=1\nSTATUS=serving");
   collector.Wait();
   running = nullptr;
   return 0;

@@ -1,5 +1,6 @@
 #include "agent/playbooks/playbook.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/numbers.h"
@@ -203,8 +204,20 @@ std::vector<std::string> PlaybookConfig::Names() const {
   return out;
 }
 
+std::string DefaultStateDir(const std::filesystem::path& config_dir) {
+  // systemd's StateDirectory= (the unit's /var/lib/rollguard-agent): outside
+  // the bot's folder and writable under ProtectSystem=. The first of a list.
+  const char* given = std::getenv("STATE_DIRECTORY");
+  if (given != nullptr && *given != '\0') {
+    std::string first(given);
+    first = first.substr(0, first.find(':'));
+    if (!first.empty()) return first;
+  }
+  return (config_dir / "rollguard-state").string();
+}
+
 absl::Status LoadPlaybookConfig(const ConfigNode& root, PlaybookConfig* c) {
-  c->state_dir = (root.dir() / "rollguard-state").string();
+  c->state_dir = DefaultStateDir(root.dir());
   if (root.Has("state_dir")) {
     ASSIGN_OR_RETURN(c->state_dir, root.Path("state_dir"));
   }

@@ -2,6 +2,7 @@
 // nothing else: a request for a playbook not named here is refused.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -84,5 +85,10 @@ struct PlaybookConfig {
 // True when the agent's state folder lies inside the service root (where the
 // bot's user can write), compared after resolving both.
 bool StateDirInsideRoot(const PlaybookConfig& config);
+
+// Where the journal and command records go when the config names no
+// state_dir: $STATE_DIRECTORY (set by systemd's StateDirectory=, so
+// /var/lib/rollguard-agent under the packaged unit), else CONFIG_DIR/rollguard-state.
+std::string DefaultStateDir(const std::filesystem::path& config_dir);
 
 }  // namespace rollguard::agent

@@ -10,6 +10,7 @@
 #include "cli/client.h"
 #include "cli/subcommands/subcommands.h"
 #include "common/address.h"
+#include "common/command_line.h"
 #include "common/duration.h"
 #include "common/files.h"
 #include "common/tls/grpc_tls.h"
@@ -61,6 +62,48 @@ int ReportError(const absl::Status& status) {
   return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
 }
 
+namespace {
+
+// --help lists the subcommands by what an operator is doing, each group with
+// an example; a subcommand missing here would show under "Other" (and the
+// test of --help fails).
+struct HelpGroup {
+  const char* title;
+  std::vector<const char*> names;
+  const char* example;
+};
+
+const std::vector<HelpGroup>& HelpGroups() {
+  static const auto* groups = new std::vector<HelpGroup>{
+      {"Fleet", {"hosts", "history", "storage"}, "rollguard hosts -o json"},
+      {"Alerts", {"alerts", "silence", "rules"}, "rollguard silence add --host bot-1 --for 1h"},
+      {"Rollbacks",
+       {"rollback", "rollout", "verify", "drill", "commands", "command", "undo", "audit"},
+       "rollguard rollback full-rollback --selector env=prod --max-parallel 10 --wait"},
+      {"Incidents", {"incidents", "incident", "approve", "ack", "replay"}, "rollguard incidents"},
+      {"Admin", {"pki", "version", "completion"}, "rollguard pki agent bot-eu-1"},
+  };
+  return *groups;
+}
+
+void GroupSubcommands(CLI::App& app) {
+  std::string footer = "Examples:\n";
+  for (const HelpGroup& g : HelpGroups()) {
+    for (const char* name : g.names) app.get_subcommand(name)->group(g.title);
+    absl::StrAppend(&footer, "  ", g.example, "\n");
+  }
+  for (CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_group() == "Subcommands") sub->group("Other");
+  }
+  absl::StrAppend(&footer,
+                  "\nExit codes: 0 ok, 1 the collector refused or failed, 2 usage, 3 a rollout, "
+                  "verification or drill that ran and did not succeed.\n"
+                  "`rollguard SUBCOMMAND --help` shows a subcommand's options.");
+  app.footer(footer);
+}
+
+}  // namespace
+
 }  // namespace rollguard::cli
 
 int main(int argc, char** argv) {
@@ -110,11 +153,14 @@ int main(int argc, char** argv) {
   RegisterIncidentsSubcommands(app, global, &exit_code);
   RegisterDrillSubcommands(app, global, &exit_code);
   RegisterPkiSubcommands(app, &exit_code);
+  RegisterVersionSubcommand(app, global, &exit_code);
+  RegisterCompletionSubcommand(app);
+  GroupSubcommands(app);
   app.parse_complete_callback([&] {
     if (auto a = rollguard::ValidateAddress("--collector", global.collector); !a.ok()) {
       throw CLI::ValidationError(std::string(a.status().message()));
     }
   });
-  CLI11_PARSE(app, argc, argv);
+  if (auto done = rollguard::ParseCommandLine(app, argc, argv)) return *done;
   return exit_code;
 }

@@ -5,8 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/duration.h"
@@ -42,15 +47,64 @@ std::string Table::Render() const {
   return out;
 }
 
+namespace {
+
+using OrderedJson = nlohmann::ordered_json;
+
+// "...Ms" fields that are lengths of time, not points in it.
+bool IsDurationKey(absl::string_view key) {
+  static const auto* durations =
+      new absl::flat_hash_set<std::string>{"durationMs", "queueForMs", "clockSkewMs"};
+  return durations->contains(key);
+}
+
+// Epoch milliseconds as proto JSON writes them: a number, or (int64) a string.
+std::optional<int64_t> EpochMs(const OrderedJson& v) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  int64_t ms = 0;
+  if (v.is_string() && absl::SimpleAtoi(v.get<std::string>(), &ms)) return ms;
+  return std::nullopt;
+}
+
+OrderedJson WithTimes(const OrderedJson& in) {
+  if (in.is_array()) {
+    OrderedJson out = OrderedJson::array();
+    for (const auto& e : in) out.push_back(WithTimes(e));
+    return out;
+  }
+  if (!in.is_object()) return in;
+  OrderedJson out = OrderedJson::object();
+  for (const auto& [key, value] : in.items()) {
+    out[key] = WithTimes(value);
+    if (!absl::EndsWith(key, "Ms") || key.size() <= 2 || IsDurationKey(key)) continue;
+    std::optional<int64_t> ms = EpochMs(value);
+    if (!ms) continue;
+    const std::string time_key = key.substr(0, key.size() - 2) + "Time";
+    if (*ms <= 0) {
+      out[time_key] = nullptr;  // never (unset): the key is there all the same
+    } else {
+      out[time_key] =
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(*ms), absl::UTCTimeZone());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string AddRfc3339Times(const std::string& json) {
+  OrderedJson doc = OrderedJson::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return json;
+  return WithTimes(doc).dump(2) + "\n";
+}
+
 absl::Status PrintJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
   opts.always_print_primitive_fields = true;
   std::string json;
   auto s = google::protobuf::util::MessageToJsonString(message, &json, opts);
   if (!s.ok()) return absl::InternalError(std::string(s.message()));
-  std::fputs(json.c_str(), stdout);
-  if (json.empty() || json.back() != '\n') std::fputs("\n", stdout);
+  std::fputs(AddRfc3339Times(json).c_str(), stdout);
   return absl::OkStatus();
 }
 

@@ -29,8 +29,14 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// Prints `message` as JSON (field names in lowerCamelCase, as protobuf maps them).
+// Prints `message` as JSON (field names in lowerCamelCase, as protobuf maps
+// them), the stable -o json contract (README "The command line"): every
+// epoch-millisecond field "fooMs" that is a point in time gets a sibling
+// "fooTime" in RFC 3339 UTC (null when unset), right after it.
 [[nodiscard]] absl::Status PrintJson(const google::protobuf::Message& message);
+// The rewriting PrintJson does, on proto JSON text (unparsable text is
+// returned as it is).
+std::string AddRfc3339Times(const std::string& json);
 
 // "2026-11-28 17:05:03" in UTC.
 std::string FormatTimestamp(int64_t unix_ms);

@@ -155,7 +155,7 @@ int RunDrill(const GlobalOptions& g, const DrillArgs& a) {
     std::printf("%zu drill(s): %zu passed, %d failed\n", playbooks.size(),
                 playbooks.size() - static_cast<size_t>(failed), failed);
   }
-  return failed == 0 ? 0 : 1;
+  return failed == 0 ? 0 : kExitRunFailed;
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ int Summarize(const GlobalOptions& g, const rollguard::v1::RolloutStatus& status
       }
     }
   }
-  return StateOf(status.rollout()) == RolloutState::kSucceeded ? 0 : 1;
+  return StateOf(status.rollout()) == RolloutState::kSucceeded ? 0 : kExitRunFailed;
 }
 
 int Follow(const GlobalOptions& g, AdminClient& client, const std::string& id, bool per_host) {

@@ -42,8 +42,21 @@ void RegisterRollbackSubcommands(CLI::App& app, const GlobalOptions& global, int
 void RegisterCommandsSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterIncidentsSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterDrillSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterVersionSubcommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 // `rollguard pki ...`: makes a CA, certificates and tokens; no collector needed.
 void RegisterPkiSubcommands(CLI::App& app, int* exit_code);
+
+// Exit codes (README "Exit codes"): 0 ok; 1 the collector refused or
+// failed the call, or could not be reached; 2 usage (common/command_line.h);
+// 3 a rollout, verification or drill that ran and did not succeed.
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitRunFailed = 3;
+
+// `rollguard completion bash`: a bash completion script for `app`'s
+// subcommands and options, generated from the same definitions --help shows.
+void RegisterCompletionSubcommand(CLI::App& app);
+// Prints the script (exposed for the test).
+std::string BashCompletionScript(CLI::App& app);
 
 // "user@hostname", for the audit log.
 std::string CurrentUser();

@@ -42,7 +42,8 @@ AdminServiceImpl::AdminServiceImpl(Deps deps)
       remediator_(deps.remediator),
       clock_(deps.clock),
       retention_(deps.retention),
-      auth_(deps.auth) {}
+      auth_(deps.auth),
+      started_ms_(deps.clock->NowMs()) {}
 
 absl::Status AdminServiceImpl::DoListHosts(rollguard::v1::ListHostsResponse* resp) const {
   for (rollguard::v1::HostStatus& h : registry_->List()) {
@@ -473,6 +474,16 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetStorageStats(
     rollguard::v1::StorageStats* resp) {
   return Serve(ctx, "GetStorageStats", [&](const Principal&) {
     *resp = DoGetStorageStats();
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetVersion(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::GetVersionRequest*,
+                                                       rollguard::v1::VersionInfo* resp) {
+  return Serve(ctx, "GetVersion", [&](const Principal&) {
+    resp->set_collector_version(ROLLGUARD_VERSION);
+    resp->set_started_ms(started_ms_);
     return absl::OkStatus();
   });
 }

@@ -108,6 +108,10 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
                                             const rollguard::v1::GetStorageStatsRequest* req,
                                             rollguard::v1::StorageStats* resp) override;
 
+  grpc::ServerUnaryReactor* GetVersion(grpc::CallbackServerContext* ctx,
+                                       const rollguard::v1::GetVersionRequest* req,
+                                       rollguard::v1::VersionInfo* resp) override;
+
   // The logic, without gRPC, for tests.
   absl::Status DoListHosts(rollguard::v1::ListHostsResponse* resp) const;
   absl::Status DoQueryHistory(const rollguard::v1::QueryHistoryRequest& req,
@@ -134,6 +138,7 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   const Clock* clock_;
   absl::Duration retention_;
   const Authenticator* auth_;
+  const int64_t started_ms_;  // for `rollguard version`
   // Replays run here, off the gRPC threads. A running replay's call is
   // cancelled by the server's shutdown, and Shutdown() returns only once the
   // call has finished, so what it reads outlives it; the slot's destructor

@@ -18,6 +18,7 @@ const std::vector<MethodRole>& AdminMethodRoles() {
       {"GetIncident", Role::kViewer, "incident"},
       {"Replay", Role::kViewer, "replay"},
       {"GetStorageStats", Role::kViewer, "storage"},
+      {"GetVersion", Role::kViewer, "version"},
       {"AddSilence", Role::kOperator, "silence add"},
       {"RemoveSilence", Role::kOperator, "silence rm"},
       {"RemoveHost", Role::kOperator, "hosts rm"},

@@ -118,7 +118,10 @@ absl::Status RunCliJson(const std::string& collector, const std::vector<std::str
     return absl::UnknownError(
         absl::StrCat("rollguard ", absl::StrJoin(args, " "), " exited ", r.exit_code, ": ", r.err));
   }
-  auto s = google::protobuf::util::JsonStringToMessage(r.out, out);
+  // The RFC 3339 "...Time" siblings the CLI adds are not proto fields.
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  auto s = google::protobuf::util::JsonStringToMessage(r.out, out, opts);
   if (!s.ok()) return absl::InternalError(absl::StrCat("bad JSON (", s.ToString(), "): ", r.out));
   return absl::OkStatus();
 }

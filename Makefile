@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build test analyze demo bench fuzz clean asan
+.PHONY: all setup configure build test analyze demo bench fuzz clean asan package
 
 all: build
 
@@ -24,6 +24,11 @@ test: build
 # clang's thread-safety analysis over every source (ABSL_GUARDED_BY and friends).
 analyze: build
 	bash scripts/analyze.sh $(BUILD_DIR)
+
+# The Debian packages: build/rollguard_<version>_amd64.deb (the CLI),
+# build/rollguard-collector_..., build/rollguard-agent_... (README "Installing on a fleet").
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)/bin

@@ -16,12 +16,16 @@ PACKAGES=(
   libcurl4-openssl-dev     # HTTP probes, webhooks, SMTP
   libcpp-httplib-dev       # small HTTP endpoints and test fakes
   libssl-dev               # certificates: rollguard pki, TLS file checks, token hashes
+  nlohmann-json3-dev       # JSON that keeps key order and exact integers (CLI -o json)
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
   clang                    # make analyze: the thread-safety analysis of every lock annotation
   python3                  # the demo bot and test fakes
   curl                     # tests and the demo switch the fake MCP server
   prometheus-alertmanager  # the end-to-end test that alerts reach a real Alertmanager
+  help2man                 # man pages from --help (make package)
+  lintian                  # the package test: the .deb files have no lintian errors
+  systemd                  # the package test: systemd-analyze verify accepts the units
 )
 
 if [ "${1:-}" = "--bench" ]; then

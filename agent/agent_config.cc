@@ -162,13 +162,25 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
   }
   if (root.Has("bot")) {
     ASSIGN_OR_RETURN(ConfigNode bot, root.Child("bot"));
-    RETURN_IF_ERROR(bot.AllowOnly({"pidfile", "cmdline_match"}));
+    RETURN_IF_ERROR(bot.AllowOnly({"pidfile", "cmdline_match", "unit", "cgroup"}));
+    if (bot.Has("unit")) {
+      ASSIGN_OR_RETURN(std::string unit, bot.String("unit"));
+      c.bot.cgroup = UnitCgroup(unit.find('.') == std::string::npos ? unit + ".service" : unit);
+    }
+    if (bot.Has("cgroup")) {
+      ASSIGN_OR_RETURN(c.bot.cgroup, bot.Path("cgroup"));
+    }
     if (bot.Has("pidfile")) {
       ASSIGN_OR_RETURN(c.bot.pidfile, bot.Path("pidfile"));
     }
     if (bot.Has("cmdline_match")) {
       ASSIGN_OR_RETURN(c.bot.cmdline_match, bot.String("cmdline_match"));
     }
+  }
+  // A bot under systemd is watched through its unit unless told otherwise.
+  if (c.playbooks.service.manager == ServiceManager::kSystemd && c.bot.pidfile.empty() &&
+      c.bot.cmdline_match.empty() && c.bot.cgroup.empty()) {
+    c.bot.cgroup = UnitCgroup(c.playbooks.service.unit);
   }
   if (root.Has("reconnect")) {
     ASSIGN_OR_RETURN(ConfigNode rc, root.Child("reconnect"));

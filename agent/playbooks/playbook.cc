@@ -216,6 +216,62 @@ std::string DefaultStateDir(const std::filesystem::path& config_dir) {
   return (config_dir / "rollguard-state").string();
 }
 
+// `manager:` and what each manager needs: a process its command, a systemd
+// unit its name (and where its environment file goes).
+absl::Status LoadServiceManager(const ConfigNode& s, PlaybookConfig* c) {
+  std::string manager = "process";
+  if (s.Has("manager")) {
+    ASSIGN_OR_RETURN(manager, s.String("manager"));
+  }
+  if (manager == "systemd") {
+    c->service.manager = ServiceManager::kSystemd;
+    if (!s.Has("unit"))
+      return s.Error("unit", "manager: systemd needs the bot's unit, e.g. sportsbot.service");
+    ASSIGN_OR_RETURN(c->service.unit, s.String("unit"));
+    if (c->service.unit.find('/') != std::string::npos || c->service.unit.empty() ||
+        c->service.unit[0] == '-') {
+      return s.Error("unit", absl::StrCat("'", c->service.unit, "' is not a unit name"));
+    }
+    if (c->service.unit.find('.') == std::string::npos) c->service.unit += ".service";
+    c->service.env_file =
+        (std::filesystem::path(c->state_dir) / (c->service.unit + ".env")).string();
+    if (s.Has("env_file")) {
+      ASSIGN_OR_RETURN(c->service.env_file, s.Path("env_file"));
+    }
+    if (s.Has("systemctl")) {
+      ASSIGN_OR_RETURN(c->service.systemctl, s.Path("systemctl"));
+    }
+    for (const char* key : {"command", "pidfile", "log", "scope"}) {
+      if (s.Has(key)) {
+        return s.Error(key, "applies to manager: process only (the unit says how the bot runs)");
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (manager != "process") {
+    return s.Error("manager", absl::StrCat("unknown manager '", manager, "' (process or systemd)"));
+  }
+  for (const char* key : {"unit", "env_file", "systemctl"}) {
+    if (s.Has(key)) return s.Error(key, "applies to manager: systemd only");
+  }
+  if (!s.Has("command")) return s.Error("command", "the service needs a command");
+  ASSIGN_OR_RETURN(c->service.command, s.Strings("command"));
+  if (s.Has("scope")) {
+    std::string scope;
+    ASSIGN_OR_RETURN(scope, s.String("scope"));
+    if (scope == "auto") {
+      c->service.scope = ScopeMode::kAuto;
+    } else if (scope == "on") {
+      c->service.scope = ScopeMode::kOn;
+    } else if (scope == "off") {
+      c->service.scope = ScopeMode::kOff;
+    } else {
+      return s.Error("scope", absl::StrCat("unknown scope '", scope, "' (auto, on or off)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LoadPlaybookConfig(const ConfigNode& root, PlaybookConfig* c) {
   c->state_dir = DefaultStateDir(root.dir());
   if (root.Has("state_dir")) {
@@ -223,14 +279,14 @@ absl::Status LoadPlaybookConfig(const ConfigNode& root, PlaybookConfig* c) {
   }
   if (root.Has("service")) {
     ASSIGN_OR_RETURN(ConfigNode s, root.Child("service"));
-    RETURN_IF_ERROR(s.AllowOnly(
-        {"root", "command", "pidfile", "log", "env", "stop_timeout", "backup_suffix", "verify"}));
+    RETURN_IF_ERROR(
+        s.AllowOnly({"manager", "unit", "env_file", "systemctl", "scope", "root", "command",
+                     "pidfile", "log", "env", "stop_timeout", "backup_suffix", "verify"}));
     c->service.root = root.dir().string();
     if (s.Has("root")) {
       ASSIGN_OR_RETURN(c->service.root, s.Path("root"));
     }
-    if (!s.Has("command")) return s.Error("command", "the service needs a command");
-    ASSIGN_OR_RETURN(c->service.command, s.Strings("command"));
+    RETURN_IF_ERROR(LoadServiceManager(s, c));
     c->service.pidfile = c->service.root + "/run/service.pid";
     if (s.Has("pidfile")) {
       ASSIGN_OR_RETURN(c->service.pidfile, s.Path("pidfile"));

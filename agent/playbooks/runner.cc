@@ -62,7 +62,7 @@ std::string ValueText(const google::protobuf::Value& v) {
 }  // namespace
 
 PlaybookRunner::PlaybookRunner(PlaybookConfig config, const Clock* clock)
-    : config_(std::move(config)), clock_(clock), service_(config_.service, clock) {}
+    : config_(std::move(config)), clock_(clock), service_(MakeSupervisor(config_.service, clock)) {}
 
 std::optional<std::string> PlaybookRunner::RecordedOutcome(const std::string& command_id) const {
   auto text = ReadFile(config_.state_dir + "/executed");
@@ -176,9 +176,9 @@ absl::StatusOr<std::string> PlaybookRunner::RunStepGuarded(const Step& step, Jou
 absl::StatusOr<std::string> PlaybookRunner::RunStep(const Step& step, Journal* journal) {
   switch (step.type) {
     case StepType::kStopService:
-      return service_.Stop();
+      return service_->Stop();
     case StepType::kStartService: {
-      ASSIGN_OR_RETURN(int pid, service_.Start(step.args, step.env));
+      ASSIGN_OR_RETURN(int pid, service_->Start(step.args, step.env));
       return absl::StrCat("started pid ", pid);
     }
     case StepType::kRestoreBackup:
@@ -318,7 +318,7 @@ absl::StatusOr<std::string> PlaybookRunner::WaitHealthy(const Step& step) {
   std::optional<int> pid;
   absl::Time since = clock_->Now();
   while (clock_->Now() < deadline) {
-    std::optional<int> now_pid = service_.Pid();
+    std::optional<int> now_pid = service_->Pid();
     if (!now_pid || now_pid != pid) {
       pid = now_pid;
       since = clock_->Now();
@@ -356,7 +356,7 @@ absl::StatusOr<std::string> PlaybookRunner::RunChecks(const std::vector<Check>& 
 absl::StatusOr<std::string> PlaybookRunner::RunCheck(const Check& c) {
   switch (c.type) {
     case CheckType::kProcessRunning: {
-      std::optional<int> pid = service_.Pid();
+      std::optional<int> pid = service_->Pid();
       if (!pid) return absl::FailedPreconditionError("the service is not running");
       return absl::StrCat("pid ", *pid);
     }
@@ -371,7 +371,7 @@ absl::StatusOr<std::string> PlaybookRunner::RunCheck(const Check& c) {
 }
 
 absl::StatusOr<std::string> PlaybookRunner::CheckMemoryBelow(const Check& c) {
-  std::optional<int> pid = service_.Pid();
+  std::optional<int> pid = service_->Pid();
   if (!pid) return absl::FailedPreconditionError("not running");
   ASSIGN_OR_RETURN(std::string status, ReadFile(absl::StrCat("/proc/", *pid, "/status")));
   ASSIGN_OR_RETURN(uint64_t kb, ParseVmRssKb(status));
@@ -420,54 +420,14 @@ absl::StatusOr<std::string> PlaybookRunner::CheckLogClean(const Check& c) {
 }
 
 absl::StatusOr<std::string> PlaybookRunner::RunCommand(const Step& step) {
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) return absl::UnavailableError("pipe failed");
   SpawnOptions so;
   so.argv = step.command;
   so.env = step.env;
   so.cwd = config_.service.root;
-  so.stdout_fd = pipefd[1];
-  so.group = ProcessGroup::kOwnGroup;  // so a timeout kills what it started, too
-  absl::StatusOr<pid_t> spawned = Spawn(so);
-  ::close(pipefd[1]);
-  if (!spawned.ok()) {
-    ::close(pipefd[0]);
-    return spawned.status();
-  }
-  const pid_t pid = *spawned;
-  ::fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-  std::string out;
-  absl::Time deadline = clock_->Now() + step.timeout;
-  int status = 0;
-  bool done = false, timed_out = false;
-  char buf[4096];
-  while (!done) {
-    ssize_t n;
-    while ((n = ::read(pipefd[0], buf, sizeof(buf))) > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      if (out.size() > 8192) out.erase(0, out.size() - 8192);  // keep the tail
-    }
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      done = true;
-    } else if (clock_->Now() > deadline) {
-      ::kill(-pid, SIGKILL);  // the whole group: a shell's children as well
-      ::waitpid(pid, &status, 0);
-      done = timed_out = true;
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ::close(pipefd[0]);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  if (timed_out) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("timed out after ", absl::FormatDuration(step.timeout), "; output: ", out));
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "exited with status ", WIFEXITED(status) ? WEXITSTATUS(status) : -1, ": ", out));
-  }
-  return out.empty() ? std::string("exit 0") : out;
+  ASSIGN_OR_RETURN(CapturedRun run, SpawnAndCapture(std::move(so), step.timeout, *clock_));
+  if (run.timed_out) return absl::DeadlineExceededError(run.Failure(step.timeout));
+  if (!run.succeeded()) return absl::FailedPreconditionError(run.Failure(step.timeout));
+  return run.output.empty() ? std::string("exit 0") : run.output;
 }
 
 absl::StatusOr<std::vector<std::string>> PlaybookRunner::Undo(const std::string& command_id) {

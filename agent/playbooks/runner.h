@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -89,8 +90,8 @@ class PlaybookRunner {
 
   PlaybookConfig config_;
   const Clock* const clock_;
-  Service service_;
-  std::mutex run_mu_;  // one run at a time (try-locked; guards no field)
+  std::unique_ptr<Supervisor> service_;  // the bot: a process or a systemd unit
+  std::mutex run_mu_;                    // one run at a time (try-locked; guards no field)
 };
 
 }  // namespace rollguard::agent

@@ -12,16 +12,57 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/playbooks/spawn.h"
+#include "agent/playbooks/systemd_service.h"
 #include "agent/sources/proc_parse.h"
 #include "common/atomic_file.h"
 #include "common/files.h"
 
 namespace rollguard::agent {
 
-Service::Service(ServiceConfig config, const Clock* clock)
+bool UsesScope(const ServiceConfig& config) {
+  switch (config.scope) {
+    case ScopeMode::kOn:
+      return true;
+    case ScopeMode::kOff:
+      return false;
+    case ScopeMode::kAuto:
+      break;
+  }
+  // sd_booted(3)'s test, and root: a non-root agent would need polkit to
+  // create a scope in the system manager.
+  std::error_code ec;
+  return ::geteuid() == 0 && std::filesystem::is_directory("/run/systemd/system", ec);
+}
+
+std::unique_ptr<Supervisor> MakeSupervisor(const ServiceConfig& config, const Clock* clock) {
+  if (config.manager == ServiceManager::kSystemd) {
+    return std::make_unique<SystemdService>(config, clock);
+  }
+  return std::make_unique<ProcessService>(config, clock);
+}
+
+ProcessService::ProcessService(ServiceConfig config, const Clock* clock)
     : config_(std::move(config)), clock_(clock) {}
 
-bool Service::Alive(int pid) {
+std::vector<std::string> ProcessService::LaunchArgv(
+    const std::vector<std::string>& extra_args) const {
+  std::vector<std::string> argv;
+  if (UsesScope(config_)) {
+    // A transient scope unit of its own: outside the agent's cgroup, so
+    // neither the agent's limits nor an agent restart reach the bot.
+    argv = {"systemd-run",
+            "--scope",
+            "--quiet",
+            "--collect",
+            absl::StrCat("--description=bot supervised by rollguard-agent (", config_.root, ")"),
+            "--"};
+  }
+  argv.insert(argv.end(), config_.command.begin(), config_.command.end());
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  return argv;
+}
+
+bool ProcessService::Alive(int pid) {
   if (pid <= 0) return false;
   if (pid == child_) {
     int status = 0;
@@ -36,7 +77,7 @@ bool Service::Alive(int pid) {
   return state.ok() && *state != 'Z' && *state != 'X';
 }
 
-std::optional<int> Service::Pid() {
+std::optional<int> ProcessService::Pid() {
   if (child_ > 0 && Alive(child_)) return child_;
   if (!config_.pidfile.empty()) {
     auto text = ReadFile(config_.pidfile);
@@ -48,15 +89,14 @@ std::optional<int> Service::Pid() {
   return std::nullopt;
 }
 
-absl::StatusOr<int> Service::Start(const std::vector<std::string>& extra_args,
-                                   const std::map<std::string, std::string>& env) {
+absl::StatusOr<int> ProcessService::Start(const std::vector<std::string>& extra_args,
+                                          const std::map<std::string, std::string>& env) {
   if (auto pid = Pid()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the service is already running (pid ", *pid, ")"));
   }
   if (config_.command.empty()) return absl::FailedPreconditionError("service.command is not set");
-  std::vector<std::string> argv = config_.command;
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  std::vector<std::string> argv = LaunchArgv(extra_args);
   std::map<std::string, std::string> all_env = config_.env;
   for (const auto& [k, v] : env) all_env[k] = v;
   std::error_code ec;
@@ -90,7 +130,7 @@ absl::StatusOr<int> Service::Start(const std::vector<std::string>& extra_args,
   return static_cast<int>(pid);
 }
 
-absl::StatusOr<std::string> Service::Stop() {
+absl::StatusOr<std::string> ProcessService::Stop() {
   std::optional<int> pid = Pid();
   if (!pid) return std::string("not running");
   ::kill(*pid, SIGTERM);

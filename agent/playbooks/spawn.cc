@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -94,6 +97,59 @@ absl::StatusOr<pid_t> Spawn(const SpawnOptions& o) {
         absl::StrCat("cannot run ", o.argv[0], ": ", std::strerror(err)));
   }
   return pid;
+}
+
+bool CapturedRun::succeeded() const {
+  return !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::string CapturedRun::Failure(absl::Duration timeout) const {
+  if (timed_out) {
+    return absl::StrCat("timed out after ", absl::FormatDuration(timeout), "; output: ", output);
+  }
+  return absl::StrCat("exited with status ", WIFEXITED(status) ? WEXITSTATUS(status) : -1, ": ",
+                      output);
+}
+
+absl::StatusOr<CapturedRun> SpawnAndCapture(SpawnOptions options, absl::Duration timeout,
+                                            const Clock& clock) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return absl::UnavailableError("pipe failed");
+  options.stdout_fd = pipefd[1];
+  options.group = ProcessGroup::kOwnGroup;  // so a timeout kills what it started, too
+  absl::StatusOr<pid_t> spawned = Spawn(options);
+  ::close(pipefd[1]);
+  if (!spawned.ok()) {
+    ::close(pipefd[0]);
+    return spawned.status();
+  }
+  const pid_t pid = *spawned;
+  ::fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+  CapturedRun run;
+  const absl::Time deadline = clock.Now() + timeout;
+  bool done = false;
+  char buf[4096];
+  while (!done) {
+    ssize_t n;
+    while ((n = ::read(pipefd[0], buf, sizeof(buf))) > 0) {
+      run.output.append(buf, static_cast<size_t>(n));
+      if (run.output.size() > 8192) run.output.erase(0, run.output.size() - 8192);  // the tail
+    }
+    if (::waitpid(pid, &run.status, WNOHANG) == pid) {
+      done = true;
+    } else if (clock.Now() > deadline) {
+      ::kill(-pid, SIGKILL);  // the whole group: a shell's children as well
+      ::waitpid(pid, &run.status, 0);
+      done = run.timed_out = true;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ::close(pipefd[0]);
+  while (!run.output.empty() && (run.output.back() == '\n' || run.output.back() == '\r')) {
+    run.output.pop_back();
+  }
+  return run;
 }
 
 }  // namespace rollguard::agent

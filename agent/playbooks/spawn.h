@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace rollguard::agent {
 
@@ -32,5 +34,22 @@ struct SpawnOptions {
 
 // The child's pid, or why it could not start (the message names argv[0]).
 [[nodiscard]] absl::StatusOr<pid_t> Spawn(const SpawnOptions& options);
+
+// How a command run to its end went.
+struct CapturedRun {
+  int status = 0;          // waitpid's
+  bool timed_out = false;  // killed (its whole process group) at the deadline
+  std::string output;      // stdout and stderr, the last 8 KB, trailing newlines trimmed
+
+  bool succeeded() const;  // exited 0, in time
+  // "timed out after 5s; output: ..." or "exited with status 3: ...".
+  std::string Failure(absl::Duration timeout) const;
+};
+
+// Runs `options` (in its own process group; stdout_fd is replaced by a pipe)
+// until it exits or `timeout` passes.
+[[nodiscard]] absl::StatusOr<CapturedRun> SpawnAndCapture(SpawnOptions options,
+                                                          absl::Duration timeout,
+                                                          const Clock& clock);
 
 }  // namespace rollguard::agent

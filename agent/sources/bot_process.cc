@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "agent/sources/proc_parse.h"
 #include "common/files.h"
 
@@ -36,7 +38,23 @@ std::optional<int> BotProcessProbe::FindByCmdline() const {
   return std::nullopt;
 }
 
+std::string UnitCgroup(const std::string& unit) {
+  return absl::StrCat("/sys/fs/cgroup/system.slice/", unit);
+}
+
+std::optional<int> BotProcessProbe::FindInCgroup() const {
+  auto procs = ReadFile(match_.cgroup + "/cgroup.procs");
+  if (!procs.ok()) return std::nullopt;  // the unit is not running (no cgroup)
+  std::optional<int> lowest;
+  for (absl::string_view line : absl::StrSplit(*procs, '\n', absl::SkipEmpty())) {
+    int pid = 0;
+    if (absl::SimpleAtoi(line, &pid) && (!lowest || pid < *lowest) && IsAlive(pid)) lowest = pid;
+  }
+  return lowest;
+}
+
 std::optional<int> BotProcessProbe::FindPid() const {
+  if (!match_.cgroup.empty()) return FindInCgroup();
   if (!match_.pidfile.empty()) {
     auto contents = ReadFile(match_.pidfile);
     if (contents.ok()) {
@@ -55,6 +73,14 @@ void BotProcessProbe::Sample(Readings* out) const {
   out->push_back({"bot_up", {}, pid ? 1.0 : 0.0});
   if (!pid) return;
   out->push_back({"bot_pid", {}, static_cast<double>(*pid)});
+  if (!match_.cgroup.empty()) {
+    auto current = ReadFile(match_.cgroup + "/memory.current");
+    uint64_t bytes = 0;
+    if (current.ok() && absl::SimpleAtoi(absl::StripAsciiWhitespace(*current), &bytes)) {
+      out->push_back({"bot_memory_mb", {}, static_cast<double>(bytes) / (1024.0 * 1024.0)});
+      return;
+    }
+  }
   auto status = ReadFile(absl::StrCat(proc_root_, "/", *pid, "/status"));
   if (status.ok()) {
     if (auto kb = ParseVmRssKb(*status); kb.ok()) {

@@ -22,13 +22,13 @@ void RunSampleOnce(benchmark::State& state, BotMatch bot) {
 void BM_SampleOnce_Pidfile(benchmark::State& state) {
   rollguard::testing::TempDir dir;
   rollguard::testing::WriteTextFile(dir.File("bot.pid"), std::to_string(getpid()));
-  RunSampleOnce(state, {dir.File("bot.pid"), ""});
+  RunSampleOnce(state, {dir.File("bot.pid"), "", ""});
 }
 BENCHMARK(BM_SampleOnce_Pidfile);
 
 // The runbook's pattern match scans every process's cmdline: costlier.
 void BM_SampleOnce_CmdlineMatch(benchmark::State& state) {
-  RunSampleOnce(state, {"", "no-such-bot-process.py"});
+  RunSampleOnce(state, {"", "no-such-bot-process.py", ""});
 }
 BENCHMARK(BM_SampleOnce_CmdlineMatch);
 

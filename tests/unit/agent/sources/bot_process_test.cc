@@ -32,7 +32,7 @@ bool Has(const Readings& r, const std::string& metric) {
 TEST(BotProcessTest, FoundByPidfile) {
   TempDir dir;
   WriteTextFile(dir.File("bot.pid"), "4242\n");
-  BotProcessProbe probe(kProc, {dir.File("bot.pid"), ""});
+  BotProcessProbe probe(kProc, {dir.File("bot.pid"), "", ""});
   Readings r;
   probe.Sample(&r);
   EXPECT_EQ(Value(r, "bot_up"), 1.0);
@@ -44,31 +44,31 @@ TEST(BotProcessTest, StaleOrZombiePidfileMeansDown) {
   TempDir dir;
   WriteTextFile(dir.File("bot.pid"), "777\n");  // a zombie in the fixture
   Readings r;
-  BotProcessProbe(kProc, {dir.File("bot.pid"), ""}).Sample(&r);
+  BotProcessProbe(kProc, {dir.File("bot.pid"), "", ""}).Sample(&r);
   EXPECT_EQ(Value(r, "bot_up"), 0.0);
   EXPECT_FALSE(Has(r, "bot_pid"));
 
   WriteTextFile(dir.File("bot.pid"), "999999\n");  // no such process
   r.clear();
-  BotProcessProbe(kProc, {dir.File("bot.pid"), ""}).Sample(&r);
+  BotProcessProbe(kProc, {dir.File("bot.pid"), "", ""}).Sample(&r);
   EXPECT_EQ(Value(r, "bot_up"), 0.0);
 
   r.clear();
-  BotProcessProbe(kProc, {dir.File("missing.pid"), ""}).Sample(&r);
+  BotProcessProbe(kProc, {dir.File("missing.pid"), "", ""}).Sample(&r);
   EXPECT_EQ(Value(r, "bot_up"), 0.0);
 }
 
 TEST(BotProcessTest, FoundByCommandLineSkippingZombies) {
-  BotProcessProbe probe(kProc, {"", "bot_structure.py"});
+  BotProcessProbe probe(kProc, {"", "bot_structure.py", ""});
   EXPECT_EQ(probe.FindPid(), 4242);
-  EXPECT_EQ(BotProcessProbe(kProc, {"", "no_such_bot.py"}).FindPid(), std::nullopt);
+  EXPECT_EQ(BotProcessProbe(kProc, {"", "no_such_bot.py", ""}).FindPid(), std::nullopt);
 }
 
 TEST(BotProcessTest, RealProcessOnThisMachine) {
   // Our own PID is skipped by the pattern search, but a pidfile naming it works.
   TempDir dir;
   WriteTextFile(dir.File("self.pid"), std::to_string(getpid()));
-  BotProcessProbe probe("/proc", {dir.File("self.pid"), ""});
+  BotProcessProbe probe("/proc", {dir.File("self.pid"), "", ""});
   EXPECT_EQ(probe.FindPid(), getpid());
   Readings r;
   probe.Sample(&r);
@@ -76,11 +76,32 @@ TEST(BotProcessTest, RealProcessOnThisMachine) {
 }
 
 TEST(BotProcessTest, NothingConfiguredReportsNothing) {
-  BotProcessProbe probe(kProc, {"", ""});
+  BotProcessProbe probe(kProc, {"", "", ""});
   EXPECT_TRUE(probe.disabled());
   Readings r;
   probe.Sample(&r);
   EXPECT_TRUE(r.empty());
+}
+
+TEST(BotProcessTest, ABotUnderSystemdIsFoundThroughItsUnitsCgroup) {
+  TempDir dir;
+  // cgroup v2's files for a unit: its processes (a zombie, the main one, a
+  // child) and the memory the unit uses in all.
+  WriteTextFile(dir.File("cgroup.procs"), "777\n4242\n999999\n");
+  WriteTextFile(dir.File("memory.current"), "157286400\n");
+  BotProcessProbe probe(kProc, {"", "", dir.path()});
+  EXPECT_FALSE(probe.disabled());
+  Readings r;
+  probe.Sample(&r);
+  EXPECT_EQ(Value(r, "bot_up"), 1.0);
+  EXPECT_EQ(Value(r, "bot_pid"), 4242.0);
+  EXPECT_DOUBLE_EQ(Value(r, "bot_memory_mb"), 150.0);  // the unit's, not one process's RSS
+
+  // A stopped unit has no cgroup folder: down.
+  r.clear();
+  BotProcessProbe(kProc, {"", "", dir.File("gone")}).Sample(&r);
+  EXPECT_EQ(Value(r, "bot_up"), 0.0);
+  EXPECT_EQ(UnitCgroup("sportsbot.service"), "/sys/fs/cgroup/system.slice/sportsbot.service");
 }
 
 }  // namespace

@@ -194,6 +194,10 @@ absl::StatusOr<size_t> Collector::ReloadRules() {
   return alerting_->Reload();
 }
 
+void Collector::ReloadNotify(NotifyConfig config) {
+  if (alerting_) alerting_->ReloadNotify(std::move(config));
+}
+
 absl::StatusOr<size_t> Collector::ReloadTokens() {
   if (!tokens_) return 0;
   absl::StatusOr<size_t> n = tokens_->Reload();

@@ -45,6 +45,9 @@ class Collector {
   [[nodiscard]] absl::StatusOr<size_t> ReloadRules();
   // SIGHUP: re-reads the tokens file; on error the old tokens stay.
   [[nodiscard]] absl::StatusOr<size_t> ReloadTokens();
+  // SIGHUP: the receivers and routes of a re-read config file (validated by
+  // the caller; everything else in it needs a restart).
+  void ReloadNotify(NotifyConfig config);
   const IngestStats& stats() const { return stats_; }
 
  private:

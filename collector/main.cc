@@ -123,8 +123,28 @@ void Notify(absl::string_view state) {
   }
 }
 
-// SIGTERM/SIGINT stop the running collector; SIGHUP reloads rules and tokens.
-void HandleSignals() {
+// SIGHUP: the config file again, for its receivers and routes. A file that
+// no longer parses changes nothing (the running ones stay, the error is
+// logged); other keys need a restart, and a change to them is not applied.
+void ReloadNotifications(rollguard::collector::Collector* c, const std::string& path) {
+  if (path.empty()) return;
+  auto config = rollguard::collector::LoadCollectorConfig(path);
+  if (config.ok()) {
+    if (absl::Status s = rollguard::collector::ValidateCollectorConfig(*config); !s.ok()) {
+      config = s;
+    }
+  }
+  if (!config.ok()) {
+    spdlog::error("reload: {}: keeping the running receivers and routes",
+                  std::string(config.status().message()));
+    return;
+  }
+  c->ReloadNotify(std::move(config->alerting.notify));
+}
+
+// SIGTERM/SIGINT stop the running collector; SIGHUP reloads rules, tokens,
+// receivers and routes.
+void HandleSignals(const std::string& config_path) {
   rollguard::HandleTerminationSignals(
       [](int signo) {
         spdlog::info("signal {}: shutting down", signo);
@@ -135,12 +155,13 @@ void HandleSignals() {
           std::_Exit(1);
         }
       },
-      [] {
-        spdlog::info("SIGHUP: reloading rules and tokens");
+      [config_path] {
+        spdlog::info("SIGHUP: reloading rules, tokens, receivers and routes");
         Notify("RELOADING=1");
         if (auto* c = running.load()) {
           (void)c->ReloadRules();   // logs its own outcome
           (void)c->ReloadTokens();  // likewise
+          ReloadNotifications(c, config_path);
         }
         Notify("READY=1");
       });
@@ -150,7 +171,7 @@ void HandleSignals() {
 // opening the data folder or a port.
 int CheckConfig(const Flags& flags, const CollectorConfig& config) {
   if (!config.alerting.rules_path.empty()) {
-    auto rules = rollguard::collector::LoadRulesFile(config.alerting.rules_path);
+    auto rules = rollguard::LoadRulesFile(config.alerting.rules_path);
     if (!rules.ok()) return Fail(std::string(rules.status().message()));
     std::printf("rules: %s (%zu rules)\n", config.alerting.rules_path.c_str(), rules->size());
   } else {
@@ -189,7 +210,7 @@ int main(int argc, char** argv) {
     return Fail(std::string(s.message()));
   }
   if (!flags.config_path.empty()) spdlog::info("config: {}", flags.config_path);
-  HandleSignals();
+  HandleSignals(flags.config_path);
   curl_global_init(CURL_GLOBAL_DEFAULT);  // once, before any notifier thread
   rollguard::collector::Collector collector(*config);
   if (auto s = collector.Start(); !s.ok()) return Fail(std::string(s.message()));

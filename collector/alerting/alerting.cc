@@ -91,6 +91,12 @@ std::vector<Rule> Alerting::rules() const {
   return rules_;
 }
 
+void Alerting::ReloadNotify(NotifyConfig config) {
+  const size_t receivers = config.receivers.size(), routes = config.routes.size();
+  notifier_->Reload(std::move(config));
+  spdlog::info("notifications: {} receivers, {} routes reloaded", receivers, routes);
+}
+
 std::string Alerting::rules_source() const {
   MutexLock lock(&mu_);
   return rules_source_;

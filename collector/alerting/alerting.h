@@ -46,6 +46,8 @@ class Alerting {
 
   // Re-reads the rules file; on error the running rules stay.
   [[nodiscard]] absl::StatusOr<size_t> Reload();
+  // New receivers and routes (a re-read config file); see Notifier::Reload.
+  void ReloadNotify(NotifyConfig config);
   std::string rules_source() const;
   // The running rules and engine settings (replay runs them over history).
   std::vector<Rule> rules() const;

@@ -130,7 +130,7 @@ class Notifier::Receiver {
         spdlog::error("receiver {}: giving up on {} after {} attempts: {}", config_.name,
                       job.n.alert.id(), config_.max_attempts, std::string(s.message()));
         if (!job.fallback.empty() && job.fallback != config_.name) {
-          if (Receiver* fb = owner_->Find(job.fallback)) fb->Enqueue({job.n, ""});
+          owner_->EnqueueOn(job.fallback, {job.n, ""});
         }
       }
     }
@@ -151,30 +151,66 @@ class Notifier::Receiver {
   int64_t last_error_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+std::vector<std::unique_ptr<Notifier::Receiver>> Notifier::MakeReceivers(const NotifyConfig& config,
+                                                                         Notifier* owner) {
+  std::vector<std::unique_ptr<Receiver>> out;
+  for (const auto& rc : config.receivers) out.push_back(std::make_unique<Receiver>(rc, owner));
+  return out;
+}
+
 Notifier::Notifier(NotifyConfig config, const Clock* clock, OnResult on_result)
-    : config_(std::move(config)), clock_(clock), on_result_(std::move(on_result)) {
-  for (const auto& rc : config_.receivers)
-    receivers_.push_back(std::make_unique<Receiver>(rc, this));
+    : clock_(clock), on_result_(std::move(on_result)) {
+  MutexLock lock(&mu_);
+  receivers_ = MakeReceivers(config, this);
+  config_ = std::move(config);
 }
 
 Notifier::~Notifier() { Stop(absl::ZeroDuration()); }
 
 void Notifier::Start() {
+  MutexLock lock(&mu_);
   for (auto& r : receivers_) r->Start();
 }
 
 void Notifier::Stop(absl::Duration drain) {
-  for (auto& r : receivers_) r->Stop(drain);
+  std::vector<Receiver*> all;
+  {
+    MutexLock lock(&mu_);
+    for (auto& r : receivers_) all.push_back(r.get());
+  }
+  // Not under mu_: a receiver's last fallback takes it.
+  for (Receiver* r : all) r->Stop(drain);
 }
 
-Notifier::Receiver* Notifier::Find(const std::string& name) const {
+void Notifier::Reload(NotifyConfig config, absl::Duration drain) {
+  std::vector<std::unique_ptr<Receiver>> fresh = MakeReceivers(config, this);
+  for (auto& r : fresh) r->Start();
+  std::vector<std::unique_ptr<Receiver>> old;
+  {
+    MutexLock lock(&mu_);
+    old.swap(receivers_);
+    receivers_ = std::move(fresh);
+    config_ = std::move(config);
+  }
+  for (auto& r : old) r->Stop(drain);  // joined: nothing refers to them after this
+}
+
+Notifier::Receiver* Notifier::FindLocked(const std::string& name) const {
   for (const auto& r : receivers_) {
     if (r->config().name == name) return r.get();
   }
   return nullptr;
 }
 
-bool Notifier::RouteMatches(const RouteConfig& r, const Notification& n) const {
+bool Notifier::EnqueueOn(const std::string& name, Job job) {
+  MutexLock lock(&mu_);
+  Receiver* r = FindLocked(name);
+  if (r == nullptr) return false;
+  r->Enqueue(std::move(job));
+  return true;
+}
+
+bool Notifier::RouteMatches(const RouteConfig& r, const Notification& n) {
   const auto& a = n.alert;
   if (!r.severities.empty() &&
       std::find(r.severities.begin(), r.severities.end(), a.severity()) == r.severities.end()) {
@@ -197,28 +233,28 @@ bool Notifier::RouteMatches(const RouteConfig& r, const Notification& n) const {
 }
 
 void Notifier::Notify(const Notification& n) {
+  MutexLock lock(&mu_);
   std::vector<std::string> sent_to;
   for (const RouteConfig& route : config_.routes) {
     if (!RouteMatches(route, n)) continue;
     for (const std::string& name : route.receivers) {
       if (std::find(sent_to.begin(), sent_to.end(), name) != sent_to.end()) continue;
       sent_to.push_back(name);
-      if (Receiver* r = Find(name)) r->Enqueue({n, route.fallback});
+      if (Receiver* r = FindLocked(name)) r->Enqueue({n, route.fallback});
     }
   }
 }
 
 void Notifier::NotifyReceivers(const Notification& n, const std::vector<std::string>& receivers) {
   for (const std::string& name : receivers) {
-    if (Receiver* r = Find(name)) {
-      r->Enqueue({n, ""});
-    } else {
+    if (!EnqueueOn(name, {n, ""})) {
       spdlog::error("escalation: no receiver named '{}' (see alerting.receivers)", name);
     }
   }
 }
 
 std::vector<rollguard::v1::ReceiverStatus> Notifier::Status() const {
+  MutexLock lock(&mu_);
   std::vector<rollguard::v1::ReceiverStatus> out;
   for (const auto& r : receivers_) out.push_back(r->Status());
   return out;

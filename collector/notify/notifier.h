@@ -19,6 +19,7 @@
 #include "collector/notify/notify_config.h"
 #include "collector/notify/payloads.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "rollguard/v1/alerts.pb.h"
 
 namespace rollguard::collector {
@@ -44,6 +45,11 @@ class Notifier {
 
   std::vector<rollguard::v1::ReceiverStatus> Status() const;
 
+  // Swaps in new receivers and routes (a config reload): the new receivers
+  // start first, then the old ones get up to `drain` to send what they had
+  // queued. Notifications in between go to the new set. Call after Start().
+  void Reload(NotifyConfig config, absl::Duration drain = absl::Seconds(2));
+
  private:
   struct Job {
     Notification n;
@@ -51,13 +57,20 @@ class Notifier {
   };
   class Receiver;
 
-  Receiver* Find(const std::string& name) const;
-  bool RouteMatches(const RouteConfig& r, const Notification& n) const;
+  Receiver* FindLocked(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Enqueues on the receiver named `name`, if there is one now.
+  bool EnqueueOn(const std::string& name, Job job);
+  static bool RouteMatches(const RouteConfig& r, const Notification& n);
+  static std::vector<std::unique_ptr<Receiver>> MakeReceivers(const NotifyConfig& config,
+                                                              Notifier* owner);
 
-  NotifyConfig config_;
   const Clock* clock_;
   OnResult on_result_;
-  std::vector<std::unique_ptr<Receiver>> receivers_;
+  // Held only to route and enqueue (never while delivering), so a reload
+  // waits for no receiver.
+  mutable Mutex mu_;
+  NotifyConfig config_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Receiver>> receivers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace rollguard::collector

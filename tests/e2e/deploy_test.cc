@@ -222,5 +222,54 @@ TEST(DeployTest, BashCompletionCompletesSubcommandsAndOptions) {
   EXPECT_NE(complete("rollguard hosts --coll", 2).find("--collector"), std::string::npos);
 }
 
+TEST(DeployTest, SighupReReadsReceiversAndRoutesAndKeepsThemWhenTheFileIsBroken) {
+  TempDir dir;
+  auto config = [&](int receivers) {
+    std::string yaml = "alerting:\n  receivers:\n";
+    for (int i = 0; i < receivers; ++i) {
+      absl::StrAppend(&yaml, "    - {name: r", i, ", type: log}\n");
+    }
+    absl::StrAppend(&yaml, "  routes:\n    - receivers: [r0]\n");
+    WriteTextFile(dir.File("c.yaml"), yaml);
+  };
+  config(1);
+  auto c =
+      CollectorUnderTest::Start(dir.path(), dir.File("data"), 0, {"--config", dir.File("c.yaml")});
+  ASSERT_TRUE(c.ok()) << c.status();
+  config(3);  // and the built-in log receiver: 4
+  (*c)->process().Signal(SIGHUP);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return (*c)->process().Log().find("notifications: 4 receivers, 1 routes reloaded") !=
+               std::string::npos;
+      },
+      absl::Seconds(10)))
+      << (*c)->process().Log();
+  WriteTextFile(dir.File("c.yaml"), "alerting:\n  routes:\n    - receivers: [nobody]\n");
+  (*c)->process().Signal(SIGHUP);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return (*c)->process().Log().find("keeping the running receivers and routes") !=
+               std::string::npos;
+      },
+      absl::Seconds(10)))
+      << (*c)->process().Log();
+  EXPECT_EQ(RunCli((*c)->address(), {"hosts"}).exit_code, 0);  // still serving
+}
+
+TEST(DeployTest, RulesCheckValidatesAFileOffline) {
+  TempDir dir;
+  CommandResult shipped =
+      RunCommand({BinPath("rollguard"), "rules", "check", SourcePath("deploy/config/rules.yaml")});
+  EXPECT_EQ(shipped.exit_code, 0) << shipped.err;
+  EXPECT_NE(shipped.out.find("rules OK"), std::string::npos) << shipped.out;
+  WriteTextFile(dir.File("bad.yaml"),
+                "rules:\n  - {name: x, metric: cpu_usage, op: '=>', threshold: 1, severity: "
+                "warning}\n");
+  CommandResult bad = RunCommand({BinPath("rollguard"), "rules", "check", dir.File("bad.yaml")});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(dir.File("bad.yaml") + ":2: rules[0].op"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace rollguard::testing

@@ -22,6 +22,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto config = rollguard::collector::LoadCollectorConfig(path);
   if (config.ok()) (void)rollguard::collector::ValidateCollectorConfig(*config);
   const std::string text(reinterpret_cast<const char*>(data), size);
-  (void)rollguard::collector::ParseRules(text, "rules.yaml");
+  (void)rollguard::ParseRules(text, "rules.yaml");
   return 0;
 }

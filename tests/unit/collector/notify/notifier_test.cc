@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "tests/support/process.h"
@@ -123,6 +124,51 @@ TEST(NotifierTest, RoutesBySeverityAndLabels) {
   ASSERT_TRUE(rollguard::testing::WaitFor([&] { return delivered.load() == 1; }, absl::Seconds(5)));
   notifier.Stop(absl::Seconds(1));
   EXPECT_EQ(delivered.load(), 1);
+}
+
+TEST(NotifierTest, AReloadSwapsReceiversAndRoutesWithoutLosingWhatWasQueued) {
+  httplib::Server server;
+  std::atomic<int> old_hits{0}, new_hits{0};
+  server.Post("/old", [&](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // still busy at the reload
+    ++old_hits;
+    res.set_content("ok", "text/plain");
+  });
+  server.Post("/new", [&](const httplib::Request&, httplib::Response& res) {
+    ++new_hits;
+    res.set_content("ok", "text/plain");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  NotifyConfig before;
+  before.receivers = {Webhook("ops", base + "/old")};
+  before.routes = {RouteConfig{{}, {}, {"ops"}, ""}};
+  std::vector<std::string> results;
+  std::mutex results_mu;
+  Notifier notifier(before, &Clock::Real(),
+                    [&](const std::string& id, const std::string& r, const absl::Status&) {
+                      std::lock_guard<std::mutex> lock(results_mu);
+                      results.push_back(r + ":" + id);
+                    });
+  notifier.Start();
+  notifier.Notify(Firing("a"));
+  notifier.Notify(Firing("b"));  // queued behind a at the reload
+
+  NotifyConfig after;
+  after.receivers = {Webhook("pager", base + "/new")};
+  after.routes = {RouteConfig{{}, {}, {"pager"}, ""}};
+  notifier.Reload(after, absl::Seconds(5));  // returns once the old receiver has drained
+  EXPECT_EQ(old_hits.load(), 2);
+  notifier.Notify(Firing("c"));
+  EXPECT_TRUE(rollguard::testing::WaitFor([&] { return new_hits.load() == 1; }, absl::Seconds(5)));
+  EXPECT_EQ(old_hits.load(), 2);
+  auto status = notifier.Status();
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_EQ(status[0].name(), "pager");
+  notifier.Stop(absl::ZeroDuration());
+  server.stop();
+  t.join();
 }
 
 }  // namespace

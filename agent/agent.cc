@@ -114,6 +114,9 @@ void Agent::Run() {
   spdlog::info("agent {} starting: host '{}', collector {}, interval {}ms", ROLLGUARD_VERSION,
                config_.host_id, config_.collector, absl::ToInt64Milliseconds(config_.interval));
   if (bot_.disabled()) spdlog::info("no bot pidfile or cmdline_match configured: bot not watched");
+  if (config_.playbooks.enabled) {
+    if (const char* w = SharedCgroupWarning(config_.playbooks.service)) spdlog::warn("{}", w);
+  }
   if (StateDirInsideRoot(config_.playbooks)) {
     // The bot can write there: it could edit the journal undo replays or
     // the record of commands that ran. Fine for a demo, not for a fleet.

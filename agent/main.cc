@@ -155,6 +155,9 @@ int CheckConfig(const Flags& flags, const AgentConfig& config) {
           "warning: state_dir is inside the service root (the bot's user could change "
           "the agent's journal)\n");
     }
+    if (const char* w = rollguard::agent::SharedCgroupWarning(config.playbooks.service)) {
+      std::printf("warning: %s\n", w);
+    }
   } else {
     std::printf("playbooks: none (no service: in the config)\n");
   }

@@ -50,12 +50,31 @@ std::string Table::Render() const {
 namespace {
 
 using OrderedJson = nlohmann::ordered_json;
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
 
-// "...Ms" fields that are lengths of time, not points in it.
-bool IsDurationKey(absl::string_view key) {
+// A singular integer "..._ms" field that is a point in time (not a length).
+bool IsTimePoint(const FieldDescriptor& f) {
   static const auto* durations =
-      new absl::flat_hash_set<std::string>{"durationMs", "queueForMs", "clockSkewMs"};
-  return durations->contains(key);
+      new absl::flat_hash_set<std::string>{"duration_ms", "queue_for_ms", "clock_skew_ms"};
+  if (f.is_repeated() || !absl::EndsWith(f.name(), "_ms") || durations->contains(f.name())) {
+    return false;
+  }
+  switch (f.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT64:
+    case FieldDescriptor::CPPTYPE_INT32:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const FieldDescriptor* FieldByJsonName(const Descriptor& d, const std::string& json_name) {
+  for (int i = 0; i < d.field_count(); ++i) {
+    if (d.field(i)->json_name() == json_name) return d.field(i);
+  }
+  return nullptr;
 }
 
 // Epoch milliseconds as proto JSON writes them: a number, or (int64) a string.
@@ -66,17 +85,29 @@ std::optional<int64_t> EpochMs(const OrderedJson& v) {
   return std::nullopt;
 }
 
-OrderedJson WithTimes(const OrderedJson& in) {
-  if (in.is_array()) {
-    OrderedJson out = OrderedJson::array();
-    for (const auto& e : in) out.push_back(WithTimes(e));
-    return out;
-  }
-  if (!in.is_object()) return in;
+// Walks the JSON with the message's descriptor, so only real time fields get
+// a sibling: a label named "fooMs" in a map is data, left as it is.
+OrderedJson WithTimes(const OrderedJson& in, const Descriptor* d) {
+  if (d == nullptr || !in.is_object()) return in;
   OrderedJson out = OrderedJson::object();
   for (const auto& [key, value] : in.items()) {
-    out[key] = WithTimes(value);
-    if (!absl::EndsWith(key, "Ms") || key.size() <= 2 || IsDurationKey(key)) continue;
+    const FieldDescriptor* f = FieldByJsonName(*d, key);
+    if (f == nullptr || f->is_map()) {
+      out[key] = value;
+      continue;
+    }
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (value.is_array()) {
+        OrderedJson list = OrderedJson::array();
+        for (const auto& e : value) list.push_back(WithTimes(e, f->message_type()));
+        out[key] = std::move(list);
+      } else {
+        out[key] = WithTimes(value, f->message_type());
+      }
+      continue;
+    }
+    out[key] = value;
+    if (!IsTimePoint(*f)) continue;
     std::optional<int64_t> ms = EpochMs(value);
     if (!ms) continue;
     const std::string time_key = key.substr(0, key.size() - 2) + "Time";
@@ -92,10 +123,11 @@ OrderedJson WithTimes(const OrderedJson& in) {
 
 }  // namespace
 
-std::string AddRfc3339Times(const std::string& json) {
+std::string AddRfc3339Times(const std::string& json, const google::protobuf::Descriptor* d) {
   OrderedJson doc = OrderedJson::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return json;
-  return WithTimes(doc).dump(2) + "\n";
+  // Invalid UTF-8 (from an agent's strings) is replaced, never a throw.
+  return WithTimes(doc, d).dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
 }
 
 absl::Status PrintJson(const google::protobuf::Message& message) {
@@ -104,7 +136,7 @@ absl::Status PrintJson(const google::protobuf::Message& message) {
   std::string json;
   auto s = google::protobuf::util::MessageToJsonString(message, &json, opts);
   if (!s.ok()) return absl::InternalError(std::string(s.message()));
-  std::fputs(AddRfc3339Times(json).c_str(), stdout);
+  std::fputs(AddRfc3339Times(json, message.GetDescriptor()).c_str(), stdout);
   return absl::OkStatus();
 }
 

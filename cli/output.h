@@ -31,12 +31,12 @@ class Table {
 
 // Prints `message` as JSON (field names in lowerCamelCase, as protobuf maps
 // them), the stable -o json contract (README "The command line"): every
-// epoch-millisecond field "fooMs" that is a point in time gets a sibling
-// "fooTime" in RFC 3339 UTC (null when unset), right after it.
+// singular epoch-millisecond field "fooMs" that is a point in time gets a
+// sibling "fooTime" in RFC 3339 UTC (null when unset), right after it.
 [[nodiscard]] absl::Status PrintJson(const google::protobuf::Message& message);
-// The rewriting PrintJson does, on proto JSON text (unparsable text is
-// returned as it is).
-std::string AddRfc3339Times(const std::string& json);
+// The rewriting PrintJson does, on proto JSON text of a message described by
+// `d` (unparsable text is returned as it is).
+std::string AddRfc3339Times(const std::string& json, const google::protobuf::Descriptor* d);
 
 // "2026-11-28 17:05:03" in UTC.
 std::string FormatTimestamp(int64_t unix_ms);

@@ -9,7 +9,9 @@ include(GNUInstallDirs)
 set(ROLLGUARD_DEBIAN_DIR ${PROJECT_SOURCE_DIR}/deploy/debian)
 set(ROLLGUARD_GENERATED ${CMAKE_BINARY_DIR}/package-files)
 set(ROLLGUARD_UNIT_DIR /lib/systemd/system)  # Debian 12's place for packaged units
-set(ROLLGUARD_SYSCONF ${CMAKE_INSTALL_FULL_SYSCONFDIR}/rollguard)
+# Fixed, whatever the prefix: the conffiles list and the daemons' default
+# config path (common/default_config.h) name /etc/rollguard.
+set(ROLLGUARD_SYSCONF /etc/rollguard)
 
 # Man pages from --help (help2man), the completion script from the CLI's own
 # definitions, the changelog: all built from the programs, compressed as
@@ -69,13 +71,19 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/
 install(TARGETS rollguard-collector RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT collector)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/rollguard-collector.service
   DESTINATION ${ROLLGUARD_UNIT_DIR} COMPONENT collector)
+# 0640: receivers' URLs and SMTP passwords are secrets; postinst gives the
+# rollguard group read access.
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/config/collector.yaml
               ${PROJECT_SOURCE_DIR}/deploy/config/rules.yaml
-  DESTINATION ${ROLLGUARD_SYSCONF} COMPONENT collector)
+  DESTINATION ${ROLLGUARD_SYSCONF} COMPONENT collector
+  PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
 install(FILES ${ROLLGUARD_DEBIAN_DIR}/sysusers.d/rollguard.conf
-  DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d COMPONENT collector)
+  DESTINATION lib/sysusers.d COMPONENT collector)
 install(FILES ${doc_files} ${ROLLGUARD_DEBIAN_DIR}/README.Debian
   DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/rollguard-collector COMPONENT collector)
+install(FILES ${ROLLGUARD_DEBIAN_DIR}/collector/lintian-overrides
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME rollguard-collector
+  COMPONENT collector)
 
 # The agent.
 install(TARGETS rollguard-agent RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT agent)
@@ -84,7 +92,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/rollguard-agent.service
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/config/agent.yaml
   DESTINATION ${ROLLGUARD_SYSCONF} COMPONENT agent)
 install(FILES ${ROLLGUARD_DEBIAN_DIR}/sysusers.d/rollguard-agent.conf
-  DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d COMPONENT agent)
+  DESTINATION lib/sysusers.d COMPONENT agent)
 install(FILES ${doc_files} ${ROLLGUARD_DEBIAN_DIR}/README.Debian
   DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/rollguard-agent COMPONENT agent)
 

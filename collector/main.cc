@@ -157,12 +157,12 @@ void HandleSignals(const std::string& config_path) {
       },
       [config_path] {
         spdlog::info("SIGHUP: reloading rules, tokens, receivers and routes");
+        auto* c = running.load();
+        if (c == nullptr) return;  // not serving yet (or any more): no READY to send
         Notify("RELOADING=1");
-        if (auto* c = running.load()) {
-          (void)c->ReloadRules();   // logs its own outcome
-          (void)c->ReloadTokens();  // likewise
-          ReloadNotifications(c, config_path);
-        }
+        (void)c->ReloadRules();   // logs its own outcome
+        (void)c->ReloadTokens();  // likewise
+        ReloadNotifications(c, config_path);
         Notify("READY=1");
       });
 }

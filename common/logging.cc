@@ -28,7 +28,39 @@ class JournalPriorityFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// %& in a pattern: the message on one line. journald reads a "<N>" priority
+// at the start of every line, so a newline in a logged string (a receiver's
+// error body, a host id) could forge an entry at any priority.
+class OneLineMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string line = OneLine(absl::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<OneLineMessageFlag>();
+  }
+};
+
 }  // namespace
+
+std::string OneLine(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
+      absl::StrAppend(&out, "\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 bool StderrIsJournal() {
   const char* stream = std::getenv("JOURNAL_STREAM");
@@ -65,7 +97,8 @@ absl::Status InitLogging(absl::string_view program, absl::string_view level) {
   auto logger = spdlog::stderr_color_mt(std::string(program));
   if (StderrIsJournal()) {
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<JournalPriorityFlag>('*').set_pattern("%*[%n] %v");
+    formatter->add_flag<JournalPriorityFlag>('*').add_flag<OneLineMessageFlag>('&').set_pattern(
+        "%*[%n] %&");
     logger->set_formatter(std::move(formatter));
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [%n] %v", spdlog::pattern_time_type::utc);

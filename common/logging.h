@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -20,6 +22,10 @@ namespace rollguard {
 // True when $JOURNAL_STREAM names the file stderr is (systemd's check, so a
 // child that inherited the variable but writes elsewhere is not fooled).
 bool StderrIsJournal();
+
+// `text` with newlines and other control characters escaped ("\n", "\x1b"):
+// what the journal gets, one entry per message whatever it holds.
+std::string OneLine(absl::string_view text);
 
 // The "<N>" prefix journald reads as the line's priority, for a spdlog level.
 absl::string_view JournalPriorityPrefix(spdlog::level::level_enum level);

@@ -3,9 +3,11 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/default_config.h"
 #include "common/status_macros.h"
 
 namespace rollguard::agent {
@@ -213,7 +215,25 @@ std::string DefaultStateDir(const std::filesystem::path& config_dir) {
     first = first.substr(0, first.find(':'));
     if (!first.empty()) return first;
   }
+  // The installed config: the same folder as the daemon's, so `sudo
+  // rollguard-agent run|undo` by hand shares its journal and host lock.
+  if ((config_dir / "x").lexically_normal().parent_path() ==
+      std::filesystem::path(kSystemConfigDir)) {
+    return kSystemStateDir;
+  }
   return (config_dir / "rollguard-state").string();
+}
+
+// systemd's unit-name characters; no glob (systemctl would act on every
+// matching unit), no leading '-' (an option), at most 255 bytes.
+bool ValidUnitName(const std::string& unit) {
+  if (unit.empty() || unit.size() > 255 || unit[0] == '-') return false;
+  for (char c : unit) {
+    const bool ok = absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == ':' || c == '_' ||
+                    c == '.' || c == '\\' || c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
 }
 
 // `manager:` and what each manager needs: a process its command, a systemd
@@ -228,9 +248,10 @@ absl::Status LoadServiceManager(const ConfigNode& s, PlaybookConfig* c) {
     if (!s.Has("unit"))
       return s.Error("unit", "manager: systemd needs the bot's unit, e.g. sportsbot.service");
     ASSIGN_OR_RETURN(c->service.unit, s.String("unit"));
-    if (c->service.unit.find('/') != std::string::npos || c->service.unit.empty() ||
-        c->service.unit[0] == '-') {
-      return s.Error("unit", absl::StrCat("'", c->service.unit, "' is not a unit name"));
+    if (!ValidUnitName(c->service.unit)) {
+      return s.Error("unit", absl::StrCat("'", c->service.unit,
+                                          "' is not a unit name (letters, digits, ':', '_', '.', "
+                                          "'\\', '@', '-'; no globs, not starting with '-')"));
     }
     if (c->service.unit.find('.') == std::string::npos) c->service.unit += ".service";
     c->service.env_file =

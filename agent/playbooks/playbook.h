@@ -86,9 +86,14 @@ struct PlaybookConfig {
 // bot's user can write), compared after resolving both.
 bool StateDirInsideRoot(const PlaybookConfig& config);
 
+// The packaged unit's StateDirectory=.
+inline constexpr char kSystemStateDir[] = "/var/lib/rollguard-agent";
+
 // Where the journal and command records go when the config names no
 // state_dir: $STATE_DIRECTORY (set by systemd's StateDirectory=, so
-// /var/lib/rollguard-agent under the packaged unit), else CONFIG_DIR/rollguard-state.
+// /var/lib/rollguard-agent under the packaged unit); for a config in
+// /etc/rollguard that same folder (a local run by hand shares the daemon's
+// journal and lock); else CONFIG_DIR/rollguard-state.
 std::string DefaultStateDir(const std::filesystem::path& config_dir);
 
 }  // namespace rollguard::agent

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -34,6 +35,16 @@ bool UsesScope(const ServiceConfig& config) {
   return ::geteuid() == 0 && std::filesystem::is_directory("/run/systemd/system", ec);
 }
 
+const char* SharedCgroupWarning(const ServiceConfig& config) {
+  const char* invocation = std::getenv("INVOCATION_ID");
+  if (config.manager != ServiceManager::kProcess || invocation == nullptr || UsesScope(config)) {
+    return nullptr;
+  }
+  return "manager: process under systemd without a scope: the bot shares the agent's cgroup "
+         "(its MemoryMax=/CPUQuota= apply to the bot, and restarting the agent kills it); "
+         "use manager: systemd (README \"Bots under systemd\")";
+}
+
 std::unique_ptr<Supervisor> MakeSupervisor(const ServiceConfig& config, const Clock* clock) {
   if (config.manager == ServiceManager::kSystemd) {
     return std::make_unique<SystemdService>(config, clock);
@@ -49,7 +60,9 @@ std::vector<std::string> ProcessService::LaunchArgv(
   std::vector<std::string> argv;
   if (UsesScope(config_)) {
     // A transient scope unit of its own: outside the agent's cgroup, so
-    // neither the agent's limits nor an agent restart reach the bot.
+    // neither the agent's cgroup limits nor an agent restart reach the bot.
+    // (The agent's sandbox -- no capabilities, NoNewPrivileges, ProtectSystem
+    // -- is inherited all the same: a bot needing more runs as a unit.)
     argv = {"systemd-run",
             "--scope",
             "--quiet",

@@ -37,4 +37,9 @@ struct ServiceConfig {
 // True when a `process` bot starts in a systemd scope of its own.
 bool UsesScope(const ServiceConfig& config);
 
+// Under systemd ($INVOCATION_ID set) a `process` bot without a scope lives in
+// the agent's cgroup: the agent's MemoryMax=/CPUQuota= bind it and stopping
+// the agent's unit kills it. The warning to print then, else nullptr.
+const char* SharedCgroupWarning(const ServiceConfig& config);
+
 }  // namespace rollguard::agent

@@ -40,6 +40,12 @@ std::vector<std::string> Environment(const std::map<std::string, std::string>& o
     const char* eq = std::strchr(*e, '=');
     std::string key =
         eq == nullptr ? std::string(*e) : std::string(*e, static_cast<size_t>(eq - *e));
+    // systemd's hand-over to the agent itself: a bot that read NOTIFY_SOCKET
+    // could tell systemd the agent is ready or stopping.
+    if (key == "NOTIFY_SOCKET" || key == "JOURNAL_STREAM" || key == "WATCHDOG_PID" ||
+        key == "WATCHDOG_USEC" || key == "LISTEN_FDS" || key == "LISTEN_PID") {
+      continue;
+    }
     if (!overrides.contains(key)) env.emplace_back(*e);
   }
   for (const auto& [k, v] : overrides) env.push_back(absl::StrCat(k, "=", v));

@@ -29,6 +29,8 @@ absl::StatusOr<std::string> BotEnvironmentFile(const std::string& unit,
                                                const std::vector<std::string>& args,
                                                const std::map<std::string, std::string>& env) {
   for (const std::string& a : args) {
+    if (a.empty())
+      return absl::InvalidArgumentError("an empty argument would vanish in $ROLLGUARD_ARGS");
     if (a.find_first_of(" \t\n\r\"'\\$") != std::string::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat("argument '", a,
@@ -43,8 +45,9 @@ absl::StatusOr<std::string> BotEnvironmentFile(const std::string& unit,
     if (!ValidEnvName(name) || name == "ROLLGUARD_ARGS") {
       return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a variable name"));
     }
-    if (value.find_first_of("\n\r") != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("the value of ", name, " has a newline"));
+    if (value.find_first_of(std::string("\n\r\0", 3)) != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the value of ", name, " has a newline or a NUL byte"));
     }
     std::string quoted;
     for (char c : value) {
@@ -62,7 +65,8 @@ SystemdService::SystemdService(ServiceConfig config, const Clock* clock)
 absl::StatusOr<std::string> SystemdService::Systemctl(std::vector<std::string> args,
                                                       absl::Duration timeout) {
   SpawnOptions so;
-  so.argv = {config_.systemctl};
+  // Never a password prompt: the agent has no terminal, and polkit decides.
+  so.argv = {config_.systemctl, "--no-ask-password"};
   so.argv.insert(so.argv.end(), args.begin(), args.end());
   so.argv.push_back(config_.unit);
   so.cwd = config_.root;
@@ -95,7 +99,8 @@ absl::StatusOr<int> SystemdService::Start(const std::vector<std::string>& extra_
   ASSIGN_OR_RETURN(std::string text, BotEnvironmentFile(config_.unit, extra_args, all_env));
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(config_.env_file).parent_path(), ec);
-  RETURN_IF_ERROR(WriteFileAtomic(config_.env_file, text));
+  // 0600: service.env may hold the bot's secrets (systemd reads it as root).
+  RETURN_IF_ERROR(WriteFileAtomicMode(config_.env_file, text, 0600));
   // systemd's own start timeout applies; this one only bounds a hung systemctl.
   RETURN_IF_ERROR(Systemctl({"start"}, config_.stop_timeout + absl::Seconds(90)).status());
   // A bot that cannot start (bad ExecStart, missing interpreter) dies at once
@@ -110,9 +115,12 @@ absl::StatusOr<int> SystemdService::Start(const std::vector<std::string>& extra_
 }
 
 absl::StatusOr<std::string> SystemdService::Stop() {
+  // Always `systemctl stop`, even with no MainPID: the unit may be waiting to
+  // restart after a crash (Restart=) or still starting, and stop cancels
+  // that; without it systemd would bring the old bot back mid-rollback.
   std::optional<int> pid = Pid();
-  if (!pid) return std::string("not running");
   RETURN_IF_ERROR(Systemctl({"stop"}, config_.stop_timeout + absl::Seconds(90)).status());
+  if (!pid) return absl::StrCat(config_.unit, " was not running; stopped (no restart pending)");
   return absl::StrCat("stopped ", config_.unit, " (pid ", *pid, ") through systemd");
 }
 

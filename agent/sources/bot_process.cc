@@ -39,7 +39,37 @@ std::optional<int> BotProcessProbe::FindByCmdline() const {
 }
 
 std::string UnitCgroup(const std::string& unit) {
-  return absl::StrCat("/sys/fs/cgroup/system.slice/", unit);
+  // A template's instances live in a slice of their own: bot@eu.service in
+  // system-bot.slice ('-' in the name escaped as systemd does). A unit with
+  // Slice= of its own needs bot.cgroup.
+  const size_t at = unit.find('@');
+  if (at == std::string::npos) return absl::StrCat("/sys/fs/cgroup/system.slice/", unit);
+  std::string prefix;
+  for (char c : unit.substr(0, at)) {
+    if (c == '-') {
+      prefix += "\\x2d";
+    } else {
+      prefix += c;
+    }
+  }
+  return absl::StrCat("/sys/fs/cgroup/system.slice/system-", prefix, ".slice/", unit);
+}
+
+std::optional<double> CgroupResidentMb(const std::string& cgroup) {
+  // Like VmRSS (what the pidfile path reports and memory_below_mb checks):
+  // anonymous memory and mapped files, not the page cache a bot's log
+  // writes fill, which memory.current also counts.
+  auto stat = ReadFile(cgroup + "/memory.stat");
+  if (!stat.ok()) return std::nullopt;
+  uint64_t anon = 0, mapped = 0;
+  bool found = false;
+  for (absl::string_view line : absl::StrSplit(*stat, '\n', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, ' ');
+    if (kv.first == "anon") found = absl::SimpleAtoi(kv.second, &anon);
+    if (kv.first == "file_mapped") (void)absl::SimpleAtoi(kv.second, &mapped);
+  }
+  if (!found) return std::nullopt;
+  return static_cast<double>(anon + mapped) / (1024.0 * 1024.0);
 }
 
 std::optional<int> BotProcessProbe::FindInCgroup() const {
@@ -74,10 +104,8 @@ void BotProcessProbe::Sample(Readings* out) const {
   if (!pid) return;
   out->push_back({"bot_pid", {}, static_cast<double>(*pid)});
   if (!match_.cgroup.empty()) {
-    auto current = ReadFile(match_.cgroup + "/memory.current");
-    uint64_t bytes = 0;
-    if (current.ok() && absl::SimpleAtoi(absl::StripAsciiWhitespace(*current), &bytes)) {
-      out->push_back({"bot_memory_mb", {}, static_cast<double>(bytes) / (1024.0 * 1024.0)});
+    if (std::optional<double> mb = CgroupResidentMb(match_.cgroup)) {
+      out->push_back({"bot_memory_mb", {}, *mb});
       return;
     }
   }

@@ -1,6 +1,6 @@
 // Finds the bot process and reports bot_up (0/1), bot_pid and bot_memory_mb.
 // Found by its systemd unit's cgroup (a bot under `manager: systemd`: the
-// unit's memory, which its MemoryMax= limits), by pidfile (exact), or failing
+// lowest live PID in it, and the whole unit's resident memory), by pidfile (exact), or failing
 // those by a substring of its command line, as the runbook's
 // check_bot_status does. Finding by pattern is only for watching; stopping
 // is always by PID or through systemd.
@@ -19,8 +19,13 @@ struct BotMatch {
   std::string cgroup;         // the unit's cgroup folder (cgroup v2), or empty
 };
 
-// The cgroup folder systemd gives a system unit (no Slice= of its own).
+// The cgroup folder systemd gives a system unit (no Slice= of its own; a
+// template's instance in its template's slice).
 std::string UnitCgroup(const std::string& unit);
+
+// The unit's resident memory in MB from its memory.stat (anon + file_mapped,
+// as VmRSS counts; not page cache), or nullopt.
+std::optional<double> CgroupResidentMb(const std::string& cgroup);
 
 class BotProcessProbe {
  public:

@@ -21,14 +21,33 @@ class Notifier::Receiver {
     thread_ = std::thread([this] { Loop(); });
   }
 
-  void Stop(absl::Duration drain) {
-    {
-      MutexLock lock(&mu_);
-      stopping_ = true;
-      drain_until_ = absl::Now() + drain;
-      cv_.notify_all();
-    }
+  // Stop in two halves, so many receivers stop in parallel: ask each, then
+  // join each. What is still queued after `drain` is dropped and logged.
+  void RequestStop(absl::Duration drain) {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+    drain_until_ = absl::Now() + drain;
+    cv_.notify_all();
+  }
+  void Join() {
     if (thread_.joinable()) thread_.join();
+    MutexLock lock(&mu_);
+    if (!queue_.empty()) {
+      spdlog::warn("receiver {}: stopped with {} notifications unsent", config_.name,
+                   queue_.size());
+    }
+  }
+  void Stop(absl::Duration drain) {
+    RequestStop(drain);
+    Join();
+  }
+
+  // The jobs not yet begun (a reload hands them to the receiver's new self).
+  std::deque<Job> TakeQueue() {
+    MutexLock lock(&mu_);
+    std::deque<Job> out;
+    out.swap(queue_);
+    return out;
   }
 
   void Enqueue(Job job) {
@@ -168,31 +187,66 @@ Notifier::Notifier(NotifyConfig config, const Clock* clock, OnResult on_result)
 Notifier::~Notifier() { Stop(absl::ZeroDuration()); }
 
 void Notifier::Start() {
+  MutexLock life(&lifecycle_mu_);
+  if (started_ || stopped_) return;
+  started_ = true;
   MutexLock lock(&mu_);
   for (auto& r : receivers_) r->Start();
 }
 
+void Notifier::StopAll(const std::vector<Receiver*>& receivers, absl::Duration drain) {
+  for (Receiver* r : receivers) r->RequestStop(drain);
+  for (Receiver* r : receivers) r->Join();
+}
+
 void Notifier::Stop(absl::Duration drain) {
+  MutexLock life(&lifecycle_mu_);
+  if (stopped_) return;
+  stopped_ = true;
   std::vector<Receiver*> all;
   {
     MutexLock lock(&mu_);
     for (auto& r : receivers_) all.push_back(r.get());
   }
-  // Not under mu_: a receiver's last fallback takes it.
-  for (Receiver* r : all) r->Stop(drain);
+  // Not under mu_: a receiver's last fallback takes it. The receivers stay
+  // owned by receivers_ (a reload cannot swap them now: stopped_).
+  StopAll(all, drain);
 }
 
 void Notifier::Reload(NotifyConfig config, absl::Duration drain) {
-  std::vector<std::unique_ptr<Receiver>> fresh = MakeReceivers(config, this);
-  for (auto& r : fresh) r->Start();
+  MutexLock life(&lifecycle_mu_);
+  if (stopped_) return;  // shutting down: nothing to reload into
   std::vector<std::unique_ptr<Receiver>> old;
   {
+    // Under mu_ throughout, so a notification meanwhile sees the old set or
+    // the new one, never none.
     MutexLock lock(&mu_);
     old.swap(receivers_);
-    receivers_ = std::move(fresh);
+    // Unchanged receivers carry on as they are; a changed one's queued jobs
+    // move to its new self; removed ones drain (below).
+    for (const ReceiverConfig& rc : config.receivers) {
+      auto same = std::find_if(old.begin(), old.end(),
+                               [&](const auto& r) { return r && r->config() == rc; });
+      if (same != old.end()) {
+        receivers_.push_back(std::move(*same));
+        continue;
+      }
+      auto fresh = std::make_unique<Receiver>(rc, this);
+      for (auto& r : old) {
+        if (r && r->config().name == rc.name) {
+          for (Job& job : r->TakeQueue()) fresh->Enqueue(std::move(job));
+        }
+      }
+      if (started_) fresh->Start();
+      receivers_.push_back(std::move(fresh));
+    }
     config_ = std::move(config);
   }
-  for (auto& r : old) r->Stop(drain);  // joined: nothing refers to them after this
+  std::vector<Receiver*> leaving;
+  for (auto& r : old) {
+    if (r) leaving.push_back(r.get());
+  }
+  StopAll(leaving, drain);  // joined: nothing refers to them after this
 }
 
 Notifier::Receiver* Notifier::FindLocked(const std::string& name) const {

@@ -45,9 +45,10 @@ class Notifier {
 
   std::vector<rollguard::v1::ReceiverStatus> Status() const;
 
-  // Swaps in new receivers and routes (a config reload): the new receivers
-  // start first, then the old ones get up to `drain` to send what they had
-  // queued. Notifications in between go to the new set. Call after Start().
+  // Swaps in new receivers and routes (a config reload). A receiver whose
+  // config is unchanged carries on (queue, retries, counters); a changed
+  // one's queued notifications move to its new self; a removed one gets up
+  // to `drain` to send what it had. After Stop it does nothing.
   void Reload(NotifyConfig config, absl::Duration drain = absl::Seconds(2));
 
  private:
@@ -63,9 +64,14 @@ class Notifier {
   static bool RouteMatches(const RouteConfig& r, const Notification& n);
   static std::vector<std::unique_ptr<Receiver>> MakeReceivers(const NotifyConfig& config,
                                                               Notifier* owner);
+  static void StopAll(const std::vector<Receiver*>& receivers, absl::Duration drain);
 
   const Clock* clock_;
   OnResult on_result_;
+  // Start, Stop and Reload one at a time; taken before mu_.
+  Mutex lifecycle_mu_;
+  bool started_ ABSL_GUARDED_BY(lifecycle_mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(lifecycle_mu_) = false;
   // Held only to route and enqueue (never while delivering), so a reload
   // waits for no receiver.
   mutable Mutex mu_;

@@ -27,6 +27,10 @@ struct ReceiverConfig {
   std::vector<std::string> to;
   std::string username;
   std::string password;
+
+  // A reload keeps a receiver whose config is unchanged (its queue, retries
+  // and counters go on).
+  bool operator==(const ReceiverConfig&) const = default;
 };
 
 struct RouteConfig {

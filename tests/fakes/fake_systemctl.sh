@@ -8,6 +8,10 @@
 set -euo pipefail
 dir=${FAKE_SYSTEMD_DIR:?}
 unit=${*: -1}
+cmd=""  # the first word that is not an option (--no-ask-password, --value...)
+for a in "$@"; do
+  case "$a" in --*) ;; *) [ -z "$cmd" ] && cmd=$a ;; esac
+done
 pidfile="$dir/$unit.pid"
 echo "$*" >>"$dir/calls"
 # Alive and not a zombie (an orphan may wait a while for its reaper).
@@ -17,7 +21,7 @@ running() {
   state=$(sed 's/.*) //' "/proc/$(cat "$pidfile")/stat" 2>/dev/null | cut -d' ' -f1)
   [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
-case "$1" in
+case "$cmd" in
   show)
     if running; then cat "$pidfile"; else echo 0; fi ;;
   start)

@@ -1,6 +1,9 @@
 #include "cli/output.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
+
+#include "rollguard/v1/admin_service.pb.h"
 
 namespace rollguard::cli {
 namespace {
@@ -36,25 +39,31 @@ TEST(OutputTest, Times) {
 namespace rollguard::cli {
 namespace {
 
-TEST(JsonTimesTest, PointsInTimeGetAnRfc3339SiblingDurationsDoNot) {
-  const std::string in = R"({"hosts": [{"hostId": "b-1", "lastSeenMs": "1764683670123",
-    "firstSeenMs": "0", "clockSkewMs": "-40", "samplesRefused": "9007199254740993"}],
-    "rollout": {"durationMs": "1200", "createdMs": 1764683670000, "timestampsMs": ["1"]}})";
-  const std::string out = AddRfc3339Times(in);
+TEST(JsonTimesTest, TimeFieldsGetAnRfc3339SiblingDurationsAndLabelsDoNot) {
+  rollguard::v1::ListHostsResponse resp;
+  auto* h = resp.add_hosts();
+  h->set_host_id("b-1");
+  (*h->mutable_labels())["zoneMs"] = "1764683670123";  // data that looks like a time field
+  h->set_last_seen_ms(1764683670123);
+  h->set_clock_skew_ms(-40);
+  h->set_dropped_samples(9007199254740993ULL);
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(resp, &json).ok());
+  const std::string out = AddRfc3339Times(json, resp.GetDescriptor());
   EXPECT_NE(out.find(R"("lastSeenMs": "1764683670123",
       "lastSeenTime": "2025-12-02T13:54:30.123Z")"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find(R"("firstSeenTime": null)"), std::string::npos) << out;
-  EXPECT_NE(out.find(R"("createdTime": "2025-12-02T13:54:30.000Z")"), std::string::npos) << out;
+  EXPECT_EQ(out.find("zoneTime"), std::string::npos) << out;
   EXPECT_EQ(out.find("clockSkewTime"), std::string::npos) << out;
-  EXPECT_EQ(out.find("durationTime"), std::string::npos) << out;
-  EXPECT_EQ(out.find("timestampsTime"), std::string::npos) << out;
-  // Key order and 64-bit integers are kept as they were.
-  EXPECT_NE(out.find(R"("samplesRefused": "9007199254740993")"), std::string::npos) << out;
+  // 64-bit integers stay exact strings; key order is kept.
+  EXPECT_NE(out.find(R"("droppedSamples": "9007199254740993")"), std::string::npos) << out;
   EXPECT_LT(out.find("hostId"), out.find("lastSeenMs"));
-  EXPECT_LT(out.find("clockSkewMs"), out.find("samplesRefused"));
-  EXPECT_EQ(AddRfc3339Times("not json"), "not json");
+  EXPECT_EQ(AddRfc3339Times("not json", resp.GetDescriptor()), "not json");
+  // Invalid UTF-8 from an agent is replaced, never a crash.
+  h->set_agent_version("\xff\xfe");
+  std::string bad = R"({"hosts": [{"agentVersion": ")" + std::string("\xff") + R"("}]})";
+  EXPECT_NE(AddRfc3339Times(bad, resp.GetDescriptor()).find("agentVersion"), std::string::npos);
 }
 
 }  // namespace

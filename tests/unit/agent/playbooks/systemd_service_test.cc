@@ -9,6 +9,8 @@
 
 #include "tests/unit/agent/playbooks/runner_fixture.h"
 
+using rollguard::testing::CountOccurrences;
+
 namespace rollguard::agent {
 namespace {
 
@@ -22,6 +24,8 @@ TEST(BotEnvironmentFileTest, ArgumentsAndQuotedVariables) {
   EXPECT_FALSE(BotEnvironmentFile("bot.service", {"two words"}, {}).ok());
   EXPECT_FALSE(BotEnvironmentFile("bot.service", {}, {{"BAD-NAME", "x"}}).ok());
   EXPECT_FALSE(BotEnvironmentFile("bot.service", {}, {{"X", "line\nbreak"}}).ok());
+  EXPECT_FALSE(BotEnvironmentFile("bot.service", {}, {{"X", std::string("nul\0byte", 8)}}).ok());
+  EXPECT_FALSE(BotEnvironmentFile("bot.service", {""}, {}).ok());
 }
 
 class SystemdServiceTest : public RunnerTest {
@@ -85,8 +89,19 @@ TEST_F(SystemdServiceTest, StartsAndStopsTheUnitThroughSystemctlWithTheStepsArgu
   EXPECT_NE(stopped->steps[0].output.find("stopped bot.service"), std::string::npos)
       << stopped->steps[0].output;
   const std::string calls = ReadTextFile(dir_.File("systemd/calls"));
-  EXPECT_NE(calls.find("start bot.service\n"), std::string::npos) << calls;
-  EXPECT_NE(calls.find("stop bot.service\n"), std::string::npos) << calls;
+  EXPECT_NE(calls.find("--no-ask-password start bot.service\n"), std::string::npos) << calls;
+  EXPECT_NE(calls.find("--no-ask-password stop bot.service\n"), std::string::npos) << calls;
+  EXPECT_EQ(fs::status(dir_.File("state/bot.service.env")).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);  // may hold the bot's secrets
+
+  // Stopping a unit that is not running still asks systemd (a pending
+  // restart is cancelled) and says so.
+  auto again_stopped = (*r)->Run("stop", "c4", false);
+  ASSERT_TRUE(again_stopped.ok());
+  ASSERT_TRUE(again_stopped->ok) << again_stopped->error;
+  EXPECT_NE(again_stopped->steps[0].output.find("was not running"), std::string::npos)
+      << again_stopped->steps[0].output;
+  EXPECT_EQ(CountOccurrences(ReadTextFile(dir_.File("systemd/calls")), " stop bot.service"), 2);
 }
 
 TEST_F(SystemdServiceTest, ABotThatDiesAtStartFailsTheRun) {
@@ -117,6 +132,10 @@ TEST(SystemdServiceConfigTest, WhatEachManagerNeeds) {
   auto [with_command, _2] = load("  manager: systemd\n  unit: bot\n  command: [x]\n");
   EXPECT_NE(with_command.message().find("manager: process only"), std::string::npos)
       << with_command;
+  auto [glob, _4] = load("  manager: systemd\n  unit: '*'\n");
+  EXPECT_NE(glob.message().find("is not a unit name"), std::string::npos) << glob;
+  auto [option, _5] = load("  manager: systemd\n  unit: --all\n");
+  EXPECT_NE(option.message().find("is not a unit name"), std::string::npos) << option;
   auto [unknown, _3] = load("  manager: docker\n  command: [x]\n");
   EXPECT_NE(unknown.message().find("unknown manager 'docker'"), std::string::npos) << unknown;
   auto [ok, pc] = load("  manager: systemd\n  unit: sportsbot\n");

@@ -88,20 +88,23 @@ TEST(BotProcessTest, ABotUnderSystemdIsFoundThroughItsUnitsCgroup) {
   // cgroup v2's files for a unit: its processes (a zombie, the main one, a
   // child) and the memory the unit uses in all.
   WriteTextFile(dir.File("cgroup.procs"), "777\n4242\n999999\n");
-  WriteTextFile(dir.File("memory.current"), "157286400\n");
+  WriteTextFile(dir.File("memory.current"), "999999999\n");  // page cache too: not used
+  WriteTextFile(dir.File("memory.stat"), "anon 146800640\nfile 900000000\nfile_mapped 10485760\n");
   BotProcessProbe probe(kProc, {"", "", dir.path()});
   EXPECT_FALSE(probe.disabled());
   Readings r;
   probe.Sample(&r);
   EXPECT_EQ(Value(r, "bot_up"), 1.0);
   EXPECT_EQ(Value(r, "bot_pid"), 4242.0);
-  EXPECT_DOUBLE_EQ(Value(r, "bot_memory_mb"), 150.0);  // the unit's, not one process's RSS
+  EXPECT_DOUBLE_EQ(Value(r, "bot_memory_mb"), 150.0);  // the unit's anon + mapped, as VmRSS
 
   // A stopped unit has no cgroup folder: down.
   r.clear();
   BotProcessProbe(kProc, {"", "", dir.File("gone")}).Sample(&r);
   EXPECT_EQ(Value(r, "bot_up"), 0.0);
   EXPECT_EQ(UnitCgroup("sportsbot.service"), "/sys/fs/cgroup/system.slice/sportsbot.service");
+  EXPECT_EQ(UnitCgroup("sports-bot@eu.service"),
+            "/sys/fs/cgroup/system.slice/system-sports\\x2dbot.slice/sports-bot@eu.service");
 }
 
 }  // namespace

@@ -171,5 +171,31 @@ TEST(NotifierTest, AReloadSwapsReceiversAndRoutesWithoutLosingWhatWasQueued) {
   t.join();
 }
 
+TEST(NotifierTest, AnUnchangedReceiverCarriesOnAndAReloadAfterStopDoesNothing) {
+  NotifyConfig c;
+  ReceiverConfig log;
+  log.name = "log";
+  log.type = "log";
+  c.receivers = {log};
+  c.routes = {RouteConfig{{}, {}, {"log"}, ""}};
+  std::atomic<int> delivered{0};
+  Notifier notifier(c, &Clock::Real(), [&](auto&&...) { ++delivered; });
+  notifier.Start();
+  notifier.Notify(Firing("a"));
+  ASSERT_TRUE(rollguard::testing::WaitFor([&] { return delivered.load() == 1; }, absl::Seconds(5)));
+  NotifyConfig more = c;
+  ReceiverConfig other = log;
+  other.name = "other";
+  more.receivers.push_back(other);
+  notifier.Reload(more);
+  auto status = notifier.Status();
+  ASSERT_EQ(status.size(), 2u);
+  EXPECT_EQ(status[0].name(), "log");
+  EXPECT_EQ(status[0].sent(), 1u);  // the same receiver: its count goes on
+  notifier.Stop(absl::ZeroDuration());
+  notifier.Reload(c);  // e.g. a SIGHUP racing shutdown: ignored, nothing restarted
+  EXPECT_EQ(notifier.Status().size(), 2u);
+}
+
 }  // namespace
 }  // namespace rollguard::collector

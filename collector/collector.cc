@@ -23,6 +23,7 @@ absl::Status Collector::Start() {
   RETURN_IF_ERROR(OpenState());
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, ServerCredentials());
   RETURN_IF_ERROR(Serve(std::move(creds)));
+  RETURN_IF_ERROR(ServeHttp());
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   spdlog::info("collector {} listening on port {} (data {}, retention {}h, sync_writes {})",
                ROLLGUARD_VERSION, port_, config_.data_dir, absl::ToInt64Hours(config_.retention),
@@ -41,6 +42,8 @@ absl::Status Collector::OpenState() {
   commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), clock_,
                                                config_.command_lost_after);
   RETURN_IF_ERROR(commands_->Load());
+  commands_->AddListener(
+      [this](const rollguard::v1::CommandRecord& r) { command_outcomes_.Count(r); });
   rollouts_ =
       std::make_unique<RolloutManager>(&storage_->records(), commands_.get(), registry_.get(),
                                        audit_.get(), clock_, config_.command_queue_for);
@@ -214,6 +217,38 @@ void Collector::Wait() {
   cv_.wait(lock.native(), [&] { return stopped_; });
 }
 
+absl::Status Collector::ServeHttp() {
+  if (config_.http_listen.empty()) return absl::OkStatus();
+  HttpListenerOptions o;
+  o.listen = config_.http_listen;
+  o.tls = config_.tls;
+  o.tokens = tokens_.get();
+  MetricsSources sources{&stats_,           storage_.get(),     registry_.get(),
+                         alerting_.get(),   commands_.get(),    rollouts_.get(),
+                         remediator_.get(), &command_outcomes_, clock_->NowMs()};
+  o.metrics = [this, sources] {
+    std::string page = RenderMetrics(sources);
+    absl::StrAppend(&page,
+                    "# HELP rollguard_http_queue_full_total Times the HTTP listener's handlers "
+                    "were all busy and accepting waited.\n"
+                    "# TYPE rollguard_http_queue_full_total counter\n"
+                    "rollguard_http_queue_full_total ",
+                    http_->queue_full(), "\n");
+    return page;
+  };
+  http_ = std::make_unique<HttpListener>(std::move(o));
+  absl::Status s = http_->Start();
+  if (!s.ok() && !config_.http_listen_set) {
+    // The default address, taken (a second collector on this host): the
+    // collector runs all the same, without /metrics there.
+    spdlog::warn("{}: /metrics not served; set http_listen to another address",
+                 std::string(s.message()));
+    http_.reset();
+    return absl::OkStatus();
+  }
+  return s;
+}
+
 void Collector::Stop() {
   {
     MutexLock lock(&mu_);
@@ -222,6 +257,7 @@ void Collector::Stop() {
     cv_.notify_all();
   }
   if (maintenance_.joinable()) maintenance_.join();
+  if (http_) http_->Stop();
   // Stop intake; the agents resend whatever they have not had acknowledged.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   if (pool_) pool_->Stop();

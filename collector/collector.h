@@ -13,6 +13,8 @@
 #include "absl/status/status.h"
 #include "collector/alerting/alerting.h"
 #include "collector/api/admin_service.h"
+#include "collector/api/http_listener.h"
+#include "collector/api/metrics_page.h"
 #include "collector/auth/authenticator.h"
 #include "collector/auth/token_store.h"
 #include "collector/automation/remediator.h"
@@ -56,6 +58,7 @@ class Collector {
   absl::Status OpenState();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials();
   absl::Status Serve(std::shared_ptr<grpc::ServerCredentials> creds);
+  absl::Status ServeHttp();
   void MaintenanceLoop();
   // Deletes records older than records_retention that have ended.
   void PruneOldRecords();
@@ -94,6 +97,8 @@ class Collector {
   std::unique_ptr<AgentServiceImpl> agent_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
   std::unique_ptr<grpc::Server> server_;
+  CommandOutcomes command_outcomes_;
+  std::unique_ptr<HttpListener> http_;  // null: no /metrics
   int port_ = 0;
 
   Mutex mu_;

@@ -161,7 +161,7 @@ absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text) {
 absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, CollectorConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
   RETURN_IF_ERROR(
-      root.AllowOnly({"listen", "data_dir", "retention", "retention_check_interval",
+      root.AllowOnly({"listen", "http_listen", "data_dir", "retention", "retention_check_interval",
                       "records_retention", "sync_writes", "ingest_threads", "log_level", "alerting",
                       "commands", "automation", "tls", "auth", "insecure", "ingest"}));
   if (root.Has("tls")) {
@@ -182,6 +182,15 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
     ASSIGN_OR_RETURN(c.listen, root.String("listen"));
     if (auto a = ValidateAddress("listen", c.listen); !a.ok()) {
       return root.Error("listen", a.status().message());
+    }
+  }
+  if (root.Has("http_listen")) {
+    ASSIGN_OR_RETURN(c.http_listen, root.String("http_listen"));
+    c.http_listen_set = true;
+    if (c.http_listen == "off") {
+      c.http_listen.clear();
+    } else if (auto a = ValidateAddress("http_listen", c.http_listen); !a.ok()) {
+      return root.Error("http_listen", a.status().message());
     }
   }
   if (root.Has("data_dir")) {
@@ -272,6 +281,11 @@ absl::Status ValidateCollectorConfig(const CollectorConfig& c) {
       return absl::InvalidArgumentError(
           "--tokens-file needs TLS: a token sent in plaintext can be read and replayed (set "
           "--tls-cert, --tls-key and --tls-client-ca)");
+    }
+    if (!c.insecure && !c.http_listen.empty() && !IsLoopbackAddress(c.http_listen)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("refusing to serve /metrics in plaintext on ", c.http_listen,
+                       ": set tls (HTTPS with a token), listen on 127.0.0.1, or pass --insecure"));
     }
     if (!c.insecure && !IsLoopbackAddress(c.listen)) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -14,6 +14,11 @@ namespace rollguard::collector {
 
 struct CollectorConfig {
   std::string listen = "127.0.0.1:7700";
+  // The HTTP side (/metrics): "" = off. The default's port may be taken (a
+  // second collector on the host): then it is skipped with a warning; an
+  // address set on purpose must bind.
+  std::string http_listen = "127.0.0.1:7780";
+  bool http_listen_set = false;
   std::string data_dir = "rollguard-data";
   absl::Duration retention = absl::Hours(24 * 30);
   absl::Duration retention_check_interval = absl::Hours(1);

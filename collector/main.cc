@@ -12,6 +12,7 @@
 #include "collector/auth/token_store.h"
 #include "collector/collector.h"
 #include "collector/collector_config.h"
+#include "common/address.h"
 #include "common/command_line.h"
 #include "common/daemon_process.h"
 #include "common/default_config.h"
@@ -33,7 +34,8 @@ int Fail(const std::string& msg) {
 // The command line, as given; empty means "not given" (the config file or
 // the default applies).
 struct Flags {
-  std::string config_path, listen, data_dir, retention, log_level, port_file, rules, automation;
+  std::string config_path, listen, http_listen, data_dir, retention, log_level, port_file, rules,
+      automation;
   std::string tls_cert, tls_key, tls_client_ca, tokens_file;
   bool sync_writes = false;
   bool insecure = false;
@@ -49,6 +51,8 @@ void AddFlags(CLI::App& app, Flags* f) {
                "validate the config (and the rules file it names), print what would run, exit: 0 "
                "or the file:line error");
   app.add_option("--listen", f->listen, "address to serve on, HOST:PORT (default 127.0.0.1:7700)");
+  app.add_option("--http-listen", f->http_listen,
+                 "HTTP address for GET /metrics (default 127.0.0.1:7780; 'off' to disable)");
   app.add_option("--data-dir", f->data_dir, "RocksDB folder (default ./rollguard-data)");
   app.add_option("--retention", f->retention, "keep samples this long, e.g. 30d (default 30d)");
   app.add_flag("--sync-writes", f->sync_writes,
@@ -87,6 +91,14 @@ absl::StatusOr<CollectorConfig> BuildConfig(const Flags& f) {
   }
   if (!f.listen.empty()) config.listen = f.listen;
   if (!f.data_dir.empty()) config.data_dir = f.data_dir;
+  if (!f.http_listen.empty()) {
+    config.http_listen = f.http_listen == "off" ? "" : f.http_listen;
+    config.http_listen_set = true;
+    if (!config.http_listen.empty()) {
+      auto a = rollguard::ValidateAddress("--http-listen", config.http_listen);
+      if (!a.ok()) return a.status();
+    }
+  }
   if (!f.log_level.empty()) config.log_level = f.log_level;
   if (!f.port_file.empty()) config.port_file = f.port_file;
   if (f.sync_writes) config.sync_writes = true;
@@ -184,9 +196,11 @@ int CheckConfig(const Flags& flags, const CollectorConfig& config) {
     if (!tokens.ok()) return Fail(std::string(tokens.status().message()));
     std::printf("tokens: %s (%zu tokens)\n", config.tokens_file.c_str(), tokens->size());
   }
-  std::printf("config: %s\nlisten: %s\ndata_dir: %s\nconfig OK\n",
+  std::printf("config: %s\nlisten: %s\nhttp_listen: %s\ndata_dir: %s\nconfig OK\n",
               flags.config_path.empty() ? "(none: built-in defaults)" : flags.config_path.c_str(),
-              config.listen.c_str(), config.data_dir.c_str());
+              config.listen.c_str(),
+              config.http_listen.empty() ? "off" : config.http_listen.c_str(),
+              config.data_dir.c_str());
   return 0;
 }
 

@@ -26,6 +26,7 @@ PACKAGES=(
   help2man                 # man pages from --help (make package)
   lintian                  # the package test: the .deb files have no lintian errors
   systemd                  # the package test: systemd-analyze verify accepts the units
+  prometheus               # the /metrics test: promtool check metrics, a real scrape and query
 )
 
 if [ "${1:-}" = "--bench" ]; then

@@ -1,9 +1,9 @@
 #include "collector/api/prometheus_text.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace rollguard::collector {
 
@@ -62,7 +62,9 @@ void PrometheusText::Sample(double value, const LabelPairs& labels) {
   } else if (value == std::floor(value) && std::fabs(value) < 1e15) {
     absl::StrAppend(&out_, " ", static_cast<int64_t>(value), "\n");
   } else {
-    absl::StrAppend(&out_, " ", absl::StrFormat("%.17g", value), "\n");
+    char buf[32];  // the shortest text that reads back as the same double
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+    absl::StrAppend(&out_, " ", absl::string_view(buf, static_cast<size_t>(end - buf)), "\n");
   }
 }
 

@@ -113,6 +113,11 @@ void Remediator::SaveLocked(const Incident& inc) {
   }
 }
 
+size_t Remediator::OpenCount() const {
+  MutexLock lock(&mu_);
+  return open_.size();
+}
+
 int Remediator::ActiveLocked() const {
   int n = 0;
   for (const auto& [id, inc] : open_) {

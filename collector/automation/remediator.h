@@ -57,6 +57,8 @@ class Remediator {
       bool all, int64_t since_ms, const std::string& host_id) const;
 
   const AutomationOptions& options() const { return options_; }
+  // Incidents not yet closed.
+  size_t OpenCount() const;
 
  private:
   using Incident = rollguard::v1::Incident;

@@ -503,6 +503,13 @@ bool CommandManager::DrillActive(const std::string& host_id, absl::Duration grac
          clock_->NowMs() - it->second < absl::ToInt64Milliseconds(grace);
 }
 
+std::map<std::string, int> CommandManager::OpenByState() const {
+  MutexLock lock(&mu_);
+  std::map<std::string, int> out;
+  for (const auto& [id, record] : open_) ++out[rollguard::v1::CommandState_Name(record.state())];
+  return out;
+}
+
 bool CommandManager::Connected(const std::string& host_id) const {
   MutexLock lock(&mu_);
   return links_.count(host_id) > 0;

@@ -91,6 +91,8 @@ class CommandManager {
   // empty when not known.
   std::vector<std::string> PlaybooksOf(const std::string& host_id) const;
   bool Connected(const std::string& host_id) const;
+  // Open (not yet final) commands by state name, e.g. {"RUNNING": 3}.
+  std::map<std::string, int> OpenByState() const;
   // A drill command is open on the host, or one ended within `grace`: the
   // alerts a drill causes must not trigger automatic action.
   bool DrillActive(const std::string& host_id, absl::Duration grace) const;

@@ -366,6 +366,11 @@ void RolloutManager::OnCommandCorrected(const rollguard::v1::CommandRecord& reco
                record.host_id(), rollguard::v1::CommandState_Name(replaced));
 }
 
+size_t RolloutManager::RunningCount() const {
+  MutexLock lock(&mu_);
+  return running_.size();
+}
+
 absl::StatusOr<rollguard::v1::RolloutStatus> RolloutManager::Get(const std::string& id,
                                                                  bool summary) const {
   rollguard::v1::RolloutStatus status;

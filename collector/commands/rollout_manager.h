@@ -47,6 +47,8 @@ class RolloutManager {
   // With `summary`, only the counters (no host list, no commands).
   [[nodiscard]] absl::StatusOr<rollguard::v1::RolloutStatus> Get(const std::string& id,
                                                                  bool summary = false) const;
+  // Rollouts still dispatching or waiting for their commands.
+  size_t RunningCount() const;
 
  private:
   // A running rollout and where its dispatch has got to.

@@ -166,6 +166,13 @@ absl::Status HostRegistry::Remove(const std::string& host_id) {
   return storage_->records().Delete(Table::kHosts, host_id);
 }
 
+size_t HostRegistry::ConnectedCount() const {
+  MutexLock lock(&mu_);
+  size_t n = 0;
+  for (const auto& [id, e] : hosts_) n += e.status.connected() ? 1 : 0;
+  return n;
+}
+
 size_t HostRegistry::Count() const {
   MutexLock lock(&mu_);
   return hosts_.size();

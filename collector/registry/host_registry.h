@@ -50,6 +50,8 @@ class HostRegistry {
   std::vector<rollguard::v1::HostStatus> List() const;
   bool Known(const std::string& host_id) const;
   size_t Count() const;
+  // Hosts with an agent stream open now.
+  size_t ConnectedCount() const;
   // Hosts connected now or seen within `within`: the fleet that is really
   // there (decommissioned hosts are neither).
   size_t CountActive(absl::Duration within) const;

@@ -13,6 +13,7 @@
 
 #include <future>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "collector/auth/method_roles.h"
@@ -51,10 +52,21 @@ class TrustTest : public ::testing::Test {
     auto c = CollectorUnderTest::Start(
         dir_.path(), dir_.File("data"), port,
         {"--tls-cert", pki_ + "/collector.crt", "--tls-key", pki_ + "/collector.key",
-         "--tls-client-ca", pki_ + "/ca.crt", "--tokens-file", pki_ + "/tokens.txt"});
+         "--tls-client-ca", pki_ + "/ca.crt", "--tokens-file", pki_ + "/tokens.txt",
+         "--http-listen", absl::StrCat("127.0.0.1:", http_port_)});
     ASSERT_TRUE(c.ok()) << c.status();
     collector_ = std::move(*c);
   }
+
+  // GET /metrics over HTTPS (the collector's CA), with these extra curl flags.
+  CommandResult Metrics(const Flags& extra) {
+    Flags argv = {"/usr/bin/curl",  "-sS", "--max-time", "5",  "--cacert",
+                  pki_ + "/ca.crt", "-o",  "-",          "-w", "\nstatus=%{http_code}"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(absl::StrCat("https://127.0.0.1:", http_port_, "/metrics"));
+    return RunCommand(argv);
+  }
+  const int http_port_ = PickFreeTcpPort();
 
   Flags User(const std::string& name) {
     return {"--tls-ca",   pki_ + "/ca.crt",
@@ -339,6 +351,22 @@ TEST(TrustConfigTest, PlaintextOnANonLoopbackAddressRefusesToStart) {
                   dir.File("data"), "--tokens-file", dir.File("tokens.txt")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "--tokens-file needs TLS")) << r.err;
+}
+
+TEST_F(TrustTest, MetricsOverHttpsWantAToken) {
+  CommandResult anonymous = Metrics({});
+  EXPECT_NE(anonymous.out.find("status=401"), std::string::npos) << anonymous.out << anonymous.err;
+  EXPECT_EQ(anonymous.out.find("rollguard_build_info"), std::string::npos);
+  CommandResult wrong = Metrics({"-H", "Authorization: Bearer rgt_0000"});
+  EXPECT_NE(wrong.out.find("status=401"), std::string::npos) << wrong.out;
+  const std::string token(absl::StripAsciiWhitespace(ReadTextFile(pki_ + "/tokens/ci.token")));
+  CommandResult viewer = Metrics({"-H", "Authorization: Bearer " + token});
+  EXPECT_NE(viewer.out.find("status=200"), std::string::npos) << viewer.out << viewer.err;
+  EXPECT_NE(viewer.out.find("rollguard_build_info{version="), std::string::npos) << viewer.out;
+  // Plain HTTP on the TLS port gets nothing.
+  CommandResult plain = RunCommand({"/usr/bin/curl", "-sS", "--max-time", "5",
+                                    absl::StrCat("http://127.0.0.1:", http_port_, "/metrics")});
+  EXPECT_EQ(plain.out.find("rollguard_build_info"), std::string::npos) << plain.out;
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ struct HelpGroup {
 
 const std::vector<HelpGroup>& HelpGroups() {
   static const auto* groups = new std::vector<HelpGroup>{
-      {"Fleet", {"hosts", "history", "storage"}, "rollguard hosts -o json"},
+      {"Fleet", {"hosts", "history", "export", "storage"}, "rollguard hosts -o json"},
       {"Alerts", {"alerts", "silence", "rules"}, "rollguard silence add --host bot-1 --for 1h"},
       {"Rollbacks",
        {"rollback", "rollout", "verify", "drill", "commands", "command", "undo", "audit"},
@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   RegisterHostsSubcommands(app, global, &exit_code);
   RegisterHistorySubcommands(app, global, &exit_code);
+  RegisterExportSubcommand(app, global, &exit_code);
   RegisterAlertsSubcommands(app, global, &exit_code);
   RegisterSilenceSubcommands(app, global, &exit_code);
   RegisterRulesSubcommands(app, global, &exit_code);

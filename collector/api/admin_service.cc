@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -484,6 +485,30 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetVersion(grpc::CallbackServerConte
   return Serve(ctx, "GetVersion", [&](const Principal&) {
     resp->set_collector_version(ROLLGUARD_VERSION);
     resp->set_started_ms(started_ms_);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListSeries(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::ListSeriesRequest* req,
+                                                       rollguard::v1::ListSeriesResponse* resp) {
+  return Serve(ctx, "ListSeries", [&](const Principal&) -> absl::Status {
+    // One host at a time bounds the answer (a host has at most
+    // ingest.max_series_per_host series).
+    if (req->host_id().empty()) return absl::InvalidArgumentError("host_id is required");
+    if (!registry_->Known(req->host_id())) {
+      return absl::NotFoundError(absl::StrCat("unknown host '", req->host_id(), "'"));
+    }
+    std::vector<SeriesInfo> series =
+        storage_->FindSeries(req->metric(), {{"host", req->host_id()}});
+    std::sort(series.begin(), series.end(), [](const SeriesInfo& a, const SeriesInfo& b) {
+      return std::tie(a.key.metric, a.key.labels) < std::tie(b.key.metric, b.key.labels);
+    });
+    for (const SeriesInfo& s : series) {
+      auto* out = resp->add_series();
+      out->set_metric(s.key.metric);
+      for (const auto& [k, v] : s.key.labels) (*out->mutable_labels())[k] = v;
+    }
     return absl::OkStatus();
   });
 }

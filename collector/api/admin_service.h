@@ -108,6 +108,10 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
                                             const rollguard::v1::GetStorageStatsRequest* req,
                                             rollguard::v1::StorageStats* resp) override;
 
+  grpc::ServerUnaryReactor* ListSeries(grpc::CallbackServerContext* ctx,
+                                       const rollguard::v1::ListSeriesRequest* req,
+                                       rollguard::v1::ListSeriesResponse* resp) override;
+
   grpc::ServerUnaryReactor* GetVersion(grpc::CallbackServerContext* ctx,
                                        const rollguard::v1::GetVersionRequest* req,
                                        rollguard::v1::VersionInfo* resp) override;

@@ -19,6 +19,7 @@ const std::vector<MethodRole>& AdminMethodRoles() {
       {"Replay", Role::kViewer, "replay"},
       {"GetStorageStats", Role::kViewer, "storage"},
       {"GetVersion", Role::kViewer, "version"},
+      {"ListSeries", Role::kViewer, "export"},
       {"AddSilence", Role::kOperator, "silence add"},
       {"RemoveSilence", Role::kOperator, "silence rm"},
       {"RemoveHost", Role::kOperator, "hosts rm"},

@@ -19,6 +19,7 @@
 #include "cli/subcommands/subcommands.h"
 #include "common/duration.h"
 #include "common/labels.h"
+#include "common/prometheus_text.h"
 #include "common/status_macros.h"
 
 namespace rollguard::cli {
@@ -113,19 +114,7 @@ class Writer {
       std::string name = PromName(s.metric(), false);
       std::vector<std::string> kv;
       for (const auto& [k, v] : s.labels()) {
-        std::string escaped;
-        for (char c : v) {
-          if (c == '\\') {
-            escaped += "\\\\";
-          } else if (c == '"') {
-            escaped += "\\\"";
-          } else if (c == '\n') {
-            escaped += "\\n";
-          } else {
-            escaped += c;
-          }
-        }
-        kv.push_back(absl::StrCat(PromName(k, true), "=\"", escaped, "\""));
+        kv.push_back(absl::StrCat(PromName(k, true), "=\"", EscapeLabelValue(v), "\""));
       }
       const std::string series = absl::StrCat(name, "{", absl::StrJoin(kv, ","), "}");
       for (const auto& p : pts) {

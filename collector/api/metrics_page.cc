@@ -3,13 +3,13 @@
 #include <utility>
 
 #include "collector/alerting/alerting.h"
-#include "collector/api/prometheus_text.h"
 #include "collector/automation/remediator.h"
 #include "collector/commands/command_manager.h"
 #include "collector/commands/rollout_manager.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
+#include "common/prometheus_text.h"
 
 namespace rollguard::collector {
 

@@ -31,10 +31,11 @@ class RunnerTest : public ::testing::Test {
     WriteTextFile(dir_.File("bot/cache/soccer_1"), "a");
     WriteTextFile(dir_.File("bot/cache/mlb_1"), "b");
   }
-  absl::StatusOr<PlaybookRunner*> Make(const std::string& playbooks,
-                                       const Clock* clock = &Clock::Real()) {
-    std::string yaml =
-        "service:\n  root: bot\n  command: [/bin/sleep, '60']\nstate_dir: state\n" + playbooks;
+  // `service` is the service: section's body (the default: a process).
+  absl::StatusOr<PlaybookRunner*> Make(
+      const std::string& playbooks, const Clock* clock = &Clock::Real(),
+      const std::string& service = "  root: bot\n  command: [/bin/sleep, '60']\n") {
+    std::string yaml = "service:\n" + service + "state_dir: state\n" + playbooks;
     WriteTextFile(dir_.File("agent.yaml"), yaml);
     auto node = ConfigNode::LoadFile(dir_.File("agent.yaml"));
     if (!node.ok()) return node.status();

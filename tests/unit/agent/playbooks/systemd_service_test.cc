@@ -40,16 +40,9 @@ class SystemdServiceTest : public RunnerTest {
                   "exec sleep 60\n");
     fs::permissions(dir_.File("bot.sh"), fs::perms::owner_all);
     setenv("FAKE_UNIT_EXEC", dir_.File("bot.sh").c_str(), 1);
-    std::string yaml = "service:\n  manager: systemd\n  unit: bot\n  root: bot\n  systemctl: " +
-                       rollguard::testing::SourcePath("tests/fakes/fake_systemctl.sh") +
-                       "\nstate_dir: state\n" + playbooks;
-    WriteTextFile(dir_.File("agent.yaml"), yaml);
-    auto node = ConfigNode::LoadFile(dir_.File("agent.yaml"));
-    if (!node.ok()) return node.status();
-    PlaybookConfig pc;
-    if (auto s = LoadPlaybookConfig(*node, &pc); !s.ok()) return s;
-    runner_ = std::make_unique<PlaybookRunner>(pc);
-    return runner_.get();
+    return Make(playbooks, &Clock::Real(),
+                "  manager: systemd\n  unit: bot\n  root: bot\n  systemctl: " +
+                    rollguard::testing::SourcePath("tests/fakes/fake_systemctl.sh") + "\n");
   }
   void TearDown() override {
     // Whatever the test left running goes, through the fake manager.

@@ -1,11 +1,11 @@
-#include "collector/api/prometheus_text.h"
+#include "common/prometheus_text.h"
 
 #include <charconv>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 
-namespace rollguard::collector {
+namespace rollguard {
 
 std::string EscapeLabelValue(absl::string_view value) {
   std::string out;
@@ -68,4 +68,4 @@ void PrometheusText::Sample(double value, const LabelPairs& labels) {
   }
 }
 
-}  // namespace rollguard::collector
+}  // namespace rollguard

@@ -1,11 +1,11 @@
-#include "collector/api/prometheus_text.h"
+#include "common/prometheus_text.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-namespace rollguard::collector {
+namespace rollguard {
 namespace {
 
 TEST(PrometheusTextTest, FamiliesSamplesAndEscaping) {
@@ -30,4 +30,4 @@ TEST(PrometheusTextTest, FamiliesSamplesAndEscaping) {
 }
 
 }  // namespace
-}  // namespace rollguard::collector
+}  // namespace rollguard

@@ -1,4 +1,5 @@
-// Writes the Prometheus text exposition format (version 0.0.4): one HELP and
+// Writes the Prometheus text exposition format (version 0.0.4; the
+// collector's /metrics, `rollguard export --format prometheus`): one HELP and
 // TYPE line per family, then its samples, label values escaped. Families
 // must be written whole, one after the other (the format requires it).
 #pragma once
@@ -9,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace rollguard::collector {
+namespace rollguard {
 
 class PrometheusText {
  public:
@@ -30,4 +31,4 @@ class PrometheusText {
 // Label values: backslash, double quote and newline escaped.
 std::string EscapeLabelValue(absl::string_view value);
 
-}  // namespace rollguard::collector
+}  // namespace rollguard

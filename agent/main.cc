@@ -159,7 +159,9 @@ int CheckConfig(const Flags& flags, const AgentConfig& config) {
       std::printf("warning: %s\n", w);
     }
   } else {
-    std::printf("playbooks: none (no service: in the config)\n");
+    std::printf("playbooks: none (%s)\n", config.playbooks.service.root.empty()
+                                              ? "no service: in the config"
+                                              : "no playbooks: in the config");
   }
   std::printf("config OK\n");
   return 0;
@@ -171,12 +173,18 @@ int RunAgent(const AgentConfig& config) {
   // so only the signal thread ever sees them.
   static std::atomic<rollguard::agent::Agent*> running{nullptr};
   static std::atomic<bool> stop_requested{false};
-  rollguard::HandleTerminationSignals([](int signo) {
-    spdlog::info("signal {}: stopping", signo);
-    (void)rollguard::NotifySystemd("STOPPING=1");
-    stop_requested = true;
-    if (auto* a = running.load()) a->Stop();
-  });
+  rollguard::HandleTerminationSignals(
+      [](int signo) {
+        spdlog::info("signal {}: stopping", signo);
+        (void)rollguard::NotifySystemd("STOPPING=1");
+        stop_requested = true;
+        if (auto* a = running.load()) a->Stop();
+      },
+      [] {
+        // Handled, so a stray SIGHUP (a closed terminal) does not end the
+        // agent and lose its buffer; TLS files are re-read on each connect.
+        spdlog::warn("SIGHUP: the agent reads its config at start; restart it to apply changes");
+      });
   curl_global_init(CURL_GLOBAL_DEFAULT);  // once, before any probe thread
   rollguard::agent::Agent agent(config);
   if (auto s = agent.Init(); !s.ok()) return Fail(std::string(s.message()));

@@ -227,7 +227,12 @@ int main(int argc, char** argv) {
   HandleSignals(flags.config_path);
   curl_global_init(CURL_GLOBAL_DEFAULT);  // once, before any notifier thread
   rollguard::collector::Collector collector(*config);
-  if (auto s = collector.Start(); !s.ok()) return Fail(std::string(s.message()));
+  if (auto s = collector.Start(); !s.ok()) {
+    // Not a usage error (2): a port or data folder in use may free up, and
+    // systemd retries (RestartPreventExitStatus=2 is for config errors).
+    Fail(std::string(s.message()));
+    return 1;
+  }
   running = &collector;
   Notify("READY=1\nSTATUS=serving");
   collector.Wait();

@@ -62,6 +62,14 @@ absl::StatusOr<std::vector<std::string>> ConfigNode::Keys() const {
     std::vector<std::string> out;
     for (auto it = node_.begin(); it != node_.end(); ++it) {
       if (!it->first.IsScalar()) return NotAName(it->first);
+      // yaml-cpp keeps both of a repeated key and lookups take the first: a
+      // second `listen:` (or an uncommented second `service:`) would be
+      // silently ignored.
+      if (absl::c_linear_search(out, it->first.Scalar())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(file_, ":", it->first.Mark().line + 1, ": ", prefix_, it->first.Scalar(),
+                         ": given twice (first on line ", LineOf(it->first.Scalar()), ")"));
+      }
       out.push_back(it->first.Scalar());
     }
     return out;

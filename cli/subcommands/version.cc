@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "cli/client.h"
 #include "cli/subcommands/subcommands.h"
 
@@ -29,16 +31,22 @@ void RegisterVersionSubcommand(CLI::App& app, const GlobalOptions& global, int* 
     if (global.format() == OutputFormat::kJson) {
       google::protobuf::Struct json;
       auto& f = *json.mutable_fields();
-      f["cli_version"].set_string_value(ROLLGUARD_VERSION);
+      // The -o json contract: lowerCamelCase, epoch ms with an RFC 3339 sibling.
+      f["cliVersion"].set_string_value(ROLLGUARD_VERSION);
       f["collector"].set_string_value(global.collector);
-      f["collector_version"].set_string_value(info.collector_version());  // "" when unreachable
-      f["collector_started"].set_string_value(
-          info.started_ms() > 0 ? FormatTimestamp(info.started_ms()) : "");
+      f["collectorVersion"].set_string_value(info.collector_version());  // "" when unreachable
+      f["collectorStartedMs"].set_string_value(absl::StrCat(info.started_ms()));
+      if (info.started_ms() > 0) {
+        f["collectorStartedTime"].set_string_value(absl::FormatTime(
+            "%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(info.started_ms()), absl::UTCTimeZone()));
+      } else {
+        f["collectorStartedTime"].set_null_value(google::protobuf::NULL_VALUE);
+      }
       if (absl::Status s = PrintJson(json); !s.ok()) *exit_code = ReportError(s);
     } else {
       std::printf("rollguard %s\n", ROLLGUARD_VERSION);
       if (reached.ok()) {
-        std::printf("collector %s at %s (up since %s)\n", info.collector_version().c_str(),
+        std::printf("collector %s at %s (up since %s UTC)\n", info.collector_version().c_str(),
                     global.collector.c_str(), FormatTimestamp(info.started_ms()).c_str());
       }
     }

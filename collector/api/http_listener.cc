@@ -102,6 +102,12 @@ absl::Status HttpListener::Start() {
     return absl::InvalidArgumentError(absl::StrCat(
         "http_listen ", listen, ": cannot load the TLS certificate ", options_.tls.cert));
   }
+  // httplib's default sets SO_REUSEPORT: a second collector would bind the
+  // same port and answer every other scrape. SO_REUSEADDR only.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
   auto full = queue_full_;
   server_->new_task_queue = [full] { return new BoundedQueue(2, 16, full); };
   server_->set_read_timeout(5, 0);

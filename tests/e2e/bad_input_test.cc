@@ -52,8 +52,46 @@ TEST(BadInputTest, CollectorRefusesAFolderAnotherCollectorHolds) {
   ASSERT_TRUE(first.ok());
   CommandResult r = RunCommand(
       {BinPath("rollguard-collector"), "--listen", "127.0.0.1:0", "--data-dir", dir.File("data")});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, 1);  // not a usage error: systemd may retry
   EXPECT_NE(r.err.find("is another collector using it?"), std::string::npos) << r.err;
+}
+
+TEST(BadInputTest, ASecondCollectorCannotShareAPort) {
+  TempDir dir;
+  const int http = PickFreeTcpPort();
+  auto first = CollectorUnderTest::Start(dir.path(), dir.File("data"), 0,
+                                         {"--http-listen", absl::StrCat("127.0.0.1:", http)});
+  ASSERT_TRUE(first.ok());
+  // Another data folder, the same gRPC port: refused, not half the traffic.
+  CommandResult grpc_port =
+      RunCommand({BinPath("rollguard-collector"), "--listen", (*first)->address(), "--data-dir",
+                  dir.File("data2"), "--http-listen", "off"});
+  EXPECT_EQ(grpc_port.exit_code, 1) << grpc_port.err;
+  EXPECT_NE(grpc_port.err.find("cannot listen"), std::string::npos) << grpc_port.err;
+  // The same /metrics port, set on purpose: refused too.
+  CommandResult http_port =
+      RunCommand({BinPath("rollguard-collector"), "--listen", "127.0.0.1:0", "--data-dir",
+                  dir.File("data3"), "--http-listen", absl::StrCat("127.0.0.1:", http)});
+  EXPECT_EQ(http_port.exit_code, 1) << http_port.err;
+  EXPECT_NE(http_port.err.find("http_listen"), std::string::npos) << http_port.err;
+}
+
+TEST(BadInputTest, AKeyGivenTwiceIsRefusedNotHalfIgnored) {
+  TempDir dir;
+  WriteTextFile(dir.File("c.yaml"),
+                "listen: 127.0.0.1:7700\nretention: 7d\nlisten: 0.0.0.0:7700\n");
+  CommandResult r = RunCommand(
+      {BinPath("rollguard-collector"), "--config", dir.File("c.yaml"), "--check-config"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(dir.File("c.yaml") + ":3: listen: given twice (first on line 1)"),
+            std::string::npos)
+      << r.err;
+  WriteTextFile(dir.File("a.yaml"),
+                "service:\n  root: .\n  command: [sleep, '1']\nservice:\n  root: /srv\n");
+  CommandResult agent =
+      RunCommand({BinPath("rollguard-agent"), "--config", dir.File("a.yaml"), "--check-config"});
+  EXPECT_EQ(agent.exit_code, 2);
+  EXPECT_NE(agent.err.find("service: given twice"), std::string::npos) << agent.err;
 }
 
 TEST(BadInputTest, GarbageOnTheStreamIsRefusedAndKeepsAcceptedData) {

@@ -4,10 +4,12 @@
 #include <sstream>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/duration.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 
 namespace rollguard {
@@ -223,6 +225,15 @@ absl::StatusOr<std::string> ConfigNode::Path(absl::string_view key) const {
   std::filesystem::path p(s);
   if (p.is_relative()) p = dir() / p;
   return p.lexically_normal().string();
+}
+
+absl::StatusOr<std::string> ConfigNode::SecretFile(absl::string_view key) const {
+  ASSIGN_OR_RETURN(std::string path, Path(key));
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return Error(key, text.status().message());
+  std::string line(absl::StripAsciiWhitespace(text->substr(0, text->find('\n'))));
+  if (line.empty()) return Error(key, absl::StrCat(path, " is empty"));
+  return line;
 }
 
 }  // namespace rollguard

@@ -53,6 +53,9 @@ class ConfigNode {
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> Strings(absl::string_view key) const;
   // A path value, made absolute against the config file's own folder.
   [[nodiscard]] absl::StatusOr<std::string> Path(absl::string_view key) const;
+  // A secret kept in its own file (key names the path): the file's first
+  // line, trimmed. Errors name the key and the file, never the contents.
+  [[nodiscard]] absl::StatusOr<std::string> SecretFile(absl::string_view key) const;
 
   // "file:line: key: message" as InvalidArgument.
   absl::Status Error(absl::string_view key, absl::string_view message) const;

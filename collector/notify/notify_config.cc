@@ -17,17 +17,6 @@ absl::StatusOr<std::vector<std::string>> StringList(const ConfigNode& n, absl::s
   return out;
 }
 
-// A secret kept in its own file: the first line, without surrounding spaces.
-// Errors name the key and the file, never the contents.
-absl::StatusOr<std::string> ReadSecretFile(const ConfigNode& n, absl::string_view key) {
-  ASSIGN_OR_RETURN(std::string path, n.Path(key));
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return n.Error(key, text.status().message());
-  std::string line(absl::StripAsciiWhitespace(text->substr(0, text->find('\n'))));
-  if (line.empty()) return n.Error(key, absl::StrCat(path, " is empty"));
-  return line;
-}
-
 absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
   RETURN_IF_ERROR(
       n.AllowOnly({"name", "type", "url", "headers", "timeout", "max_attempts", "initial_backoff",
@@ -51,7 +40,7 @@ absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
   }
   if (n.Has("url_file")) {
     // The secret stays out of the config file (which is often in git).
-    ASSIGN_OR_RETURN(r.url, ReadSecretFile(n, "url_file"));
+    ASSIGN_OR_RETURN(r.url, n.SecretFile("url_file"));
   }
   bool needs_url = r.type != "log" && r.type != "email";
   if (needs_url && r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0) {
@@ -88,7 +77,7 @@ absl::StatusOr<ReceiverConfig> LoadReceiver(const ConfigNode& n) {
       ASSIGN_OR_RETURN(r.password, n.String("password"));
     }
     if (n.Has("password_file")) {
-      ASSIGN_OR_RETURN(r.password, ReadSecretFile(n, "password_file"));
+      ASSIGN_OR_RETURN(r.password, n.SecretFile("password_file"));
     }
   }
   return r;

@@ -5,17 +5,12 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "collector/notify/redact.h"
+#include "common/http_post.h"
+#include "common/redact.h"
+#include "common/status_macros.h"
 
 namespace rollguard::collector {
 namespace {
-
-size_t KeepHead(char* data, size_t size, size_t n, void* body) {
-  auto* s = static_cast<std::string*>(body);
-  size_t len = size * n;
-  if (s->size() < 300) s->append(data, std::min(len, 300 - s->size()));
-  return len;
-}
 
 struct Upload {
   const std::string* data;
@@ -34,41 +29,20 @@ size_t ReadUpload(char* buffer, size_t size, size_t n, void* user) {
 
 absl::Status PostJson(const std::string& url, const std::string& body,
                       const std::map<std::string, std::string>& headers, absl::Duration timeout) {
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
-  curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
-  for (const auto& [k, v] : headers)
-    list = curl_slist_append(list, absl::StrCat(k, ": ", v).c_str());
-  std::string response;
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, KeepHead);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "rollguard-collector/" ROLLGUARD_VERSION);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
+  HttpPostRequest request;
+  request.url = url;
+  request.body = body;
+  request.headers = headers;
+  request.timeout = timeout;
+  request.user_agent = "rollguard-collector/" ROLLGUARD_VERSION;
   // The URL is the credential for Discord and Slack: errors name it redacted,
   // and anything the library or the server echoes of it is scrubbed.
-  std::vector<std::string> secrets = {url};
+  std::vector<std::string> secrets;
   for (const auto& [k, v] : headers) secrets.push_back(v);
-  if (rc != CURLE_OK) {
-    return absl::UnavailableError(ScrubSecrets(
-        absl::StrCat(RedactUrl(url), ": ", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc)),
-        secrets));
-  }
-  if (status < 200 || status >= 300) {
+  ASSIGN_OR_RETURN(HttpPostResponse response, HttpPost(request, secrets));
+  if (response.status < 200 || response.status >= 300) {
     return absl::UnavailableError(
-        ScrubSecrets(absl::StrCat(RedactUrl(url), ": HTTP ", status, " ", response), secrets));
+        absl::StrCat(RedactUrl(url), ": HTTP ", response.status, " ", response.body_head));
   }
   return absl::OkStatus();
 }

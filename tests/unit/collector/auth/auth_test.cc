@@ -5,7 +5,7 @@
 #include "absl/strings/match.h"
 #include "collector/auth/method_roles.h"
 #include "collector/auth/token_store.h"
-#include "collector/notify/redact.h"
+#include "common/redact.h"
 #include "common/tls/certificate.h"
 #include "rollguard/v1/admin_service.grpc.pb.h"
 #include "rollguard/v1/admin_service.pb.h"

@@ -10,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace rollguard::collector {
+namespace rollguard {
 
 std::string RedactUrl(absl::string_view url);
 
@@ -18,4 +18,4 @@ std::string RedactUrl(absl::string_view url);
 // (for library error messages that may quote a URL or a password).
 std::string ScrubSecrets(absl::string_view text, const std::vector<std::string>& secrets);
 
-}  // namespace rollguard::collector
+}  // namespace rollguard

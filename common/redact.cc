@@ -1,4 +1,4 @@
-#include "collector/notify/redact.h"
+#include "common/redact.h"
 
 #include <algorithm>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 
-namespace rollguard::collector {
+namespace rollguard {
 
 std::string RedactUrl(absl::string_view url) {
   size_t scheme_end = url.find("://");
@@ -47,4 +47,4 @@ std::string ScrubSecrets(absl::string_view text, const std::vector<std::string>&
   return out;
 }
 
-}  // namespace rollguard::collector
+}  // namespace rollguard

@@ -35,6 +35,7 @@ absl::Status Collector::OpenState() {
   RocksDbOptions ro;
   ro.sync_writes = config_.sync_writes;
   ASSIGN_OR_RETURN(storage_, OpenRocksDbStorage(config_.data_dir, ro));
+  RETURN_IF_ERROR(remote_write_.Start(config_.remote_write, storage_.get(), clock_));
   registry_ = std::make_unique<HostRegistry>(storage_.get(), clock_);
   RETURN_IF_ERROR(registry_->Load());
   alerting_ = std::make_unique<Alerting>(config_.alerting, storage_.get(), registry_.get(), clock_);
@@ -101,9 +102,10 @@ absl::Status Collector::Serve(std::shared_ptr<grpc::ServerCredentials> creds) {
   agent_deps.limits = config_.ingest;
   agent_deps.limits.max_age = config_.retention;
   agent_service_ = std::make_unique<AgentServiceImpl>(agent_deps);
-  AdminServiceImpl::Deps deps{storage_.get(),  registry_.get(),  alerting_.get(),   commands_.get(),
-                              rollouts_.get(), audit_.get(),     remediator_.get(), clock_,
-                              auth_.get(),     config_.retention};
+  AdminServiceImpl::Deps deps{storage_.get(),    registry_.get(), alerting_.get(),
+                              commands_.get(),   rollouts_.get(), audit_.get(),
+                              remediator_.get(), clock_,          auth_.get(),
+                              config_.retention, &remote_write_};
   admin_service_ = std::make_unique<AdminServiceImpl>(deps);
 
   grpc::ServerBuilder builder;
@@ -226,9 +228,9 @@ absl::Status Collector::ServeHttp() {
   o.listen = config_.http_listen;
   o.tls = config_.tls;
   o.tokens = tokens_.get();
-  MetricsSources sources{&stats_,           storage_.get(),     registry_.get(),
-                         alerting_.get(),   commands_.get(),    rollouts_.get(),
-                         remediator_.get(), &command_outcomes_, clock_->NowMs()};
+  MetricsSources sources{&stats_,         storage_.get(),  registry_.get(),   alerting_.get(),
+                         commands_.get(), rollouts_.get(), remediator_.get(), &command_outcomes_,
+                         &remote_write_,  clock_->NowMs()};
   o.metrics = [this, sources] {
     std::string page = RenderMetrics(sources);
     absl::StrAppend(&page,
@@ -271,6 +273,7 @@ void Collector::Stop() {
   if (server_) server_->Wait();
   server_.reset();
   alerting_.reset();
+  remote_write_.Stop();
   storage_.reset();
   spdlog::info("collector stopped ({} samples stored this run)", stats_.samples_stored.load());
   MutexLock lock(&mu_);

@@ -25,6 +25,7 @@
 #include "collector/ingest/agent_service.h"
 #include "collector/ingest/work_pool.h"
 #include "collector/registry/host_registry.h"
+#include "collector/remote_write/remote_writers.h"
 #include "collector/storage/storage.h"
 #include "common/clock.h"
 #include "common/mutex.h"
@@ -98,6 +99,7 @@ class Collector {
   std::unique_ptr<AdminServiceImpl> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   CommandOutcomes command_outcomes_;
+  RemoteWriters remote_write_;
   std::unique_ptr<HttpListener> http_;  // null: no /metrics
   int port_ = 0;
 

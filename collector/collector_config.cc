@@ -160,10 +160,10 @@ absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text) {
 
 absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, CollectorConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
-  RETURN_IF_ERROR(
-      root.AllowOnly({"listen", "http_listen", "data_dir", "retention", "retention_check_interval",
-                      "records_retention", "sync_writes", "ingest_threads", "log_level", "alerting",
-                      "commands", "automation", "tls", "auth", "insecure", "ingest"}));
+  RETURN_IF_ERROR(root.AllowOnly(
+      {"listen", "http_listen", "data_dir", "retention", "retention_check_interval",
+       "records_retention", "sync_writes", "ingest_threads", "log_level", "alerting", "commands",
+       "automation", "tls", "auth", "insecure", "ingest", "remote_write"}));
   if (root.Has("tls")) {
     ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
     RETURN_IF_ERROR(LoadTlsSection(t, "client_ca", &c.tls));
@@ -218,6 +218,9 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   }
   if (root.Has("log_level")) {
     ASSIGN_OR_RETURN(c.log_level, root.String("log_level"));
+  }
+  if (root.Has("remote_write")) {
+    ASSIGN_OR_RETURN(c.remote_write, LoadRemoteWrite(root));
   }
   if (root.Has("ingest")) {
     ASSIGN_OR_RETURN(ConfigNode i, root.Child("ingest"));

@@ -8,6 +8,7 @@
 #include "collector/alerting/alerting.h"
 #include "collector/automation/automation_options.h"
 #include "collector/ingest/ingest_limits.h"
+#include "collector/remote_write/remote_write_config.h"
 #include "common/tls/grpc_tls.h"
 
 namespace rollguard::collector {
@@ -46,6 +47,8 @@ struct CollectorConfig {
   // Operators' bearer tokens ("NAME ROLE SHA256HEX" lines); needs TLS.
   std::string tokens_file;
   bool insecure = false;
+  // Where every stored sample is also sent (Prometheus remote write).
+  std::vector<RemoteWriteConfig> remote_write;
 };
 
 [[nodiscard]] absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages rollguard builds and tests with.
 # Idempotent: when every package is already present it does nothing (no apt-get update).
-# --bench also installs what `make bench` compares against (VictoriaMetrics).
+# --bench also installs what `make bench` compares against.
 set -euo pipefail
 
 PACKAGES=(
@@ -26,11 +26,13 @@ PACKAGES=(
   help2man                 # man pages from --help (make package)
   lintian                  # the package test: the .deb files have no lintian errors
   systemd                  # the package test: systemd-analyze verify accepts the units
-  prometheus               # the /metrics test: promtool check metrics, a real scrape and query
+  prometheus               # the /metrics test: promtool check metrics, a real scrape and query;
+                           # and a real remote-write receiver
+  victoria-metrics         # remote write: the end-to-end test sends to a real VictoriaMetrics
+  libsnappy-dev            # remote write: request bodies are snappy-compressed (the protocol)
 )
 
 if [ "${1:-}" = "--bench" ]; then
-  PACKAGES+=(victoria-metrics)  # the ingest and bytes-per-sample bar in docs/PERFORMANCE.md
   PACKAGES+=(prometheus-node-exporter)  # the agent's memory side by side with node_exporter's
   PACKAGES+=(jq)  # fleet rollout bench: queued -> RUNNING percentiles from -o json
 fi

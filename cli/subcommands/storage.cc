@@ -1,9 +1,10 @@
 // rollguard storage: the collector's storage engine at a glance: memory held
 // in the heads against the back-pressure limit, series, sealing and merging,
-// bytes on disk.
+// bytes on disk, remote-write targets.
 #include <cstdio>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/client.h"
 #include "cli/subcommands/subcommands.h"
@@ -57,6 +58,16 @@ void PrintStats(const rollguard::v1::StorageStats& s) {
   }
   if (s.failed_writes() > 0) {
     t.AddRow({"failed writes since start", std::to_string(s.failed_writes())});
+  }
+  for (const rollguard::v1::RemoteWriteStatus& r : s.remote_write()) {
+    std::string state = r.pending_batches() == 0
+                            ? "caught up"
+                            : absl::StrFormat("%u batches waiting, %.0f s behind",
+                                              r.pending_batches(), r.lag_seconds());
+    if (!r.last_error().empty()) absl::StrAppend(&state, "; FAILING: ", r.last_error());
+    t.AddRow({"remote write " + r.name(),
+              absl::StrFormat("%s: %u samples sent, %u dropped, %u failed requests; %s", r.url(),
+                              r.samples_sent(), r.samples_dropped(), r.requests_failed(), state)});
   }
   std::fputs(t.Render().c_str(), stdout);
 }

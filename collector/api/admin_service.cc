@@ -43,6 +43,7 @@ AdminServiceImpl::AdminServiceImpl(Deps deps)
       remediator_(deps.remediator),
       clock_(deps.clock),
       retention_(deps.retention),
+      remote_write_(deps.remote_write),
       auth_(deps.auth),
       started_ms_(deps.clock->NowMs()) {}
 
@@ -467,6 +468,20 @@ rollguard::v1::StorageStats AdminServiceImpl::DoGetStorageStats() const {
   out.set_write_error(st.write_error);
   out.set_write_error_since_ms(st.write_error_since_ms);
   out.set_quarantined_records(st.quarantined_records);
+  if (remote_write_ != nullptr) {
+    for (const RemoteWriteStats& r : remote_write_->Stats()) {
+      rollguard::v1::RemoteWriteStatus* o = out.add_remote_write();
+      o->set_name(r.name);
+      o->set_url(r.url);
+      o->set_samples_sent(r.samples_sent);
+      o->set_samples_dropped(r.samples_rejected + r.samples_too_old + r.samples_unknown_series);
+      o->set_requests_failed(r.requests_failed);
+      o->set_pending_batches(r.pending_records);
+      o->set_lag_seconds(r.lag_seconds);
+      o->set_newest_sent_ms(r.newest_sent_ms);
+      o->set_last_error(r.last_error);
+    }
+  }
   return out;
 }
 

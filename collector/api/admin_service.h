@@ -18,6 +18,7 @@
 #include "collector/commands/command_manager.h"
 #include "collector/commands/rollout_manager.h"
 #include "collector/registry/host_registry.h"
+#include "collector/remote_write/remote_writers.h"
 #include "collector/storage/storage.h"
 #include "common/clock.h"
 #include "rollguard/v1/admin_service.grpc.pb.h"
@@ -39,6 +40,8 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
     const Authenticator* auth = nullptr;
     // How far back history goes (a replay starts no earlier).
     absl::Duration retention = absl::Hours(24 * 30);
+    // Null: no remote write.
+    const RemoteWriters* remote_write = nullptr;
   };
   explicit AdminServiceImpl(Deps deps);
 
@@ -141,6 +144,7 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   Remediator* remediator_;
   const Clock* clock_;
   absl::Duration retention_;
+  const RemoteWriters* remote_write_;
   const Authenticator* auth_;
   const int64_t started_ms_;  // for `rollguard version`
   // Replays run here, off the gRPC threads. A running replay's call is

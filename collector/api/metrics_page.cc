@@ -8,6 +8,7 @@
 #include "collector/commands/rollout_manager.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/registry/host_registry.h"
+#include "collector/remote_write/remote_writers.h"
 #include "collector/storage/storage.h"
 #include "common/prometheus_text.h"
 
@@ -99,6 +100,40 @@ void Alerts(const Alerting& alerting, PrometheusText* p) {
   for (const auto& [key, n] : by) p->Sample(n, {{"state", key.first}, {"severity", key.second}});
 }
 
+// Per target, as Prometheus' own prometheus_remote_storage_* do.
+void RemoteWrite(const std::vector<RemoteWriteStats>& remotes, PrometheusText* p) {
+  if (remotes.empty()) return;
+  p->Family("rollguard_remote_write_samples_sent_total", "counter",
+            "Samples a remote-write receiver accepted.");
+  for (const auto& r : remotes) p->Sample(D(r.samples_sent), {{"remote", r.name}});
+  p->Family("rollguard_remote_write_bytes_sent_total", "counter",
+            "Request bytes (compressed) a remote-write receiver accepted.");
+  for (const auto& r : remotes) p->Sample(D(r.bytes_sent), {{"remote", r.name}});
+  p->Family("rollguard_remote_write_requests_failed_total", "counter",
+            "Remote-write attempts that failed (each retry counts).");
+  for (const auto& r : remotes) p->Sample(D(r.requests_failed), {{"remote", r.name}});
+  p->Family("rollguard_remote_write_samples_dropped_total", "counter",
+            "Samples not sent, by reason: rejected (4xx), too_old (past max_lag), not_newer "
+            "(resent or out of order), unknown_series.");
+  for (const auto& r : remotes) {
+    p->Sample(D(r.samples_rejected), {{"remote", r.name}, {"reason", "rejected"}});
+    p->Sample(D(r.samples_too_old), {{"remote", r.name}, {"reason", "too_old"}});
+    p->Sample(D(r.samples_not_newer), {{"remote", r.name}, {"reason", "not_newer"}});
+    p->Sample(D(r.samples_unknown_series), {{"remote", r.name}, {"reason", "unknown_series"}});
+  }
+  p->Family("rollguard_remote_write_pending_batches", "gauge",
+            "Sample-log records (agent batches) stored but not yet sent.");
+  for (const auto& r : remotes) p->Sample(D(r.pending_records), {{"remote", r.name}});
+  p->Family("rollguard_remote_write_lag_seconds", "gauge",
+            "How far behind now the newest sent sample is while batches wait (0 when caught up).");
+  for (const auto& r : remotes) p->Sample(r.lag_seconds, {{"remote", r.name}});
+  p->Family("rollguard_remote_write_newest_sent_timestamp_seconds", "gauge",
+            "Timestamp of the newest sample a receiver accepted, Unix seconds.");
+  for (const auto& r : remotes) {
+    p->Sample(static_cast<double>(r.newest_sent_ms) / 1000.0, {{"remote", r.name}});
+  }
+}
+
 }  // namespace
 
 std::string RenderMetrics(const MetricsSources& s) {
@@ -124,6 +159,7 @@ std::string RenderMetrics(const MetricsSources& s) {
   p.Sample(D(s.rollouts->RunningCount()));
   p.Family("rollguard_incidents_open", "gauge", "Incidents the closed loop has open.");
   p.Sample(D(s.remediator->OpenCount()));
+  RemoteWrite(s.remote_write->Stats(), &p);
   return p.text();
 }
 

@@ -1,6 +1,6 @@
 // The collector's own health as Prometheus metrics (GET /metrics on the HTTP
 // listener): streams, ingest and its refusals, storage, notifications per
-// receiver, commands, rollouts, incidents and alerts. Names follow
+// receiver, commands, rollouts, incidents, alerts and remote write. Names follow
 // Prometheus' conventions (rollguard_ prefix, _total counters, seconds and
 // bytes); `promtool check metrics` reports nothing on the page.
 #pragma once
@@ -17,6 +17,7 @@ class Alerting;
 class CommandManager;
 class HostRegistry;
 class Remediator;
+class RemoteWriters;
 class RolloutManager;
 class Storage;
 struct IngestStats;
@@ -43,6 +44,7 @@ struct MetricsSources {
   const RolloutManager* rollouts = nullptr;
   const Remediator* remediator = nullptr;
   const CommandOutcomes* outcomes = nullptr;
+  const RemoteWriters* remote_write = nullptr;
   int64_t started_ms = 0;
 };
 

@@ -15,6 +15,7 @@
 #include "collector/storage/chunk_codec.h"
 #include "collector/storage/chunk_query.h"
 #include "collector/storage/key_codec.h"
+#include "collector/storage/log_readers.h"
 #include "collector/storage/rocksdb_layout.h"
 #include "collector/storage/rocksdb_records.h"
 #include "collector/storage/rocksdb_status.h"
@@ -68,8 +69,9 @@ class RocksDbStorage final : public Storage {
         chunks_cf_(Named(handles_, kChunksCf)),
         quarantine_cf_(Named(handles_, kQuarantineCf)),
         records_(db_.get(), handles_, write_options_),
-        sealer_(db_.get(), chunks_cf_, log_cf_, write_options_, &heads_, &log_seq_, options.clock,
-                MakeSealerOptions(options)) {}
+        readers_(db_.get(), Named(handles_, rocksdb::kDefaultColumnFamilyName), write_options_),
+        sealer_(db_.get(), chunks_cf_, log_cf_, write_options_, &heads_, &log_seq_, &readers_,
+                options.clock, MakeSealerOptions(options)) {}
 
   ~RocksDbStorage() override {
     sealer_.Stop();
@@ -141,33 +143,40 @@ class RocksDbStorage final : public Storage {
     return FromRocks(it->status(), "loading series");
   }
 
-  // Rebuilds the heads from the log records still present, then starts sealing.
+  // Rebuilds the heads from the log records not yet sealed, then starts
+  // sealing. (Sealed records still present are kept for a log reader.)
   absl::Status RecoverHeads() {
+    RETURN_IF_ERROR(readers_.Load());
+    const uint64_t sealed_below = readers_.sealed_below();
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-    size_t records = 0, samples = 0;
     uint64_t first = 0, last = 0;
+    bool any = false;
+    it->SeekToFirst();
+    if (it->Valid() && it->key().size() == 8) first = DecodeSeq(it->key());
+    size_t records = 0, samples = 0;
     SeriesId max_logged_id = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    for (it->Seek(EncodeBigEndian64(sealed_below)); it->Valid(); it->Next()) {
       if (it->key().size() != 8) {
         RETURN_IF_ERROR(Quarantine(log_cf_, it->key(), it->value(), "bad key"));
         continue;
       }
-      uint64_t seq = 0;
-      for (int i = 0; i < 8; ++i) seq = (seq << 8) | static_cast<uint8_t>(it->key()[i]);
+      const uint64_t seq = DecodeSeq(it->key());
       auto batch = DecodeLogRecord(ToView(it->value()));
       if (!batch.ok()) {
         RETURN_IF_ERROR(Quarantine(log_cf_, it->key(), it->value(), batch.status().message()));
         continue;
       }
-      if (records == 0) first = seq;
       last = seq;
+      any = true;
       ++records;
       samples += batch->size();
       for (const StoredSample& s : *batch) max_logged_id = std::max(max_logged_id, s.series);
       heads_.Add(*batch, seq, options_.clock->NowMs());
     }
     if (absl::Status s = FromRocks(it->status(), "replaying the sample log"); !s.ok()) return s;
-    log_seq_.StartAt(records > 0 ? last + 1 : 0);
+    // New records number above every record, mark and cursor on disk: a
+    // reader must never find its place taken by older numbers.
+    log_seq_.StartAt(std::max({any ? last + 1 : 0, sealed_below, readers_.Max()}));
     if (records > 0) {
       spdlog::info("storage: replayed {} samples from {} log records into the heads", samples,
                    records);
@@ -179,6 +188,12 @@ class RocksDbStorage final : public Storage {
     RETURN_IF_ERROR(RetireHighestChunkId());
     sealer_.Start(first);
     return absl::OkStatus();
+  }
+
+  static uint64_t DecodeSeq(const rocksdb::Slice& key) {
+    uint64_t seq = 0;
+    for (int i = 0; i < 8; ++i) seq = (seq << 8) | static_cast<uint8_t>(key[i]);
+    return seq;
   }
 
   // Chunk keys start with the series id (big-endian): the last key holds the
@@ -324,6 +339,48 @@ class RocksDbStorage final : public Storage {
 
   RecordStore& records() override { return records_; }
 
+  absl::StatusOr<uint64_t> OpenLogReader(absl::string_view name) override {
+    return readers_.Open(name, log_seq_.Floor());
+  }
+  absl::Status AdvanceLogReader(absl::string_view name, uint64_t next) override {
+    return readers_.Advance(name, next);
+  }
+  absl::Status RetainLogReaders(const std::vector<std::string>& names) override {
+    return readers_.Retain(names);
+  }
+  uint64_t LogEnd() const override { return log_seq_.Floor(); }
+
+  absl::StatusOr<std::vector<LogRecord>> ReadLog(uint64_t from, size_t max_samples,
+                                                 uint64_t* skipped) const override {
+    // Below the lowest record still being written, so a second read of the
+    // same range finds the same records.
+    const uint64_t end = log_seq_.Floor();
+    std::vector<LogRecord> out;
+    if (from >= end) return out;
+    rocksdb::ReadOptions ro;
+    const std::string upper = EncodeBigEndian64(end);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+    size_t samples = 0;
+    for (it->Seek(EncodeBigEndian64(from)); it->Valid() && samples < max_samples; it->Next()) {
+      if (it->key().size() != 8) continue;
+      auto batch = DecodeLogRecord(ToView(it->value()));
+      if (!batch.ok()) {
+        spdlog::error("storage: sample log record {} cannot be decoded ({}); readers skip it",
+                      DecodeSeq(it->key()), std::string(batch.status().message()));
+        if (skipped != nullptr) ++*skipped;
+        // An empty record in its place, so the reader moves past it.
+        out.push_back(LogRecord{DecodeSeq(it->key()), {}});
+        continue;
+      }
+      samples += batch->size();
+      out.push_back(LogRecord{DecodeSeq(it->key()), *std::move(batch)});
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "reading the sample log"));
+    return out;
+  }
+
   StorageStats Stats() const override {
     StorageStats st;
     {
@@ -372,6 +429,7 @@ class RocksDbStorage final : public Storage {
   SeriesIndex index_;
   SeriesHeads heads_;
   LogSequence log_seq_;
+  LogReaders readers_;
   std::atomic<int64_t> retention_floor_ms_{std::numeric_limits<int64_t>::min()};
   Sealer sealer_;
 };

@@ -1,5 +1,6 @@
 #include "collector/storage/sealer.h"
 
+#include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -24,14 +25,15 @@ constexpr size_t kSealRoundPoints = 1'000'000;
 
 Sealer::Sealer(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks,
                rocksdb::ColumnFamilyHandle* log, rocksdb::WriteOptions write_options,
-               SeriesHeads* heads, const LogSequence* log_seq, const Clock* clock,
-               SealerOptions options)
+               SeriesHeads* heads, const LogSequence* log_seq, LogReaders* readers,
+               const Clock* clock, SealerOptions options)
     : db_(db),
       chunks_cf_(chunks),
       log_cf_(log),
       write_options_(write_options),
       heads_(heads),
       log_seq_(log_seq),
+      readers_(readers),
       clock_(clock),
       options_(options),
       chunk_uniq_(std::random_device{}()) {}
@@ -40,6 +42,7 @@ Sealer::~Sealer() { Stop(); }
 
 void Sealer::Start(uint64_t log_first) {
   truncated_below_ = log_first;
+  sealed_below_ = readers_->sealed_below();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -147,17 +150,23 @@ bool Sealer::SealOnce(bool everything) {
 }
 
 void Sealer::TruncateLog() {
-  uint64_t below = std::min(log_seq_->Floor(), heads_->MinSeq());
-  if (below <= truncated_below_) return;
-  absl::Status s =
-      FromRocks(db_->DeleteRange(write_options_, log_cf_, EncodeBigEndian64(truncated_below_),
-                                 EncodeBigEndian64(below)),
-                "truncating the sample log");
+  const uint64_t sealed = std::min(log_seq_->Floor(), heads_->MinSeq());
+  const uint64_t below = std::min(sealed, readers_->Min());
+  if (sealed <= sealed_below_ && below <= truncated_below_) return;
+  rocksdb::WriteBatch batch;
+  if (below > truncated_below_) {
+    (void)batch.DeleteRange(log_cf_, EncodeBigEndian64(truncated_below_), EncodeBigEndian64(below));
+  }
+  // Records kept for a reader are not replayed into the heads on the next
+  // open: their samples are in chunks already.
+  if (sealed > sealed_below_) readers_->NoteSealed(sealed, &batch);
+  absl::Status s = FromRocks(db_->Write(write_options_, &batch), "truncating the sample log");
   if (!s.ok()) {
     spdlog::error("storage: {}", s.ToString());
     return;
   }
-  truncated_below_ = below;
+  truncated_below_ = std::max(truncated_below_, below);
+  sealed_below_ = std::max(sealed_below_, sealed);
 }
 
 }  // namespace rollguard::collector

@@ -1,7 +1,7 @@
 // The sealer: a thread that turns full or old heads into compressed chunks
 // and then deletes the sample-log records every sample of which is in a
-// chunk. Ingest never waits for it, except under memory pressure
-// (WaitForRoom), which is how back-pressure reaches the agents.
+// chunk and which every log reader (remote write) has read. Ingest never waits for it, except under
+// memory pressure (WaitForRoom), which is how back-pressure reaches the agents.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "collector/storage/log_readers.h"
 #include "collector/storage/sample_log.h"
 #include "collector/storage/series_heads.h"
 #include "common/clock.h"
@@ -31,7 +32,7 @@ class Sealer {
   // Borrows everything; they outlive the sealer.
   Sealer(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* chunks, rocksdb::ColumnFamilyHandle* log,
          rocksdb::WriteOptions write_options, SeriesHeads* heads, const LogSequence* log_seq,
-         const Clock* clock, SealerOptions options);
+         LogReaders* readers, const Clock* clock, SealerOptions options);
   ~Sealer();  // Stop()
 
   // Starts the thread. `log_first`: the oldest log record still present.
@@ -55,7 +56,8 @@ class Sealer {
   // their points leave the heads once the chunks are durable. True if the
   // round was full, so more heads may be due.
   bool SealOnce(bool everything);
-  // Deletes the log records every sample of which is in a chunk.
+  // Deletes the log records every sample of which is in a chunk and that
+  // every reader has read; records the sealed mark for the next open.
   void TruncateLog();
 
   rocksdb::DB* const db_;
@@ -64,11 +66,13 @@ class Sealer {
   const rocksdb::WriteOptions write_options_;
   SeriesHeads* const heads_;
   const LogSequence* const log_seq_;
+  LogReaders* const readers_;
   const Clock* const clock_;
   const SealerOptions options_;
 
   // Used by the sealing thread only (and by SealEverything after Stop).
   uint64_t truncated_below_ = 0;
+  uint64_t sealed_below_ = 0;
   uint32_t chunk_uniq_ = 0;  // keeps chunk keys of one series and start distinct across restarts
   std::vector<uint8_t> chunks_since_merge_;  // by series id
 

@@ -37,6 +37,12 @@ struct StoredSample {
   double value = 0;
 };
 
+// One record of the sample log: a batch of samples as it arrived.
+struct LogRecord {
+  uint64_t seq = 0;
+  std::vector<StoredSample> samples;
+};
+
 // What the storage holds in memory, for reporting and tests.
 struct StorageStats {
   size_t head_points = 0;
@@ -103,6 +109,25 @@ class Storage {
 
   // Keyed records kept in the same database (alerts, silences, hosts, ...).
   virtual RecordStore& records() = 0;
+
+  // Readers of the sample log (remote write). Each has a named cursor kept in
+  // the database, and the log keeps every record from the lowest cursor on,
+  // so a reader whose receiver is down, or that restarts, loses nothing. A
+  // reader seen for the first time starts at the log's end (new samples).
+  [[nodiscard]] virtual absl::StatusOr<uint64_t> OpenLogReader(absl::string_view name);
+  // Persists that the reader has read every record below `next`.
+  [[nodiscard]] virtual absl::Status AdvanceLogReader(absl::string_view name, uint64_t next);
+  // Forgets every reader not named, so a removed one stops holding the log.
+  [[nodiscard]] virtual absl::Status RetainLogReaders(const std::vector<std::string>& names);
+  // Whole records numbered `from` or more, oldest first, until they hold
+  // `max_samples` (always at least one record, when there is one). Only
+  // records already written: reading the same range again gives the same.
+  // A record that cannot be decoded comes back empty, counted in *skipped.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<LogRecord>> ReadLog(uint64_t from,
+                                                                       size_t max_samples,
+                                                                       uint64_t* skipped) const;
+  // The number the next record will get: a reader at LogEnd() is caught up.
+  virtual uint64_t LogEnd() const { return 0; }
 
   virtual StorageStats Stats() const { return {}; }
 };

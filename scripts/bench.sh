@@ -147,3 +147,11 @@ done
 
 echo "== against VictoriaMetrics on the same samples (scripts/bench_vs_vm.sh)"
 bash "$(dirname "$0")/bench_vs_vm.sh" "$BIN" 300
+
+echo "== remote write: draining 1.2 M samples from the log to a loopback receiver, then to VictoriaMetrics"
+"$TESTS/remote_write_bench"
+VMPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+victoria-metrics -storageDataPath="$WORK/vm-rw" -httpListenAddr="127.0.0.1:$VMPORT" >"$WORK/vm-rw.log" 2>&1 &
+PIDS+=($!)
+sleep 2
+RW_BENCH_URL="http://127.0.0.1:$VMPORT/api/v1/write" "$TESTS/remote_write_bench" --benchmark_filter=Drain

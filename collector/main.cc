@@ -16,6 +16,7 @@
 #include "common/command_line.h"
 #include "common/daemon_process.h"
 #include "common/default_config.h"
+#include "common/redact.h"
 #include "common/duration.h"
 #include "common/files.h"
 #include "common/logging.h"
@@ -196,11 +197,15 @@ int CheckConfig(const Flags& flags, const CollectorConfig& config) {
     if (!tokens.ok()) return Fail(std::string(tokens.status().message()));
     std::printf("tokens: %s (%zu tokens)\n", config.tokens_file.c_str(), tokens->size());
   }
-  std::printf("config: %s\nlisten: %s\nhttp_listen: %s\ndata_dir: %s\nconfig OK\n",
+  std::printf("config: %s\nlisten: %s\nhttp_listen: %s\ndata_dir: %s\n",
               flags.config_path.empty() ? "(none: built-in defaults)" : flags.config_path.c_str(),
               config.listen.c_str(),
               config.http_listen.empty() ? "off" : config.http_listen.c_str(),
               config.data_dir.c_str());
+  for (const auto& r : config.remote_write) {
+    std::printf("remote_write: %s -> %s\n", r.name.c_str(), rollguard::RedactUrl(r.url).c_str());
+  }
+  std::printf("config OK\n");
   return 0;
 }
 

@@ -51,6 +51,7 @@ Agent::Agent(AgentConfig config, const Clock* clock)
 
 Agent::~Agent() {
   if (prober_) prober_->Stop();
+  if (scraper_) scraper_->Stop();
   if (statsd_) statsd_->Stop();
   uplink_->Stop();
   if (executor_) executor_->Stop();
@@ -78,6 +79,10 @@ absl::Status Agent::Init() {
   if (!config_.probes.empty()) {
     prober_ =
         std::make_unique<Prober>(config_.probes, [this](Readings r, int64_t ts) { Emit(r, ts); });
+  }
+  if (!config_.scrape.empty()) {
+    scraper_ =
+        std::make_unique<Scraper>(config_.scrape, [this](Readings r, int64_t ts) { Emit(r, ts); });
   }
   return absl::OkStatus();
 }
@@ -128,6 +133,7 @@ void Agent::Run() {
   if (executor_) executor_->Start();
   uplink_->Start();
   if (prober_) prober_->Start();
+  if (scraper_) scraper_->Start();
   absl::Time next = clock_->Now();
   MutexLock lock(&mu_);
   while (!stop_) {
@@ -142,6 +148,7 @@ void Agent::Run() {
   }
   lock.Unlock();
   if (prober_) prober_->Stop();
+  if (scraper_) scraper_->Stop();
   if (statsd_) statsd_->Stop();
   uplink_->Stop();
   if (executor_) executor_->Stop();

@@ -12,6 +12,7 @@
 #include "agent/buffer/series_registry.h"
 #include "agent/commands/command_executor.h"
 #include "agent/probes/http_probe.h"
+#include "agent/scrape/scraper.h"
 #include "agent/sources/bot_process.h"
 #include "agent/sources/system_sampler.h"
 #include "agent/statsd/statsd_server.h"
@@ -56,6 +57,7 @@ class Agent {
   std::unique_ptr<Uplink> uplink_;
   std::unique_ptr<StatsdServer> statsd_;
   std::unique_ptr<Prober> prober_;
+  std::unique_ptr<Scraper> scraper_;
 
   Mutex mu_;
   std::condition_variable cv_;

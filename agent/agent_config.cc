@@ -52,6 +52,48 @@ absl::Status LoadStatsd(const ConfigNode& node, AgentConfig* c) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<ScrapeConfig> LoadScrape(const ConfigNode& n) {
+  RETURN_IF_ERROR(n.AllowOnly({"name", "url", "interval", "timeout", "max_series", "max_body_bytes",
+                               "metric_prefix", "tls_verify"}));
+  ScrapeConfig t;
+  if (!n.Has("name")) return n.Error("name", "every scrape target needs a name");
+  ASSIGN_OR_RETURN(t.name, n.String("name"));
+  if (!IsValidLabelName(t.name)) {
+    return n.Error("name", "must match [a-zA-Z_][a-zA-Z0-9_]* (it is the scrape label)");
+  }
+  if (!n.Has("url")) return n.Error("url", "every scrape target needs a url");
+  ASSIGN_OR_RETURN(t.url, n.String("url"));
+  if (t.url.rfind("http://", 0) != 0 && t.url.rfind("https://", 0) != 0) {
+    return n.Error("url", "must start with http:// or https://");
+  }
+  if (n.Has("interval")) {
+    ASSIGN_OR_RETURN(t.interval, n.Duration("interval"));
+    if (t.interval < absl::Milliseconds(100)) return n.Error("interval", "must be at least 100ms");
+  }
+  if (n.Has("timeout")) {
+    ASSIGN_OR_RETURN(t.timeout, n.Duration("timeout"));
+    if (t.timeout < absl::Milliseconds(100)) return n.Error("timeout", "must be at least 100ms");
+  }
+  if (n.Has("max_series")) {
+    ASSIGN_OR_RETURN(int64_t m, n.Int("max_series", 1, 10000));
+    t.max_series = static_cast<size_t>(m);
+  }
+  if (n.Has("max_body_bytes")) {
+    ASSIGN_OR_RETURN(int64_t m, n.Int("max_body_bytes", 1024, 64 << 20));
+    t.max_body_bytes = static_cast<size_t>(m);
+  }
+  if (n.Has("metric_prefix")) {
+    ASSIGN_OR_RETURN(t.metric_prefix, n.String("metric_prefix"));
+    if (!t.metric_prefix.empty() && !IsValidMetricName(t.metric_prefix)) {
+      return n.Error("metric_prefix", "must be the start of a metric name ([a-zA-Z_:]...)");
+    }
+  }
+  if (n.Has("tls_verify")) {
+    ASSIGN_OR_RETURN(t.tls_verify, n.Bool("tls_verify"));
+  }
+  return t;
+}
+
 absl::StatusOr<ProbeConfig> LoadProbe(const ConfigNode& n) {
   RETURN_IF_ERROR(n.AllowOnly({"name", "kind", "method", "url", "headers", "body", "timeout",
                                "interval", "expect_status", "expect_body_contains", "tls_verify"}));
@@ -123,7 +165,7 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
   RETURN_IF_ERROR(
       root.AllowOnly({"collector", "host_id", "interval", "labels", "bot", "disk_path", "proc_root",
                       "buffer_max_samples", "heartbeat_interval", "reconnect", "log_level",
-                      "statsd", "probes", "service", "playbooks", "state_dir", "tls"}));
+                      "statsd", "probes", "scrape", "service", "playbooks", "state_dir", "tls"}));
   if (root.Has("tls")) {
     ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
     RETURN_IF_ERROR(LoadTlsSection(t, "ca", &c.tls));
@@ -206,6 +248,19 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
           return n.Error("name", absl::StrCat("duplicate probe '", p.name, "'"));
       }
       c.probes.push_back(std::move(p));
+    }
+  }
+  if (root.Has("scrape")) {
+    ASSIGN_OR_RETURN(std::vector<ConfigNode> targets, root.MapList("scrape"));
+    c.scrape.clear();
+    for (const ConfigNode& n : targets) {
+      ASSIGN_OR_RETURN(ScrapeConfig t, LoadScrape(n));
+      for (const ScrapeConfig& other : c.scrape) {
+        if (other.name == t.name) {
+          return n.Error("name", absl::StrCat("duplicate scrape target '", t.name, "'"));
+        }
+      }
+      c.scrape.push_back(std::move(t));
     }
   }
   if (root.Has("interval") && c.interval < absl::Milliseconds(100)) {

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "agent/playbooks/playbook.h"
 #include "agent/probes/http_probe.h"
+#include "agent/scrape/scraper.h"
 #include "agent/sources/bot_process.h"
 #include "agent/statsd/statsd_aggregator.h"
 #include "common/labels.h"
@@ -36,6 +37,8 @@ struct AgentConfig {
   int statsd_receive_buffer = 8 * 1024 * 1024;
   StatsdMapping statsd_mapping;
   std::vector<ProbeConfig> probes;
+  // Prometheus text endpoints read every interval (a bot's prometheus_client).
+  std::vector<ScrapeConfig> scrape;
   PlaybookConfig playbooks;  // service, playbooks, state_dir
 };
 

@@ -174,3 +174,42 @@ TEST(SourcesTest, McpProbeFollowsTheServerAndDowntimeRises) {
 
 }  // namespace
 }  // namespace rollguard::testing
+
+namespace rollguard::testing {
+namespace {
+
+// The scrape source reads a real Prometheus text page served by another
+// process (the collector's own /metrics), within its series budget, and says
+// when a target is down.
+TEST(SourcesTest, ScrapeReadsAPrometheusPageWithinItsBudget) {
+  TempDir dir;
+  const int http_port = PickFreeTcpPort();
+  auto collector = CollectorUnderTest::Start(
+      dir.path(), dir.File("data"), 0, {"--http-listen", absl::StrCat("127.0.0.1:", http_port)});
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  const std::string addr = (*collector)->address();
+  auto agent = StartAgent(dir.path(), addr, "bot-1",
+                          absl::StrCat("scrape:\n"
+                                       "  - name: collector\n    url: http://127.0.0.1:",
+                                       http_port,
+                                       "/metrics\n    interval: 200ms\n    max_series: 20\n"
+                                       "  - name: gone\n    url: http://127.0.0.1:",
+                                       PickFreeTcpPort(), "/metrics\n    interval: 200ms\n"));
+  ASSERT_TRUE(agent.ok());
+  ASSERT_TRUE(WaitUntilReporting(addr, "bot-1")) << (*agent)->Log();
+  // Scraped series carry the target's label; the collector sees its own agent.
+  EXPECT_TRUE(Eventually([&] {
+    return Latest(addr, "bot-1", "rollguard_hosts", "state=connected") == 1.0;
+  })) << (*agent)->Log();
+  auto connected = Latest(addr, "bot-1", "rollguard_hosts", "scrape=collector");
+  EXPECT_TRUE(connected.has_value());
+  EXPECT_EQ(Latest(addr, "bot-1", "scrape_up", "scrape=collector"), 1.0);
+  // The page has far more than 20 series: the rest are dropped and counted.
+  EXPECT_GT(Latest(addr, "bot-1", "scrape_series_dropped", "scrape=collector").value_or(0), 0);
+  EXPECT_GT(Latest(addr, "bot-1", "scrape_samples", "scrape=collector").value_or(0), 0);
+  EXPECT_EQ(Latest(addr, "bot-1", "scrape_up", "scrape=gone"), 0.0);
+  EXPECT_NE((*agent)->Log().find("scrape gone"), std::string::npos) << (*agent)->Log();
+}
+
+}  // namespace
+}  // namespace rollguard::testing

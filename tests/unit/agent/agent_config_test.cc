@@ -57,6 +57,14 @@ TEST(AgentConfigTest, ErrorsNameFileLineAndKey) {
        ":4: probes[1].name: duplicate probe 'a'"},
       {"probes:\n  - name: bad-name\n    url: http://x\n", "probes[0].name: must match"},
       {"probes: {name: x}\n", ":1: probes: expected a list"},
+      {"scrape:\n  - name: bot\n    url: file:///x\n", ":3: scrape[0].url: must start with http"},
+      {"scrape:\n  - url: http://x\n", "scrape[0].name: every scrape target needs a name"},
+      {"scrape:\n  - name: a\n    url: http://x\n  - name: a\n    url: http://y\n",
+       ":4: scrape[1].name: duplicate scrape target 'a'"},
+      {"scrape:\n  - name: a\n    url: http://x\n    max_series: 0\n",
+       ":4: scrape[0].max_series: 0 is out of range"},
+      {"scrape:\n  - name: a\n    url: http://x\n    metric_prefix: 9x\n",
+       "scrape[0].metric_prefix: must be the start of a metric name"},
   };
   for (const auto& tc : cases) {
     WriteTextFile(dir.File("agent.yaml"), tc.yaml);

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/files.h"
 #include "common/mutex.h"
+#include "common/prometheus_text.h"
 #include "common/tls/tls_config.h"
 
 namespace rollguard::agent {
@@ -50,6 +51,7 @@ Agent::Agent(AgentConfig config, const Clock* clock)
 }
 
 Agent::~Agent() {
+  if (metrics_http_) metrics_http_->Stop();
   if (prober_) prober_->Stop();
   if (scraper_) scraper_->Stop();
   if (statsd_) statsd_->Stop();
@@ -79,6 +81,14 @@ absl::Status Agent::Init() {
   if (!config_.probes.empty()) {
     prober_ =
         std::make_unique<Prober>(config_.probes, [this](Readings r, int64_t ts) { Emit(r, ts); });
+  }
+  if (!config_.metrics_listen.empty()) {
+    MetricsHttpOptions mo;
+    mo.listen = config_.metrics_listen;
+    mo.flag_name = "metrics_listen";
+    mo.metrics = [this] { return MetricsPage(); };
+    metrics_http_ = std::make_unique<MetricsHttpServer>(std::move(mo));
+    if (absl::Status s = metrics_http_->Start(); !s.ok()) return s;
   }
   if (!config_.scrape.empty()) {
     scraper_ =
@@ -152,7 +162,47 @@ void Agent::Run() {
   if (statsd_) statsd_->Stop();
   uplink_->Stop();
   if (executor_) executor_->Stop();
+  if (metrics_http_) metrics_http_->Stop();
   spdlog::info("agent stopped ({} samples still buffered)", buffer_.buffered_samples());
+}
+
+std::string Agent::MetricsPage() const {
+  auto d = [](auto v) { return static_cast<double>(v); };
+  PrometheusText p;
+  p.Family("rollguard_agent_build_info", "gauge", "The agent's version.");
+  p.Sample(1, {{"version", ROLLGUARD_VERSION}, {"host", config_.host_id}});
+  p.Family("rollguard_agent_connected", "gauge", "1 while the stream to the collector is up.");
+  p.Sample(uplink_->connected() ? 1 : 0);
+  p.Family("rollguard_agent_reconnects_total", "counter", "Streams to the collector reopened.");
+  p.Sample(d(uplink_->reconnects()));
+  p.Family("rollguard_agent_buffered_samples", "gauge",
+           "Samples held for the collector (not yet acknowledged).");
+  p.Sample(d(buffer_.buffered_samples()));
+  p.Family("rollguard_agent_dropped_samples_total", "counter",
+           "Samples dropped because the buffer was full (the oldest go first).");
+  p.Sample(d(buffer_.dropped_samples()));
+  p.Family("rollguard_agent_refused_samples_total", "counter",
+           "Samples the collector refused (see the agent log for why).");
+  p.Sample(d(uplink_->refused_samples()));
+  p.Family("rollguard_agent_series", "gauge", "Series this agent has defined.");
+  p.Sample(d(registry_.size()));
+  if (statsd_) {
+    p.Family("rollguard_agent_statsd_lines_total", "counter", "StatsD lines received.");
+    p.Sample(d(statsd_->lines()));
+    p.Family("rollguard_agent_statsd_bad_lines_total", "counter",
+             "StatsD lines that did not parse (logged).");
+    p.Sample(d(statsd_->bad_lines()));
+    p.Family("rollguard_agent_statsd_socket_drops_total", "counter",
+             "Datagrams the kernel dropped before the agent read them.");
+    p.Sample(d(statsd_->socket_drops()));
+  }
+  if (auto status = ReadFile(config_.proc_root + "/self/status"); status.ok()) {
+    if (auto kb = ParseVmRssKb(*status); kb.ok()) {
+      p.Family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+      p.Sample(d(*kb) * 1024);
+    }
+  }
+  return p.text();
 }
 
 void Agent::Stop() {

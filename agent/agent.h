@@ -18,6 +18,7 @@
 #include "agent/statsd/statsd_server.h"
 #include "agent/uplink/uplink.h"
 #include "common/clock.h"
+#include "common/metrics_http_server.h"
 #include "common/mutex.h"
 
 namespace rollguard::agent {
@@ -44,6 +45,8 @@ class Agent {
 
   // The bound StatsD port (0 when off), e.g. after listening on port 0.
   int statsd_port() const { return statsd_ ? statsd_->port() : 0; }
+  // The agent's health in Prometheus text format (GET /metrics).
+  std::string MetricsPage() const;
 
  private:
   AgentConfig config_;
@@ -58,6 +61,7 @@ class Agent {
   std::unique_ptr<StatsdServer> statsd_;
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Scraper> scraper_;
+  std::unique_ptr<MetricsHttpServer> metrics_http_;  // metrics_listen
 
   Mutex mu_;
   std::condition_variable cv_;

@@ -162,10 +162,10 @@ absl::StatusOr<ProbeConfig> LoadProbe(const ConfigNode& n) {
 
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
-  RETURN_IF_ERROR(
-      root.AllowOnly({"collector", "host_id", "interval", "labels", "bot", "disk_path", "proc_root",
-                      "buffer_max_samples", "heartbeat_interval", "reconnect", "log_level",
-                      "statsd", "probes", "scrape", "service", "playbooks", "state_dir", "tls"}));
+  RETURN_IF_ERROR(root.AllowOnly({"collector", "host_id", "interval", "labels", "bot", "disk_path",
+                                  "proc_root", "buffer_max_samples", "heartbeat_interval",
+                                  "reconnect", "log_level", "statsd", "probes", "scrape", "service",
+                                  "playbooks", "state_dir", "tls", "metrics_listen"}));
   if (root.Has("tls")) {
     ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
     RETURN_IF_ERROR(LoadTlsSection(t, "ca", &c.tls));
@@ -250,6 +250,10 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
       c.probes.push_back(std::move(p));
     }
   }
+  if (root.Has("metrics_listen")) {
+    ASSIGN_OR_RETURN(c.metrics_listen, root.String("metrics_listen"));
+    if (c.metrics_listen == "off") c.metrics_listen.clear();
+  }
   if (root.Has("scrape")) {
     ASSIGN_OR_RETURN(std::vector<ConfigNode> targets, root.MapList("scrape"));
     c.scrape.clear();
@@ -290,6 +294,16 @@ absl::Status FinalizeAgentConfig(AgentConfig* c) {
   }
   if (c->tls.enabled()) {
     RETURN_IF_ERROR(CheckTlsFiles(c->tls, /*need_identity=*/true, "--tls-").status());
+  }
+  if (!c->metrics_listen.empty()) {
+    if (auto a = ValidateAddress("metrics_listen", c->metrics_listen); !a.ok()) return a.status();
+    // Plaintext without auth: a local Prometheus or node agent scrapes it.
+    if (!IsLoopbackAddress(c->metrics_listen)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metrics_listen: ", c->metrics_listen,
+          " is not a loopback address; the agent serves /metrics on 127.0.0.1 or [::1] only "
+          "(scrape it from this host, or read the host's health from the collector)"));
+    }
   }
   return absl::OkStatus();
 }

@@ -34,6 +34,9 @@ struct AgentConfig {
   std::string log_level = "info";
   // The bot's own metrics over StatsD; empty listen = off.
   std::string statsd_listen = "127.0.0.1:8125";
+  // GET /metrics with the agent's own health (HOST:PORT, loopback only;
+  // "" = off, the default).
+  std::string metrics_listen;
   int statsd_receive_buffer = 8 * 1024 * 1024;
   StatsdMapping statsd_mapping;
   std::vector<ProbeConfig> probes;

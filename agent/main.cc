@@ -34,7 +34,7 @@ int Fail(const std::string& msg) {
 // The command line, as given; empty means "not given" (the config file or
 // the default applies).
 struct Flags {
-  std::string config_path, collector, host_id, interval, log_level, statsd_listen;
+  std::string config_path, collector, host_id, interval, log_level, statsd_listen, metrics_listen;
   std::string tls_ca, tls_cert, tls_key;
   std::vector<std::string> labels;
   bool check_config = false;
@@ -63,6 +63,9 @@ void AddFlags(CLI::App& app, Flags* f) {
   app.add_option(
       "--statsd-listen", f->statsd_listen,
       "UDP address for the bot's StatsD metrics (default 127.0.0.1:8125; 'off' to disable)");
+  app.add_option("--metrics-listen", f->metrics_listen,
+                 "serve the agent's own health at GET /metrics on this loopback HOST:PORT "
+                 "(default off)");
 }
 
 // The config file (if any), then each flag given over it, validated. An
@@ -82,6 +85,9 @@ absl::StatusOr<AgentConfig> BuildConfig(const Flags& f) {
   if (!f.log_level.empty()) config.log_level = f.log_level;
   if (!f.statsd_listen.empty()) {
     config.statsd_listen = f.statsd_listen == "off" ? "" : f.statsd_listen;
+  }
+  if (!f.metrics_listen.empty()) {
+    config.metrics_listen = f.metrics_listen == "off" ? "" : f.metrics_listen;
   }
   if (!f.interval.empty()) {
     auto d = rollguard::ParseDuration(f.interval);

@@ -1,148 +1,31 @@
 #include "collector/api/http_listener.h"
 
-#include <httplib.h>
-#include <spdlog/spdlog.h>
-
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "collector/auth/token_store.h"
 
 namespace rollguard::collector {
 
-// httplib's ThreadPool queues without bound; this one makes the accept loop
-// wait once `max_queued` connections are waiting for a thread.
-class HttpListener::BoundedQueue final : public httplib::TaskQueue {
- public:
-  BoundedQueue(size_t threads, size_t max_queued, std::shared_ptr<std::atomic<uint64_t>> full)
-      : max_queued_(max_queued), full_(std::move(full)) {
-    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+MetricsHttpOptions HttpListener::ServerOptions(const HttpListenerOptions& o) {
+  MetricsHttpOptions s;
+  s.listen = o.listen;
+  s.flag_name = "http_listen";
+  s.metrics = o.metrics;
+  if (o.tls.enabled()) {
+    s.cert_file = o.tls.cert;
+    s.key_file = o.tls.key;
+    // With TLS a bearer token of any role; loopback plaintext serves all, as
+    // the gRPC side does.
+    const TokenStore* tokens = o.tokens;
+    s.authorize = [tokens](const std::string& authorization) {
+      if (tokens == nullptr || !absl::StartsWith(authorization, "Bearer ")) return false;
+      auto who = tokens->Lookup(authorization.substr(7));
+      return who.has_value() && who->role >= Role::kViewer;
+    };
+    s.unauthorized_hint = "a viewer token is required (rollguard pki token NAME --role viewer)";
   }
-  ~BoundedQueue() override = default;
-
-  void enqueue(std::function<void()> fn) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (jobs_.size() >= max_queued_) {
-      ++*full_;
-      space_.wait(lock, [&] { return jobs_.size() < max_queued_ || shutdown_; });
-    }
-    jobs_.push_back(std::move(fn));
-    work_.notify_one();
-  }
-
-  void shutdown() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      shutdown_ = true;
-    }
-    work_.notify_all();
-    space_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-
- private:
-  void Work() {
-    while (true) {
-      std::function<void()> fn;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        work_.wait(lock, [&] { return shutdown_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;  // shut down, nothing left
-        fn = std::move(jobs_.front());
-        jobs_.pop_front();
-        space_.notify_one();
-      }
-      fn();
-    }
-  }
-
-  const size_t max_queued_;
-  std::shared_ptr<std::atomic<uint64_t>> full_;
-  std::mutex mu_;
-  std::condition_variable work_, space_;
-  std::deque<std::function<void()>> jobs_;
-  bool shutdown_ = false;
-  std::vector<std::thread> threads_;
-};
-
-HttpListener::HttpListener(HttpListenerOptions options)
-    : options_(std::move(options)), queue_full_(std::make_shared<std::atomic<uint64_t>>(0)) {}
-
-HttpListener::~HttpListener() { Stop(); }
-
-uint64_t HttpListener::queue_full() const { return queue_full_->load(); }
-
-bool HttpListener::Authorized(const std::string& authorization) const {
-  if (!options_.tls.enabled()) return true;  // loopback plaintext: as the gRPC side
-  if (options_.tokens == nullptr || !absl::StartsWith(authorization, "Bearer ")) return false;
-  auto who = options_.tokens->Lookup(authorization.substr(7));
-  return who.has_value() && who->role >= Role::kViewer;
+  return s;
 }
 
-absl::Status HttpListener::Start() {
-  const std::string& listen = options_.listen;
-  const size_t colon = listen.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
-    return absl::InvalidArgumentError(absl::StrCat("http_listen: '", listen, "' is not HOST:PORT"));
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  if (options_.tls.enabled()) {
-    server_ =
-        std::make_unique<httplib::SSLServer>(options_.tls.cert.c_str(), options_.tls.key.c_str());
-  } else {
-    server_ = std::make_unique<httplib::Server>();
-  }
-  if (!server_->is_valid()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "http_listen ", listen, ": cannot load the TLS certificate ", options_.tls.cert));
-  }
-  // httplib's default sets SO_REUSEPORT: a second collector would bind the
-  // same port and answer every other scrape. SO_REUSEADDR only.
-  server_->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
-  });
-  auto full = queue_full_;
-  server_->new_task_queue = [full] { return new BoundedQueue(2, 16, full); };
-  server_->set_read_timeout(5, 0);
-  server_->set_write_timeout(5, 0);
-  server_->set_keep_alive_max_count(100);
-  server_->set_payload_max_length(64 * 1024);  // GETs only: nothing big comes in
-  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    if (!Authorized(req.get_header_value("Authorization"))) {
-      res.status = 401;
-      res.set_header("WWW-Authenticate", "Bearer");
-      res.set_content("a viewer token is required (rollguard pki token NAME --role viewer)\n",
-                      "text/plain");
-      return;
-    }
-    res.set_content(options_.metrics(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  if (port == 0) {
-    port_ = server_->bind_to_any_port(host);
-  } else if (server_->bind_to_port(host, port)) {
-    port_ = port;
-  }
-  if (port_ <= 0) {
-    port_ = 0;
-    return absl::UnavailableError(absl::StrCat("http_listen ", listen, ": cannot listen there (",
-                                               "in use, or not an address of this host)"));
-  }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  spdlog::info("http: /metrics on {}:{}{}", host, port_,
-               options_.tls.enabled() ? " (HTTPS, bearer token)" : "");
-  return absl::OkStatus();
-}
-
-void HttpListener::Stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
-}
+HttpListener::HttpListener(HttpListenerOptions options) : server_(ServerOptions(options)) {}
 
 }  // namespace rollguard::collector

@@ -3,23 +3,16 @@
 // with the collector's TLS configured it serves HTTPS with the same
 // certificate and wants a bearer token of any role (`rollguard pki token`),
 // as Prometheus sends with `authorization: {credentials_file: ...}`.
-// Connections are handled by a few threads; when they are all busy and the
-// queue is full, accepting waits (the kernel's backlog holds the rest) and
-// the wait is counted.
+// The server itself (bounded handler queue, no port sharing) is
+// common/metrics_http_server.
 #pragma once
 
-#include <atomic>
 #include <functional>
-#include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
+#include "common/metrics_http_server.h"
 #include "common/tls/grpc_tls.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace rollguard::collector {
 
@@ -35,24 +28,18 @@ struct HttpListenerOptions {
 class HttpListener {
  public:
   explicit HttpListener(HttpListenerOptions options);
-  ~HttpListener();
 
   // Binds and starts serving; an error names the address.
-  [[nodiscard]] absl::Status Start();
-  void Stop();  // idempotent
-  int port() const { return port_; }
+  [[nodiscard]] absl::Status Start() { return server_.Start(); }
+  void Stop() { server_.Stop(); }  // idempotent
+  int port() const { return server_.port(); }
   // Times accepting waited for a free handler (the bound was hit).
-  uint64_t queue_full() const;
+  uint64_t queue_full() const { return server_.queue_full(); }
 
  private:
-  class BoundedQueue;
-  bool Authorized(const std::string& authorization) const;
+  static MetricsHttpOptions ServerOptions(const HttpListenerOptions& o);
 
-  HttpListenerOptions options_;
-  std::unique_ptr<httplib::Server> server_;
-  std::shared_ptr<std::atomic<uint64_t>> queue_full_;
-  std::thread thread_;
-  int port_ = 0;
+  MetricsHttpServer server_;
 };
 
 }  // namespace rollguard::collector

@@ -94,6 +94,46 @@ TEST_F(MetricsTest, ARealPrometheusScrapesItAndAnswersAQuery) {
   EXPECT_NE(up->find(",\"1\"]"), std::string::npos) << *up;  // the scrape itself is healthy
 }
 
+// The agent's own /metrics (opt-in, loopback only): its stream, buffer and
+// series, in a page promtool accepts.
+TEST(AgentMetricsTest, TheAgentServesItsHealthOnLoopbackWhenAsked) {
+  TempDir dir;
+  auto collector =
+      CollectorUnderTest::Start(dir.path(), dir.File("data"), 0, {"--http-listen", "off"});
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  const int port = PickFreeTcpPort();
+  auto agent = StartAgent(dir.path(), (*collector)->address(), "am-1",
+                          absl::StrCat("metrics_listen: 127.0.0.1:", port, "\n"));
+  ASSERT_TRUE(agent.ok());
+  ASSERT_TRUE(WaitUntilReporting((*collector)->address(), "am-1")) << (*agent)->Log();
+  std::string page;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        page = HttpGet(port, "/metrics").value_or("");
+        return page.find("rollguard_agent_connected 1\n") != std::string::npos;
+      },
+      absl::Seconds(10)))
+      << page << (*agent)->Log();
+  EXPECT_NE(page.find("rollguard_agent_build_info{version=\""), std::string::npos);
+  EXPECT_NE(page.find("rollguard_agent_dropped_samples_total 0\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("process_resident_memory_bytes "), std::string::npos);
+  if (std::filesystem::exists("/usr/bin/promtool")) {
+    WriteTextFile(dir.File("page.txt"), page);
+    CommandResult check =
+        RunCommand({"/bin/sh", "-c",
+                    absl::StrCat("/usr/bin/promtool check metrics < ", dir.File("page.txt"))});
+    EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+    EXPECT_EQ(check.out + check.err, "") << "promtool has remarks";
+  }
+  // Off loopback it is refused: the page has no authentication.
+  CommandResult open = RunCommand({BinPath("rollguard-agent"), "--collector", "127.0.0.1:1",
+                                   "--metrics-listen", "0.0.0.0:9781", "--check-config"});
+  EXPECT_EQ(open.exit_code, 2);
+  EXPECT_NE(open.err.find("metrics_listen: 0.0.0.0:9781 is not a loopback address"),
+            std::string::npos)
+      << open.err;
+}
+
 TEST(MetricsConfigTest, PlaintextMetricsOffLoopbackAreRefused) {
   TempDir dir;
   CommandResult r = RunCommand({BinPath("rollguard-collector"), "--data-dir", dir.File("data"),

@@ -1,0 +1,138 @@
+#include "common/metrics_http_server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace rollguard {
+
+// httplib's ThreadPool queues without bound; this one makes the accept loop
+// wait once `max_queued` connections are waiting for a thread.
+class MetricsHttpServer::BoundedQueue final : public httplib::TaskQueue {
+ public:
+  BoundedQueue(size_t threads, size_t max_queued, std::shared_ptr<std::atomic<uint64_t>> full)
+      : max_queued_(max_queued), full_(std::move(full)) {
+    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  }
+  ~BoundedQueue() override = default;
+
+  void enqueue(std::function<void()> fn) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (jobs_.size() >= max_queued_) {
+      ++*full_;
+      space_.wait(lock, [&] { return jobs_.size() < max_queued_ || shutdown_; });
+    }
+    jobs_.push_back(std::move(fn));
+    work_.notify_one();
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      shutdown_ = true;
+    }
+    work_.notify_all();
+    space_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  void Work() {
+    while (true) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_.wait(lock, [&] { return shutdown_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // shut down, nothing left
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+        space_.notify_one();
+      }
+      fn();
+    }
+  }
+
+  const size_t max_queued_;
+  std::shared_ptr<std::atomic<uint64_t>> full_;
+  std::mutex mu_;
+  std::condition_variable work_, space_;
+  std::deque<std::function<void()>> jobs_;
+  bool shutdown_ = false;
+  std::vector<std::thread> threads_;
+};
+
+MetricsHttpServer::MetricsHttpServer(MetricsHttpOptions options)
+    : options_(std::move(options)), queue_full_(std::make_shared<std::atomic<uint64_t>>(0)) {}
+
+MetricsHttpServer::~MetricsHttpServer() { Stop(); }
+
+absl::Status MetricsHttpServer::Start() {
+  const std::string& listen = options_.listen;
+  const size_t colon = listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options_.flag_name, ": '", listen, "' is not HOST:PORT"));
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const bool tls = !options_.cert_file.empty();
+  if (tls) {
+    server_ =
+        std::make_unique<httplib::SSLServer>(options_.cert_file.c_str(), options_.key_file.c_str());
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  if (!server_->is_valid()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options_.flag_name, " ", listen, ": cannot load the TLS certificate ", options_.cert_file));
+  }
+  // httplib's default sets SO_REUSEPORT: a second collector would bind the
+  // same port and answer every other scrape. SO_REUSEADDR only.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
+  auto full = queue_full_;
+  server_->new_task_queue = [full] { return new BoundedQueue(2, 16, full); };
+  server_->set_read_timeout(5, 0);
+  server_->set_write_timeout(5, 0);
+  server_->set_keep_alive_max_count(100);
+  server_->set_payload_max_length(64 * 1024);  // GETs only: nothing big comes in
+  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    if (options_.authorize && !options_.authorize(req.get_header_value("Authorization"))) {
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Bearer");
+      res.set_content(options_.unauthorized_hint + "\n", "text/plain");
+      return;
+    }
+    res.set_content(options_.metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host);
+  } else if (server_->bind_to_port(host, port)) {
+    port_ = port;
+  }
+  if (port_ <= 0) {
+    port_ = 0;
+    return absl::UnavailableError(absl::StrCat(options_.flag_name, " ", listen,
+                                               ": cannot listen there (in use, or not an "
+                                               "address of this host)"));
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  spdlog::info("http: /metrics on {}:{}{}", host, port_, tls ? " (HTTPS, bearer token)" : "");
+  return absl::OkStatus();
+}
+
+void MetricsHttpServer::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace rollguard

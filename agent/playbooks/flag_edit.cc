@@ -1,9 +1,6 @@
 #include "agent/playbooks/flag_edit.h"
 
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
-#include <yaml-cpp/yaml.h>
-
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/playbooks/json_span.h"
+#include "common/status_macros.h"
 
 namespace rollguard::agent {
 namespace {
@@ -48,6 +47,17 @@ std::string PythonLiteral(absl::string_view value) {
   return absl::StrCat("\"", value, "\"");
 }
 
+// `value` as a JSON string literal; text that is not UTF-8 is refused (the
+// library would throw, and nothing may escape this module).
+absl::StatusOr<std::string> JsonStringLiteral(absl::string_view value) {
+  try {
+    return nlohmann::json(std::string(value)).dump();
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the value for a JSON string is not valid UTF-8; nothing changed"));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> SetPythonDictValue(absl::string_view text, absl::string_view key,
@@ -77,58 +87,53 @@ absl::StatusOr<std::string> SetPythonDictValue(absl::string_view text, absl::str
 
 absl::StatusOr<std::string> SetJsonValue(absl::string_view text, absl::string_view dotted_key,
                                          absl::string_view value) {
-  google::protobuf::Value root;
-  if (!google::protobuf::util::JsonStringToMessage(std::string(text), &root).ok()) {
-    return absl::InvalidArgumentError("not valid JSON");
-  }
-  google::protobuf::Value* cur = &root;
-  for (absl::string_view part : absl::StrSplit(dotted_key, '.')) {
-    if (!cur->has_struct_value()) {
-      return absl::FailedPreconditionError(absl::StrCat("key \"", dotted_key, "\" not found"));
-    }
-    auto* fields = cur->mutable_struct_value()->mutable_fields();
-    auto it = fields->find(std::string(part));
-    if (it == fields->end()) {
-      return absl::FailedPreconditionError(absl::StrCat("key \"", dotted_key, "\" not found"));
-    }
-    cur = &it->second;
-  }
-  std::string v = absl::AsciiStrToLower(value);
-  double d;
-  if (v == "true" || v == "false") {
-    cur->set_bool_value(v == "true");
-  } else if (absl::SimpleAtod(value, &d)) {
-    cur->set_number_value(d);
-  } else {
-    cur->set_string_value(std::string(value));
-  }
-  std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(root, &out, opts);
-  return out;
-}
-
-absl::StatusOr<std::string> SetYamlValue(absl::string_view text, absl::string_view dotted_key,
-                                         absl::string_view value) {
-  try {
-    YAML::Node root = YAML::Load(std::string(text));
-    std::vector<std::string> parts = absl::StrSplit(dotted_key, '.');
-    std::vector<YAML::Node> path{root};
-    for (const std::string& part : parts) {
-      YAML::Node cur = path.back();
-      if (!cur.IsMap() || !cur[part]) {
-        return absl::FailedPreconditionError(absl::StrCat("key \"", dotted_key, "\" not found"));
+  ASSIGN_OR_RETURN(JsonSpan span, FindJsonValue(text, dotted_key));
+  // The new value keeps the old one's type: a flag stays a bool, a number
+  // keeps the digits given (never through a double), text is a JSON string.
+  const std::string lower = absl::AsciiStrToLower(value);
+  const bool is_bool = lower == "true" || lower == "false";
+  nlohmann::json parsed = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
+  const bool is_number = !parsed.is_discarded() && parsed.is_number();
+  std::string literal;
+  switch (span.kind) {
+    case JsonKind::kBool:
+      if (!is_bool) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "key \"", dotted_key, "\" holds true/false; '", value, "' is not; nothing changed"));
       }
-      path.push_back(cur[part]);
+      literal = lower;
+      break;
+    case JsonKind::kNumber:
+      if (!is_number) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "key \"", dotted_key, "\" holds a number; '", value, "' is not one; nothing changed"));
+      }
+      literal = std::string(absl::StripAsciiWhitespace(value));
+      break;
+    case JsonKind::kString: {
+      ASSIGN_OR_RETURN(literal, JsonStringLiteral(value));
+      break;
     }
-    path.back() = YAML::Load(std::string(value));
-    YAML::Emitter out;
-    out << root;
-    return std::string(out.c_str()) + "\n";
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not valid YAML: ", e.msg));
+    case JsonKind::kNull:
+      if (is_bool) {
+        literal = lower;
+      } else if (is_number) {
+        literal = std::string(absl::StripAsciiWhitespace(value));
+      } else {
+        ASSIGN_OR_RETURN(literal, JsonStringLiteral(value));
+      }
+      break;
+    case JsonKind::kObject:
+    case JsonKind::kArray:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "key \"", dotted_key, "\" holds an object or a list; set_flags sets single values"));
   }
+  std::string out(text);
+  out.replace(span.begin, span.end - span.begin, literal);
+  if (!nlohmann::json::accept(out)) {
+    return absl::InternalError(absl::StrCat("editing \"", dotted_key, "\" broke the JSON"));
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> SetConfigValue(const std::string& path, absl::string_view text,

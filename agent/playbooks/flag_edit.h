@@ -16,11 +16,16 @@ namespace rollguard::agent {
                                                              absl::string_view key,
                                                              absl::string_view literal);
 
-// In a JSON or YAML document, sets the value at a dotted path (a.b.c), which
-// must exist. `value` is YAML-typed text: true, 10, 2.5, or a string.
+// In a JSON document, sets the value at a dotted path (a.b.c), which must
+// exist exactly once, changing only that value's bytes. The value keeps its
+// type: a bool takes true/false, a number takes a number as written (any
+// size stays exact), a string takes the text (escaped); anything else is
+// refused with nothing changed.
 [[nodiscard]] absl::StatusOr<std::string> SetJsonValue(absl::string_view text,
                                                        absl::string_view dotted_key,
                                                        absl::string_view value);
+// In a YAML document, the same for a one-line scalar (plain or quoted):
+// comments and everything else stay as written (yaml_edit.cc).
 [[nodiscard]] absl::StatusOr<std::string> SetYamlValue(absl::string_view text,
                                                        absl::string_view dotted_key,
                                                        absl::string_view value);

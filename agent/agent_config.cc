@@ -52,14 +52,18 @@ absl::Status LoadStatsd(const ConfigNode& node, AgentConfig* c) {
   return absl::OkStatus();
 }
 
+// Scraped series over all targets of one agent.
+constexpr int64_t kMaxScrapeSeries = 5000;
+
 absl::StatusOr<ScrapeConfig> LoadScrape(const ConfigNode& n) {
   RETURN_IF_ERROR(n.AllowOnly({"name", "url", "interval", "timeout", "max_series", "max_body_bytes",
                                "metric_prefix", "tls_verify"}));
   ScrapeConfig t;
   if (!n.Has("name")) return n.Error("name", "every scrape target needs a name");
   ASSIGN_OR_RETURN(t.name, n.String("name"));
-  if (!IsValidLabelName(t.name)) {
-    return n.Error("name", "must match [a-zA-Z_][a-zA-Z0-9_]* (it is the scrape label)");
+  if (!IsValidLabelName(t.name) || t.name.size() > 64) {
+    return n.Error("name",
+                   "must match [a-zA-Z_][a-zA-Z0-9_]*, at most 64 (it is the scrape label)");
   }
   if (!n.Has("url")) return n.Error("url", "every scrape target needs a url");
   ASSIGN_OR_RETURN(t.url, n.String("url"));
@@ -72,14 +76,17 @@ absl::StatusOr<ScrapeConfig> LoadScrape(const ConfigNode& n) {
   }
   if (n.Has("timeout")) {
     ASSIGN_OR_RETURN(t.timeout, n.Duration("timeout"));
-    if (t.timeout < absl::Milliseconds(100)) return n.Error("timeout", "must be at least 100ms");
+    // Stopping the agent waits for a scrape in flight.
+    if (t.timeout < absl::Milliseconds(100) || t.timeout > absl::Seconds(60)) {
+      return n.Error("timeout", "must be between 100ms and 60s");
+    }
   }
   if (n.Has("max_series")) {
-    ASSIGN_OR_RETURN(int64_t m, n.Int("max_series", 1, 10000));
+    ASSIGN_OR_RETURN(int64_t m, n.Int("max_series", 1, kMaxScrapeSeries));
     t.max_series = static_cast<size_t>(m);
   }
   if (n.Has("max_body_bytes")) {
-    ASSIGN_OR_RETURN(int64_t m, n.Int("max_body_bytes", 1024, 64 << 20));
+    ASSIGN_OR_RETURN(int64_t m, n.Int("max_body_bytes", 1024, 16 << 20));
     t.max_body_bytes = static_cast<size_t>(m);
   }
   if (n.Has("metric_prefix")) {
@@ -265,6 +272,18 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
         }
       }
       c.scrape.push_back(std::move(t));
+    }
+    // The collector takes 10,000 series from one agent; the host's own and
+    // StatsD's need room too.
+    size_t total = 0;
+    for (const ScrapeConfig& t : c.scrape) total += t.max_series;
+    if (total > kMaxScrapeSeries) {
+      return root.Error(
+          "scrape",
+          absl::StrCat("max_series adds up to ", total,
+                       " over all targets; "
+                       "at most ",
+                       kMaxScrapeSeries, " (the collector takes 10000 series from an agent)"));
     }
   }
   if (root.Has("interval") && c.interval < absl::Milliseconds(100)) {

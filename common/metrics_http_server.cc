@@ -100,10 +100,14 @@ absl::Status MetricsHttpServer::Start() {
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
   });
   auto full = queue_full_;
-  server_->new_task_queue = [full] { return new BoundedQueue(2, 16, full); };
-  server_->set_read_timeout(5, 0);
+  // A handler thread serves one connection at a time: an idle kept-alive
+  // connection (or one that never sends) holds it at most the keep-alive or
+  // read timeout, so a few idle clients cannot blind every scraper for long.
+  server_->new_task_queue = [full] { return new BoundedQueue(4, 16, full); };
+  server_->set_read_timeout(2, 0);
   server_->set_write_timeout(5, 0);
-  server_->set_keep_alive_max_count(100);
+  server_->set_keep_alive_timeout(1);
+  server_->set_keep_alive_max_count(10);
   server_->set_payload_max_length(64 * 1024);  // GETs only: nothing big comes in
   server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     if (options_.authorize && !options_.authorize(req.get_header_value("Authorization"))) {

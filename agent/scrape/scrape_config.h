@@ -14,7 +14,7 @@ struct ScrapeConfig {
   absl::Duration interval = absl::Seconds(15);
   absl::Duration timeout = absl::Seconds(5);
   size_t max_series = 500;
-  size_t max_body_bytes = 4 << 20;
+  size_t max_body_bytes = 1 << 20;
   std::string metric_prefix;  // prepended to every scraped name (e.g. "bot_")
   bool tls_verify = true;
 };

@@ -13,6 +13,9 @@ namespace {
 constexpr size_t kMaxLabels = 32;
 constexpr size_t kMaxNameLength = 200;
 constexpr size_t kMaxLabelValue = 1024;
+// A scraped series' labels together: with readings sent in groups of
+// kScrapeBatchReadings, a message stays far below the collector's 4 MiB.
+constexpr size_t kMaxSeriesLabelBytes = 2048;
 
 // The agent's own labels win: a page's "host" or "scrape" label is kept as
 // "exported_host" / "exported_scrape" (Prometheus' honor_labels: false).
@@ -27,19 +30,34 @@ bool Admissible(const ScrapeConfig& config, ScrapedSample* s, std::string* why) 
     if (it == s->labels.end()) continue;
     std::string value = std::move(it->second);
     s->labels.erase(it);
-    s->labels[absl::StrCat("exported_", reserved)] = std::move(value);
+    // Merging into a label the page already has would fold two series into one.
+    if (!s->labels.emplace(absl::StrCat("exported_", reserved), std::move(value)).second) {
+      *why = absl::StrCat(s->name, ": has both ", reserved, " and exported_", reserved);
+      return false;
+    }
   }
   if (s->labels.size() + 1 > kMaxLabels) {
     *why = absl::StrCat(s->name, ": more than ", kMaxLabels - 1, " labels");
     return false;
   }
+  size_t label_bytes = 0;
   for (const auto& [k, v] : s->labels) {
+    label_bytes += k.size() + v.size();
+    // "__name__" and other "__" labels are Prometheus' own.
+    if (k.size() >= 2 && k[0] == '_' && k[1] == '_') {
+      *why = absl::StrCat(s->name, ": label ", k.substr(0, 64), " is reserved");
+      return false;
+    }
     if (k.size() > kMaxNameLength || v.size() > kMaxLabelValue || HasControlCharacter(v)) {
       *why = absl::StrCat(s->name, ": label ", k.substr(0, 64),
                           " is too long or has a control "
                           "character");
       return false;
     }
+  }
+  if (label_bytes > kMaxSeriesLabelBytes) {
+    *why = absl::StrCat(s->name, ": labels over ", kMaxSeriesLabelBytes, " bytes");
+    return false;
   }
   if (std::isnan(s->value)) {
     *why = absl::StrCat(s->name, ": NaN");

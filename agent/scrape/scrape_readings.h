@@ -22,9 +22,15 @@ struct ScrapeOutcome {
   std::string error;  // why the target is down, or the first bad line
 };
 
+// Readings are handed to the agent in groups of at most this many, each group
+// one batch (one message) to the collector.
+inline constexpr size_t kScrapeBatchReadings = 500;
+
 // Turns a page into readings, admitting new series into `admitted` up to the
 // target's budget. A sample is invalid (skipped, counted) if its name or
-// labels would be refused by the collector, or its value is NaN.
+// labels would be refused by the collector (names, 32 labels, 1 KiB values,
+// control characters), its labels take more than 2 KiB together, it uses a
+// reserved "__" label or both host and exported_host, or its value is NaN.
 ScrapeOutcome ReadingsFromPage(const ScrapeConfig& config, absl::string_view page,
                                std::set<std::string>* admitted);
 

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -119,7 +120,14 @@ void Scraper::Loop(const ScrapeConfig& target) {
     r.push_back({"scrape_samples", own, static_cast<double>(outcome.samples)});
     r.push_back({"scrape_series_dropped", own, static_cast<double>(outcome.series_dropped)});
     r.push_back({"scrape_lines_invalid", own, static_cast<double>(outcome.invalid)});
-    emit_(std::move(r), absl::ToUnixMillis(start));
+    // In groups, so one page never becomes one message too big to deliver.
+    const int64_t at = absl::ToUnixMillis(start);
+    for (size_t i = 0; i < r.size(); i += kScrapeBatchReadings) {
+      const size_t end = std::min(r.size(), i + kScrapeBatchReadings);
+      emit_(Readings(std::make_move_iterator(r.begin() + static_cast<ptrdiff_t>(i)),
+                     std::make_move_iterator(r.begin() + static_cast<ptrdiff_t>(end))),
+            at);
+    }
     MutexLock lock(&mu_);
     if (cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(target.interval), [&] {
           mu_.AssertHeld();

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -43,6 +44,15 @@ absl::StatusOr<RemoteWriteConfig> LoadOne(const ConfigNode& n) {
   }
   if (n.Has("headers")) {
     ASSIGN_OR_RETURN(Labels h, n.StringMap("headers", /*any_keys=*/true));
+    for (const auto& [k, v] : h) {
+      const std::string lower = absl::AsciiStrToLower(k);
+      if (lower == "authorization" || lower == "content-encoding" || lower == "content-type" ||
+          lower == "x-prometheus-remote-write-version") {
+        return n.Error("headers", absl::StrCat(k,
+                                               " is set by rollguard (credentials: "
+                                               "bearer_token_file or basic_auth)"));
+      }
+    }
     r.headers = std::map<std::string, std::string>(h.begin(), h.end());
   }
   if (n.Has("bearer_token_file") && n.Has("basic_auth")) {
@@ -65,15 +75,19 @@ absl::StatusOr<RemoteWriteConfig> LoadOne(const ConfigNode& n) {
   }
   if (n.Has("timeout")) {
     ASSIGN_OR_RETURN(r.timeout, n.Duration("timeout"));
-    if (r.timeout < absl::Seconds(1)) return n.Error("timeout", "must be at least 1s");
+    if (r.timeout < absl::Seconds(1) || r.timeout > absl::Minutes(5)) {
+      return n.Error("timeout", "must be between 1s and 5m");
+    }
   }
   if (n.Has("max_samples_per_send")) {
-    ASSIGN_OR_RETURN(int64_t m, n.Int("max_samples_per_send", 1, 1'000'000));
+    ASSIGN_OR_RETURN(int64_t m, n.Int("max_samples_per_send", 1, 100'000));
     r.max_samples_per_send = static_cast<size_t>(m);
   }
   if (n.Has("max_lag")) {
     ASSIGN_OR_RETURN(r.max_lag, n.Duration("max_lag"));
-    if (r.max_lag < absl::Minutes(1)) return n.Error("max_lag", "must be at least 1m");
+    if (r.max_lag < absl::Minutes(1) || r.max_lag > absl::Hours(24 * 7)) {
+      return n.Error("max_lag", "must be between 1m and 7d");
+    }
   }
   if (n.Has("min_backoff")) {
     ASSIGN_OR_RETURN(r.min_backoff, n.Duration("min_backoff"));

@@ -35,6 +35,7 @@ absl::Status RemoteWriter::Start() {
   }
   cursor_ = *cursor;
   cursor_seen_ = cursor_;
+  started_ms_ = clock_->NowMs();
   spdlog::info("remote write {}: sending to {} from log record {}", config_.name,
                RedactUrl(config_.url), cursor_);
   thread_ = std::thread([this] { Loop(); });
@@ -102,14 +103,17 @@ bool RemoteWriter::SendRecords(WriteRequestBuilder& builder,
   }
   Backoff backoff(config_.min_backoff, config_.max_backoff);
   while (built.samples > 0) {
+    // Past max_lag and the receiver failing: dropped, so an outage cannot
+    // keep the log growing. A healthy receiver gets old samples too (agents
+    // that buffered through an outage send late).
     const int64_t age_ms = clock_->NowMs() - built.newest_ms;
-    if (age_ms > absl::ToInt64Milliseconds(config_.max_lag)) {
+    if (age_ms > absl::ToInt64Milliseconds(config_.max_lag) && Failing()) {
       MutexLock lock(&mu_);
       // Once a minute at most: a long outage drains many requests this way.
       if (clock_->NowMs() - last_drop_log_ms_ >= 60'000) {
         spdlog::warn(
-            "remote write {}: dropping samples older than max_lag {} (the receiver was away too "
-            "long); {} so far, counted in rollguard_remote_write_samples_dropped_total",
+            "remote write {}: dropping samples older than max_lag {} while the receiver fails; "
+            "{} so far, counted in rollguard_remote_write_samples_dropped_total",
             config_.name, absl::FormatDuration(config_.max_lag),
             stats_.samples_too_old + built.samples);
         last_drop_log_ms_ = clock_->NowMs();
@@ -132,6 +136,11 @@ bool RemoteWriter::SendRecords(WriteRequestBuilder& builder,
   cursor_ = next;
   cursor_seen_ = next;
   return true;
+}
+
+bool RemoteWriter::Failing() const {
+  MutexLock lock(&mu_);
+  return !stats_.last_error.empty();
 }
 
 bool RemoteWriter::NoteAttempt(const absl::Status& st, bool retry, const BuiltRequest& built) {
@@ -192,8 +201,11 @@ absl::Status RemoteWriter::Post(const std::string& body, bool* retry) {
     return response.status();
   }
   if (response->status >= 200 && response->status < 300) return absl::OkStatus();
-  // 4xx says the request itself is wrong (429 excepted): resending it cannot help.
-  *retry = !(response->status >= 400 && response->status < 500 && response->status != 429);
+  // 400 and 422 say the samples themselves are refused (out of order, bad
+  // labels): resending cannot help. Anything else -- 401/403 after a
+  // password rotation, 404 while a receiver is redeployed, 413, 429, 5xx --
+  // is retried, and max_lag bounds what waits meanwhile.
+  *retry = response->status != 400 && response->status != 422;
   return absl::UnavailableError(
       absl::StrCat(RedactUrl(config_.url), ": HTTP ", response->status, " ", response->body_head));
 }
@@ -207,8 +219,10 @@ RemoteWriteStats RemoteWriter::Stats() const {
   const uint64_t end = storage_->LogEnd();
   const uint64_t cursor = cursor_seen_.load();
   st.pending_records = end > cursor ? end - cursor : 0;
-  if (st.pending_records > 0 && st.newest_sent_ms > 0) {
-    st.lag_seconds = std::max<double>(0, (clock_->NowMs() - st.newest_sent_ms) / 1000.0);
+  if (st.pending_records > 0) {
+    // Nothing sent yet: behind since the writer started.
+    const int64_t since = st.newest_sent_ms > 0 ? st.newest_sent_ms : started_ms_;
+    st.lag_seconds = std::max<double>(0, (clock_->NowMs() - since) / 1000.0);
   }
   return st;
 }

@@ -3,12 +3,15 @@
 // Prometheus' remote-write protocol. Ingest never waits for it: the log keeps
 // what the receiver has not taken yet, so a restart of either side, or an
 // outage of the receiver, loses nothing -- up to max_lag, past which the
-// oldest samples are dropped and counted (the log on disk stays bounded).
+// oldest samples are dropped and counted while the receiver still fails (the
+// log on disk stays bounded by ingest over max_lag).
 //
 // Delivery is at least once: the cursor moves after the receiver answers, so
 // a crash in between resends one request (receivers take a resent sample).
-// A 4xx answer other than 429 will not succeed on retry: its samples are
-// dropped, counted and logged; anything else is retried with backoff.
+// A 400 or 422 answer refuses the samples themselves: they are dropped,
+// counted and logged; anything else (transport errors, 401/403/404/413/429,
+// 5xx) is retried with backoff. Samples older than max_lag are dropped only
+// while the receiver fails.
 #pragma once
 
 #include <atomic>
@@ -37,9 +40,9 @@ struct RemoteWriteStats {
   uint64_t bytes_sent = 0;
   uint64_t requests_failed = 0;  // each failed attempt, retried or not
   // Samples given up on, by why.
-  uint64_t samples_rejected = 0;   // the receiver answered 4xx
-  uint64_t samples_too_old = 0;    // older than max_lag when their turn came
-  uint64_t samples_not_newer = 0;  // a resent duplicate, or out of order
+  uint64_t samples_rejected = 0;   // the receiver answered 400 or 422
+  uint64_t samples_too_old = 0;    // older than max_lag while the receiver failed
+  uint64_t samples_not_newer = 0;  // a duplicate of one already sent (a resend)
   uint64_t samples_unknown_series = 0;
   uint64_t records_damaged = 0;
   // Log records not yet sent, and how far behind the newest sent sample is
@@ -68,6 +71,8 @@ class RemoteWriter {
   void Loop();
   // Sends one read of the log; false when stopping.
   bool SendRecords(WriteRequestBuilder& builder, const std::vector<LogRecord>& records);
+  // The latest attempt failed (and nothing has succeeded since).
+  bool Failing() const;
   // Counts an attempt's outcome; true if it should be retried.
   bool NoteAttempt(const absl::Status& st, bool retry, const BuiltRequest& built);
   // One POST: OK, or the error and whether a retry may help.
@@ -79,6 +84,7 @@ class RemoteWriter {
   Storage* const storage_;
   const Clock* const clock_;
   uint64_t cursor_ = 0;  // the writing thread's
+  int64_t started_ms_ = 0;
 
   mutable Mutex mu_;
   std::condition_variable wake_;

@@ -30,12 +30,14 @@ BuiltRequest WriteRequestBuilder::Build(absl::Span<const LogRecord> records) {
   absl::flat_hash_map<SeriesId, prometheus::TimeSeries*> by_series;
   for (const LogRecord& record : records) {
     for (const StoredSample& s : record.samples) {
-      auto sent = last_sent_ms_.find(s.series);
+      // A duplicate of the newest sample sent or built for its series (an
+      // agent's resend) is left out; an older one is sent: receivers with an
+      // out-of-order window take it, and two batches of one host may reach
+      // the log in either order.
       auto pending = pending_ms_.find(s.series);
-      const int64_t floor = pending != pending_ms_.end()  ? pending->second
-                            : sent != last_sent_ms_.end() ? sent->second
-                                                          : INT64_MIN;
-      if (s.timestamp_ms <= floor) {
+      auto sent = last_sent_ms_.find(s.series);
+      if ((pending != pending_ms_.end() && s.timestamp_ms == pending->second) ||
+          (sent != last_sent_ms_.end() && s.timestamp_ms == sent->second)) {
         ++out.not_newer;
         continue;
       }
@@ -57,7 +59,8 @@ BuiltRequest WriteRequestBuilder::Build(absl::Span<const LogRecord> records) {
       prometheus::Sample* sample = ts->add_samples();
       sample->set_value(s.value);
       sample->set_timestamp(s.timestamp_ms);
-      pending_ms_[s.series] = s.timestamp_ms;
+      int64_t& newest = pending_ms_.try_emplace(s.series, s.timestamp_ms).first->second;
+      newest = std::max(newest, s.timestamp_ms);
       out.newest_ms = std::max(out.newest_ms, s.timestamp_ms);
       ++out.samples;
     }
@@ -71,8 +74,15 @@ BuiltRequest WriteRequestBuilder::Build(absl::Span<const LogRecord> records) {
 }
 
 void WriteRequestBuilder::Commit() {
-  for (const auto& [id, ms] : pending_ms_) last_sent_ms_[id] = ms;
+  for (const auto& [id, ms] : pending_ms_) {
+    int64_t& last = last_sent_ms_[id];
+    last = std::max(last, ms);
+  }
   pending_ms_.clear();
+  // Both maps grow with the series sent; past the bound they start over
+  // (a duplicate may then go out once; receivers take it).
+  if (last_sent_ms_.size() > kMaxCachedSeries) last_sent_ms_.clear();
+  if (labels_.size() > kMaxCachedSeries) labels_.clear();
 }
 
 }  // namespace rollguard::collector

@@ -3,10 +3,10 @@
 // format, as the protocol (version 0.1.0) asks. Each series is sent with its
 // labels sorted by name and "__name__" holding the metric.
 //
-// Receivers refuse a series' sample older than one they have (Prometheus
-// answers 400 for the whole request), and an agent that resends a batch after
-// a reconnect puts its samples in the log twice: a sample not newer than the
-// last one sent for its series is left out and counted.
+// An agent that resends a batch after a reconnect puts its samples in the log
+// twice: a sample at the same time as the newest one sent for its series is
+// left out and counted. Older samples are sent (Prometheus takes them inside
+// its out_of_order_time_window; VictoriaMetrics always).
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,7 @@ struct BuiltRequest {
   std::string body;  // empty when no sample is left to send
   size_t samples = 0;
   size_t series = 0;
-  size_t not_newer = 0;       // left out: not newer than the last sent of their series
+  size_t not_newer = 0;       // left out: a duplicate of the newest sent of their series
   size_t unknown_series = 0;  // left out: the series' definition is gone
   int64_t newest_ms = 0;      // of the samples in body
 };
@@ -32,6 +32,9 @@ struct BuiltRequest {
 // Not thread-safe: one per remote writer.
 class WriteRequestBuilder {
  public:
+  // Series whose labels and last sent time are remembered, at most.
+  static constexpr size_t kMaxCachedSeries = 1'000'000;
+
   explicit WriteRequestBuilder(const Storage* storage) : storage_(storage) {}
 
   BuiltRequest Build(absl::Span<const LogRecord> records);

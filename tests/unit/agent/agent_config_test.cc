@@ -63,6 +63,11 @@ TEST(AgentConfigTest, ErrorsNameFileLineAndKey) {
        ":4: scrape[1].name: duplicate scrape target 'a'"},
       {"scrape:\n  - name: a\n    url: http://x\n    max_series: 0\n",
        ":4: scrape[0].max_series: 0 is out of range"},
+      {"scrape:\n  - name: a\n    url: http://x\n    max_series: 3000\n"
+       "  - name: b\n    url: http://y\n    max_series: 3000\n",
+       ":1: scrape: max_series adds up to 6000 over all targets; at most 5000"},
+      {"scrape:\n  - name: a\n    url: http://x\n    timeout: 5m\n",
+       "scrape[0].timeout: must be between 100ms and 60s"},
       {"scrape:\n  - name: a\n    url: http://x\n    metric_prefix: 9x\n",
        "scrape[0].metric_prefix: must be the start of a metric name"},
   };

@@ -117,5 +117,25 @@ TEST(ScrapeReadingsTest, LabelsTheTargetKeepsTheBudgetAndRefusesWhatTheCollector
   EXPECT_EQ(second.series_dropped, 1u);
 }
 
+// From an attacker's review: what would have folded series together, clashed
+// with the receiver's __name__, or made one message too big to deliver.
+TEST(ScrapeReadingsTest, ReservedClashingAndOversizedLabelsAreRefused) {
+  ScrapeConfig config;
+  config.name = "bot";
+  std::set<std::string> admitted;
+  const std::string big(1000, 'x');
+  ScrapeOutcome out = ReadingsFromPage(config,
+                                       "m{__name__=\"other\"} 1\n"
+                                       "m{host=\"a\",exported_host=\"b\"} 1\n"
+                                       "m{a=\"" +
+                                           big + "\",b=\"" + big + "\",c=\"" + big +
+                                           "\"} 1\n"
+                                           "ok 1\n",
+                                       &admitted);
+  EXPECT_EQ(out.invalid, 3u) << out.error;
+  EXPECT_EQ(out.samples, 1u);
+  EXPECT_EQ(out.error, "m: label __name__ is reserved");
+}
+
 }  // namespace
 }  // namespace rollguard::agent

@@ -40,11 +40,13 @@ TEST(RemoteWriteConfigTest, MistakesAreNamed) {
       {"remote_write:\n  - url: vm:8428\n", "must be an http:// or https:// URL"},
       {"remote_write:\n  - url: http://u:pw@vm/api/v1/write\n", "not in the URL"},
       {"remote_write:\n  - url: http://a/w\n  - url: http://a/w\n", "two remote_write entries"},
-      {"remote_write:\n  - url: http://a/w\n    max_lag: 5s\n", "must be at least 1m"},
+      {"remote_write:\n  - url: http://a/w\n    max_lag: 5s\n", "must be between 1m and 7d"},
       {"remote_write:\n  - url: http://a/w\n    name: 'a b'\n", "is not a name"},
       {"remote_write:\n  - url: http://a/w\n    bearer_token_file: /nonexistent/t\n",
        "bearer_token_file"},
       {"remote_write:\n  - url: http://a/w\n    queue: 5\n", "queue"},
+      {"remote_write:\n  - url: http://a/w\n    headers: {authorization: x}\n",
+       "authorization is set by rollguard"},
   };
   for (const Case& c : cases) {
     auto got = Load(c.yaml);

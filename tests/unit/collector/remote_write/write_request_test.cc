@@ -45,21 +45,26 @@ TEST(WriteRequestTest, GroupsSamplesBySeriesWithSortedLabelsAndTheMetricName) {
   EXPECT_EQ(request.timeseries(1).samples(0).value(), 40);
 }
 
-TEST(WriteRequestTest, ASampleNotNewerThanTheLastSentOfItsSeriesIsLeftOut) {
+TEST(WriteRequestTest, ADuplicateOfTheNewestSentIsLeftOutOlderSamplesStillGo) {
   testing::MemoryStorage storage;
   SeriesId cpu = storage.Intern({"cpu_usage", {{"host", "a"}}});
   WriteRequestBuilder builder(&storage);
   std::vector<LogRecord> first = {{1, {{cpu, 1000, 1}, {cpu, 2000, 2}}}};
   EXPECT_EQ(builder.Build(first).samples, 2u);
   builder.Commit();
-  // An agent resent its batch after a reconnect, then sent a new one.
-  std::vector<LogRecord> again = {{2, {{cpu, 1000, 1}, {cpu, 2000, 2}}}, {3, {{cpu, 3000, 3}}}};
+  // An agent resent its batch after a reconnect (2000 is the newest sent),
+  // and a batch of 500 reached the log after one of 3000.
+  std::vector<LogRecord> again = {
+      {2, {{cpu, 2000, 2}}}, {3, {{cpu, 3000, 3}}}, {4, {{cpu, 500, 5}, {cpu, 3000, 3}}}};
   BuiltRequest built = builder.Build(again);
-  EXPECT_EQ(built.samples, 1u);
+  EXPECT_EQ(built.samples, 2u);  // 3000 and 500
   EXPECT_EQ(built.not_newer, 2u);
-  EXPECT_EQ(Decode(built.body).timeseries(0).samples(0).timestamp(), 3000);
+  auto request = Decode(built.body);
+  ASSERT_EQ(request.timeseries(0).samples_size(), 2);
+  EXPECT_EQ(request.timeseries(0).samples(0).timestamp(), 3000);
+  EXPECT_EQ(request.timeseries(0).samples(1).timestamp(), 500);
   // Without Commit (the request was not sent) the same samples are built again.
-  EXPECT_EQ(builder.Build(again).samples, 1u);
+  EXPECT_EQ(builder.Build(again).samples, 2u);
 }
 
 TEST(WriteRequestTest, SamplesOfAnUnknownSeriesAreCountedNotSent) {

@@ -143,8 +143,11 @@ absl::StatusOr<std::string> SetConfigValue(const std::string& path, absl::string
   if (absl::EndsWith(path, ".yaml") || absl::EndsWith(path, ".yml")) {
     return SetYamlValue(text, key, value);
   }
+  if (absl::EndsWith(path, ".env") || absl::EndsWith(path, "/.env")) {
+    return SetEnvValue(text, key, value);
+  }
   return absl::InvalidArgumentError(
-      absl::StrCat(path, ": can edit .py (dict literals), .json and .yaml files only"));
+      absl::StrCat(path, ": can edit .py (dict literals), .json, .yaml and .env files only"));
 }
 
 }  // namespace rollguard::agent

@@ -30,8 +30,14 @@ namespace rollguard::agent {
                                                        absl::string_view dotted_key,
                                                        absl::string_view value);
 
-// Dispatches on the file's extension (.py, .json, .yaml/.yml); a Python
-// value is spelled the Python way (true -> True).
+// In a .env file, the KEY=value line (also `export KEY=...`, quoted or not):
+// only the value changes, in its quoting style; true/false keep their case
+// style (True stays capitalised). Comments and other lines stay as written.
+[[nodiscard]] absl::StatusOr<std::string> SetEnvValue(absl::string_view text, absl::string_view key,
+                                                      absl::string_view value);
+
+// Dispatches on the file's name (.py, .json, .yaml/.yml, .env and *.env); a
+// Python value is spelled the Python way (true -> True).
 [[nodiscard]] absl::StatusOr<std::string> SetConfigValue(const std::string& path,
                                                          absl::string_view text,
                                                          absl::string_view key,

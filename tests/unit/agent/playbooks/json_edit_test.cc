@@ -187,3 +187,43 @@ TEST(YamlEditTest, WhatCannotBeDoneExactlyIsRefused) {
 
 }  // namespace
 }  // namespace rollguard::agent
+
+namespace rollguard::agent {
+namespace {
+
+TEST(EnvEditTest, OnlyTheValueChangesInItsOwnStyle) {
+  const std::string before =
+      "# sportsbot\n"
+      "DISCORD_GUILD_ID=1234567890123456789\n"
+      "export SOCCER_ENABLED=True   # heavy\n"
+      "MLB_ENABLED = \"true\"\n"
+      "GREETING='hello there'\n"
+      "RATE_LIMIT=60\r\n"
+      "SOCCER_ENABLED_BACKUP=true\n";
+  auto off = SetEnvValue(before, "SOCCER_ENABLED", "false");
+  ASSERT_TRUE(off.ok()) << off.status();
+  std::string expected = before;
+  expected.replace(expected.find("True   #"), 4, "False");
+  EXPECT_EQ(*off, expected);
+  EXPECT_NE(SetEnvValue(before, "MLB_ENABLED", "false")->find("MLB_ENABLED = \"false\"\n"),
+            std::string::npos);
+  EXPECT_NE(SetEnvValue(before, "GREETING", "bye")->find("GREETING='bye'\n"), std::string::npos);
+  EXPECT_NE(SetEnvValue(before, "GREETING", "it's $HOME")->find("GREETING=\"it's \\$HOME\"\n"),
+            std::string::npos);
+  EXPECT_NE(SetEnvValue(before, "RATE_LIMIT", "10")->find("RATE_LIMIT=10\r\n"), std::string::npos);
+  EXPECT_NE(SetConfigValue("/srv/bot/.env", before, "RATE_LIMIT", "5")->find("RATE_LIMIT=5\r"),
+            std::string::npos);
+}
+
+TEST(EnvEditTest, MissingTwiceOrMultiLineIsRefused) {
+  EXPECT_NE(SetEnvValue("A=1\n", "B", "2").status().message().find("found 0 times"),
+            std::string::npos);
+  EXPECT_NE(SetEnvValue("A=1\nexport A=2\n", "A", "3").status().message().find("found 2 times"),
+            std::string::npos);
+  EXPECT_FALSE(SetEnvValue("A=1\n", "A", "x\ny").ok());
+  // A longer key that starts with the same letters is another key.
+  EXPECT_EQ(*SetEnvValue("AB=1\nA=2\n", "A", "3"), "AB=1\nA=3\n");
+}
+
+}  // namespace
+}  // namespace rollguard::agent

@@ -117,27 +117,15 @@ Prober::Prober(std::vector<ProbeConfig> probes, Emit emit)
 Prober::~Prober() { Stop(); }
 
 void Prober::Start() {
-  for (const ProbeConfig& p : probes_) threads_.emplace_back([this, &p] { Loop(p); });
+  threads_.Start(probes_.size(), [this](size_t i) { Loop(probes_[i]); });
 }
 
-void Prober::Stop() {
-  {
-    MutexLock lock(&mu_);
-    stop_ = true;
-    cv_.notify_all();
-  }
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-  threads_.clear();
-}
+void Prober::Stop() { threads_.Stop(); }
 
 void Prober::Loop(const ProbeConfig& probe) {
   bool was_up = true;
   bool first = true;
-  MutexLock lock(&mu_);
-  while (!stop_) {
-    lock.Unlock();
+  while (true) {
     absl::Time started = absl::Now();
     ProbeResult r = RunProbe(probe);
     // Log changes, not every failure: a dead upstream must not flood the log.
@@ -155,9 +143,7 @@ void Prober::Loop(const ProbeConfig& probe) {
            {"probe_response_time_ms", l, r.response_time_ms},
            {"probe_status_code", l, static_cast<double>(r.status_code)}},
           absl::ToUnixMillis(started));
-    lock.Lock();
-    cv_.wait_until(lock.native(), absl::ToChronoTime(started + probe.interval),
-                   [&] { return stop_; });
+    if (!threads_.SleepUntil(started + probe.interval)) return;
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "agent/sources/periodic_threads.h"
 #include "agent/sources/reading.h"
 #include "common/mutex.h"
 
@@ -62,10 +63,7 @@ class Prober {
 
   std::vector<ProbeConfig> probes_;
   Emit emit_;
-  std::vector<std::thread> threads_;
-  Mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  PeriodicThreads threads_;
 };
 
 }  // namespace rollguard::agent

@@ -76,20 +76,10 @@ Scraper::Scraper(std::vector<ScrapeConfig> targets, Emit emit)
 Scraper::~Scraper() { Stop(); }
 
 void Scraper::Start() {
-  for (const ScrapeConfig& t : targets_) threads_.emplace_back([this, &t] { Loop(t); });
+  threads_.Start(targets_.size(), [this](size_t i) { Loop(targets_[i]); });
 }
 
-void Scraper::Stop() {
-  {
-    MutexLock lock(&mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-  threads_.clear();
-}
+void Scraper::Stop() { threads_.Stop(); }
 
 void Scraper::Loop(const ScrapeConfig& target) {
   std::set<std::string> admitted;  // this target's series budget
@@ -128,13 +118,7 @@ void Scraper::Loop(const ScrapeConfig& target) {
                      std::make_move_iterator(r.begin() + static_cast<ptrdiff_t>(end))),
             at);
     }
-    MutexLock lock(&mu_);
-    if (cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(target.interval), [&] {
-          mu_.AssertHeld();
-          return stop_;
-        })) {
-      return;
-    }
+    if (!threads_.SleepUntil(start + target.interval)) return;
   }
 }
 

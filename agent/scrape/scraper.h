@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "agent/scrape/scrape_config.h"
 #include "agent/scrape/scrape_readings.h"
+#include "agent/sources/periodic_threads.h"
 #include "agent/sources/reading.h"
 #include "common/mutex.h"
 
@@ -40,10 +41,7 @@ class Scraper {
 
   std::vector<ScrapeConfig> targets_;
   Emit emit_;
-  std::vector<std::thread> threads_;
-  Mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  PeriodicThreads threads_;
 };
 
 }  // namespace rollguard::agent

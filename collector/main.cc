@@ -16,10 +16,10 @@
 #include "common/command_line.h"
 #include "common/daemon_process.h"
 #include "common/default_config.h"
-#include "common/redact.h"
 #include "common/duration.h"
 #include "common/files.h"
 #include "common/logging.h"
+#include "common/redact.h"
 #include "common/signals.h"
 #include "common/systemd_notify.h"
 

@@ -113,8 +113,8 @@ void RemoteWrite(const std::vector<RemoteWriteStats>& remotes, PrometheusText* p
             "Remote-write attempts that failed (each retry counts).");
   for (const auto& r : remotes) p->Sample(D(r.requests_failed), {{"remote", r.name}});
   p->Family("rollguard_remote_write_samples_dropped_total", "counter",
-            "Samples not sent, by reason: rejected (4xx), too_old (past max_lag), not_newer "
-            "(resent or out of order), unknown_series.");
+            "Samples not sent, by reason: rejected (400/422), too_old (past max_lag while the "
+            "receiver failed), not_newer (a duplicate of the newest sent), unknown_series.");
   for (const auto& r : remotes) {
     p->Sample(D(r.samples_rejected), {{"remote", r.name}, {"reason", "rejected"}});
     p->Sample(D(r.samples_too_old), {{"remote", r.name}, {"reason", "too_old"}});

@@ -106,7 +106,11 @@ void BM_DrainToReceiver(benchmark::State& state) {
       static_cast<double>(bytes.load()) / static_cast<double>(sent);
   state.SetItemsProcessed(static_cast<int64_t>(sent));
 }
-BENCHMARK(BM_DrainToReceiver)->Arg(200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_DrainToReceiver)
+    ->Arg(200)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 }  // namespace
 }  // namespace rollguard::collector

@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "common/mutex.h"
 #include "common/prometheus_text.h"
+#include "common/status_macros.h"
 #include "common/tls/tls_config.h"
 
 namespace rollguard::agent {
@@ -69,6 +70,7 @@ absl::Status Agent::Init() {
         "claim to be that collector (set --tls-ca/--tls-cert/--tls-key)",
         config_.collector);
   }
+  if (!config_.spool_dir.empty()) RETURN_IF_ERROR(OpenSpool());
   if (!config_.statsd_listen.empty()) {
     StatsdServerOptions so;
     so.listen = config_.statsd_listen;
@@ -94,6 +96,23 @@ absl::Status Agent::Init() {
     scraper_ =
         std::make_unique<Scraper>(config_.scrape, [this](Readings r, int64_t ts) { Emit(r, ts); });
   }
+  return absl::OkStatus();
+}
+
+absl::Status Agent::OpenSpool() {
+  SpoolOptions options;
+  options.dir = config_.spool_dir;
+  options.max_bytes = config_.spool_max_bytes;
+  ASSIGN_OR_RETURN(std::unique_ptr<Spool> spool, Spool::Open(std::move(options), &registry_));
+  const SpoolRecovery& r = spool->recovery();
+  for (const std::string& damage : r.damage) spdlog::warn("spool: {}", damage);
+  if (r.batches.empty()) {
+    spdlog::info("spool: {} (up to {} bytes on disk)", config_.spool_dir, config_.spool_max_bytes);
+  } else {
+    spdlog::info("spool: {}: {} samples in {} batches from an earlier run will be sent first",
+                 config_.spool_dir, r.samples, r.batches.size());
+  }
+  buffer_.AttachSpool(std::move(spool));
   return absl::OkStatus();
 }
 
@@ -181,6 +200,22 @@ std::string Agent::MetricsPage() const {
   p.Family("rollguard_agent_dropped_samples_total", "counter",
            "Samples dropped because the buffer was full (the oldest go first).");
   p.Sample(d(buffer_.dropped_samples()));
+  if (SpoolStats spool = buffer_.spool_stats(); spool.enabled) {
+    p.Family("rollguard_agent_spool_bytes", "gauge",
+             "Bytes of the disk spool's files (buffered batches, kept across restarts).");
+    p.Sample(d(spool.bytes));
+    p.Family("rollguard_agent_spool_segments", "gauge", "Files in the disk spool.");
+    p.Sample(d(spool.segments));
+    p.Family("rollguard_agent_spool_resident_samples", "gauge",
+             "Buffered samples also held in memory (the rest are read back from the spool).");
+    p.Sample(d(spool.resident_samples));
+    p.Family("rollguard_agent_spool_write_errors_total", "counter",
+             "Batches the spool could not write (kept in memory only; see the log).");
+    p.Sample(d(spool.write_errors));
+    p.Family("rollguard_agent_spool_read_errors_total", "counter",
+             "Spooled batches that could not be read back (dropped; see the log).");
+    p.Sample(d(spool.read_errors));
+  }
   p.Family("rollguard_agent_refused_samples_total", "counter",
            "Samples the collector refused (see the agent log for why).");
   p.Sample(d(uplink_->refused_samples()));

@@ -29,7 +29,8 @@ class Agent {
   explicit Agent(AgentConfig config, const Clock* clock = &Clock::Real());
   ~Agent();
 
-  // Opens what can fail at start-up (the StatsD socket). Call before Run.
+  // Opens what can fail at start-up (the spool, the StatsD socket). Call
+  // before Run.
   [[nodiscard]] absl::Status Init();
 
   // Samples every interval until Stop(); returns then. Starts the uplink and probes.
@@ -49,6 +50,9 @@ class Agent {
   std::string MetricsPage() const;
 
  private:
+  // The disk spool: its batches from an earlier run go to the buffer first.
+  absl::Status OpenSpool();
+
   AgentConfig config_;
   const Clock* const clock_;
   SeriesRegistry registry_;

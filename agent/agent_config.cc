@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/address.h"
 #include "common/config_node.h"
 #include "common/status_macros.h"
@@ -165,14 +167,68 @@ absl::StatusOr<ProbeConfig> LoadProbe(const ConfigNode& n) {
   return p;
 }
 
+// `name` as one safe path component: [A-Za-z0-9._-] kept, every other byte
+// (and a leading dot) as %XX.
+std::string PathSafe(absl::string_view name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const unsigned char ch = static_cast<unsigned char>(name[i]);
+    const bool keep = absl::ascii_isalnum(ch) || ch == '-' || ch == '_' || (ch == '.' && i > 0);
+    if (keep) {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      absl::StrAppend(&out, absl::StrFormat("%%%02X", ch));
+    }
+  }
+  return out;
+}
+
+// buffer: {max_samples, spool_dir (a path or "off"), max_bytes}
+absl::Status LoadBuffer(const ConfigNode& node, AgentConfig* c) {
+  RETURN_IF_ERROR(node.AllowOnly({"max_samples", "spool_dir", "max_bytes"}));
+  if (node.Has("max_samples")) {
+    ASSIGN_OR_RETURN(int64_t n, node.Int("max_samples", 100, 100'000'000));
+    c->buffer_max_samples = static_cast<size_t>(n);
+  }
+  if (node.Has("spool_dir")) {
+    ASSIGN_OR_RETURN(std::string dir, node.String("spool_dir"));
+    if (dir == "off") {
+      c->spool_dir.clear();
+    } else {
+      ASSIGN_OR_RETURN(c->spool_dir, node.Path("spool_dir"));
+    }
+    c->spool_dir_set = true;
+  }
+  if (node.Has("max_bytes")) {
+    ASSIGN_OR_RETURN(c->spool_max_bytes, node.Bytes("max_bytes", 1ull << 20, 64ull << 30));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig c) {
   ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::LoadFile(path));
-  RETURN_IF_ERROR(root.AllowOnly({"collector", "host_id", "interval", "labels", "bot", "disk_path",
-                                  "proc_root", "buffer_max_samples", "heartbeat_interval",
-                                  "reconnect", "log_level", "statsd", "probes", "scrape", "service",
-                                  "playbooks", "state_dir", "tls", "metrics_listen"}));
+  RETURN_IF_ERROR(root.AllowOnly({"collector",
+                                  "host_id",
+                                  "interval",
+                                  "labels",
+                                  "bot",
+                                  "disk_path",
+                                  "proc_root",
+                                  "buffer_max_samples",
+                                  "heartbeat_interval",
+                                  "reconnect",
+                                  "log_level",
+                                  "statsd",
+                                  "probes",
+                                  "scrape",
+                                  "service",
+                                  "playbooks",
+                                  "state_dir",
+                                  "tls",
+                                  "metrics_listen",
+                                  "buffer"}));
   if (root.Has("tls")) {
     ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
     RETURN_IF_ERROR(LoadTlsSection(t, "ca", &c.tls));
@@ -202,6 +258,10 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
   if (root.Has("buffer_max_samples")) {
     ASSIGN_OR_RETURN(int64_t n, root.Int("buffer_max_samples", 100, 100'000'000));
     c.buffer_max_samples = static_cast<size_t>(n);
+  }
+  if (root.Has("buffer")) {
+    ASSIGN_OR_RETURN(ConfigNode b, root.Child("buffer"));
+    RETURN_IF_ERROR(LoadBuffer(b, &c));
   }
   if (root.Has("heartbeat_interval")) {
     ASSIGN_OR_RETURN(c.heartbeat_interval, root.Duration("heartbeat_interval"));
@@ -313,6 +373,12 @@ absl::Status FinalizeAgentConfig(AgentConfig* c) {
   }
   if (c->tls.enabled()) {
     RETURN_IF_ERROR(CheckTlsFiles(c->tls, /*need_identity=*/true, "--tls-").status());
+  }
+  if (!c->spool_dir_set && !c->playbooks.state_dir.empty()) {
+    // Per host id: a spooled sample belongs to the host that took it, and
+    // agents sharing a state folder (tests, several bots on one box) each
+    // get their own.
+    c->spool_dir = absl::StrCat(c->playbooks.state_dir, "/spool/", PathSafe(c->host_id));
   }
   if (!c->metrics_listen.empty()) {
     if (auto a = ValidateAddress("metrics_listen", c->metrics_listen); !a.ok()) return a.status();

@@ -27,7 +27,15 @@ struct AgentConfig {
   BotMatch bot;
   std::string disk_path = "/";
   std::string proc_root = "/proc";
+  // `buffer:` Samples held in memory (with a spool, the newest; older ones
+  // wait on disk). Old spelling: buffer_max_samples.
   size_t buffer_max_samples = 200000;
+  // The disk spool (agent/buffer/spool.h): "" = memory only. Unless the
+  // config sets it, <state_dir>/spool/<host id> when a state folder is known
+  // (a config file, or systemd's STATE_DIRECTORY).
+  std::string spool_dir;
+  bool spool_dir_set = false;
+  uint64_t spool_max_bytes = 64ull << 20;
   absl::Duration heartbeat_interval = absl::Seconds(5);
   absl::Duration reconnect_initial = absl::Milliseconds(200);
   absl::Duration reconnect_max = absl::Seconds(30);

@@ -34,7 +34,8 @@ int Fail(const std::string& msg) {
 // The command line, as given; empty means "not given" (the config file or
 // the default applies).
 struct Flags {
-  std::string config_path, collector, host_id, interval, log_level, statsd_listen, metrics_listen;
+  std::string config_path, collector, host_id, interval, log_level, statsd_listen, metrics_listen,
+      spool_dir;
   std::string tls_ca, tls_cert, tls_key;
   std::vector<std::string> labels;
   bool check_config = false;
@@ -63,6 +64,9 @@ void AddFlags(CLI::App& app, Flags* f) {
   app.add_option(
       "--statsd-listen", f->statsd_listen,
       "UDP address for the bot's StatsD metrics (default 127.0.0.1:8125; 'off' to disable)");
+  app.add_option("--spool-dir", f->spool_dir,
+                 "keep unacknowledged samples on disk here, across restarts (default "
+                 "<state_dir>/spool/<host id> with a config file; 'off' for memory only)");
   app.add_option("--metrics-listen", f->metrics_listen,
                  "serve the agent's own health at GET /metrics on this loopback HOST:PORT "
                  "(default off)");
@@ -85,6 +89,10 @@ absl::StatusOr<AgentConfig> BuildConfig(const Flags& f) {
   if (!f.log_level.empty()) config.log_level = f.log_level;
   if (!f.statsd_listen.empty()) {
     config.statsd_listen = f.statsd_listen == "off" ? "" : f.statsd_listen;
+  }
+  if (!f.spool_dir.empty()) {
+    config.spool_dir = f.spool_dir == "off" ? "" : f.spool_dir;
+    config.spool_dir_set = true;
   }
   if (!f.metrics_listen.empty()) {
     config.metrics_listen = f.metrics_listen == "off" ? "" : f.metrics_listen;
@@ -152,6 +160,14 @@ int CheckConfig(const Flags& flags, const AgentConfig& config) {
   std::printf("config: %s\nhost_id: %s\ncollector: %s\n",
               flags.config_path.empty() ? "(none: built-in defaults)" : flags.config_path.c_str(),
               config.host_id.c_str(), config.collector.c_str());
+  if (config.spool_dir.empty()) {
+    std::printf("buffer: %zu samples in memory, no spool (lost if the agent restarts)\n",
+                config.buffer_max_samples);
+  } else {
+    std::printf("buffer: %zu samples in memory, spool %s up to %llu bytes\n",
+                config.buffer_max_samples, config.spool_dir.c_str(),
+                static_cast<unsigned long long>(config.spool_max_bytes));
+  }
   if (config.playbooks.enabled) {
     std::printf("service root: %s\nstate_dir: %s\nplaybooks: %zu\n",
                 config.playbooks.service.root.c_str(), config.playbooks.state_dir.c_str(),

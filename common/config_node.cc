@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/duration.h"
 #include "common/files.h"
 #include "common/status_macros.h"
@@ -146,6 +147,37 @@ absl::StatusOr<int64_t> ConfigNode::Int(absl::string_view key, int64_t min, int6
   if (!absl::SimpleAtoi(s, &v)) return Error(key, absl::StrCat("'", s, "' is not a whole number"));
   if (v < min || v > max) {
     return Error(key, absl::StrCat(v, " is out of range [", min, ", ", max, "]"));
+  }
+  return v;
+}
+
+absl::StatusOr<uint64_t> ConfigNode::Bytes(absl::string_view key, uint64_t min,
+                                           uint64_t max) const {
+  ASSIGN_OR_RETURN(std::string s, Scalar(key));
+  absl::string_view number = absl::StripAsciiWhitespace(s);
+  uint64_t scale = 1;
+  static constexpr std::pair<absl::string_view, uint64_t> kUnits[] = {{"KiB", 1ull << 10},
+                                                                      {"MiB", 1ull << 20},
+                                                                      {"GiB", 1ull << 30},
+                                                                      {"KB", 1ull << 10},
+                                                                      {"MB", 1ull << 20},
+                                                                      {"GB", 1ull << 30},
+                                                                      {"B", 1}};
+  for (const auto& [unit, factor] : kUnits) {
+    if (absl::ConsumeSuffix(&number, unit)) {
+      scale = factor;
+      break;
+    }
+  }
+  uint64_t v = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(number), &v) || v > max / scale) {
+    return Error(
+        key, absl::StrCat("'", s, "' is not a size (bytes, or e.g. 512KB, 64MB, 1GB; at most ", max,
+                          " bytes)"));
+  }
+  v *= scale;
+  if (v < min || v > max) {
+    return Error(key, absl::StrCat(s, " is out of range [", min, ", ", max, "] bytes"));
   }
   return v;
 }

@@ -43,6 +43,10 @@ class ConfigNode {
   [[nodiscard]] absl::StatusOr<absl::Duration> Duration(absl::string_view key) const;
   [[nodiscard]] absl::StatusOr<int64_t> Int(absl::string_view key, int64_t min, int64_t max) const;
   [[nodiscard]] absl::StatusOr<bool> Bool(absl::string_view key) const;
+  // A size: a whole number of bytes, or with a unit KB, MB, GB (powers of
+  // 1024, as Prometheus reads them; KiB, MiB, GiB too), within [min, max].
+  [[nodiscard]] absl::StatusOr<uint64_t> Bytes(absl::string_view key, uint64_t min,
+                                               uint64_t max) const;
   // Keys must be label names unless `any_keys` (e.g. HTTP headers).
   [[nodiscard]] absl::StatusOr<Labels> StringMap(absl::string_view key,
                                                  bool any_keys = false) const;

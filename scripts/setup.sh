@@ -30,6 +30,7 @@ PACKAGES=(
                            # and a real remote-write receiver
   victoria-metrics         # remote write: the end-to-end test sends to a real VictoriaMetrics
   libsnappy-dev            # remote write: request bodies are snappy-compressed (the protocol)
+  zlib1g-dev               # the agent spool's record checksums (CRC-32)
 )
 
 if [ "${1:-}" = "--bench" ]; then

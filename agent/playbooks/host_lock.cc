@@ -1,49 +1,14 @@
 #include "agent/playbooks/host_lock.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 
 namespace rollguard::agent {
 
-absl::StatusOr<HostLock> HostLock::Acquire(const std::string& state_dir) {
+absl::StatusOr<HostLock> AcquireHostLock(const std::string& state_dir) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
-  const std::string path = state_dir + "/playbook.lock";
-  // O_NOFOLLOW: a link planted at the lock's name must not make the agent
-  // truncate (and write its pid into) whatever the link points to.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("lock ", path, ": ", std::strerror(errno)));
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    char buf[32] = {};
-    ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
-    ::close(fd);
-    int holder = 0;
-    std::string who = n > 0 && absl::SimpleAtoi(absl::StripAsciiWhitespace(buf), &holder)
-                          ? absl::StrCat(" (pid ", holder, ")")
-                          : "";
-    return absl::FailedPreconditionError(
-        absl::StrCat("another playbook is running on this host", who,
-                     ": the agent and `rollguard-agent run` take turns (", path, ")"));
-  }
-  // Who holds it, for the message above; the lock itself is the flock.
-  std::string pid = absl::StrCat(::getpid(), "\n");
-  if (::ftruncate(fd, 0) == 0) (void)::pwrite(fd, pid.data(), pid.size(), 0);
-  return HostLock(fd);
-}
-
-HostLock::~HostLock() {
-  if (fd_ >= 0) ::close(fd_);  // releases the flock
+  return FileLock::Acquire(state_dir + "/playbook.lock", "another playbook is running on this host",
+                           "the agent and `rollguard-agent run` take turns");
 }
 
 }  // namespace rollguard::agent

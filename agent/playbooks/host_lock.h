@@ -1,30 +1,20 @@
 // One playbook at a time per host, across processes: the agent daemon and an
 // operator's `rollguard-agent run` (or `undo`) on the box take the same
-// advisory lock (flock) on <state_dir>/playbook.lock, so the two can never
-// edit the bot's files at once. The kernel drops it when the holder exits,
-// however it exits, so a crash leaves no stale lock.
+// advisory lock (common/file_lock) on <state_dir>/playbook.lock, so the two
+// can never edit the bot's files at once.
 #pragma once
 
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/file_lock.h"
 
 namespace rollguard::agent {
 
-class HostLock {
- public:
-  // Takes the lock without waiting; FailedPrecondition (naming the holder's
-  // pid when known) if another process holds it.
-  [[nodiscard]] static absl::StatusOr<HostLock> Acquire(const std::string& state_dir);
+using HostLock = FileLock;
 
-  HostLock(HostLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  HostLock& operator=(HostLock&&) = delete;
-  HostLock(const HostLock&) = delete;
-  ~HostLock();
-
- private:
-  explicit HostLock(int fd) : fd_(fd) {}
-  int fd_;
-};
+// Takes the lock without waiting; FailedPrecondition (naming the holder's pid
+// when known) if another process holds it.
+[[nodiscard]] absl::StatusOr<HostLock> AcquireHostLock(const std::string& state_dir);
 
 }  // namespace rollguard::agent

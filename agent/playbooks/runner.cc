@@ -93,7 +93,7 @@ absl::StatusOr<RunResult> PlaybookRunner::Run(const std::string& playbook,
   // ...and across processes: the daemon and a local `run` never overlap.
   std::optional<HostLock> host_lock;
   if (!dry_run) {
-    ASSIGN_OR_RETURN(HostLock held, HostLock::Acquire(config_.state_dir));
+    ASSIGN_OR_RETURN(HostLock held, AcquireHostLock(config_.state_dir));
     host_lock.emplace(std::move(held));
   }
   if (!dry_run && RecordedOutcome(command_id)) {
@@ -435,7 +435,7 @@ absl::StatusOr<std::vector<std::string>> PlaybookRunner::Undo(const std::string&
   if (!lock.owns_lock()) {
     return absl::FailedPreconditionError("a playbook is running; undo after it finishes");
   }
-  ASSIGN_OR_RETURN(HostLock host_lock, HostLock::Acquire(config_.state_dir));
+  ASSIGN_OR_RETURN(HostLock host_lock, AcquireHostLock(config_.state_dir));
   return Journal::Undo(config_.state_dir, command_id, config_.service.root);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -47,7 +48,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartAgent(const std::string& work
   WriteTextFile(
       config,
       absl::StrCat(
-          "collector: ", collector, "\n", "host_id: ", host_id, "\n", "interval: 200ms\n",
+          "collector: ", collector, "\n", "host_id: ", host_id, "\n",
+          absl::StartsWith(extra_yaml, "interval:") ? "" : "interval: 200ms\n",
           "heartbeat_interval: 500ms\n", "reconnect:\n", "  initial_backoff: 100ms\n",
           "  max_backoff: 500ms\n",
           // Never the shared default port 8125 in tests.

@@ -32,7 +32,8 @@ class CollectorUnderTest {
 };
 
 // Starts rollguard-agent with a generated config (fast interval and reconnect,
-// so tests run in seconds) plus `extra_yaml` appended to it.
+// so tests run in seconds) plus `extra_yaml` appended to it (an `interval:`
+// at its start replaces the 200 ms one).
 absl::StatusOr<std::unique_ptr<ChildProcess>> StartAgent(const std::string& work_dir,
                                                          const std::string& collector,
                                                          const std::string& host_id,

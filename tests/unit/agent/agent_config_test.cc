@@ -33,6 +33,33 @@ TEST(AgentConfigTest, RelativePidfileResolvesAgainstConfigFolder) {
   EXPECT_EQ(c->bot.pidfile, dir.File("run/bot.pid"));
 }
 
+TEST(AgentConfigTest, TheSpoolIsOnByDefaultUnderTheStateFolderPerHost) {
+  TempDir dir;
+  WriteTextFile(dir.File("agent.yaml"), "host_id: bot/../eu 1\n");
+  auto c = LoadAgentConfig(dir.File("agent.yaml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(FinalizeAgentConfig(&*c).ok());
+  // The host id is one path component, whatever it holds.
+  EXPECT_EQ(c->spool_dir, dir.File("rollguard-state/spool/bot%2F..%2Feu%201"));
+  EXPECT_EQ(c->spool_max_bytes, 64ull << 20);
+
+  WriteTextFile(dir.File("agent.yaml"),
+                "buffer:\n  max_samples: 500\n  spool_dir: off\n  max_bytes: 2GB\n");
+  c = LoadAgentConfig(dir.File("agent.yaml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(FinalizeAgentConfig(&*c).ok());
+  EXPECT_EQ(c->spool_dir, "");
+  EXPECT_EQ(c->buffer_max_samples, 500u);
+  EXPECT_EQ(c->spool_max_bytes, 2ull << 30);
+
+  WriteTextFile(dir.File("agent.yaml"), "buffer:\n  spool_dir: spool\n  max_bytes: 1048576\n");
+  c = LoadAgentConfig(dir.File("agent.yaml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(FinalizeAgentConfig(&*c).ok());
+  EXPECT_EQ(c->spool_dir, dir.File("spool"));
+  EXPECT_EQ(c->spool_max_bytes, 1u << 20);
+}
+
 TEST(AgentConfigTest, ErrorsNameFileLineAndKey) {
   TempDir dir;
   struct Case {
@@ -44,6 +71,9 @@ TEST(AgentConfigTest, ErrorsNameFileLineAndKey) {
       {"collector: nohost\n", ":1: collector: collector: 'nohost' is not HOST:PORT"},
       {"bot:\n  pidfle: x\n", ":2: unknown key 'bot.pidfle'"},
       {"buffer_max_samples: 5\n", ":1: buffer_max_samples: 5 is out of range"},
+      {"buffer:\n  max_bytes: lots\n", ":2: buffer.max_bytes: 'lots' is not a size"},
+      {"buffer:\n  max_bytes: 10KB\n", ":2: buffer.max_bytes: 10KB is out of range"},
+      {"buffer:\n  spool: x\n", ":2: unknown key 'buffer.spool'"},
       {"labels: [a, b]\n", ":1: labels: expected a mapping"},
       {"interval: 1ms\n", ":1: interval: must be at least 100ms"},
       {"a: [\n", "agent.yaml:"},

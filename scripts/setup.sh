@@ -30,6 +30,7 @@ PACKAGES=(
                            # and a real remote-write receiver
   victoria-metrics         # remote write: the end-to-end test sends to a real VictoriaMetrics
   libsnappy-dev            # remote write: request bodies are snappy-compressed (the protocol)
+  libtomlplusplus-dev      # set_flags in TOML files: the parser tells where a value starts
   zlib1g-dev               # the agent spool's record checksums (CRC-32)
 )
 

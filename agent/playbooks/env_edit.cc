@@ -63,7 +63,14 @@ bool IsBoolWord(absl::string_view v) {
 }  // namespace
 
 absl::StatusOr<std::string> SetEnvValue(absl::string_view text, absl::string_view key,
-                                        absl::string_view value) {
+                                        absl::string_view value_in, ValueType type) {
+  absl::StatusOr<std::string> normal = NormalizeAs(type, value_in);
+  if (!normal.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("key \"", key, "\" is set as ", ValueTypeName(type), "; ",
+                     normal.status().message(), "; nothing changed"));
+  }
+  const absl::string_view value = *normal;
   if (value.find('\n') != absl::string_view::npos) {
     return absl::InvalidArgumentError("a .env value cannot hold a line break; nothing changed");
   }

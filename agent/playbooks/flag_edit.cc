@@ -58,10 +58,9 @@ absl::StatusOr<std::string> JsonStringLiteral(absl::string_view value) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> SetPythonDictValue(absl::string_view text, absl::string_view key,
-                                               absl::string_view literal) {
+// Where the value of dict key `key` is: [begin, end) of its literal.
+absl::StatusOr<std::pair<size_t, size_t>> FindPythonValue(absl::string_view text,
+                                                          absl::string_view key) {
   std::vector<std::pair<size_t, size_t>> spans;  // value [begin, end)
   for (char q : {'"', '\''}) {
     std::string needle = absl::StrCat(std::string(1, q), key, std::string(1, q));
@@ -80,14 +79,102 @@ absl::StatusOr<std::string> SetPythonDictValue(absl::string_view text, absl::str
         absl::StrCat("key \"", key, "\" found ", spans.size(),
                      " times (must be exactly once); nothing changed"));
   }
+  return spans[0];
+}
+
+// `value` as a Python string literal between `q` quotes.
+std::string PythonString(absl::string_view value, char q) {
+  std::string out(1, q);
+  for (char c : value) {
+    if (c == q || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back(q);
+  return out;
+}
+
+// The type of the Python literal `old`; kKeep when it is none of the four
+// (None, a name, an expression).
+ValueType PythonType(absl::string_view old) {
+  if (old == "True" || old == "False") return ValueType::kBool;
+  if (!old.empty() && (old[0] == '"' || old[0] == '\'')) return ValueType::kString;
+  if (NormalizeAs(ValueType::kInt, old).ok()) return ValueType::kInt;
+  if (NormalizeAs(ValueType::kFloat, old).ok()) return ValueType::kFloat;
+  return ValueType::kKeep;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SetPythonDictValue(absl::string_view text, absl::string_view key,
+                                               absl::string_view literal) {
+  ASSIGN_OR_RETURN(auto span, FindPythonValue(text, key));
   std::string out(text);
-  out.replace(spans[0].first, spans[0].second - spans[0].first, std::string(literal));
+  out.replace(span.first, span.second - span.first, std::string(literal));
+  return out;
+}
+
+absl::StatusOr<std::string> SetPythonValue(absl::string_view text, absl::string_view key,
+                                           absl::string_view value, ValueType type) {
+  ASSIGN_OR_RETURN(auto span, FindPythonValue(text, key));
+  absl::string_view old = text.substr(span.first, span.second - span.first);
+  const ValueType had = PythonType(old);
+  ValueType want = type == ValueType::kKeep ? had : type;
+  std::string literal;
+  if (want == ValueType::kKeep) {
+    literal = PythonLiteral(value);  // None or a name before: spelled as the value reads
+  } else if (want == ValueType::kString) {
+    literal = PythonString(value, had == ValueType::kString ? old[0] : '"');
+  } else {
+    // An int and a float are both "a number" unless `type` says which.
+    const ValueType check =
+        type == ValueType::kKeep && want == ValueType::kInt ? ValueType::kFloat : want;
+    absl::StatusOr<std::string> normal = NormalizeAs(check, value);
+    if (!normal.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("key \"", key, "\" ", type == ValueType::kKeep ? "holds " : "is set as ",
+                       ValueTypeName(want), "; ", normal.status().message(), "; nothing changed"));
+    }
+    if (want == ValueType::kBool) {
+      literal = *normal == "true" ? "True" : "False";
+    } else if (type == ValueType::kKeep) {
+      literal = std::string(absl::StripAsciiWhitespace(value));  // the number as written
+    } else {
+      literal = *normal;
+    }
+  }
+  std::string out(text);
+  out.replace(span.first, span.second - span.first, literal);
   return out;
 }
 
 absl::StatusOr<std::string> SetJsonValue(absl::string_view text, absl::string_view dotted_key,
-                                         absl::string_view value) {
+                                         absl::string_view value, ValueType type) {
   ASSIGN_OR_RETURN(JsonSpan span, FindJsonValue(text, dotted_key));
+  if (type != ValueType::kKeep) {
+    if (span.kind == JsonKind::kObject || span.kind == JsonKind::kArray) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "key \"", dotted_key, "\" holds an object or a list; set_flags sets single values"));
+    }
+    absl::StatusOr<std::string> normal = NormalizeAs(type, value);
+    if (!normal.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("key \"", dotted_key, "\" is set as ", ValueTypeName(type), "; ",
+                       normal.status().message(), "; nothing changed"));
+    }
+    std::string literal = *normal;
+    if (type == ValueType::kString) {
+      ASSIGN_OR_RETURN(literal, JsonStringLiteral(value));
+    }
+    std::string out(text);
+    out.replace(span.begin, span.end - span.begin, literal);
+    return out;
+  }
   // The new value keeps the old one's type: a flag stays a bool, a number
   // keeps the digits given (never through a double), text is a JSON string.
   const std::string lower = absl::AsciiStrToLower(value);
@@ -137,17 +224,19 @@ absl::StatusOr<std::string> SetJsonValue(absl::string_view text, absl::string_vi
 }
 
 absl::StatusOr<std::string> SetConfigValue(const std::string& path, absl::string_view text,
-                                           absl::string_view key, absl::string_view value) {
-  if (absl::EndsWith(path, ".py")) return SetPythonDictValue(text, key, PythonLiteral(value));
-  if (absl::EndsWith(path, ".json")) return SetJsonValue(text, key, value);
+                                           absl::string_view key, absl::string_view value,
+                                           ValueType type) {
+  if (absl::EndsWith(path, ".py")) return SetPythonValue(text, key, value, type);
+  if (absl::EndsWith(path, ".json")) return SetJsonValue(text, key, value, type);
   if (absl::EndsWith(path, ".yaml") || absl::EndsWith(path, ".yml")) {
-    return SetYamlValue(text, key, value);
+    return SetYamlValue(text, key, value, type);
   }
+  if (absl::EndsWith(path, ".toml")) return SetTomlValue(text, key, value, type);
   if (absl::EndsWith(path, ".env") || absl::EndsWith(path, "/.env")) {
-    return SetEnvValue(text, key, value);
+    return SetEnvValue(text, key, value, type);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ": can edit .py (dict literals), .json, .yaml and .env files only"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": can edit .py (dict literals), .json, .yaml, .toml and .env files only"));
 }
 
 }  // namespace rollguard::agent

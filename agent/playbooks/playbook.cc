@@ -97,8 +97,8 @@ absl::StatusOr<Step> LoadStep(const ConfigNode& n) {
   RETURN_IF_ERROR(n.AllowOnly(names));
   if (!n.Has(type)) return s;  // `- stop_service:` with no options
   ASSIGN_OR_RETURN(ConfigNode o, n.Child(type));
-  RETURN_IF_ERROR(o.AllowOnly(
-      {"path", "file", "flags", "values", "globs", "args", "command", "env", "checks", "timeout"}));
+  RETURN_IF_ERROR(o.AllowOnly({"path", "file", "flags", "values", "type", "globs", "args",
+                               "command", "env", "checks", "timeout"}));
   if (o.Has("path")) {
     ASSIGN_OR_RETURN(s.path, o.String("path"));
   }
@@ -109,6 +109,13 @@ absl::StatusOr<Step> LoadStep(const ConfigNode& n) {
     if (!o.Has(key)) continue;
     ASSIGN_OR_RETURN(Labels kv, o.StringMap(key, /*any_keys=*/true));
     for (auto& [k, v] : kv) s.values.emplace_back(k, v);
+  }
+  if (o.Has("type")) {
+    ASSIGN_OR_RETURN(std::string name, o.String("type"));
+    absl::StatusOr<ValueType> t = ParseValueType(name);
+    if (!t.ok()) return o.Error("type", t.status().message());
+    if (s.type != StepType::kSetFlags) return o.Error("type", "only set_flags takes a type");
+    s.value_type = *t;
   }
   if (o.Has("globs")) {
     ASSIGN_OR_RETURN(s.globs, o.Strings("globs"));

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agent/playbooks/service.h"
+#include "agent/playbooks/value_type.h"
 #include "common/config_node.h"
 
 namespace rollguard::agent {
@@ -52,6 +53,7 @@ struct Step {
   std::string path;                                         // restore_backup, snapshot
   std::string file;                                         // set_flags
   std::vector<std::pair<std::string, std::string>> values;  // set_flags: key -> value
+  ValueType value_type = ValueType::kKeep;                  // set_flags: `type:`
   std::vector<std::string> globs;                           // remove
   std::vector<std::string> args;                            // start_service: extra arguments
   std::vector<std::string> command;                         // run

@@ -222,7 +222,7 @@ absl::StatusOr<std::string> PlaybookRunner::SetFlags(const Step& step, Journal* 
   ASSIGN_OR_RETURN(std::string text, dir.ReadFile(target));
   std::vector<std::string> done;
   for (const auto& [key, value] : step.values) {
-    auto edited = SetConfigValue(target, text, key, value);
+    auto edited = SetConfigValue(target, text, key, value, step.value_type);
     if (!edited.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat(step.file, ": ", edited.status().message()));

@@ -77,7 +77,7 @@ std::string StringLiteral(absl::string_view value, char old_quote) {
 }  // namespace
 
 absl::StatusOr<std::string> SetYamlValue(absl::string_view text, absl::string_view dotted_key,
-                                         absl::string_view value) {
+                                         absl::string_view value, ValueType type) {
   try {
     YAML::Node root = YAML::Load(std::string(text));
     YAML::Node cur = root;
@@ -115,7 +115,16 @@ absl::StatusOr<std::string> SetYamlValue(absl::string_view text, absl::string_vi
     }
     std::string literal;
     std::string expect = std::string(value);  // what the edited value must read back as
-    if (quote == 0 && IsYamlBool(old)) {
+    if (type != ValueType::kKeep) {
+      absl::StatusOr<std::string> normal = NormalizeAs(type, value);
+      if (!normal.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("key \"", dotted_key, "\" is set as ", ValueTypeName(type), "; ",
+                         normal.status().message(), "; nothing changed"));
+      }
+      literal = type == ValueType::kString ? StringLiteral(value, quote) : *normal;
+      expect = type == ValueType::kString ? std::string(value) : *normal;
+    } else if (quote == 0 && IsYamlBool(old)) {
       if (!IsYamlBool(value)) {
         return absl::FailedPreconditionError(absl::StrCat(
             "key \"", dotted_key, "\" holds true/false; '", value, "' is not; nothing changed"));

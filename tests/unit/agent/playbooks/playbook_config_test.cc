@@ -31,6 +31,12 @@ TEST(PlaybookConfigTest, BadPlaybooksNameTheKey) {
        "unknown step (known: stop_service"},
       {"service: {command: [x]}\nplaybooks:\n  p:\n    steps:\n      - set_flags: {file: c.py}\n",
        "set_flags needs a file and flags"},
+      {"service: {command: [x]}\nplaybooks:\n  p:\n    steps:\n"
+       "      - set_flags: {file: c.toml, flags: {a: 1}, type: number}\n",
+       ".type: unknown type 'number' (string, int, bool or float)"},
+      {"service: {command: [x]}\nplaybooks:\n  p:\n    steps:\n"
+       "      - snapshot: {path: c.toml, type: string}\n",
+       ".type: only set_flags takes a type"},
       {"service: {command: [x]}\nplaybooks:\n  p: {}\n",
        "playbooks.p.steps: a playbook needs steps"},
       {"service: {command: [x], verify: [{check: vibes}]}\n", "service.verify[0].check: 'vibes'"},

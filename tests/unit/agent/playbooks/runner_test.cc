@@ -9,7 +9,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
+#include "absl/strings/str_cat.h"
 #include "agent/playbooks/journal.h"
 #include "common/files.h"
 #include "tests/unit/agent/playbooks/runner_fixture.h"
@@ -26,6 +28,65 @@ TEST_F(RunnerTest, TheInjectedClockTimesStepsAndNamesSnapshots) {
   ASSERT_TRUE(result->ok) << result->steps[0].output;
   EXPECT_TRUE(fs::exists(dir_.File("bot/snapshots/config.py_20300317_174640")));
   EXPECT_EQ(result->duration_ms, 0);  // the fake clock did not move
+}
+
+// Every format set_flags edits: only the named value's bytes change, and
+// undo puts back the file byte for byte (#19).
+TEST_F(RunnerTest, SetFlagsInEveryFormatChangesOneValueAndUndoRestoresTheBytes) {
+  const std::map<std::string, std::pair<std::string, std::string>> files = {
+      {"settings.json",
+       {"{\"guild_id\": 1234567890123456789, \"features\": {\"soccer\": true}}\n",
+        "{\"guild_id\": 1234567890123456789, \"features\": {\"soccer\": false}}\n"}},
+      {"settings.yaml",
+       {"# bot\nfeatures:\n  soccer: true   # MCP\nguild_id: 1234567890123456789\n",
+        "# bot\nfeatures:\n  soccer: false   # MCP\nguild_id: 1234567890123456789\n"}},
+      {"settings.toml",
+       {"guild_id = 1234567890123456789\n[features]\nsoccer = true # MCP\n",
+        "guild_id = 1234567890123456789\n[features]\nsoccer = false # MCP\n"}},
+      {".env",
+       {"# secrets elsewhere\nexport SOCCER_ENABLED=True\nMODE=\"full\"\n",
+        "# secrets elsewhere\nexport SOCCER_ENABLED=False\nMODE=\"full\"\n"}},
+  };
+  std::string steps;
+  for (const auto& [name, texts] : files) {
+    WriteTextFile(dir_.File("bot/" + name), texts.first);
+    const char* key = name == ".env" ? "SOCCER_ENABLED" : "features.soccer";
+    absl::StrAppend(&steps, "      - set_flags: {file: ", name, ", flags: {", key, ": false}}\n");
+  }
+  auto r = Make("playbooks:\n  p:\n    steps:\n" + steps);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto result = (*r)->Run("p", "c-formats", false);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->ok) << result->steps.back().output;
+  for (const auto& [name, texts] : files) {
+    EXPECT_EQ(ReadTextFile(dir_.File("bot/" + name)), texts.second) << name;
+  }
+  ASSERT_TRUE((*r)->Undo("c-formats").ok());
+  for (const auto& [name, texts] : files) {
+    EXPECT_EQ(ReadTextFile(dir_.File("bot/" + name)), texts.first) << name;
+  }
+}
+
+TEST_F(RunnerTest, SetFlagsChangesATypeOnlyWhenTheStepNamesOne) {
+  WriteTextFile(dir_.File("bot/limits.toml"), "timeout = 30\n");
+  auto r = Make(
+      "playbooks:\n"
+      "  keep:\n    steps:\n"
+      "      - set_flags: {file: limits.toml, values: {timeout: off}}\n"
+      "  change:\n    steps:\n"
+      "      - set_flags: {file: limits.toml, values: {timeout: off}, type: string}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto refused = (*r)->Run("keep", "c-keep", false);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(refused->ok);
+  EXPECT_EQ(refused->steps[0].output,
+            "limits.toml: key \"timeout\" holds an int; 'off' is not a whole number; nothing "
+            "changed");
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/limits.toml")), "timeout = 30\n");
+  auto changed = (*r)->Run("change", "c-change", false);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(changed->ok) << changed->steps[0].output;
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/limits.toml")), "timeout = \"off\"\n");
 }
 
 TEST_F(RunnerTest, StepsRunInOrderAndAFailureSkipsTheRest) {

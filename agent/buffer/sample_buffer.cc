@@ -38,7 +38,7 @@ uint64_t SampleBuffer::Push(std::vector<BufferedSample> samples) {
     absl::StatusOr<SpoolRef> ref = spool_->Append(e.sequence, e.samples);
     if (ref.ok()) {
       e.ref = *ref;
-    } else if (spool_->write_errors() == 1 || spool_->write_errors() % 1000 == 0) {
+    } else if (const uint64_t n = spool_->write_errors(); n <= 1 || n % 1000 == 0) {
       // Kept in memory meanwhile; counted in spool write errors.
       spdlog::error("{} (batch kept in memory only; {} spool write errors so far)",
                     std::string(ref.status().message()), spool_->write_errors());

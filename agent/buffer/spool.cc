@@ -34,10 +34,14 @@ std::string SegmentName(uint64_t number) {
 
 // The number of a segment file's name; 0 for any other file.
 uint64_t SegmentNumber(absl::string_view name) {
-  uint64_t n = 0;
   if (!absl::ConsumePrefix(&name, kSegmentPrefix) || !absl::ConsumeSuffix(&name, kSegmentSuffix) ||
-      name.size() != 16 || !absl::SimpleAtoi(name, &n)) {
+      name.size() != 16) {
     return 0;
+  }
+  uint64_t n = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
   }
   return n;
 }
@@ -52,6 +56,49 @@ absl::Status WriteAll(int fd, std::string_view data) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return absl::UnavailableError(std::strerror(errno));
     data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// The whole of the open file `fd`, at most `max` bytes.
+absl::StatusOr<std::string> ReadAll(int fd, uint64_t max) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return absl::UnavailableError(std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return absl::FailedPreconditionError("not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > max) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(st.st_size, " bytes, more than a segment can hold (", max, ")"));
+  }
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::UnavailableError(std::strerror(errno));
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
+// The folder holds this host's samples, and the agent may run as root: it
+// must be a real folder (not a link), owned by this user, writable by no
+// one else, so nobody else can plant files, links or FIFOs in it.
+absl::Status CheckFolder(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) return Errno("buffer spool_dir", dir);
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("buffer spool_dir ", dir, ": not a folder (a link or a file)"));
+  }
+  if (st.st_uid != ::geteuid()) {
+    return absl::FailedPreconditionError(absl::StrCat("buffer spool_dir ", dir, ": owned by uid ",
+                                                      st.st_uid, ", not by this agent (uid ",
+                                                      ::geteuid(), ")"));
+  }
+  if ((st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
+    return Errno("buffer spool_dir: chmod 0700", dir);
   }
   return absl::OkStatus();
 }
@@ -72,8 +119,7 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options, SeriesR
     return absl::UnavailableError(
         absl::StrCat("buffer spool_dir ", options.dir, ": cannot create: ", ec.message()));
   }
-  // Samples of the bot's host: not for other users to read.
-  fs::permissions(options.dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  RETURN_IF_ERROR(CheckFolder(options.dir));
   ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(options.dir + "/lock",
                                                     "another rollguard-agent uses this spool",
                                                     "give each agent its own buffer.spool_dir"));
@@ -87,14 +133,13 @@ Spool::Spool(SpoolOptions options, SeriesRegistry* registry, FileLock lock)
     : options_(std::move(options)),
       // About eight files at the bound: fine-grained enough that dropping
       // the oldest frees an eighth, few enough to keep open.
-      segment_bytes_(std::max<uint64_t>(options_.max_bytes / 8, 64 << 10)),
+      segment_bytes_(std::clamp<uint64_t>(options_.max_bytes / 8, 64 << 10, kMaxSegmentBytes)),
       registry_(registry),
       lock_(std::move(lock)) {}
 
 Spool::~Spool() {
-  for (auto& [number, segment] : segments_) {
-    if (segment.fd >= 0) ::close(segment.fd);
-  }
+  if (write_fd_ >= 0) ::close(write_fd_);
+  if (read_fd_ >= 0) ::close(read_fd_);
 }
 
 absl::Status Spool::Recover() {
@@ -108,20 +153,32 @@ absl::Status Spool::Recover() {
   absl::flat_hash_set<uint64_t> released;
   std::map<uint64_t, SpooledBatch> batches;
   for (uint64_t n : numbers) {
+    // New files number after every file found, read or not.
+    current_ = std::max(current_, n);
     Segment segment;
     segment.path = absl::StrCat(options_.dir, "/", SegmentName(n));
-    segment.fd = ::open(segment.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (segment.fd < 0) {
-      recovery_.damage.push_back(
-          absl::StrCat(segment.path, ": cannot open: ", std::strerror(errno)));
+    // O_NONBLOCK: a FIFO at this name must not hang start-up (ReadAll
+    // refuses anything but a regular file).
+    int fd = ::open(segment.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    absl::StatusOr<std::string> file =
+        fd < 0 ? absl::UnavailableError(std::strerror(errno)) : ReadAll(fd, kMaxSegmentBytes * 2);
+    if (fd >= 0) ::close(fd);
+    if (!file.ok()) {
+      // Left where it is, untouched: a later start may read it.
+      recovery_.damage.push_back(absl::StrCat(segment.path, ": cannot read (",
+                                              file.status().message(), "); left in place"));
       continue;
     }
-    RecoverSegment(n, &segment, &released, &batches);
+    RecoverSegment(n, *file, &segment, &released, &batches);
     bytes_ += segment.bytes;
     segments_.emplace(n, std::move(segment));
-    current_ = n;
   }
-  recovery_.segments_read = numbers.size();
+  recovery_.segments_read = segments_.size();
+  // Sequences never go back, even past a file that could not be read: at
+  // least the start time in microseconds (fewer than one batch a
+  // microsecond is ever made), and above every sequence found.
+  recovery_.next_sequence =
+      static_cast<uint64_t>(std::max<int64_t>(1, absl::ToUnixMicros(absl::Now())));
   for (auto& [sequence, batch] : batches) {
     recovery_.next_sequence = std::max(recovery_.next_sequence, sequence + 1);
     if (released.contains(sequence)) continue;
@@ -130,20 +187,14 @@ absl::Status Spool::Recover() {
     recovery_.batches.push_back(batch);
   }
   for (uint64_t s : released) recovery_.next_sequence = std::max(recovery_.next_sequence, s + 1);
-  for (uint64_t n : numbers) DeleteIfEmpty(n);
   return absl::OkStatus();
 }
 
-void Spool::RecoverSegment(uint64_t number, Segment* segment,
+void Spool::RecoverSegment(uint64_t number, const std::string& file, Segment* segment,
                            absl::flat_hash_set<uint64_t>* released,
                            std::map<uint64_t, SpooledBatch>* batches) {
-  absl::StatusOr<std::string> file = ReadFile(segment->path);
-  if (!file.ok()) {
-    recovery_.damage.push_back(std::string(file.status().message()));
-    return;
-  }
-  segment->bytes = file->size();
-  FrameScan scan = ScanFrames(*file);
+  segment->bytes = file.size();
+  FrameScan scan = ScanFrames(file);
   if (!scan.damage.empty()) {
     recovery_.damage.push_back(absl::StrCat(segment->path, " at byte ", scan.damage_offset, ": ",
                                             scan.damage, "; the ", scan.frames.size(),
@@ -183,39 +234,46 @@ absl::Status Spool::StartSegment() {
   Segment segment;
   segment.path = absl::StrCat(options_.dir, "/", SegmentName(number));
   segment.ours = true;
-  segment.fd = ::open(segment.path.c_str(),
-                      O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (segment.fd < 0) return Errno("buffer spool: create", segment.path);
-  if (absl::Status s = WriteAll(segment.fd, kSpoolMagic); !s.ok() || ::fdatasync(segment.fd) != 0) {
-    ::close(segment.fd);
+  int fd = ::open(segment.path.c_str(),
+                  O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Errno("buffer spool: create", segment.path);
+  if (absl::Status s = WriteAll(fd, kSpoolMagic); !s.ok() || ::fdatasync(fd) != 0) {
+    ::close(fd);
     ::unlink(segment.path.c_str());
     return Errno("buffer spool: write", segment.path);
   }
   SyncDir(options_.dir);  // the new name survives a crash too
+  if (write_fd_ >= 0) ::close(write_fd_);
+  write_fd_ = fd;
+  writable_ = true;
   segment.bytes = kSpoolMagic.size();
   bytes_ += segment.bytes;
-  const uint64_t previous = current_;
   segments_.emplace(number, std::move(segment));
   current_ = number;
   defined_in_current_.clear();
-  DeleteIfEmpty(previous);
+  DeleteReleased();
   return absl::OkStatus();
 }
 
 absl::Status Spool::WriteRecord(const std::string& payload, bool sync, uint64_t* offset) {
   Segment& segment = segments_.at(current_);
+  if (!writable_) {
+    return absl::UnavailableError(
+        absl::StrCat("buffer spool: ", segment.path, " ends in a torn write"));
+  }
   const std::string frame = EncodeFrame(payload);
-  absl::Status s = WriteAll(segment.fd, frame);
-  if (s.ok() && sync && ::fdatasync(segment.fd) != 0)
+  absl::Status s = WriteAll(write_fd_, frame);
+  if (s.ok() && sync && ::fdatasync(write_fd_) != 0) {
     s = absl::UnavailableError(std::strerror(errno));
+  }
   if (!s.ok()) {
     ++write_errors_;
-    absl::Status error = absl::UnavailableError(
-        absl::StrCat("buffer spool: write ", segment.path, ": ", s.message()));
     // A partial frame would end the file for a reader: cut it off, and if
-    // even that fails, never write after it again.
-    if (::ftruncate(segment.fd, static_cast<off_t>(segment.bytes)) != 0) (void)StartSegment();
-    return error;
+    // even that fails, never write after it again (the next Append tries a
+    // new file).
+    if (::ftruncate(write_fd_, static_cast<off_t>(segment.bytes)) != 0) writable_ = false;
+    return absl::UnavailableError(
+        absl::StrCat("buffer spool: write ", segment.path, ": ", s.message()));
   }
   if (offset != nullptr) *offset = segment.bytes;
   segment.bytes += frame.size();
@@ -225,7 +283,7 @@ absl::Status Spool::WriteRecord(const std::string& payload, bool sync, uint64_t*
 
 absl::StatusOr<SpoolRef> Spool::Append(uint64_t sequence,
                                        const std::vector<BufferedSample>& samples) {
-  if (segments_.at(current_).bytes >= segment_bytes_) {
+  if (!writable_ || segments_.at(current_).bytes >= segment_bytes_) {
     if (absl::Status s = StartSegment(); !s.ok()) {
       ++write_errors_;
       return s;
@@ -239,6 +297,7 @@ absl::StatusOr<SpoolRef> Spool::Append(uint64_t sequence,
     if (!defined_in_current_.contains(s.series_id) &&
         std::find(defined.begin(), defined.end(), s.series_id) == defined.end()) {
       if (!registry_->Definition(s.series_id, out->add_new_series())) {
+        ++write_errors_;
         return absl::InternalError(absl::StrCat("buffer spool: unknown series ", s.series_id));
       }
       defined.push_back(s.series_id);
@@ -247,11 +306,30 @@ absl::StatusOr<SpoolRef> Spool::Append(uint64_t sequence,
     out->add_timestamps_ms(s.timestamp_ms);
     out->add_values(s.value);
   }
+  const std::string payload = record.SerializeAsString();
+  if (payload.size() > kMaxFramePayload) {
+    ++write_errors_;
+    return absl::ResourceExhaustedError(absl::StrCat("buffer spool: batch ", sequence, " is ",
+                                                     payload.size(), " bytes, over one record's ",
+                                                     kMaxFramePayload));
+  }
   uint64_t offset = 0;
-  RETURN_IF_ERROR(WriteRecord(record.SerializeAsString(), /*sync=*/true, &offset));
+  RETURN_IF_ERROR(WriteRecord(payload, /*sync=*/true, &offset));
   defined_in_current_.insert(defined.begin(), defined.end());
   ++segments_.at(current_).live;
   return SpoolRef{current_, offset};
+}
+
+absl::StatusOr<int> Spool::ReadFd(uint64_t number, const Segment& segment) {
+  if (number == current_ && write_fd_ >= 0) return write_fd_;
+  if (read_fd_ >= 0 && read_segment_ == number) return read_fd_;
+  // One file open for reading at a time: batches are read back oldest
+  // first, so this is reopened once a file, and fds never pile up.
+  if (read_fd_ >= 0) ::close(read_fd_);
+  read_fd_ = ::open(segment.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  read_segment_ = number;
+  if (read_fd_ < 0) return Errno("buffer spool: open", segment.path);
+  return read_fd_;
 }
 
 absl::StatusOr<Batch> Spool::Read(uint64_t sequence, SpoolRef ref) {
@@ -261,7 +339,8 @@ absl::StatusOr<Batch> Spool::Read(uint64_t sequence, SpoolRef ref) {
         absl::StrCat("buffer spool: batch ", sequence, ": segment ", ref.segment, " is gone"));
   }
   const Segment& segment = it->second;
-  absl::StatusOr<std::string> payload = ReadFrameAt(segment.fd, ref.offset);
+  ASSIGN_OR_RETURN(int fd, ReadFd(ref.segment, segment));
+  absl::StatusOr<std::string> payload = ReadFrameAt(fd, ref.offset);
   if (!payload.ok()) {
     return absl::DataLossError(
         absl::StrCat("buffer spool: ", segment.path, ": ", payload.status().message()));
@@ -301,16 +380,24 @@ void Spool::Release(uint64_t sequence, SpoolRef ref) {
   SpoolRecord record;
   record.set_released(sequence);
   (void)WriteRecord(record.SerializeAsString(), /*sync=*/false, nullptr);
-  DeleteIfEmpty(ref.segment);
+  DeleteReleased();
 }
 
-void Spool::DeleteIfEmpty(uint64_t number) {
-  auto it = segments_.find(number);
-  if (it == segments_.end() || number == current_ || it->second.live > 0) return;
-  ::close(it->second.fd);
-  ::unlink(it->second.path.c_str());
-  bytes_ -= it->second.bytes;
-  segments_.erase(it);
+void Spool::DeleteReleased() {
+  // Oldest first only: a file's release records are about its own batches
+  // or older ones, so once every older file is gone nothing still on disk
+  // needs them.
+  while (!segments_.empty() && segments_.begin()->first != current_ &&
+         segments_.begin()->second.live == 0) {
+    auto it = segments_.begin();
+    if (read_fd_ >= 0 && read_segment_ == it->first) {
+      ::close(read_fd_);
+      read_fd_ = -1;
+    }
+    ::unlink(it->second.path.c_str());
+    bytes_ -= it->second.bytes;
+    segments_.erase(it);
+  }
 }
 
 bool Spool::OverBudget() const { return bytes_ > options_.max_bytes && segments_.size() > 1; }

@@ -5,9 +5,10 @@
 // Layout: <dir>/seg-<16 digits>.spool files (spool_frames.h), written in
 // order, plus <dir>/lock (one agent per spool). A record is a batch or the
 // sequence number of a batch that needs no sending any more (acknowledged
-// or dropped). A segment file is deleted once every batch in it is
-// released. A new process never appends to an old file: it reads them all,
+// or dropped). Files are deleted oldest first, once no batch in them is
+// live. A new process never appends to an old file: it reads them all,
 // keeps the unreleased batches where they are, and writes a new segment.
+// A file it cannot read is left in place, never deleted.
 //
 // The series ids inside a segment are the ids of the process that wrote
 // it, defined by the segment's own batch records; a later process maps them
@@ -30,6 +31,9 @@
 #include "common/file_lock.h"
 
 namespace rollguard::agent {
+
+// Files are at most max_bytes / 8, between 64 KiB and this.
+inline constexpr uint64_t kMaxSegmentBytes = 8ull << 20;
 
 struct SpoolOptions {
   std::string dir;
@@ -94,7 +98,6 @@ class Spool {
 
  private:
   struct Segment {
-    int fd = -1;
     std::string path;
     uint64_t bytes = 0;
     uint64_t live = 0;  // batches not yet released
@@ -105,18 +108,25 @@ class Spool {
 
   Spool(SpoolOptions options, SeriesRegistry* registry, FileLock lock);
   absl::Status Recover();
-  void RecoverSegment(uint64_t number, Segment* segment, absl::flat_hash_set<uint64_t>* released,
+  void RecoverSegment(uint64_t number, const std::string& file, Segment* segment,
+                      absl::flat_hash_set<uint64_t>* released,
                       std::map<uint64_t, SpooledBatch>* batches);
   absl::Status StartSegment();
   absl::Status WriteRecord(const std::string& payload, bool sync, uint64_t* offset);
-  void DeleteIfEmpty(uint64_t number);
+  absl::StatusOr<int> ReadFd(uint64_t number, const Segment& segment);
+  // Deletes the oldest files while nothing in them is live.
+  void DeleteReleased();
 
   const SpoolOptions options_;
   const uint64_t segment_bytes_;
   SeriesRegistry* const registry_;
   FileLock lock_;
   std::map<uint64_t, Segment> segments_;
-  uint64_t current_ = 0;  // the segment being written
+  uint64_t current_ = 0;   // the segment being written
+  int write_fd_ = -1;      // current_'s
+  bool writable_ = false;  // false after a torn write that could not be cut off
+  int read_fd_ = -1;       // the one file open for reading back batches
+  uint64_t read_segment_ = 0;
   absl::flat_hash_set<uint32_t> defined_in_current_;
   uint64_t bytes_ = 0;
   uint64_t write_errors_ = 0;

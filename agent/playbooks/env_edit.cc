@@ -12,6 +12,7 @@ namespace {
 
 struct Span {
   size_t begin = 0, end = 0;  // the value's bytes, quotes included
+  bool unterminated = false;  // a quote not closed on its line: a multi-line value
 };
 
 // The value of `key` on `line` (starting at `offset` in the file), if the
@@ -34,6 +35,7 @@ bool ValueOnLine(absl::string_view line, size_t offset, absl::string_view key, S
     const char q = line[i];
     end = i + 1;
     while (end < line.size() && line[end] != q) end += (q == '"' && line[end] == '\\') ? 2 : 1;
+    span->unterminated = end >= line.size();
     end = std::min(line.size(), end + 1);
   } else {
     while (end < line.size() && !(line[end] == '#' && end > i && line[end - 1] == ' ')) ++end;
@@ -41,7 +43,8 @@ bool ValueOnLine(absl::string_view line, size_t offset, absl::string_view key, S
       --end;
     }
   }
-  *span = {offset + i, offset + end};
+  span->begin = offset + i;
+  span->end = offset + end;
   return true;
 }
 
@@ -71,8 +74,11 @@ absl::StatusOr<std::string> SetEnvValue(absl::string_view text, absl::string_vie
                      normal.status().message(), "; nothing changed"));
   }
   const absl::string_view value = *normal;
-  if (value.find('\n') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("a .env value cannot hold a line break; nothing changed");
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
+      return absl::InvalidArgumentError(
+          "a .env value cannot hold a line break or a control character; nothing changed");
+    }
   }
   std::vector<Span> found;
   size_t offset = 0;
@@ -91,6 +97,10 @@ absl::StatusOr<std::string> SetEnvValue(absl::string_view text, absl::string_vie
                      " times (must be exactly once); nothing changed"));
   }
   const Span s = found[0];
+  if (s.unterminated) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "key \"", key, "\" holds a multi-line value; set_flags edits one-line values"));
+  }
   absl::string_view old = text.substr(s.begin, s.end - s.begin);
   const char quote = !old.empty() && (old[0] == '"' || old[0] == '\'') ? old[0] : 0;
   absl::string_view bare = quote ? old.substr(1, old.size() >= 2 ? old.size() - 2 : 0) : old;

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "agent/playbooks/json_span.h"
 #include "common/status_macros.h"
@@ -36,16 +37,10 @@ size_t LiteralEnd(absl::string_view t, size_t i) {
   return j;
 }
 
-std::string PythonLiteral(absl::string_view value) {
-  std::string v = absl::AsciiStrToLower(value);
-  if (v == "true") return "True";
-  if (v == "false") return "False";
-  if (v == "null" || v == "none") return "None";
-  double d;
-  if (absl::SimpleAtod(value, &d)) return std::string(value);
-  if (!value.empty() && (value[0] == '"' || value[0] == '\'')) return std::string(value);
-  return absl::StrCat("\"", value, "\"");
-}
+// `value` where the old value had no type of its own (None, a name): true/
+// false and null/none as Python spells them, a number as written, anything
+// else as a string (never as code).
+std::string PythonLiteral(absl::string_view value);
 
 // `value` as a JSON string literal; text that is not UTF-8 is refused (the
 // library would throw, and nothing may escape this module).
@@ -86,17 +81,33 @@ absl::StatusOr<std::pair<size_t, size_t>> FindPythonValue(absl::string_view text
 std::string PythonString(absl::string_view value, char q) {
   std::string out(1, q);
   for (char c : value) {
+    const unsigned char u = static_cast<unsigned char>(c);
     if (c == q || c == '\\') {
       out.push_back('\\');
       out.push_back(c);
     } else if (c == '\n') {
       out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (u < 0x20 || u == 0x7f) {
+      absl::StrAppend(&out, absl::StrFormat("\\x%02x", u));
     } else {
       out.push_back(c);
     }
   }
   out.push_back(q);
   return out;
+}
+
+std::string PythonLiteral(absl::string_view value) {
+  std::string v = absl::AsciiStrToLower(value);
+  if (v == "true") return "True";
+  if (v == "false") return "False";
+  if (v == "null" || v == "none") return "None";
+  if (NormalizeAs(ValueType::kFloat, value).ok()) {
+    return std::string(absl::StripAsciiWhitespace(value));
+  }
+  return PythonString(value, '"');
 }
 
 // The type of the Python literal `old`; kKeep when it is none of the four
@@ -123,6 +134,15 @@ absl::StatusOr<std::string> SetPythonValue(absl::string_view text, absl::string_
                                            absl::string_view value, ValueType type) {
   ASSIGN_OR_RETURN(auto span, FindPythonValue(text, key));
   absl::string_view old = text.substr(span.first, span.second - span.first);
+  // A triple-quoted or prefixed (r"", f"", b"") string is not a plain
+  // literal this can rewrite exactly.
+  const absl::string_view head = text.substr(span.first, 3);
+  if (head == "\"\"\"" || head == "\'\'\'" ||
+      (!old.empty() && absl::ascii_isalpha(static_cast<unsigned char>(old[0])) &&
+       old.find_first_of("\"'") != absl::string_view::npos)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "key \"", key, "\" holds a triple-quoted or prefixed string; nothing changed"));
+  }
   const ValueType had = PythonType(old);
   ValueType want = type == ValueType::kKeep ? had : type;
   std::string literal;

@@ -167,6 +167,9 @@ absl::StatusOr<std::string> SetTomlValue(absl::string_view text, absl::string_vi
     return Refuse(dotted_key, absl::StrCat(type == ValueType::kKeep ? "holds " : "is set as ",
                                            ValueTypeName(want), "; ", normal.status().message()));
   }
+  if (want == ValueType::kString && !IsUtf8(value)) {
+    return Refuse(dotted_key, "would get a value that is not valid UTF-8");
+  }
   const std::string literal = want == ValueType::kString ? StringLiteral(value, quote) : *normal;
   std::string out(text);
   out.replace(begin, end - begin, literal);

@@ -22,4 +22,7 @@ const char* ValueTypeName(ValueType type);
 // exponent (2 -> 2.0); a string as given. An error says why it does not fit.
 [[nodiscard]] absl::StatusOr<std::string> NormalizeAs(ValueType type, absl::string_view value);
 
+// Well-formed UTF-8 (what a string written into a TOML or YAML file must be).
+bool IsUtf8(absl::string_view text);
+
 }  // namespace rollguard::agent

@@ -59,10 +59,14 @@ bool IsNumber(absl::string_view v) {
 // `value` as a YAML string in the old value's quoting style; plain only when
 // it would read back as the same string.
 std::string StringLiteral(absl::string_view value, char old_quote) {
+  // Plain only when it starts with a letter and is no YAML 1.1 word
+  // (PyYAML reads 0x10, 1_000, .inf and dates as numbers and dates).
+  const std::string lower = absl::AsciiStrToLower(value);
   const bool plain_ok =
-      old_quote != '"' && old_quote != '\'' && !value.empty() && !IsYamlBool(value) &&
-      !IsNumber(value) && value != "null" && value != "~" &&
-      value.find_first_of(":#,[]{}&*!|>'\"%@`\n\t\\") == absl::string_view::npos &&
+      old_quote != '"' && old_quote != '\'' && !value.empty() &&
+      absl::ascii_isalpha(static_cast<unsigned char>(value[0])) && !IsYamlBool(value) &&
+      lower != "null" && lower != "y" && lower != "n" && !IsNumber(value) && value != "null" &&
+      value != "~" && value.find_first_of(":#,[]{}&*!|>'\"%@`\n\t\\") == absl::string_view::npos &&
       value.front() != ' ' && value.back() != ' ' && value.front() != '-' && value.front() != '?';
   if (plain_ok) return std::string(value);
   if (old_quote == '\'' && value.find('\n') == absl::string_view::npos) {
@@ -108,10 +112,16 @@ absl::StatusOr<std::string> SetYamlValue(absl::string_view text, absl::string_vi
     const size_t end = ScalarEnd(text, begin);
     const char quote = text[begin] == '"' || text[begin] == '\'' ? text[begin] : 0;
     const std::string old = cur.Scalar();
-    // A plain scalar continued on the next line would be cut short here.
-    if (quote == 0 && text.substr(begin, end - begin) != old) {
+    // A plain scalar continued on the next line would be cut short here; a
+    // quoted one that spans lines would fold into one.
+    if ((quote == 0 && text.substr(begin, end - begin) != old) ||
+        text.substr(begin, end - begin).find_first_of("\r\n") != absl::string_view::npos) {
       return absl::FailedPreconditionError(
           absl::StrCat("key \"", dotted_key, "\" spans lines; set_flags edits one-line values"));
+    }
+    if (!IsUtf8(value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("key \"", dotted_key, "\": the value is not valid UTF-8; nothing changed"));
     }
     std::string literal;
     std::string expect = std::string(value);  // what the edited value must read back as

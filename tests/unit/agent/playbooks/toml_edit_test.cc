@@ -164,6 +164,30 @@ TEST(ValueTypeTest, ATypeChangeHappensOnlyWhenTheStepSaysSo) {
             "C = {'n': 12345678901234567890}\n");
 }
 
+// From an attacker's review: what a new value must never do to a file.
+TEST(ValueTypeTest, NewValuesAreNeverCodeNorBrokenText) {
+  // After None (or a name), text is a quoted, escaped string, not code.
+  EXPECT_EQ(*SetPythonValue("C = {'x': None}\n", "x", "a\" + __import__('os') + \""),
+            "C = {'x': \"a\\\" + __import__('os') + \\\"\"}\n");
+  EXPECT_EQ(*SetPythonValue("C = {'x': None}\n", "x", "12"), "C = {'x': 12}\n");
+  EXPECT_EQ(*SetPythonValue("C = {'x': 'a'}\n", "x", "l1\r\x01"), "C = {'x': 'l1\\r\\x01'}\n");
+  EXPECT_FALSE(SetPythonValue("C = {'x': '''a'''}\n", "x", "b").ok());
+  EXPECT_FALSE(SetPythonValue("C = {'x': r'a'}\n", "x", "b").ok());
+  // Not UTF-8: refused in TOML and YAML (the JSON editor refuses it too).
+  EXPECT_FALSE(SetTomlValue("s = 'a'\n", "s", "\xff").ok());
+  EXPECT_FALSE(SetYamlValue("s: a\n", "s", "\xc3").ok());
+  EXPECT_TRUE(IsUtf8("caf\xc3\xa9 \xf0\x9f\x8f\x80"));
+  EXPECT_FALSE(IsUtf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));  // a surrogate
+  // YAML strings a YAML 1.1 reader (PyYAML) would take for numbers stay quoted.
+  EXPECT_EQ(*SetYamlValue("s: a\n", "s", "0x10"), "s: \"0x10\"\n");
+  EXPECT_EQ(*SetYamlValue("s: a\n", "s", "1_000"), "s: \"1_000\"\n");
+  EXPECT_EQ(*SetYamlValue("s: a\n", "s", "NULL"), "s: \"NULL\"\n");
+  // .env: a multi-line old value and a control character are refused.
+  EXPECT_FALSE(SetEnvValue("K=\"a\nb\"\n", "K", "x").ok());
+  EXPECT_FALSE(SetEnvValue("K=a\n", "K", "x\ry").ok());
+}
+
 TEST(ValueTypeTest, ConfigFilesAreEditedByTheirName) {
   EXPECT_EQ(*SetConfigValue("/bot/settings.toml", "a = true\n", "a", "false"), "a = false\n");
   absl::StatusOr<std::string> other = SetConfigValue("/bot/x.ini", "a=1\n", "a", "2");

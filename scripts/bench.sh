@@ -155,3 +155,6 @@ victoria-metrics -storageDataPath="$WORK/vm-rw" -httpListenAddr="127.0.0.1:$VMPO
 PIDS+=($!)
 sleep 2
 RW_BENCH_URL="http://127.0.0.1:$VMPORT/api/v1/write" "$TESTS/remote_write_bench" --benchmark_filter=Drain
+
+echo "== remote write end to end: gRPC ingest and remote write at once (scripts/remote_write_e2e_bench.sh)"
+bash "$(dirname "$0")/remote_write_e2e_bench.sh" "$BIN" 100 2000

@@ -33,6 +33,36 @@ AgentMessage MakeBatch(uint64_t seq, int64_t t0) {
   return m;
 }
 
+// An agent's memory_usage history once it reaches past `after_ms` + 1 s
+// (so what it buffered has arrived), with the largest gap between
+// consecutive samples and how many are stamped inside (from_ms, to_ms).
+struct Continuity {
+  bool arrived = false;
+  int inside = 0;
+  int64_t max_gap_ms = 0;
+};
+Continuity HistoryAfterOutage(const std::string& addr, const std::string& host, int64_t from_ms,
+                              int64_t to_ms, absl::Duration wait) {
+  QueryHistoryResponse hist;
+  Continuity c;
+  c.arrived = WaitFor(
+      [&] {
+        hist.Clear();
+        return RunCliJson(addr, {"history", host, "memory_usage", "--since", "5m"}, &hist).ok() &&
+               hist.series_size() == 1 && hist.series(0).points_size() > 0 &&
+               hist.series(0).points(hist.series(0).points_size() - 1).timestamp_ms() >
+                   to_ms + 1000;
+      },
+      wait);
+  if (!c.arrived) return c;
+  const auto& pts = hist.series(0).points();
+  for (int i = 1; i < pts.size(); ++i) {
+    c.max_gap_ms = std::max(c.max_gap_ms, pts[i].timestamp_ms() - pts[i - 1].timestamp_ms());
+    if (pts[i].timestamp_ms() > from_ms && pts[i].timestamp_ms() < to_ms) ++c.inside;
+  }
+  return c;
+}
+
 TEST(DurabilityTest, KillNineLosesNoAcknowledgedSample) {
   TempDir dir;
   auto collector = CollectorUnderTest::Start(dir.path(), dir.File("data"));
@@ -98,29 +128,11 @@ TEST(DurabilityTest, AgentBuffersThroughCollectorOutageAndFillsTheGap) {
   ASSERT_TRUE(second.ok()) << second.status();
   const int64_t up_at = absl::ToUnixMillis(absl::Now());
 
-  QueryHistoryResponse hist;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        hist.Clear();
-        return RunCliJson(addr, {"history", "bot-1", "memory_usage", "--since", "5m"}, &hist)
-                   .ok() &&
-               hist.series_size() == 1 && hist.series(0).points_size() > 0 &&
-               hist.series(0).points(hist.series(0).points_size() - 1).timestamp_ms() >
-                   up_at + 1000;
-      },
-      absl::Seconds(20)))
-      << (*agent)->Log();
-
   // No gap: samples taken while the collector was down arrived afterwards.
-  int during_outage = 0;
-  int64_t max_gap = 0;
-  const auto& pts = hist.series(0).points();
-  for (int i = 1; i < pts.size(); ++i) {
-    max_gap = std::max(max_gap, pts[i].timestamp_ms() - pts[i - 1].timestamp_ms());
-    if (pts[i].timestamp_ms() > down_at && pts[i].timestamp_ms() < up_at) ++during_outage;
-  }
-  EXPECT_GE(during_outage, 5) << "samples stamped inside the 2 s outage";
-  EXPECT_LT(max_gap, 1000) << "largest gap between consecutive samples, ms";
+  Continuity c = HistoryAfterOutage(addr, "bot-1", down_at, up_at, absl::Seconds(20));
+  ASSERT_TRUE(c.arrived) << (*agent)->Log();
+  EXPECT_GE(c.inside, 5) << "samples stamped inside the 2 s outage";
+  EXPECT_LT(c.max_gap_ms, 1000) << "largest gap between consecutive samples, ms";
 
   rollguard::v1::ListHostsResponse hosts;
   ASSERT_TRUE(RunCliJson(addr, {"hosts"}, &hosts).ok());
@@ -161,29 +173,12 @@ TEST(DurabilityTest, AgentRestartedTwiceDuringAnOutageLosesNoSample) {
   ASSERT_TRUE(second.ok()) << second.status();
   const int64_t up_at = absl::ToUnixMillis(absl::Now());
 
-  QueryHistoryResponse hist;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        hist.Clear();
-        return RunCliJson(addr, {"history", "spooler", "memory_usage", "--since", "5m"}, &hist)
-                   .ok() &&
-               hist.series_size() == 1 && hist.series(0).points_size() > 0 &&
-               hist.series(0).points(hist.series(0).points_size() - 1).timestamp_ms() >
-                   up_at + 1000;
-      },
-      absl::Seconds(30)))
-      << (*agent)->Log();
-  int during_outage = 0;
-  int64_t max_gap = 0;
-  const auto& pts = hist.series(0).points();
-  for (int i = 1; i < pts.size(); ++i) {
-    max_gap = std::max(max_gap, pts[i].timestamp_ms() - pts[i - 1].timestamp_ms());
-    if (pts[i].timestamp_ms() > down_at && pts[i].timestamp_ms() < up_at) ++during_outage;
-  }
+  Continuity c = HistoryAfterOutage(addr, "spooler", down_at, up_at, absl::Seconds(30));
+  ASSERT_TRUE(c.arrived) << (*agent)->Log();
   // 4.5 s of outage at 300 ms, less the two restarts.
-  EXPECT_GE(during_outage, 10) << "samples stamped inside the outage";
+  EXPECT_GE(c.inside, 10) << "samples stamped inside the outage";
   // A restart may cost the one sample the stopping agent had not taken yet.
-  EXPECT_LT(max_gap, 2 * kIntervalMs) << "largest gap between consecutive samples, ms";
+  EXPECT_LT(c.max_gap_ms, 2 * kIntervalMs) << "largest gap between consecutive samples, ms";
   rollguard::v1::ListHostsResponse hosts;
   ASSERT_TRUE(RunCliJson(addr, {"hosts"}, &hosts).ok());
   ASSERT_EQ(hosts.hosts_size(), 1);

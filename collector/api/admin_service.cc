@@ -45,7 +45,29 @@ AdminServiceImpl::AdminServiceImpl(Deps deps)
       retention_(deps.retention),
       remote_write_(deps.remote_write),
       auth_(deps.auth),
-      started_ms_(deps.clock->NowMs()) {}
+      started_ms_(deps.clock->NowMs()) {
+  Register("ListHosts", &AdminServiceImpl::HandleListHosts);
+  Register("QueryHistory", &AdminServiceImpl::HandleQueryHistory);
+  Register("ListAlerts", &AdminServiceImpl::HandleListAlerts);
+  Register("AddSilence", &AdminServiceImpl::HandleAddSilence);
+  Register("ListSilences", &AdminServiceImpl::HandleListSilences);
+  Register("RemoveHost", &AdminServiceImpl::HandleRemoveHost);
+  Register("RemoveSilence", &AdminServiceImpl::HandleRemoveSilence);
+  Register("ReloadRules", &AdminServiceImpl::HandleReloadRules);
+  Register("StartRollout", &AdminServiceImpl::HandleStartRollout);
+  Register("GetRollout", &AdminServiceImpl::HandleGetRollout);
+  Register("GetCommand", &AdminServiceImpl::HandleGetCommand);
+  Register("ListCommands", &AdminServiceImpl::HandleListCommands);
+  Register("UndoCommand", &AdminServiceImpl::HandleUndoCommand);
+  Register("ListAudit", &AdminServiceImpl::HandleListAudit);
+  Register("ListIncidents", &AdminServiceImpl::HandleListIncidents);
+  Register("GetIncident", &AdminServiceImpl::HandleGetIncident);
+  Register("ApproveIncident", &AdminServiceImpl::HandleApproveIncident);
+  Register("AckIncident", &AdminServiceImpl::HandleAckIncident);
+  Register("GetStorageStats", &AdminServiceImpl::HandleGetStorageStats);
+  Register("GetVersion", &AdminServiceImpl::HandleGetVersion);
+  Register("ListSeries", &AdminServiceImpl::HandleListSeries);
+}
 
 absl::Status AdminServiceImpl::DoListHosts(rollguard::v1::ListHostsResponse* resp) const {
   for (rollguard::v1::HostStatus& h : registry_->List()) {
@@ -165,161 +187,200 @@ absl::StatusOr<Principal> AdminServiceImpl::Admit(grpc::CallbackServerContext* c
     WarnUnauthenticated(ctx->peer(), method, who.status());
     return who.status();
   }
-  if (absl::Status s = AuthorizeAdminCall(*who, method); !s.ok()) {
-    // The caller holds a valid identity: worth a line and an audit record.
-    spdlog::warn("refused {} from {} ({}): {}", std::string(method), who->Display(), ctx->peer(),
-                 std::string(s.message()));
-    if (audit_ != nullptr) {
-      rollguard::v1::AuditRecord r;
-      r.set_at_ms(clock_->NowMs());
-      r.set_actor(who->Display());
-      r.set_action("denied");
-      r.set_reason(std::string(method));
-      r.set_outcome(absl::StrCat("refused: ", s.message()));
-      audit_->Record(r);
-    }
-    return s;
-  }
+  RETURN_IF_ERROR(Authorize(*who, method, ctx->peer()));
   return who;
 }
 
-template <typename Fn>
+absl::Status AdminServiceImpl::Authorize(const Principal& who, absl::string_view method,
+                                         const std::string& peer) const {
+  absl::Status s = AuthorizeAdminCall(who, method);
+  if (s.ok()) return s;
+  // The caller holds a valid identity: worth a line and an audit record.
+  spdlog::warn("refused {} from {} ({}): {}", std::string(method), who.Display(), peer,
+               std::string(s.message()));
+  if (audit_ != nullptr) {
+    rollguard::v1::AuditRecord r;
+    r.set_at_ms(clock_->NowMs());
+    r.set_actor(who.Display());
+    r.set_action("denied");
+    r.set_reason(std::string(method));
+    r.set_outcome(absl::StrCat("refused: ", s.message()));
+    audit_->Record(r);
+  }
+  return s;
+}
+
+template <typename Req, typename Resp>
+void AdminServiceImpl::Register(absl::string_view method, HandlerFn<Req, Resp> fn) {
+  handlers_.emplace(std::string(method),
+                    Handler{&Req::default_instance(), &Resp::default_instance(),
+                            [this, fn](const Principal& who, const google::protobuf::Message& req,
+                                       google::protobuf::Message* resp) {
+                              return (this->*fn)(who, static_cast<const Req&>(req),
+                                                 static_cast<Resp*>(resp));
+                            }});
+}
+
+absl::Status AdminServiceImpl::Dispatch(const Principal& who, absl::string_view method,
+                                        const google::protobuf::Message& req,
+                                        google::protobuf::Message* resp) const {
+  auto it = handlers_.find(method);
+  if (it == handlers_.end()) {
+    return absl::NotFoundError(absl::StrCat("no AdminService method '", method, "' here"));
+  }
+  const Handler& h = it->second;
+  // Invoke's callers build the messages from NewRequest/NewResponse; a
+  // mismatch is a programming error, refused rather than cast.
+  if (req.GetDescriptor() != h.request->GetDescriptor() ||
+      resp->GetDescriptor() != h.response->GetDescriptor()) {
+    return absl::InternalError(absl::StrCat(method, ": request or response of the wrong type"));
+  }
+  return h.run(who, req, resp);
+}
+
+absl::Status AdminServiceImpl::Invoke(const Principal& who, absl::string_view method,
+                                      const std::string& peer, const google::protobuf::Message& req,
+                                      google::protobuf::Message* resp) const {
+  if (handlers_.find(method) == handlers_.end()) {
+    return absl::NotFoundError(absl::StrCat("no AdminService method '", method, "' here"));
+  }
+  RETURN_IF_ERROR(Authorize(who, method, peer));
+  return Dispatch(who, method, req, resp);
+}
+
+std::unique_ptr<google::protobuf::Message> AdminServiceImpl::NewRequest(
+    absl::string_view method) const {
+  auto it = handlers_.find(method);
+  if (it == handlers_.end()) return nullptr;
+  return std::unique_ptr<google::protobuf::Message>(it->second.request->New());
+}
+
+std::unique_ptr<google::protobuf::Message> AdminServiceImpl::NewResponse(
+    absl::string_view method) const {
+  auto it = handlers_.find(method);
+  if (it == handlers_.end()) return nullptr;
+  return std::unique_ptr<google::protobuf::Message>(it->second.response->New());
+}
+
 grpc::ServerUnaryReactor* AdminServiceImpl::Serve(grpc::CallbackServerContext* ctx,
-                                                  absl::string_view method, Fn fn) {
+                                                  absl::string_view method,
+                                                  const google::protobuf::Message& req,
+                                                  google::protobuf::Message* resp) {
   auto* reactor = ctx->DefaultReactor();
   absl::StatusOr<Principal> who = Admit(ctx, method);
-  reactor->Finish(ToGrpcStatus(who.ok() ? fn(*who) : who.status()));
+  reactor->Finish(ToGrpcStatus(who.ok() ? Dispatch(*who, method, req, resp) : who.status()));
   return reactor;
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ListHosts(grpc::CallbackServerContext* ctx,
-                                                      const rollguard::v1::ListHostsRequest*,
-                                                      rollguard::v1::ListHostsResponse* resp) {
-  return Serve(ctx, "ListHosts", [&](const Principal&) { return DoListHosts(resp); });
+absl::Status AdminServiceImpl::HandleListHosts(const Principal&,
+                                               const rollguard::v1::ListHostsRequest&,
+                                               rollguard::v1::ListHostsResponse* resp) const {
+  return DoListHosts(resp);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::QueryHistory(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::QueryHistoryRequest* req,
-    rollguard::v1::QueryHistoryResponse* resp) {
-  return Serve(ctx, "QueryHistory", [&](const Principal&) { return DoQueryHistory(*req, resp); });
+absl::Status AdminServiceImpl::HandleQueryHistory(const Principal&,
+                                                  const rollguard::v1::QueryHistoryRequest& req,
+                                                  rollguard::v1::QueryHistoryResponse* resp) const {
+  return DoQueryHistory(req, resp);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ListAlerts(grpc::CallbackServerContext* ctx,
-                                                       const rollguard::v1::ListAlertsRequest* req,
-                                                       rollguard::v1::ListAlertsResponse* resp) {
-  return Serve(ctx, "ListAlerts", [&](const Principal&) -> absl::Status {
-    for (auto& a : alerting_->ActiveAlerts(req->host_id())) *resp->add_alerts() = std::move(a);
-    for (auto& r : alerting_->Receivers()) *resp->add_receivers() = std::move(r);
-    if (!req->all()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(auto events, alerting_->Events(req->host_id(), req->since_ms(), 100000));
-    for (auto& e : events) *resp->add_events() = std::move(e);
-    return absl::OkStatus();
-  });
+absl::Status AdminServiceImpl::HandleListAlerts(const Principal&,
+                                                const rollguard::v1::ListAlertsRequest& req,
+                                                rollguard::v1::ListAlertsResponse* resp) const {
+  for (auto& a : alerting_->ActiveAlerts(req.host_id())) *resp->add_alerts() = std::move(a);
+  for (auto& r : alerting_->Receivers()) *resp->add_receivers() = std::move(r);
+  if (!req.all()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto events, alerting_->Events(req.host_id(), req.since_ms(), 100000));
+  for (auto& e : events) *resp->add_events() = std::move(e);
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::AddSilence(grpc::CallbackServerContext* ctx,
-                                                       const rollguard::v1::AddSilenceRequest* req,
-                                                       rollguard::v1::Silence* resp) {
-  return Serve(ctx, "AddSilence", [&](const Principal& who) {
-    Labels matchers(req->matchers().begin(), req->matchers().end());
-    return Assign(alerting_->AddSilence(matchers, req->duration_ms(), req->comment(),
-                                        ActorName(who, req->created_by())),
-                  resp);
-  });
+absl::Status AdminServiceImpl::HandleAddSilence(const Principal& who,
+                                                const rollguard::v1::AddSilenceRequest& req,
+                                                rollguard::v1::Silence* resp) const {
+  Labels matchers(req.matchers().begin(), req.matchers().end());
+  return Assign(alerting_->AddSilence(matchers, req.duration_ms(), req.comment(),
+                                      ActorName(who, req.created_by())),
+                resp);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ListSilences(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::ListSilencesRequest* req,
-    rollguard::v1::ListSilencesResponse* resp) {
-  return Serve(ctx, "ListSilences", [&](const Principal&) -> absl::Status {
-    ASSIGN_OR_RETURN(auto silences, alerting_->Silences(req->all()));
-    for (auto& s : silences) *resp->add_silences() = std::move(s);
-    return absl::OkStatus();
-  });
+absl::Status AdminServiceImpl::HandleListSilences(const Principal&,
+                                                  const rollguard::v1::ListSilencesRequest& req,
+                                                  rollguard::v1::ListSilencesResponse* resp) const {
+  ASSIGN_OR_RETURN(auto silences, alerting_->Silences(req.all()));
+  for (auto& s : silences) *resp->add_silences() = std::move(s);
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::RemoveHost(grpc::CallbackServerContext* ctx,
-                                                       const rollguard::v1::RemoveHostRequest* req,
-                                                       rollguard::v1::RemoveHostResponse* resp) {
-  return Serve(ctx, "RemoveHost", [&](const Principal& who) -> absl::Status {
-    RETURN_IF_ERROR(registry_->Remove(req->host_id()));
-    resp->set_alerts_resolved(static_cast<uint32_t>(alerting_->ForgetHost(req->host_id())));
-    spdlog::info("host '{}' removed by {} ({} alert(s) resolved)", req->host_id(), who.Display(),
-                 resp->alerts_resolved());
-    if (audit_ != nullptr) {
-      rollguard::v1::AuditRecord r;
-      r.set_at_ms(clock_->NowMs());
-      r.set_actor(who.Display());
-      r.set_action("hosts rm");
-      r.set_host_id(req->host_id());
-      r.set_outcome(absl::StrCat("removed; ", resp->alerts_resolved(), " alert(s) resolved"));
-      audit_->Record(r);
-    }
-    return absl::OkStatus();
-  });
+absl::Status AdminServiceImpl::HandleRemoveHost(const Principal& who,
+                                                const rollguard::v1::RemoveHostRequest& req,
+                                                rollguard::v1::RemoveHostResponse* resp) const {
+  RETURN_IF_ERROR(registry_->Remove(req.host_id()));
+  resp->set_alerts_resolved(static_cast<uint32_t>(alerting_->ForgetHost(req.host_id())));
+  spdlog::info("host '{}' removed by {} ({} alert(s) resolved)", req.host_id(), who.Display(),
+               resp->alerts_resolved());
+  if (audit_ != nullptr) {
+    rollguard::v1::AuditRecord r;
+    r.set_at_ms(clock_->NowMs());
+    r.set_actor(who.Display());
+    r.set_action("hosts rm");
+    r.set_host_id(req.host_id());
+    r.set_outcome(absl::StrCat("removed; ", resp->alerts_resolved(), " alert(s) resolved"));
+    audit_->Record(r);
+  }
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::RemoveSilence(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::RemoveSilenceRequest* req,
-    rollguard::v1::RemoveSilenceResponse*) {
-  return Serve(ctx, "RemoveSilence",
-               [&](const Principal&) { return alerting_->RemoveSilence(req->id()); });
+absl::Status AdminServiceImpl::HandleRemoveSilence(const Principal&,
+                                                   const rollguard::v1::RemoveSilenceRequest& req,
+                                                   rollguard::v1::RemoveSilenceResponse*) const {
+  return alerting_->RemoveSilence(req.id());
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ReloadRules(grpc::CallbackServerContext* ctx,
-                                                        const rollguard::v1::ReloadRulesRequest*,
-                                                        rollguard::v1::ReloadRulesResponse* resp) {
-  return Serve(ctx, "ReloadRules", [&](const Principal& who) -> absl::Status {
-    spdlog::info("rules reload requested by {}", who.Display());
-    ASSIGN_OR_RETURN(size_t n, alerting_->Reload());
-    resp->set_rules(static_cast<uint32_t>(n));
-    resp->set_source(alerting_->rules_source());
-    return absl::OkStatus();
-  });
+absl::Status AdminServiceImpl::HandleReloadRules(const Principal& who,
+                                                 const rollguard::v1::ReloadRulesRequest&,
+                                                 rollguard::v1::ReloadRulesResponse* resp) const {
+  spdlog::info("rules reload requested by {}", who.Display());
+  ASSIGN_OR_RETURN(size_t n, alerting_->Reload());
+  resp->set_rules(static_cast<uint32_t>(n));
+  resp->set_source(alerting_->rules_source());
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::StartRollout(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::StartRolloutRequest* req,
-    rollguard::v1::Rollout* resp) {
-  return Serve(ctx, "StartRollout", [&](const Principal& who) -> absl::Status {
-    RETURN_IF_ERROR(NeedCommands(commands_));
-    rollguard::v1::StartRolloutRequest r = *req;
-    r.set_requested_by(ActorName(who, req->requested_by()));
-    return Assign(rollouts_->Start(r), resp);
-  });
+absl::Status AdminServiceImpl::HandleStartRollout(const Principal& who,
+                                                  const rollguard::v1::StartRolloutRequest& req,
+                                                  rollguard::v1::Rollout* resp) const {
+  RETURN_IF_ERROR(NeedCommands(commands_));
+  rollguard::v1::StartRolloutRequest r = req;
+  r.set_requested_by(ActorName(who, req.requested_by()));
+  return Assign(rollouts_->Start(r), resp);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::GetRollout(grpc::CallbackServerContext* ctx,
-                                                       const rollguard::v1::GetRolloutRequest* req,
-                                                       rollguard::v1::RolloutStatus* resp) {
-  return Serve(ctx, "GetRollout", [&](const Principal&) -> absl::Status {
-    RETURN_IF_ERROR(NeedCommands(commands_));
-    return Assign(rollouts_->Get(req->id(), req->summary()), resp);
-  });
+absl::Status AdminServiceImpl::HandleGetRollout(const Principal&,
+                                                const rollguard::v1::GetRolloutRequest& req,
+                                                rollguard::v1::RolloutStatus* resp) const {
+  RETURN_IF_ERROR(NeedCommands(commands_));
+  return Assign(rollouts_->Get(req.id(), req.summary()), resp);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::GetCommand(grpc::CallbackServerContext* ctx,
-                                                       const rollguard::v1::GetCommandRequest* req,
-                                                       rollguard::v1::CommandRecord* resp) {
-  return Serve(ctx, "GetCommand", [&](const Principal&) -> absl::Status {
-    RETURN_IF_ERROR(NeedCommands(commands_));
-    return Assign(commands_->Get(req->id()), resp);
-  });
+absl::Status AdminServiceImpl::HandleGetCommand(const Principal&,
+                                                const rollguard::v1::GetCommandRequest& req,
+                                                rollguard::v1::CommandRecord* resp) const {
+  RETURN_IF_ERROR(NeedCommands(commands_));
+  return Assign(commands_->Get(req.id()), resp);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ListCommands(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::ListCommandsRequest* req,
-    rollguard::v1::ListCommandsResponse* resp) {
-  return Serve(ctx, "ListCommands", [&](const Principal&) -> absl::Status {
-    RETURN_IF_ERROR(NeedCommands(commands_));
-    ASSIGN_OR_RETURN(auto page,
-                     commands_->List(req->host_id(), req->since_ms(),
-                                     req->limit() > 0 ? std::min(req->limit(), 10'000u) : 1000,
-                                     req->before_id()));
-    for (auto& r : page.commands) *resp->add_commands() = std::move(r);
-    resp->set_next_before_id(page.next_before_id);
-    return absl::OkStatus();
-  });
+absl::Status AdminServiceImpl::HandleListCommands(const Principal&,
+                                                  const rollguard::v1::ListCommandsRequest& req,
+                                                  rollguard::v1::ListCommandsResponse* resp) const {
+  RETURN_IF_ERROR(NeedCommands(commands_));
+  ASSIGN_OR_RETURN(
+      auto page,
+      commands_->List(req.host_id(), req.since_ms(),
+                      req.limit() > 0 ? std::min(req.limit(), 10'000u) : 1000, req.before_id()));
+  for (auto& r : page.commands) *resp->add_commands() = std::move(r);
+  resp->set_next_before_id(page.next_before_id);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<rollguard::v1::CommandRecord> AdminServiceImpl::DoUndo(
@@ -351,64 +412,52 @@ absl::StatusOr<rollguard::v1::CommandRecord> AdminServiceImpl::DoUndo(
           60000, original.command().deadline_ms() - original.command().created_ms())));
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::UndoCommand(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::UndoCommandRequest* req,
-    rollguard::v1::CommandRecord* resp) {
-  return Serve(ctx, "UndoCommand", [&](const Principal& who) {
-    rollguard::v1::UndoCommandRequest r = *req;
-    r.set_requested_by(ActorName(who, req->requested_by()));
-    return Assign(DoUndo(r), resp);
-  });
+absl::Status AdminServiceImpl::HandleUndoCommand(const Principal& who,
+                                                 const rollguard::v1::UndoCommandRequest& req,
+                                                 rollguard::v1::CommandRecord* resp) const {
+  rollguard::v1::UndoCommandRequest r = req;
+  r.set_requested_by(ActorName(who, req.requested_by()));
+  return Assign(DoUndo(r), resp);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ListAudit(grpc::CallbackServerContext* ctx,
-                                                      const rollguard::v1::ListAuditRequest* req,
-                                                      rollguard::v1::ListAuditResponse* resp) {
-  return Serve(ctx, "ListAudit", [&](const Principal&) -> absl::Status {
-    RETURN_IF_ERROR(NeedCommands(commands_));
-    ASSIGN_OR_RETURN(auto list, audit_->List(req->since_ms(), req->host_id(),
-                                             req->limit() > 0 ? req->limit() : 1000));
-    for (auto& r : list) *resp->add_records() = std::move(r);
-    return absl::OkStatus();
-  });
+absl::Status AdminServiceImpl::HandleListAudit(const Principal&,
+                                               const rollguard::v1::ListAuditRequest& req,
+                                               rollguard::v1::ListAuditResponse* resp) const {
+  RETURN_IF_ERROR(NeedCommands(commands_));
+  ASSIGN_OR_RETURN(
+      auto list, audit_->List(req.since_ms(), req.host_id(), req.limit() > 0 ? req.limit() : 1000));
+  for (auto& r : list) *resp->add_records() = std::move(r);
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ListIncidents(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::ListIncidentsRequest* req,
-    rollguard::v1::ListIncidentsResponse* resp) {
-  return Serve(ctx, "ListIncidents", [&](const Principal&) -> absl::Status {
-    RETURN_IF_ERROR(NeedAutomation(remediator_));
-    ASSIGN_OR_RETURN(auto list, remediator_->List(req->all(), req->since_ms(), req->host_id()));
-    for (auto& i : list) *resp->add_incidents() = std::move(i);
-    return absl::OkStatus();
-  });
+absl::Status AdminServiceImpl::HandleListIncidents(
+    const Principal&, const rollguard::v1::ListIncidentsRequest& req,
+    rollguard::v1::ListIncidentsResponse* resp) const {
+  RETURN_IF_ERROR(NeedAutomation(remediator_));
+  ASSIGN_OR_RETURN(auto list, remediator_->List(req.all(), req.since_ms(), req.host_id()));
+  for (auto& i : list) *resp->add_incidents() = std::move(i);
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::GetIncident(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::GetIncidentRequest* req,
-    rollguard::v1::Incident* resp) {
-  return Serve(ctx, "GetIncident", [&](const Principal&) -> absl::Status {
-    RETURN_IF_ERROR(NeedAutomation(remediator_));
-    return Assign(remediator_->Get(req->id()), resp);
-  });
+absl::Status AdminServiceImpl::HandleGetIncident(const Principal&,
+                                                 const rollguard::v1::GetIncidentRequest& req,
+                                                 rollguard::v1::Incident* resp) const {
+  RETURN_IF_ERROR(NeedAutomation(remediator_));
+  return Assign(remediator_->Get(req.id()), resp);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ApproveIncident(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::IncidentActionRequest* req,
-    rollguard::v1::Incident* resp) {
-  return Serve(ctx, "ApproveIncident", [&](const Principal& who) -> absl::Status {
-    RETURN_IF_ERROR(NeedAutomation(remediator_));
-    return Assign(remediator_->Approve(req->id(), ActorName(who, req->by())), resp);
-  });
+absl::Status AdminServiceImpl::HandleApproveIncident(
+    const Principal& who, const rollguard::v1::IncidentActionRequest& req,
+    rollguard::v1::Incident* resp) const {
+  RETURN_IF_ERROR(NeedAutomation(remediator_));
+  return Assign(remediator_->Approve(req.id(), ActorName(who, req.by())), resp);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::AckIncident(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::IncidentActionRequest* req,
-    rollguard::v1::Incident* resp) {
-  return Serve(ctx, "AckIncident", [&](const Principal& who) -> absl::Status {
-    RETURN_IF_ERROR(NeedAutomation(remediator_));
-    return Assign(remediator_->Ack(req->id(), ActorName(who, req->by()), req->comment()), resp);
-  });
+absl::Status AdminServiceImpl::HandleAckIncident(const Principal& who,
+                                                 const rollguard::v1::IncidentActionRequest& req,
+                                                 rollguard::v1::Incident* resp) const {
+  RETURN_IF_ERROR(NeedAutomation(remediator_));
+  return Assign(remediator_->Ack(req.id(), ActorName(who, req.by()), req.comment()), resp);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::Replay(grpc::CallbackServerContext* ctx,
@@ -485,47 +534,167 @@ rollguard::v1::StorageStats AdminServiceImpl::DoGetStorageStats() const {
   return out;
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::GetStorageStats(
-    grpc::CallbackServerContext* ctx, const rollguard::v1::GetStorageStatsRequest*,
-    rollguard::v1::StorageStats* resp) {
-  return Serve(ctx, "GetStorageStats", [&](const Principal&) {
-    *resp = DoGetStorageStats();
-    return absl::OkStatus();
+absl::Status AdminServiceImpl::HandleGetStorageStats(const Principal&,
+                                                     const rollguard::v1::GetStorageStatsRequest&,
+                                                     rollguard::v1::StorageStats* resp) const {
+  *resp = DoGetStorageStats();
+  return absl::OkStatus();
+}
+
+absl::Status AdminServiceImpl::HandleGetVersion(const Principal&,
+                                                const rollguard::v1::GetVersionRequest&,
+                                                rollguard::v1::VersionInfo* resp) const {
+  resp->set_collector_version(ROLLGUARD_VERSION);
+  resp->set_started_ms(started_ms_);
+  return absl::OkStatus();
+}
+
+absl::Status AdminServiceImpl::HandleListSeries(const Principal&,
+                                                const rollguard::v1::ListSeriesRequest& req,
+                                                rollguard::v1::ListSeriesResponse* resp) const {
+  // One host at a time bounds the answer (a host has at most
+  // ingest.max_series_per_host series).
+  if (req.host_id().empty()) return absl::InvalidArgumentError("host_id is required");
+  if (!registry_->Known(req.host_id())) {
+    return absl::NotFoundError(absl::StrCat("unknown host '", req.host_id(), "'"));
+  }
+  std::vector<SeriesInfo> series = storage_->FindSeries(req.metric(), {{"host", req.host_id()}});
+  std::sort(series.begin(), series.end(), [](const SeriesInfo& a, const SeriesInfo& b) {
+    return std::tie(a.key.metric, a.key.labels) < std::tie(b.key.metric, b.key.labels);
   });
+  for (const SeriesInfo& s : series) {
+    auto* out = resp->add_series();
+    out->set_metric(s.key.metric);
+    for (const auto& [k, v] : s.key.labels) (*out->mutable_labels())[k] = v;
+  }
+  return absl::OkStatus();
+}
+
+// The gRPC side: admit the caller, then the same handler as Invoke.
+grpc::ServerUnaryReactor* AdminServiceImpl::ListHosts(grpc::CallbackServerContext* ctx,
+                                                      const rollguard::v1::ListHostsRequest* req,
+                                                      rollguard::v1::ListHostsResponse* resp) {
+  return Serve(ctx, "ListHosts", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::QueryHistory(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::QueryHistoryRequest* req,
+    rollguard::v1::QueryHistoryResponse* resp) {
+  return Serve(ctx, "QueryHistory", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListAlerts(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::ListAlertsRequest* req,
+                                                       rollguard::v1::ListAlertsResponse* resp) {
+  return Serve(ctx, "ListAlerts", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::AddSilence(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::AddSilenceRequest* req,
+                                                       rollguard::v1::Silence* resp) {
+  return Serve(ctx, "AddSilence", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListSilences(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::ListSilencesRequest* req,
+    rollguard::v1::ListSilencesResponse* resp) {
+  return Serve(ctx, "ListSilences", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::RemoveHost(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::RemoveHostRequest* req,
+                                                       rollguard::v1::RemoveHostResponse* resp) {
+  return Serve(ctx, "RemoveHost", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::RemoveSilence(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::RemoveSilenceRequest* req,
+    rollguard::v1::RemoveSilenceResponse* resp) {
+  return Serve(ctx, "RemoveSilence", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ReloadRules(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::ReloadRulesRequest* req,
+    rollguard::v1::ReloadRulesResponse* resp) {
+  return Serve(ctx, "ReloadRules", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::StartRollout(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::StartRolloutRequest* req,
+    rollguard::v1::Rollout* resp) {
+  return Serve(ctx, "StartRollout", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetRollout(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::GetRolloutRequest* req,
+                                                       rollguard::v1::RolloutStatus* resp) {
+  return Serve(ctx, "GetRollout", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetCommand(grpc::CallbackServerContext* ctx,
+                                                       const rollguard::v1::GetCommandRequest* req,
+                                                       rollguard::v1::CommandRecord* resp) {
+  return Serve(ctx, "GetCommand", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListCommands(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::ListCommandsRequest* req,
+    rollguard::v1::ListCommandsResponse* resp) {
+  return Serve(ctx, "ListCommands", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::UndoCommand(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::UndoCommandRequest* req,
+    rollguard::v1::CommandRecord* resp) {
+  return Serve(ctx, "UndoCommand", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListAudit(grpc::CallbackServerContext* ctx,
+                                                      const rollguard::v1::ListAuditRequest* req,
+                                                      rollguard::v1::ListAuditResponse* resp) {
+  return Serve(ctx, "ListAudit", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListIncidents(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::ListIncidentsRequest* req,
+    rollguard::v1::ListIncidentsResponse* resp) {
+  return Serve(ctx, "ListIncidents", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetIncident(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::GetIncidentRequest* req,
+    rollguard::v1::Incident* resp) {
+  return Serve(ctx, "GetIncident", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ApproveIncident(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::IncidentActionRequest* req,
+    rollguard::v1::Incident* resp) {
+  return Serve(ctx, "ApproveIncident", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::AckIncident(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::IncidentActionRequest* req,
+    rollguard::v1::Incident* resp) {
+  return Serve(ctx, "AckIncident", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetStorageStats(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::GetStorageStatsRequest* req,
+    rollguard::v1::StorageStats* resp) {
+  return Serve(ctx, "GetStorageStats", *req, resp);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::GetVersion(grpc::CallbackServerContext* ctx,
-                                                       const rollguard::v1::GetVersionRequest*,
+                                                       const rollguard::v1::GetVersionRequest* req,
                                                        rollguard::v1::VersionInfo* resp) {
-  return Serve(ctx, "GetVersion", [&](const Principal&) {
-    resp->set_collector_version(ROLLGUARD_VERSION);
-    resp->set_started_ms(started_ms_);
-    return absl::OkStatus();
-  });
+  return Serve(ctx, "GetVersion", *req, resp);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ListSeries(grpc::CallbackServerContext* ctx,
                                                        const rollguard::v1::ListSeriesRequest* req,
                                                        rollguard::v1::ListSeriesResponse* resp) {
-  return Serve(ctx, "ListSeries", [&](const Principal&) -> absl::Status {
-    // One host at a time bounds the answer (a host has at most
-    // ingest.max_series_per_host series).
-    if (req->host_id().empty()) return absl::InvalidArgumentError("host_id is required");
-    if (!registry_->Known(req->host_id())) {
-      return absl::NotFoundError(absl::StrCat("unknown host '", req->host_id(), "'"));
-    }
-    std::vector<SeriesInfo> series =
-        storage_->FindSeries(req->metric(), {{"host", req->host_id()}});
-    std::sort(series.begin(), series.end(), [](const SeriesInfo& a, const SeriesInfo& b) {
-      return std::tie(a.key.metric, a.key.labels) < std::tie(b.key.metric, b.key.labels);
-    });
-    for (const SeriesInfo& s : series) {
-      auto* out = resp->add_series();
-      out->set_metric(s.key.metric);
-      for (const auto& [k, v] : s.key.labels) (*out->mutable_labels())[k] = v;
-    }
-    return absl::OkStatus();
-  });
+  return Serve(ctx, "ListSeries", *req, resp);
 }
 
 }  // namespace rollguard::collector

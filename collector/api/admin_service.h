@@ -10,6 +10,11 @@
 // plaintext loopback listener, where nobody is authenticated).
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
 #include "collector/alerting/alerting.h"
 #include "collector/api/background_slot.h"
 #include "collector/auth/authenticator.h"
@@ -119,6 +124,18 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
                                        const rollguard::v1::GetVersionRequest* req,
                                        rollguard::v1::VersionInfo* resp) override;
 
+  // The console's way in (collector/console): runs AdminService `method` for
+  // `who`, identified by the caller (a console session), with the same role
+  // check, and the same log line and audit record on a refusal, as a gRPC
+  // call. `req` and `resp` come from NewRequest/NewResponse. Replay, the one
+  // long call, is not offered (NOT_FOUND, as for an unknown method).
+  [[nodiscard]] absl::Status Invoke(const Principal& who, absl::string_view method,
+                                    const std::string& peer, const google::protobuf::Message& req,
+                                    google::protobuf::Message* resp) const;
+  // Empty messages of `method`'s types; null when Invoke does not offer it.
+  std::unique_ptr<google::protobuf::Message> NewRequest(absl::string_view method) const;
+  std::unique_ptr<google::protobuf::Message> NewResponse(absl::string_view method) const;
+
   // The logic, without gRPC, for tests.
   absl::Status DoListHosts(rollguard::v1::ListHostsResponse* resp) const;
   absl::Status DoQueryHistory(const rollguard::v1::QueryHistoryRequest& req,
@@ -128,12 +145,84 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   rollguard::v1::StorageStats DoGetStorageStats() const;
 
  private:
+  // One per unary method: what the gRPC method and Invoke both run, once the
+  // caller is admitted.
+  template <typename Req, typename Resp>
+  using HandlerFn = absl::Status (AdminServiceImpl::*)(const Principal&, const Req&, Resp*) const;
+  struct Handler {
+    const google::protobuf::Message* request;  // prototypes
+    const google::protobuf::Message* response;
+    std::function<absl::Status(const Principal&, const google::protobuf::Message&,
+                               google::protobuf::Message*)>
+        run;
+  };
+  template <typename Req, typename Resp>
+  void Register(absl::string_view method, HandlerFn<Req, Resp> fn);
+  absl::Status Dispatch(const Principal& who, absl::string_view method,
+                        const google::protobuf::Message& req,
+                        google::protobuf::Message* resp) const;
+
+  absl::Status HandleListHosts(const Principal& who, const rollguard::v1::ListHostsRequest& req,
+                               rollguard::v1::ListHostsResponse* resp) const;
+  absl::Status HandleQueryHistory(const Principal& who,
+                                  const rollguard::v1::QueryHistoryRequest& req,
+                                  rollguard::v1::QueryHistoryResponse* resp) const;
+  absl::Status HandleListAlerts(const Principal& who, const rollguard::v1::ListAlertsRequest& req,
+                                rollguard::v1::ListAlertsResponse* resp) const;
+  absl::Status HandleAddSilence(const Principal& who, const rollguard::v1::AddSilenceRequest& req,
+                                rollguard::v1::Silence* resp) const;
+  absl::Status HandleListSilences(const Principal& who,
+                                  const rollguard::v1::ListSilencesRequest& req,
+                                  rollguard::v1::ListSilencesResponse* resp) const;
+  absl::Status HandleRemoveHost(const Principal& who, const rollguard::v1::RemoveHostRequest& req,
+                                rollguard::v1::RemoveHostResponse* resp) const;
+  absl::Status HandleRemoveSilence(const Principal& who,
+                                   const rollguard::v1::RemoveSilenceRequest& req,
+                                   rollguard::v1::RemoveSilenceResponse* resp) const;
+  absl::Status HandleReloadRules(const Principal& who, const rollguard::v1::ReloadRulesRequest& req,
+                                 rollguard::v1::ReloadRulesResponse* resp) const;
+  absl::Status HandleStartRollout(const Principal& who,
+                                  const rollguard::v1::StartRolloutRequest& req,
+                                  rollguard::v1::Rollout* resp) const;
+  absl::Status HandleGetRollout(const Principal& who, const rollguard::v1::GetRolloutRequest& req,
+                                rollguard::v1::RolloutStatus* resp) const;
+  absl::Status HandleGetCommand(const Principal& who, const rollguard::v1::GetCommandRequest& req,
+                                rollguard::v1::CommandRecord* resp) const;
+  absl::Status HandleListCommands(const Principal& who,
+                                  const rollguard::v1::ListCommandsRequest& req,
+                                  rollguard::v1::ListCommandsResponse* resp) const;
+  absl::Status HandleUndoCommand(const Principal& who, const rollguard::v1::UndoCommandRequest& req,
+                                 rollguard::v1::CommandRecord* resp) const;
+  absl::Status HandleListAudit(const Principal& who, const rollguard::v1::ListAuditRequest& req,
+                               rollguard::v1::ListAuditResponse* resp) const;
+  absl::Status HandleListIncidents(const Principal& who,
+                                   const rollguard::v1::ListIncidentsRequest& req,
+                                   rollguard::v1::ListIncidentsResponse* resp) const;
+  absl::Status HandleGetIncident(const Principal& who, const rollguard::v1::GetIncidentRequest& req,
+                                 rollguard::v1::Incident* resp) const;
+  absl::Status HandleApproveIncident(const Principal& who,
+                                     const rollguard::v1::IncidentActionRequest& req,
+                                     rollguard::v1::Incident* resp) const;
+  absl::Status HandleAckIncident(const Principal& who,
+                                 const rollguard::v1::IncidentActionRequest& req,
+                                 rollguard::v1::Incident* resp) const;
+  absl::Status HandleGetStorageStats(const Principal& who,
+                                     const rollguard::v1::GetStorageStatsRequest& req,
+                                     rollguard::v1::StorageStats* resp) const;
+  absl::Status HandleGetVersion(const Principal& who, const rollguard::v1::GetVersionRequest& req,
+                                rollguard::v1::VersionInfo* resp) const;
+  absl::Status HandleListSeries(const Principal& who, const rollguard::v1::ListSeriesRequest& req,
+                                rollguard::v1::ListSeriesResponse* resp) const;
+
   // The caller, if it may call `method`; the refusal otherwise.
   absl::StatusOr<Principal> Admit(grpc::CallbackServerContext* ctx, absl::string_view method) const;
-  // Admits the call, runs fn(principal) and finishes with its status.
-  template <typename Fn>
+  // OK when `who` may call `method`; a refusal is logged and audited.
+  absl::Status Authorize(const Principal& who, absl::string_view method,
+                         const std::string& peer) const;
+  // Admits the call, runs its handler and finishes with its status.
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, absl::string_view method,
-                                  Fn fn);
+                                  const google::protobuf::Message& req,
+                                  google::protobuf::Message* resp);
 
   Storage* storage_;
   HostRegistry* registry_;
@@ -152,6 +241,7 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   // call has finished, so what it reads outlives it; the slot's destructor
   // joins the finished thread.
   BackgroundSlot replays_;
+  absl::flat_hash_map<std::string, Handler> handlers_;  // set in the constructor only
 };
 
 // The audit log's "who": the principal, or for an unauthenticated local

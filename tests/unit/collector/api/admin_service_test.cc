@@ -1,8 +1,10 @@
 #include "collector/api/admin_service.h"
 
+#include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
 #include "collector/storage/rocksdb_storage.h"
+#include "rollguard/v1/admin_service.grpc.pb.h"
 #include "tests/support/process.h"
 
 namespace rollguard::collector {
@@ -95,6 +97,46 @@ TEST_F(AdminServiceTest, EmptyRangeIsInvalid) {
   req.set_end_ms(1000);
   rollguard::v1::QueryHistoryResponse resp;
   EXPECT_EQ(service_->DoQueryHistory(req, &resp).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// The console's way in offers every unary method of the service (a new RPC
+// is there without more code) and not Replay, the long one.
+TEST_F(AdminServiceTest, InvokeOffersEveryMethodButReplay) {
+  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      rollguard::v1::AdminService::service_full_name());
+  ASSERT_NE(service, nullptr);
+  for (int i = 0; i < service->method_count(); ++i) {
+    const auto* m = service->method(i);
+    auto req = service_->NewRequest(m->name());
+    auto resp = service_->NewResponse(m->name());
+    if (m->name() == "Replay") {
+      EXPECT_EQ(req, nullptr);
+      continue;
+    }
+    ASSERT_NE(req, nullptr) << m->name();
+    ASSERT_NE(resp, nullptr) << m->name();
+    EXPECT_EQ(req->GetDescriptor(), m->input_type()) << m->name();
+    EXPECT_EQ(resp->GetDescriptor(), m->output_type()) << m->name();
+  }
+}
+
+TEST_F(AdminServiceTest, InvokeChecksTheRoleAndTheMessageTypes) {
+  const Principal viewer{PrincipalKind::kToken, "vic", Role::kViewer, ""};
+  rollguard::v1::ListHostsRequest req;
+  rollguard::v1::ListHostsResponse resp;
+  ASSERT_TRUE(service_->Invoke(viewer, "ListHosts", "test", req, &resp).ok());
+  EXPECT_EQ(resp.hosts_size(), 1);
+  rollguard::v1::RemoveHostRequest rm;
+  rm.set_host_id("bot-1");
+  rollguard::v1::RemoveHostResponse rm_resp;
+  absl::Status s = service_->Invoke(viewer, "RemoveHost", "test", rm, &rm_resp);
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  EXPECT_TRUE(registry_->Known("bot-1"));
+  // Messages of another method's types are refused, never cast.
+  const Principal admin{PrincipalKind::kToken, "root", Role::kAdmin, ""};
+  EXPECT_TRUE(absl::IsInternal(service_->Invoke(admin, "RemoveHost", "test", req, &rm_resp)));
+  EXPECT_TRUE(registry_->Known("bot-1"));
+  EXPECT_TRUE(absl::IsNotFound(service_->Invoke(admin, "Replay", "test", req, &resp)));
 }
 
 }  // namespace

@@ -239,8 +239,32 @@ absl::Status Collector::ServeHttp() {
                     "# TYPE rollguard_http_queue_full_total counter\n"
                     "rollguard_http_queue_full_total ",
                     http_->queue_full(), "\n");
+    if (console_sessions_) {
+      absl::StrAppend(&page,
+                      "# HELP rollguard_console_sessions Web console sessions signed in.\n"
+                      "# TYPE rollguard_console_sessions gauge\n"
+                      "rollguard_console_sessions ",
+                      console_sessions_->size(),
+                      "\n# HELP rollguard_console_sessions_evicted_total Console sessions "
+                      "ended early because the session table was full.\n"
+                      "# TYPE rollguard_console_sessions_evicted_total counter\n"
+                      "rollguard_console_sessions_evicted_total ",
+                      console_sessions_->evicted(), "\n");
+    }
     return page;
   };
+  if (config_.console) {
+    console_sessions_ = std::make_unique<SessionStore>(tokens_.get(), clock_);
+    ConsoleOptions co;
+    co.admin = admin_service_.get();
+    co.sessions = console_sessions_.get();
+    co.storage = storage_.get();
+    co.registry = registry_.get();
+    co.clock = clock_;
+    co.tls = config_.tls.enabled();
+    console_ = std::make_unique<Console>(co);
+    o.console = [this](httplib::Server* server) { console_->AddRoutes(server); };
+  }
   http_ = std::make_unique<HttpListener>(std::move(o));
   absl::Status s = http_->Start();
   if (!s.ok() && !config_.http_listen_set) {

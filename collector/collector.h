@@ -19,6 +19,8 @@
 #include "collector/auth/token_store.h"
 #include "collector/automation/remediator.h"
 #include "collector/collector_config.h"
+#include "collector/console/console.h"
+#include "collector/console/session_store.h"
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
 #include "collector/commands/rollout_manager.h"
@@ -100,6 +102,8 @@ class Collector {
   std::unique_ptr<grpc::Server> server_;
   CommandOutcomes command_outcomes_;
   RemoteWriters remote_write_;
+  std::unique_ptr<SessionStore> console_sessions_;  // null: no console
+  std::unique_ptr<Console> console_;
   std::unique_ptr<HttpListener> http_;  // null: no /metrics
   int port_ = 0;
 

@@ -163,7 +163,10 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   RETURN_IF_ERROR(root.AllowOnly(
       {"listen", "http_listen", "data_dir", "retention", "retention_check_interval",
        "records_retention", "sync_writes", "ingest_threads", "log_level", "alerting", "commands",
-       "automation", "tls", "auth", "insecure", "ingest", "remote_write"}));
+       "automation", "tls", "auth", "insecure", "ingest", "remote_write", "console"}));
+  if (root.Has("console")) {
+    ASSIGN_OR_RETURN(c.console, root.Bool("console"));
+  }
   if (root.Has("tls")) {
     ASSIGN_OR_RETURN(ConfigNode t, root.Child("tls"));
     RETURN_IF_ERROR(LoadTlsSection(t, "client_ca", &c.tls));

@@ -20,6 +20,8 @@ struct CollectorConfig {
   // address set on purpose must bind.
   std::string http_listen = "127.0.0.1:7780";
   bool http_listen_set = false;
+  // The web console on the HTTP listener (collector/console/console.h).
+  bool console = true;
   std::string data_dir = "rollguard-data";
   absl::Duration retention = absl::Hours(24 * 30);
   absl::Duration retention_check_interval = absl::Hours(1);

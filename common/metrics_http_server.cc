@@ -108,7 +108,7 @@ absl::Status MetricsHttpServer::Start() {
   server_->set_write_timeout(5, 0);
   server_->set_keep_alive_timeout(1);
   server_->set_keep_alive_max_count(10);
-  server_->set_payload_max_length(64 * 1024);  // GETs only: nothing big comes in
+  server_->set_payload_max_length(64 * 1024);  // GETs and small JSON: nothing big comes in
   server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     if (options_.authorize && !options_.authorize(req.get_header_value("Authorization"))) {
       res.status = 401;
@@ -118,6 +118,7 @@ absl::Status MetricsHttpServer::Start() {
     }
     res.set_content(options_.metrics(), "text/plain; version=0.0.4; charset=utf-8");
   });
+  if (options_.routes) options_.routes(server_.get());
   if (port == 0) {
     port_ = server_->bind_to_any_port(host);
   } else if (server_->bind_to_port(host, port)) {
@@ -130,7 +131,10 @@ absl::Status MetricsHttpServer::Start() {
                                                "address of this host)"));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  spdlog::info("http: /metrics on {}:{}{}", host, port_, tls ? " (HTTPS, bearer token)" : "");
+  spdlog::info("http: /metrics{} on {}://{}:{}/{}",
+               options_.routes ? " and " + options_.routes_name : "", tls ? "https" : "http",
+               host.find(':') != std::string::npos ? "[" + host + "]" : host, port_,
+               tls ? " (bearer token)" : "");
   return absl::OkStatus();
 }
 

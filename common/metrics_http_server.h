@@ -3,7 +3,7 @@
 // underneath, with what its defaults lack: a bounded handler queue (when the
 // threads are busy and the queue is full, accepting waits and the wait is
 // counted), no SO_REUSEPORT (a second process cannot share the port), short
-// timeouts and a small request bound (GETs only).
+// timeouts and a small request bound (64 KiB: GETs and small JSON POSTs).
 #pragma once
 
 #include <atomic>
@@ -31,6 +31,10 @@ struct MetricsHttpOptions {
   std::function<bool(const std::string& authorization)> authorize;
   std::string unauthorized_hint;
   std::function<std::string()> metrics;  // the page, rendered per request
+  // More routes on the same server (the collector's web console), added
+  // before it starts; they get the same bounds.
+  std::function<void(httplib::Server*)> routes;
+  std::string routes_name;  // for the start-up line ("console")
 };
 
 class MetricsHttpServer {

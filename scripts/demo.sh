@@ -79,13 +79,15 @@ PKI="$WORK/pki"
 rg pki init --dir "$PKI"
 rg pki agent sportsbot-demo --dir "$PKI"
 rg pki user demo-operator --role operator --dir "$PKI"
+rg pki token demo-viewer --role viewer --dir "$PKI"   # for the web console
 export ROLLGUARD_TLS_CA="$PKI/ca.crt" ROLLGUARD_TLS_CERT="$PKI/users/demo-operator.crt" \
   ROLLGUARD_TLS_KEY="$PKI/users/demo-operator.key"
 
 say "Starting rollguard-collector (automation: auto; mTLS)"
 "$BIN/rollguard-collector" --listen 127.0.0.1:0 --port-file "$WORK/port" --data-dir "$WORK/data" \
   --config "$WORK/collector.yaml" --tls-cert "$PKI/collector.crt" --tls-key "$PKI/collector.key" \
-  --tls-client-ca "$PKI/ca.crt" >"$WORK/collector.log" 2>&1 &
+  --tls-client-ca "$PKI/ca.crt" --tokens-file "$PKI/tokens.txt" --http-listen 127.0.0.1:0 \
+  >"$WORK/collector.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 [ -s "$WORK/port" ] || fail "collector did not start"
@@ -152,5 +154,16 @@ if ROLLGUARD_TLS_CERT="$PKI/agents/sportsbot-demo.crt" ROLLGUARD_TLS_KEY="$PKI/a
   rg rollback full-rollback --host sportsbot-demo --yes 2>&1; then
   fail "an agent certificate rolled back a host"
 fi
+
+say "The web console shows the same: signed in with the viewer's token, two incidents resolved"
+HTTP=$(grep -o 'https://127.0.0.1:[0-9]*/' "$WORK/collector.log" | head -n 1)
+[ -n "$HTTP" ] || fail "the collector did not say where its web console is"
+SESSION=$(curl -fsS --cacert "$PKI/ca.crt" -c "$WORK/cookies" -H 'Content-Type: application/json' \
+  -d "{\"token\": \"$(cat "$PKI/tokens/demo-viewer.token")\"}" "${HTTP}api/session")
+CSRF=$(printf '%s' "$SESSION" | grep -o '"csrf":"[0-9a-f]*"' | cut -d'"' -f4)
+RESOLVED=$(curl -fsS --cacert "$PKI/ca.crt" -b "$WORK/cookies" -H 'Content-Type: application/json' \
+  -H "X-Rollguard-Csrf: $CSRF" -d '{"all": true}' "${HTTP}api/v1/ListIncidents" | grep -o '"state":"resolved"' | wc -l)
+[ "$RESOLVED" -ge 2 ] || fail "the console's API shows $RESOLVED resolved incidents, not 2"
+echo "web console: $HTTP (sign in with the token in $PKI/tokens/demo-viewer.token)"
 
 say "Demo passed: two faults detected, rolled back, verified and resolved with no one typing"

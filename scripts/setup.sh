@@ -32,7 +32,14 @@ PACKAGES=(
   libsnappy-dev            # remote write: request bodies are snappy-compressed (the protocol)
   libtomlplusplus-dev      # set_flags in TOML files: the parser tells where a value starts
   zlib1g-dev               # the agent spool's record checksums (CRC-32)
+  libjs-chart.js           # the web console's charts, compiled into the collector (no CDN)
+  chromium                 # the console's browser test: Debian's chromium, headless
 )
+# The browser test drives chromium with puppeteer-core from npm
+# (tests/browser/package-lock.json); Node.js itself from Debian if absent.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(prometheus-node-exporter)  # the agent's memory side by side with node_exporter's
@@ -46,7 +53,18 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# npm packages for the browser test, into tests/browser/node_modules.
+install_browser_test_tools() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+  if [ ! -f "$dir/node_modules/puppeteer-core/package.json" ]; then
+    echo "setup: installing puppeteer-core (npm ci in tests/browser)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_browser_test_tools
   exit 0
 fi
 
@@ -61,4 +79,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_browser_test_tools
 echo "setup: done"

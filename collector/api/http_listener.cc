@@ -10,6 +10,8 @@ MetricsHttpOptions HttpListener::ServerOptions(const HttpListenerOptions& o) {
   s.listen = o.listen;
   s.flag_name = "http_listen";
   s.metrics = o.metrics;
+  s.routes = o.console;
+  s.routes_name = "console";
   if (o.tls.enabled()) {
     s.cert_file = o.tls.cert;
     s.key_file = o.tls.key;

@@ -23,6 +23,8 @@ struct HttpListenerOptions {
   TlsFiles tls;                        // cert and key: HTTPS
   const TokenStore* tokens = nullptr;  // with TLS: a token is required
   std::function<std::string()> metrics;
+  // The web console's routes (collector/console), when it is on.
+  std::function<void(httplib::Server*)> console;
 };
 
 class HttpListener {

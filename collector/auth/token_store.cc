@@ -65,12 +65,16 @@ absl::StatusOr<size_t> TokenStore::Reload() {
 }
 
 std::optional<Principal> TokenStore::Lookup(const std::string& token) const {
+  return LookupHash(Sha256Hex(token));
+}
+
+std::optional<Principal> TokenStore::LookupHash(const std::string& hash) const {
   std::shared_ptr<const std::vector<TokenEntry>> table;
   {
     MutexLock lock(&mu_);
     table = entries_;
   }
-  const std::string hash = Sha256Hex(token);
+  if (hash.size() != 64) return std::nullopt;
   std::optional<Principal> found;
   // Every entry is compared, in constant time, so timing tells nothing.
   for (const TokenEntry& e : *table) {

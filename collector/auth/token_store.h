@@ -38,6 +38,9 @@ class TokenStore {
 
   // The token's principal, or nullopt for an unknown token.
   std::optional<Principal> Lookup(const std::string& token) const;
+  // The same by the token's SHA-256 (lowercase hex): how a console session,
+  // which keeps only the hash, checks that its token was not revoked since.
+  std::optional<Principal> LookupHash(const std::string& sha256_hex) const;
 
   const std::string& path() const { return path_; }
 

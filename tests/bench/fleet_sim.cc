@@ -58,7 +58,13 @@ struct Options {
   bool reconnect = false;
   double interval_s = 0;  // 0: no heartbeats, no samples
   int series_per_agent = 20;
+  // The first series are the headline ones a real agent sends (error_rate,
+  // cpu_usage, memory_usage, no extra labels), so views of the fleet (the
+  // web console's fleet page) have what they show for real hosts.
+  bool headline_metrics = false;
 };
+
+constexpr const char* kHeadline[] = {"error_rate", "cpu_usage", "memory_usage"};
 
 std::atomic<int> ready{0};
 std::atomic<int> ended{0};
@@ -251,8 +257,12 @@ class SimAgent final : public grpc::ClientBidiReactor<AgentMessage, CollectorMes
         if (sequence_ == 1) {
           auto* def = batch->add_new_series();
           def->set_id(i + 1);
-          def->set_metric(absl::StrCat("sim_metric_", i % 10));
-          (*def->mutable_labels())["n"] = absl::StrCat(i / 10);
+          if (o_.headline_metrics && i < 3) {
+            def->set_metric(kHeadline[i]);
+          } else {
+            def->set_metric(absl::StrCat("sim_metric_", i % 10));
+            (*def->mutable_labels())["n"] = absl::StrCat(i / 10);
+          }
         }
         batch->add_series_ids(i + 1);
         batch->add_timestamps_ms(now_ms);
@@ -363,6 +373,9 @@ int main(int argc, char** argv) {
   app.add_option("--series-per-agent", o.series_per_agent, "series in each agent's batch")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  app.add_flag("--headline-metrics", o.headline_metrics,
+               "the first three series are error_rate, cpu_usage and memory_usage, as a real "
+               "agent's are");
   CLI11_PARSE(app, argc, argv);
   rollguard::PrepareDaemonProcess();  // as the agent: no lock-cycle checks in gRPC
   Scheduler scheduler;

@@ -102,7 +102,11 @@ void SeriesIndex::Place(SeriesId id, absl::string_view canonical) {
   }
   where_[id] = Store(canonical);
   by_key_.insert(id);
-  by_metric_[std::string(NextField(&canonical))].push_back(id);
+  const SeriesKey key = Parse(canonical);
+  by_metric_[key.metric].push_back(id);
+  if (auto host = key.labels.find("host"); host != key.labels.end()) {
+    by_host_[host->second].push_back(id);
+  }
 }
 
 SeriesId SeriesIndex::Intern(const SeriesKey& key, bool* is_new) {
@@ -164,6 +168,17 @@ std::vector<SeriesInfo> SeriesIndex::Find(absl::string_view metric, const Labels
     absl::string_view canon = CanonicalOf(id);
     if (Matches(canon, matchers)) out.push_back({id, Parse(canon)});
   };
+  // A host's series are few; a metric's are one or more per host: by host
+  // first, so a fleet-wide listing (a lookup per host) is not quadratic.
+  if (auto host = matchers.find("host"); host != matchers.end()) {
+    auto it = by_host_.find(host->second);
+    if (it == by_host_.end()) return out;
+    for (SeriesId id : it->second) {
+      absl::string_view canon = CanonicalOf(id);
+      if (metric.empty() || NextField(&canon) == metric) consider(id);
+    }
+    return out;
+  }
   if (!metric.empty()) {
     auto it = by_metric_.find(metric);
     if (it == by_metric_.end()) return out;

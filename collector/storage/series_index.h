@@ -89,6 +89,8 @@ class SeriesIndex {
   std::vector<bool> persisted_ ABSL_GUARDED_BY(mu_) = std::vector<bool>(1, true);
   absl::flat_hash_set<SeriesId, KeyHash, KeyEq> by_key_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<SeriesId>> by_metric_ ABSL_GUARDED_BY(mu_);
+  // By "host" label value: what a lookup naming a host walks.
+  absl::flat_hash_map<std::string, std::vector<SeriesId>> by_host_ ABSL_GUARDED_BY(mu_);
   // Distinct series per "host" label value (one entry a host: small).
   absl::flat_hash_map<std::string, uint32_t> per_host_ ABSL_GUARDED_BY(mu_);
 };

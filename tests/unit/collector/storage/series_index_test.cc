@@ -69,6 +69,16 @@ TEST(SeriesIndexTest, FindByMetricAndLabels) {
   EXPECT_EQ(index.Find("", {{"host", "bot-3"}}).size(), 2u);  // any metric
   EXPECT_TRUE(index.Find("errors", {{"missing", "x"}}).empty());
   EXPECT_TRUE(index.Find("nope", {}).empty());
+  // Through the host list: the other matchers and the metric still apply.
+  EXPECT_EQ(index.Find("errors", {{"host", "bot-1"}, {"env", "prod"}}).size(), 1u);
+  EXPECT_TRUE(index.Find("errors", {{"host", "bot-1"}, {"env", "dev"}}).empty());
+  EXPECT_TRUE(index.Find("errors", {{"host", "bot-9"}}).empty());
+  EXPECT_TRUE(index.Find("err", {{"host", "bot-1"}}).empty());  // a prefix is not the metric
+  // Loaded ids are in the host list too.
+  SeriesIndex loaded;
+  loaded.Load(7, {"errors", {{"host", "bot-1"}}});
+  ASSERT_EQ(loaded.Find("errors", {{"host", "bot-1"}}).size(), 1u);
+  EXPECT_EQ(loaded.Find("errors", {{"host", "bot-1"}})[0].id, 7u);
 }
 
 TEST(SeriesIndexTest, LoadedIdsAreFoundAndNewIdsComeAfterThem) {

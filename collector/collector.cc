@@ -11,6 +11,7 @@
 #include "common/mutex.h"
 #include "common/record_states.h"
 #include "common/status_macros.h"
+#include "common/tls/tls_config.h"
 
 namespace rollguard::collector {
 
@@ -253,7 +254,14 @@ absl::Status Collector::ServeHttp() {
     }
     return page;
   };
-  if (config_.console) {
+  const bool console_safe = config_.tls.enabled() || IsLoopbackAddress(config_.http_listen);
+  if (config_.console && !console_safe) {
+    // --insecure opened /metrics in plaintext to the network; the console
+    // there would sign anyone in as the all-powerful local user.
+    spdlog::warn("console: off: plaintext on {} (not loopback); configure TLS to serve it",
+                 config_.http_listen);
+  }
+  if (config_.console && console_safe) {
     console_sessions_ = std::make_unique<SessionStore>(tokens_.get(), clock_);
     ConsoleOptions co;
     co.admin = admin_service_.get();

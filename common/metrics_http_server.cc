@@ -109,6 +109,37 @@ absl::Status MetricsHttpServer::Start() {
   server_->set_keep_alive_timeout(1);
   server_->set_keep_alive_max_count(10);
   server_->set_payload_max_length(64 * 1024);  // GETs and small JSON: nothing big comes in
+  // httplib bounds a body only by its Content-Length: a chunked body, or a
+  // POST without a length (read to the end of the connection), would be read
+  // whole into memory before any handler runs. Neither is accepted.
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    const bool has_body_method = req.method == "POST" || req.method == "PUT" ||
+                                 req.method == "PATCH" || req.method == "DELETE" ||
+                                 req.method == "PRI";
+    if (req.has_header("Transfer-Encoding") ||
+        (has_body_method && !req.has_header("Content-Length"))) {
+      res.status = 411;
+      res.set_header("Connection", "close");
+      res.set_content("send the body with a Content-Length (chunked bodies are not accepted)\n",
+                      "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // A handler's exception (none is expected) answers 500 without details.
+  server_->set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("http: {} {}: handler failed: {}", req.method, req.path, what);
+        res.status = 500;
+        res.set_content("internal error (see the server's log)\n", "text/plain");
+      });
   server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     if (options_.authorize && !options_.authorize(req.get_header_value("Authorization"))) {
       res.status = 401;

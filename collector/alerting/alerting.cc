@@ -251,6 +251,10 @@ absl::StatusOr<rollguard::v1::Silence> Alerting::AddSilence(const Labels& matche
         "a silence needs at least one matcher (--host, --rule, --label)");
   }
   if (duration_ms <= 0) return absl::InvalidArgumentError("a silence needs a positive --for");
+  constexpr int64_t kMaxSilenceMs = int64_t{366} * 24 * 3600 * 1000;
+  if (duration_ms > kMaxSilenceMs) {
+    return absl::InvalidArgumentError("a silence lasts at most 366 days (--for)");
+  }
   rollguard::v1::Silence s;
   std::random_device rd;
   s.set_id(absl::StrFormat("%08x", rd()));

@@ -195,19 +195,34 @@ absl::Status AdminServiceImpl::Authorize(const Principal& who, absl::string_view
                                          const std::string& peer) const {
   absl::Status s = AuthorizeAdminCall(who, method);
   if (s.ok()) return s;
-  // The caller holds a valid identity: worth a line and an audit record.
+  // The caller holds a valid identity: worth a line and an audit record,
+  // once per caller and method every 10 s (a loop of refused calls would
+  // otherwise grow the audit log at request rate).
+  const int64_t now = clock_->NowMs();
+  {
+    MutexLock lock(&denied_mu_);
+    if (last_denied_ms_.size() >= 4096) last_denied_ms_.clear();  // bounded
+    int64_t& last = last_denied_ms_[absl::StrCat(who.Display(), " ", method)];
+    if (last != 0 && now - last < 10'000) return s;
+    last = now;
+  }
   spdlog::warn("refused {} from {} ({}): {}", std::string(method), who.Display(), peer,
                std::string(s.message()));
-  if (audit_ != nullptr) {
-    rollguard::v1::AuditRecord r;
-    r.set_at_ms(clock_->NowMs());
-    r.set_actor(who.Display());
-    r.set_action("denied");
-    r.set_reason(std::string(method));
-    r.set_outcome(absl::StrCat("refused: ", s.message()));
-    audit_->Record(r);
-  }
+  Audit(who, "denied", "", std::string(method), absl::StrCat("refused: ", s.message()));
   return s;
+}
+
+void AdminServiceImpl::Audit(const Principal& who, std::string action, std::string host_id,
+                             std::string reason, std::string outcome) const {
+  if (audit_ == nullptr) return;
+  rollguard::v1::AuditRecord r;
+  r.set_at_ms(clock_->NowMs());
+  r.set_actor(who.Display());
+  r.set_action(std::move(action));
+  r.set_host_id(std::move(host_id));
+  r.set_reason(std::move(reason));
+  r.set_outcome(std::move(outcome));
+  audit_->Record(r);
 }
 
 template <typename Req, typename Resp>
@@ -319,29 +334,28 @@ absl::Status AdminServiceImpl::HandleRemoveHost(const Principal& who,
   resp->set_alerts_resolved(static_cast<uint32_t>(alerting_->ForgetHost(req.host_id())));
   spdlog::info("host '{}' removed by {} ({} alert(s) resolved)", req.host_id(), who.Display(),
                resp->alerts_resolved());
-  if (audit_ != nullptr) {
-    rollguard::v1::AuditRecord r;
-    r.set_at_ms(clock_->NowMs());
-    r.set_actor(who.Display());
-    r.set_action("hosts rm");
-    r.set_host_id(req.host_id());
-    r.set_outcome(absl::StrCat("removed; ", resp->alerts_resolved(), " alert(s) resolved"));
-    audit_->Record(r);
-  }
+  Audit(who, "hosts rm", req.host_id(), "",
+        absl::StrCat("removed; ", resp->alerts_resolved(), " alert(s) resolved"));
   return absl::OkStatus();
 }
 
-absl::Status AdminServiceImpl::HandleRemoveSilence(const Principal&,
+absl::Status AdminServiceImpl::HandleRemoveSilence(const Principal& who,
                                                    const rollguard::v1::RemoveSilenceRequest& req,
                                                    rollguard::v1::RemoveSilenceResponse*) const {
-  return alerting_->RemoveSilence(req.id());
+  RETURN_IF_ERROR(alerting_->RemoveSilence(req.id()));
+  Audit(who, "silence rm", "", req.id(), "removed");
+  return absl::OkStatus();
 }
 
 absl::Status AdminServiceImpl::HandleReloadRules(const Principal& who,
                                                  const rollguard::v1::ReloadRulesRequest&,
                                                  rollguard::v1::ReloadRulesResponse* resp) const {
   spdlog::info("rules reload requested by {}", who.Display());
-  ASSIGN_OR_RETURN(size_t n, alerting_->Reload());
+  absl::StatusOr<size_t> reloaded = alerting_->Reload();
+  Audit(who, "rules reload", "", "",
+        reloaded.ok() ? absl::StrCat(*reloaded, " rules")
+                      : absl::StrCat("refused: ", reloaded.status().message()));
+  ASSIGN_OR_RETURN(size_t n, std::move(reloaded));
   resp->set_rules(static_cast<uint32_t>(n));
   resp->set_source(alerting_->rules_source());
   return absl::OkStatus();
@@ -424,8 +438,9 @@ absl::Status AdminServiceImpl::HandleListAudit(const Principal&,
                                                const rollguard::v1::ListAuditRequest& req,
                                                rollguard::v1::ListAuditResponse* resp) const {
   RETURN_IF_ERROR(NeedCommands(commands_));
-  ASSIGN_OR_RETURN(
-      auto list, audit_->List(req.since_ms(), req.host_id(), req.limit() > 0 ? req.limit() : 1000));
+  ASSIGN_OR_RETURN(auto list,
+                   audit_->List(req.since_ms(), req.host_id(),
+                                req.limit() > 0 ? std::min(req.limit(), 10'000u) : 1000));
   for (auto& r : list) *resp->add_records() = std::move(r);
   return absl::OkStatus();
 }

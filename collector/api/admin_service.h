@@ -26,6 +26,7 @@
 #include "collector/remote_write/remote_writers.h"
 #include "collector/storage/storage.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "rollguard/v1/admin_service.grpc.pb.h"
 
 namespace rollguard::collector {
@@ -219,6 +220,9 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   // OK when `who` may call `method`; a refusal is logged and audited.
   absl::Status Authorize(const Principal& who, absl::string_view method,
                          const std::string& peer) const;
+  // One audit record, when there is an audit log.
+  void Audit(const Principal& who, std::string action, std::string host_id, std::string reason,
+             std::string outcome) const;
   // Admits the call, runs its handler and finishes with its status.
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, absl::string_view method,
                                   const google::protobuf::Message& req,
@@ -242,6 +246,9 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   // joins the finished thread.
   BackgroundSlot replays_;
   absl::flat_hash_map<std::string, Handler> handlers_;  // set in the constructor only
+  // "<principal> <method>" -> when its last refusal was audited (bounded).
+  mutable Mutex denied_mu_;
+  mutable absl::flat_hash_map<std::string, int64_t> last_denied_ms_ ABSL_GUARDED_BY(denied_mu_);
 };
 
 // The audit log's "who": the principal, or for an unauthenticated local

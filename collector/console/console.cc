@@ -17,7 +17,10 @@
 namespace rollguard::collector {
 namespace {
 
-constexpr char kCookie[] = "rg_session";
+// Under TLS the __Host- prefix: the browser then takes the cookie only from
+// this origin over HTTPS with Path=/, so a page on another port or a sibling
+// name cannot plant one of its own.
+const char* CookieName(bool tls) { return tls ? "__Host-rg_session" : "rg_session"; }
 constexpr char kCsrfHeader[] = "X-Rollguard-Csrf";
 
 int HttpStatusOf(absl::StatusCode code) {
@@ -74,15 +77,38 @@ void Error(httplib::Response& res, const absl::Status& s) {
        j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// The cookie's value; "" when absent or sent twice (a planted duplicate must
+// not pick which session acts).
 std::string CookieValue(const httplib::Request& req, absl::string_view name) {
-  for (absl::string_view part : absl::StrSplit(req.get_header_value("Cookie"), ';')) {
-    part = absl::StripAsciiWhitespace(part);
-    if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
-      return std::string(part);
+  std::string found;
+  int seen = 0;
+  for (size_t i = 0; i < req.get_header_value_count("Cookie"); ++i) {
+    for (absl::string_view part : absl::StrSplit(req.get_header_value("Cookie", i), ';')) {
+      part = absl::StripAsciiWhitespace(part);
+      if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
+        found = std::string(part);
+        ++seen;
+      }
     }
   }
-  return "";
+  return seen == 1 ? found : "";
 }
+
+bool IsLoopbackPeer(const std::string& addr) {
+  return absl::StartsWith(addr, "127.") || addr == "::1" || absl::StartsWith(addr, "::ffff:127.");
+}
+
+// Bodies must be JSON: a page of another origin can send a form or text/plain
+// without asking, but JSON only after a CORS preflight, which nothing here
+// answers.
+bool IsJson(const httplib::Request& req) {
+  return absl::StartsWith(absl::AsciiStrToLower(req.get_header_value("Content-Type")),
+                          "application/json");
+}
+
+// A console answer is capped: a viewer asking for a million points of every
+// series gets an error, not a response the size of the database.
+constexpr size_t kMaxResponseBytes = 32 << 20;
 
 // "127.0.0.1:7780" -> "127.0.0.1"; "[::1]:7780" -> "[::1]".
 absl::string_view HostPart(absl::string_view host) {
@@ -133,6 +159,14 @@ void Console::AddRoutes(httplib::Server* server) const {
 
 bool Console::HostAllowed(const httplib::Request& req, httplib::Response& res) const {
   if (o_.tls) return true;  // a rebound name would fail the certificate check
+  // Plaintext is loopback-only (the collector does not start the console on
+  // a plaintext listener elsewhere); the peer is checked too, not only the
+  // Host header a non-browser client can set at will.
+  if (!IsLoopbackPeer(req.remote_addr)) {
+    Error(res, absl::PermissionDeniedError("the console on a plaintext listener serves only "
+                                           "this host (configure TLS to serve others)"));
+    return false;
+  }
   const std::string host = absl::AsciiStrToLower(HostPart(req.get_header_value("Host")));
   if (host == "127.0.0.1" || host == "localhost" || host == "[::1]") return true;
   Error(res, absl::PermissionDeniedError(absl::StrCat(
@@ -144,6 +178,11 @@ bool Console::HostAllowed(const httplib::Request& req, httplib::Response& res) c
 
 std::optional<ConsoleSession> Console::PostSession(const httplib::Request& req,
                                                    httplib::Response& res) const {
+  if (!IsJson(req)) {
+    Error(res, absl::InvalidArgumentError("send the body as Content-Type: application/json"));
+    res.status = 415;
+    return std::nullopt;
+  }
   const std::string origin = req.get_header_value("Origin");
   if (!origin.empty()) {
     const std::string expected =
@@ -154,7 +193,7 @@ std::optional<ConsoleSession> Console::PostSession(const httplib::Request& req,
       return std::nullopt;
     }
   }
-  std::optional<ConsoleSession> s = o_.sessions->Find(CookieValue(req, kCookie));
+  std::optional<ConsoleSession> s = o_.sessions->Find(CookieValue(req, CookieName(o_.tls)));
   if (!s) {
     Error(res, absl::UnauthenticatedError("not signed in, or the session has ended"));
     return std::nullopt;
@@ -188,11 +227,16 @@ void Console::ServeAsset(const httplib::Request& req, httplib::Response& res) co
 }
 
 void Console::GetSession(const httplib::Request& req, httplib::Response& res) const {
-  std::optional<ConsoleSession> s = o_.sessions->Find(CookieValue(req, kCookie));
+  std::optional<ConsoleSession> s = o_.sessions->Find(CookieValue(req, CookieName(o_.tls)));
   Json(res, 200, SessionJson(*o_.sessions, s ? &*s : nullptr).dump());
 }
 
 void Console::SignIn(const httplib::Request& req, httplib::Response& res) const {
+  if (!IsJson(req)) {
+    Error(res, absl::InvalidArgumentError("send the body as Content-Type: application/json"));
+    res.status = 415;
+    return;
+  }
   const std::string origin = req.get_header_value("Origin");
   if (!origin.empty() &&
       !absl::EqualsIgnoreCase(
@@ -214,15 +258,15 @@ void Console::SignIn(const httplib::Request& req, httplib::Response& res) const 
     return;
   }
   res.set_header("Set-Cookie",
-                 absl::StrCat(kCookie, "=", s->id, "; Path=/; HttpOnly; SameSite=Strict",
+                 absl::StrCat(CookieName(o_.tls), "=", s->id, "; Path=/; HttpOnly; SameSite=Strict",
                               o_.tls ? "; Secure" : ""));
   Json(res, 200, SessionJson(*o_.sessions, &*s).dump());
 }
 
 void Console::SignOut(const httplib::Request& req, httplib::Response& res) const {
   if (!PostSession(req, res)) return;
-  o_.sessions->SignOut(CookieValue(req, kCookie));
-  res.set_header("Set-Cookie", absl::StrCat(kCookie,
+  o_.sessions->SignOut(CookieValue(req, CookieName(o_.tls)));
+  res.set_header("Set-Cookie", absl::StrCat(CookieName(o_.tls),
                                             "=; Path=/; HttpOnly; SameSite=Strict; "
                                             "Max-Age=0",
                                             o_.tls ? "; Secure" : ""));
@@ -261,6 +305,12 @@ void Console::CallMethod(const httplib::Request& req, httplib::Response& res) co
     Error(res, absl::InternalError(st.message().as_string()));
     return;
   }
+  if (json.size() > kMaxResponseBytes) {
+    Error(res, absl::ResourceExhaustedError(absl::StrCat(
+                   "the answer is ", json.size() >> 20, " MiB, over the console's ",
+                   kMaxResponseBytes >> 20, " MiB: ask for a shorter range or a lower limit")));
+    return;
+  }
   Json(res, 200, json);
 }
 
@@ -273,8 +323,18 @@ void Console::Sparklines(const httplib::Request& req, httplib::Response& res) co
     return;
   }
   const std::string metric = body["metric"].get<std::string>();
-  const int64_t minutes = std::clamp<int64_t>(body.value("minutes", 30), 1, 24 * 60);
-  const int64_t points = std::clamp<int64_t>(body.value("points", 30), 2, 120);
+  for (const char* key : {"minutes", "points"}) {
+    if (body.contains(key) && !body[key].is_number_integer()) {
+      Error(res, absl::InvalidArgumentError(absl::StrCat("'", key, "' must be a whole number")));
+      return;
+    }
+  }
+  // (json::value() would throw on a wrong type; the types are checked above.)
+  auto integer = [&](const char* key, int64_t fallback, int64_t lo, int64_t hi) {
+    return body.contains(key) ? std::clamp<int64_t>(body[key].get<int64_t>(), lo, hi) : fallback;
+  };
+  const int64_t minutes = integer("minutes", 30, 1, 24 * 60);
+  const int64_t points = integer("points", 30, 2, 120);
   const int64_t end = o_.clock->NowMs() + 1;
   const int64_t start = end - minutes * 60'000;
   const int64_t step = (end - start + points - 1) / points;
@@ -287,6 +347,7 @@ void Console::Sparklines(const httplib::Request& req, httplib::Response& res) co
       absl::StatusOr<std::vector<Point>> pts = o_.storage->Query(si.id, start, end, 100000);
       if (!pts.ok()) continue;  // a sparkline is a hint: an unreadable one is blank
       for (const Point& p : *pts) {
+        if (p.timestamp_ms < start || p.timestamp_ms >= end) continue;
         const int64_t b = std::min<int64_t>((p.timestamp_ms - start) / step, points - 1);
         sum[b] += p.value;
         ++count[b];

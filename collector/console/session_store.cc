@@ -30,8 +30,13 @@ absl::StatusOr<ConsoleSession> SessionStore::SignIn(const std::string& token) {
   e.session.expires_ms = now + absl::ToInt64Milliseconds(options_.max_age);
   e.last_used_ms = now;
   ConsoleSession out = e.session;
+  const std::string who = out.who.Display();
   MutexLock lock(&mu_);
-  while (!sessions_.empty() && sessions_.size() >= options_.max_sessions) EvictOldestLocked();
+  size_t mine = 0;
+  for (const auto& [key, other] : sessions_) mine += other.session.who.Display() == who;
+  for (; mine >= options_.max_per_principal && mine > 0; --mine) EvictOldestLocked(&who);
+  while (!sessions_.empty() && sessions_.size() >= options_.max_sessions)
+    EvictOldestLocked(nullptr);
   sessions_[Sha256Hex(out.id)] = std::move(e);
   return out;
 }
@@ -69,11 +74,15 @@ void SessionStore::SignOut(const std::string& id) {
   sessions_.erase(key);
 }
 
-void SessionStore::EvictOldestLocked() {
-  auto oldest = sessions_.begin();
+void SessionStore::EvictOldestLocked(const std::string* who) {
+  auto oldest = sessions_.end();
   for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
-    if (it->second.last_used_ms < oldest->second.last_used_ms) oldest = it;
+    if (who != nullptr && it->second.session.who.Display() != *who) continue;
+    if (oldest == sessions_.end() || it->second.last_used_ms < oldest->second.last_used_ms) {
+      oldest = it;
+    }
   }
+  if (oldest == sessions_.end()) return;
   sessions_.erase(oldest);
   ++evicted_;
 }

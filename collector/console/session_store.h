@@ -11,8 +11,9 @@
 // needs no token and the session is the unauthenticated "local" principal,
 // with every right, as the CLI has there.
 //
-// Bounded: at most `max_sessions`; signing in when full ends the least
-// recently used one (counted in evicted()). Sessions end after `idle`
+// Bounded: at most `max_sessions`, and `max_per_principal` of one
+// principal; signing in when full ends the least recently used one (of that
+// principal, when it is its own bound), counted in evicted(). Sessions end after `idle`
 // without a request and at the latest `max_age` after signing in; nothing
 // is kept across a collector restart (operators sign in again).
 #pragma once
@@ -42,6 +43,9 @@ struct ConsoleSession {
 
 struct SessionOptions {
   size_t max_sessions = 256;
+  // One principal's sessions: its least recently used goes beyond this, so
+  // one token holder signing in over and over cannot push everyone else out.
+  size_t max_per_principal = 16;
   absl::Duration idle = absl::Hours(8);
   absl::Duration max_age = absl::Hours(24);
 };
@@ -70,7 +74,8 @@ class SessionStore {
     std::string token_sha256;  // empty in loopback mode
     int64_t last_used_ms = 0;
   };
-  void EvictOldestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the least recently used session (of `who` only, when given).
+  void EvictOldestLocked(const std::string* who) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const TokenStore* const tokens_;
   const Clock* const clock_;

@@ -68,7 +68,8 @@ try {
     await page.waitForFunction(() => document.querySelector('#signin-error').textContent.length > 0);
     check((await text(page, '#signin-error')).includes('not known'), 'a wrong token is refused with a reason',
       await text(page, '#signin-error'));
-    const r = await page.evaluate(async () => (await fetch('/api/v1/ListHosts', { method: 'POST', body: '{}' })).status);
+    const r = await page.evaluate(async () => (await fetch('/api/v1/ListHosts', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status);
     check(r === 401, 'the API answers 401 without a session', r);
     await ctx.close();
   }
@@ -83,9 +84,9 @@ try {
     const rows = await page.$$eval('#fleet-table tbody tr', (r) => r.length);
     check(rows === cfg.fleet_size, 'one row per host', rows);
     check(await page.$(`#fleet-table tr[data-host="${cfg.host}"]`) !== null, `the real host ${cfg.host} is listed`);
-    const cookie = (await page.cookies()).find((c) => c.name === 'rg_session');
+    const cookie = (await page.cookies()).find((c) => c.name === '__Host-rg_session');
     check(cookie && cookie.httpOnly && cookie.sameSite === 'Strict' && cookie.secure,
-      'the session cookie is HttpOnly, SameSite=Strict and Secure', JSON.stringify(cookie));
+      'the session cookie is __Host-, HttpOnly, SameSite=Strict and Secure', JSON.stringify(cookie));
     check(await page.evaluate(() => document.cookie.includes('rg_session')) === false,
       'the page script cannot read the session cookie');
 

@@ -4,9 +4,13 @@
 // malformed and oversized requests are refused with the reason and the
 // collector keeps serving; a revoked token ends its sessions at once.
 // The pages themselves, in a real browser: console_browser_test.cc.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -140,6 +144,23 @@ TEST_F(ConsoleHttpTest, AnotherSitesPageCannotActThroughASignedInBrowser) {
   ASSERT_TRUE(sign_in);
   EXPECT_EQ(sign_in->status, 403);
   EXPECT_EQ(SetCookieSession(sign_in), "");
+  // A form or text/plain post (what another page can send without asking).
+  auto form = http_.Post("/api/v1/AddSilence",
+                         {{"Cookie", "rg_session=" + s.first}, {"X-Rollguard-Csrf", s.second}},
+                         silence, "text/plain");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 415) << form->body;
+  auto form_sign_in = http_.Post("/api/session", "{}", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(form_sign_in);
+  EXPECT_EQ(form_sign_in->status, 415);
+  // A second, planted session cookie: neither is used.
+  auto other = SignIn();
+  auto planted = http_.Post("/api/v1/AddSilence",
+                            {{"Cookie", "rg_session=" + other.first + "; rg_session=" + s.first},
+                             {"X-Rollguard-Csrf", s.second}},
+                            silence, "application/json");
+  ASSERT_TRUE(planted);
+  EXPECT_EQ(planted->status, 401) << planted->body;
   // None of it made a silence.
   auto list = Call("ListSilences", "{}", s);
   ASSERT_TRUE(list);
@@ -171,6 +192,20 @@ TEST_F(ConsoleHttpTest, MalformedAndOversizedRequestsAreRefusedWithTheReason) {
   ASSERT_TRUE(bad_arg);
   EXPECT_EQ(bad_arg->status, 404);
   EXPECT_TRUE(absl::StrContains(bad_arg->body, "unknown host 'nobody'")) << bad_arg->body;
+  httplib::Headers h = {{"Cookie", "rg_session=" + s.first}, {"X-Rollguard-Csrf", s.second}};
+  auto spark = http_.Post("/api/console/sparklines", h,
+                          R"({"metric": "cpu_usage", "minutes": "x"})", "application/json");
+  ASSERT_TRUE(spark);
+  EXPECT_EQ(spark->status, 400);
+  EXPECT_TRUE(absl::StrContains(spark->body, "'minutes' must be a whole number")) << spark->body;
+  auto no_metric = http_.Post("/api/console/sparklines", h, "[1]", "application/json");
+  ASSERT_TRUE(no_metric);
+  EXPECT_EQ(no_metric->status, 400);
+  auto forever =
+      Call("AddSilence", R"({"matchers": {"host": "x"}, "duration_ms": "9000000000000000"})", s);
+  ASSERT_TRUE(forever);
+  EXPECT_EQ(forever->status, 400);
+  EXPECT_TRUE(absl::StrContains(forever->body, "at most 366 days")) << forever->body;
   auto huge = Call("ListHosts", std::string(1 << 20, ' '), s);
   ASSERT_TRUE(huge);
   EXPECT_EQ(huge->status, 413);
@@ -182,6 +217,40 @@ TEST_F(ConsoleHttpTest, MalformedAndOversizedRequestsAreRefusedWithTheReason) {
   auto fine = Call("ListHosts", "{}", s);
   ASSERT_TRUE(fine);
   EXPECT_EQ(fine->status, 200);
+}
+
+// httplib bounds a body only by its Content-Length: a chunked body, or one
+// sent without a length, would be read whole into memory before any check.
+// Both are refused as soon as the headers are in.
+TEST_F(ConsoleHttpTest, BodiesWithoutALengthAreRefusedBeforeTheyAreRead) {
+  for (const std::string headers :
+       {"POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n",
+        "POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Connection: close\r\n\r\n"}) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    timeval tv{1, 0};  // the answer comes at once, not after a body
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ASSERT_EQ(send(fd, headers.data(), headers.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(headers.size()));
+    // The body starts and never ends.
+    const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
+    (void)send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    char buf[512] = {};
+    ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+    close(fd);
+    ASSERT_GT(n, 0) << "no answer within 1 s: the server is reading the body";
+    EXPECT_TRUE(absl::StartsWith(buf, "HTTP/1.1 411")) << buf;
+  }
+  auto page = http_.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
 }
 
 TEST_F(ConsoleTlsTest, SignInNeedsAKnownTokenAndARevokedTokenEndsItsSessionsAtOnce) {
@@ -198,9 +267,11 @@ TEST_F(ConsoleTlsTest, SignInNeedsAKnownTokenAndARevokedTokenEndsItsSessionsAtOn
   auto r = https->Post("/api/session", body.dump(), "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
+  // Under TLS the __Host- prefix: no other port or name can plant one.
+  EXPECT_TRUE(absl::StartsWith(r->get_header_value("Set-Cookie"), "__Host-rg_session="));
   EXPECT_TRUE(absl::StrContains(r->get_header_value("Set-Cookie"), "Secure"));
   EXPECT_EQ(Json::parse(r->body)["role"], "operator");
-  httplib::Headers h = {{"Cookie", "rg_session=" + SetCookieSession(r)},
+  httplib::Headers h = {{"Cookie", "__Host-rg_session=" + SetCookieSession(r)},
                         {"X-Rollguard-Csrf", Json::parse(r->body)["csrf"].get<std::string>()}};
   auto before = https->Post("/api/v1/ListHosts", h, "{}", "application/json");
   ASSERT_TRUE(before);

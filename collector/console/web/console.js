@@ -33,7 +33,7 @@ function fmt(v, digits = 1) {
 }
 function fmtTime(ms) {
   const n = num(ms);
-  if (!n) return '–';
+  if (!n || !Number.isFinite(n) || Math.abs(n) > 8.64e15) return '–';
   return new Date(n).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 function fmtAgo(ms) {
@@ -202,6 +202,9 @@ function drawSpark(canvas, values) {
   ctx.stroke();
 }
 
+// Host ids come from agents: look them up as own keys only ("constructor").
+const own = (obj, key) => (obj && Object.hasOwn(obj, key) ? obj[key] : undefined);
+
 const lastValue = (line) => {
   for (let i = (line || []).length - 1; i >= 0; --i) if (line[i] !== null) return line[i];
   return null;
@@ -235,11 +238,11 @@ async function fleetView() {
       el('td', {}, h.bot_up === undefined ? '–' : pill(h.bot_up ? 'up' : 'down')),
       el('td', { class: 'num' }, fmt(h.cpu_usage)),
       el('td', { class: 'num' }, fmt(h.memory_usage)),
-      el('td', { class: 'num error-rate' }, fmt(lastValue(errors.hosts[h.host_id]))),
+      el('td', { class: 'num error-rate' }, fmt(lastValue(own(errors.hosts, h.host_id)))),
       el('td', {}, canvas),
       el('td', { class: 'muted' }, fmtAgo(h.last_seen_ms)),
       el('td', { class: 'muted' }, Object.entries(h.labels || {}).map(([k, v]) => `${k}=${v}`).join(' ')));
-    drawSpark(canvas, lines[h.host_id] || []);
+    drawSpark(canvas, own(lines, h.host_id) || []);
     return tr;
   });
   ready(

@@ -90,6 +90,19 @@ TEST_F(SessionStoreTest, TheTableIsBoundedAndTheLeastRecentlyUsedSessionGoes) {
   EXPECT_TRUE(sessions.Find(s[2].id).has_value());
 }
 
+TEST_F(SessionStoreTest, OnePrincipalSigningInOverAndOverPushesOutOnlyItsOwnSessions) {
+  SessionStore sessions(&tokens_, &clock_, {.max_sessions = 10, .max_per_principal = 2});
+  auto olga = sessions.SignIn("olga-secret");
+  ASSERT_TRUE(olga.ok());
+  for (int i = 0; i < 50; ++i) {
+    clock_.Advance(absl::Seconds(1));
+    ASSERT_TRUE(sessions.SignIn("vic-secret").ok());
+  }
+  EXPECT_TRUE(sessions.Find(olga->id).has_value());
+  EXPECT_EQ(sessions.size(), 3u);
+  EXPECT_EQ(sessions.evicted(), 48u);
+}
+
 TEST_F(SessionStoreTest, ARevokedTokenEndsItsSessionsAndANewRoleAppliesAtOnce) {
   SessionStore sessions(&tokens_, &clock_);
   auto olga = sessions.SignIn("olga-secret");

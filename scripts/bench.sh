@@ -158,3 +158,6 @@ RW_BENCH_URL="http://127.0.0.1:$VMPORT/api/v1/write" "$TESTS/remote_write_bench"
 
 echo "== remote write end to end: gRPC ingest and remote write at once (scripts/remote_write_e2e_bench.sh)"
 bash "$(dirname "$0")/remote_write_e2e_bench.sh" "$BIN" 100 2000
+
+echo "== web console: the fleet page of 1,000 hosts in Debian's chromium (tests/e2e/console_browser_test.cc)"
+"$TESTS/console_browser_test" 2>&1 | grep -E "fleet_render_ms|fleet_timings|FAIL|PASSED|FAILED"

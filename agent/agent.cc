@@ -70,7 +70,13 @@ absl::Status Agent::Init() {
         "claim to be that collector (set --tls-ca/--tls-cert/--tls-key)",
         config_.collector);
   }
-  if (!config_.spool_dir.empty()) RETURN_IF_ERROR(OpenSpool());
+  if (!config_.spool_dir.empty()) {
+    RETURN_IF_ERROR(OpenSpool());
+  } else {
+    spdlog::warn(
+        "spool: off: samples buffered during an outage are lost if the agent restarts (set "
+        "state_dir or buffer.spool_dir)");
+  }
   if (!config_.statsd_listen.empty()) {
     StatsdServerOptions so;
     so.listen = config_.statsd_listen;

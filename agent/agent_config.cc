@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -374,11 +376,17 @@ absl::Status FinalizeAgentConfig(AgentConfig* c) {
   if (c->tls.enabled()) {
     RETURN_IF_ERROR(CheckTlsFiles(c->tls, /*need_identity=*/true, "--tls-").status());
   }
-  if (!c->spool_dir_set && !c->playbooks.state_dir.empty()) {
+  if (!c->spool_dir_set) {
+    // Under systemd's StateDirectory= (the packaged unit) the spool has a
+    // home even when the agent runs from flags alone.
+    std::string state = c->playbooks.state_dir;
+    if (const char* sd = std::getenv("STATE_DIRECTORY"); state.empty() && sd != nullptr) {
+      state = std::string(absl::string_view(sd).substr(0, absl::string_view(sd).find(':')));
+    }
     // Per host id: a spooled sample belongs to the host that took it, and
     // agents sharing a state folder (tests, several bots on one box) each
     // get their own.
-    c->spool_dir = absl::StrCat(c->playbooks.state_dir, "/spool/", PathSafe(c->host_id));
+    if (!state.empty()) c->spool_dir = absl::StrCat(state, "/spool/", PathSafe(c->host_id));
   }
   if (!c->metrics_listen.empty()) {
     if (auto a = ValidateAddress("metrics_listen", c->metrics_listen); !a.ok()) return a.status();

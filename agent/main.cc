@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_config.h"
+#include "agent/buffer/spool.h"
 #include "agent/playbooks/local_run.h"
 #include "agent/playbooks/playbook.h"
 #include "common/address.h"
@@ -161,12 +162,18 @@ int CheckConfig(const Flags& flags, const AgentConfig& config) {
               flags.config_path.empty() ? "(none: built-in defaults)" : flags.config_path.c_str(),
               config.host_id.c_str(), config.collector.c_str());
   if (config.spool_dir.empty()) {
-    std::printf("buffer: %zu samples in memory, no spool (lost if the agent restarts)\n",
-                config.buffer_max_samples);
+    std::printf(
+        "buffer: %zu samples in memory, no spool (lost if the agent restarts; set "
+        "state_dir or buffer.spool_dir)\n",
+        config.buffer_max_samples);
   } else {
-    std::printf("buffer: %zu samples in memory, spool %s up to %llu bytes\n",
+    std::printf("buffer: %zu samples in memory, spool %s up to %llu MiB\n",
                 config.buffer_max_samples, config.spool_dir.c_str(),
-                static_cast<unsigned long long>(config.spool_max_bytes));
+                static_cast<unsigned long long>(config.spool_max_bytes >> 20));
+    if (absl::Status s = rollguard::agent::CheckSpoolFolder(config.spool_dir); !s.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+      return 2;
+    }
   }
   if (config.playbooks.enabled) {
     std::printf("service root: %s\nstate_dir: %s\nplaybooks: %zu\n",

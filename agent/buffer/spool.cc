@@ -82,12 +82,8 @@ absl::StatusOr<std::string> ReadAll(int fd, uint64_t max) {
   return out;
 }
 
-// The folder holds this host's samples, and the agent may run as root: it
-// must be a real folder (not a link), owned by this user, writable by no
-// one else, so nobody else can plant files, links or FIFOs in it.
-absl::Status CheckFolder(const std::string& dir) {
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) return Errno("buffer spool_dir", dir);
+// A real folder (not a link) owned by this user.
+absl::Status CheckOwnership(const std::string& dir, const struct stat& st) {
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(
         absl::StrCat("buffer spool_dir ", dir, ": not a folder (a link or a file)"));
@@ -97,6 +93,16 @@ absl::Status CheckFolder(const std::string& dir) {
                                                       st.st_uid, ", not by this agent (uid ",
                                                       ::geteuid(), ")"));
   }
+  return absl::OkStatus();
+}
+
+// The folder holds this host's samples, and the agent may run as root: it
+// must be a real folder (not a link), owned by this user, writable by no
+// one else, so nobody else can plant files, links or FIFOs in it.
+absl::Status CheckFolder(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) return Errno("buffer spool_dir", dir);
+  RETURN_IF_ERROR(CheckOwnership(dir, st));
   if ((st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
     return Errno("buffer spool_dir: chmod 0700", dir);
   }
@@ -111,6 +117,15 @@ void SyncDir(const std::string& dir) {
 }
 
 }  // namespace
+
+absl::Status CheckSpoolFolder(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();  // made at start
+    return Errno("buffer spool_dir", dir);
+  }
+  return CheckOwnership(dir, st);
+}
 
 absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options, SeriesRegistry* registry) {
   std::error_code ec;

@@ -65,6 +65,11 @@ struct SpoolRecovery {
   uint64_t next_sequence = 1;  // above every sequence ever written here
 };
 
+// What Spool::Open will refuse, checked without creating or changing
+// anything (--check-config): OK when `dir` is absent (Open makes it), else it
+// must be a real folder (not a link) owned by this user.
+[[nodiscard]] absl::Status CheckSpoolFolder(const std::string& dir);
+
 class Spool {
  public:
   // Creates the folder (0700) if needed, takes its lock, reads what an

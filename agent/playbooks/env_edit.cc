@@ -104,6 +104,20 @@ absl::StatusOr<std::string> SetEnvValue(absl::string_view text, absl::string_vie
   absl::string_view old = text.substr(s.begin, s.end - s.begin);
   const char quote = !old.empty() && (old[0] == '"' || old[0] == '\'') ? old[0] : 0;
   absl::string_view bare = quote ? old.substr(1, old.size() >= 2 ? old.size() - 2 : 0) : old;
+  // .env has no types, but the program reading it does: without a `type:`,
+  // a flag that was true/false stays a bool word and a number stays a number
+  // (DEBUG=true set to "yes" would read as false in most bots).
+  if (type == ValueType::kKeep) {
+    const bool was_bool = IsBoolWord(bare);
+    const bool was_number = !was_bool && NormalizeAs(ValueType::kFloat, bare).ok();
+    if ((was_bool && !IsBoolWord(value)) ||
+        (was_number && !NormalizeAs(ValueType::kFloat, value).ok())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("key \"", key, "\" holds ", was_bool ? "a bool" : "a number", " (", bare,
+                       "); '", value, "' is not ", was_bool ? "true or false" : "a number",
+                       " (give the step `type: string` to change what it holds); nothing changed"));
+    }
+  }
   std::string literal;
   if (IsBoolWord(bare) && IsBoolWord(value)) {
     literal = absl::StrCat(quote ? std::string(1, quote) : "", SameCase(bare, value),

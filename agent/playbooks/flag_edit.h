@@ -51,7 +51,10 @@ namespace rollguard::agent {
 // In a .env file, the KEY=value line (also `export KEY=...`, quoted or not):
 // only the value changes, in its quoting style; true/false keep their case
 // style (True stays capitalised). Comments and other lines stay as written.
-// Every .env value is text; `type` only checks that the value fits it.
+// Every .env value is text, but the bot reads some as flags or numbers:
+// without a `type`, an old true/false takes only true/false and an old
+// number only a number (anything else is refused); with one, `type` only
+// checks that the value fits it.
 [[nodiscard]] absl::StatusOr<std::string> SetEnvValue(absl::string_view text, absl::string_view key,
                                                       absl::string_view value,
                                                       ValueType type = ValueType::kKeep);

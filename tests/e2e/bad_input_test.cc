@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "rollguard/v1/admin_service.pb.h"
 #include "tests/support/fleet.h"
@@ -92,6 +94,26 @@ TEST(BadInputTest, AKeyGivenTwiceIsRefusedNotHalfIgnored) {
       RunCommand({BinPath("rollguard-agent"), "--config", dir.File("a.yaml"), "--check-config"});
   EXPECT_EQ(agent.exit_code, 2);
   EXPECT_NE(agent.err.find("service: given twice"), std::string::npos) << agent.err;
+}
+
+// A spool folder someone replaced with a link (to another user's files, say):
+// --check-config says so before a deploy, and the agent will not start on it.
+TEST(BadInputTest, ASpoolFolderThatIsALinkIsRefusedByCheckConfigAndAtStart) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("elsewhere"));
+  std::filesystem::create_directory_symlink(dir.File("elsewhere"), dir.File("spool"));
+  WriteTextFile(dir.File("a.yaml"), "host_id: bot-1\nbuffer:\n  spool_dir: spool\n");
+  CommandResult check =
+      RunCommand({BinPath("rollguard-agent"), "--config", dir.File("a.yaml"), "--check-config"});
+  EXPECT_EQ(check.exit_code, 2) << check.out;
+  EXPECT_NE(check.err.find("spool_dir " + dir.File("spool") + ": not a folder"), std::string::npos)
+      << check.err;
+  CommandResult start = RunCommand(
+      {BinPath("rollguard-agent"), "--config", dir.File("a.yaml"), "--collector", "127.0.0.1:1"},
+      absl::Seconds(10));
+  EXPECT_NE(start.exit_code, 0);
+  EXPECT_NE((start.out + start.err).find("not a folder (a link or a file)"), std::string::npos)
+      << start.out << start.err;
 }
 
 TEST(BadInputTest, GarbageOnTheStreamIsRefusedAndKeepsAcceptedData) {

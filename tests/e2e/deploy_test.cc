@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "tests/support/fleet.h"
 
 namespace rollguard::testing {
@@ -109,10 +110,18 @@ TEST(DeployTest, UnderJournaldEachLineCarriesItsPriority) {
   ASSERT_TRUE(agent.ok());
   // Info lines are "<6>", the failing connection's warning "<4>"; no time
   // stamps (the journal has its own).
-  EXPECT_TRUE(WaitFor([&] { return ReadTextFile(log).find("<4>[agent] ") != std::string::npos; },
-                      absl::Seconds(15)))
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return ReadTextFile(log).find("<4>[agent] collector 127.0.0.1:1: stream ended") !=
+               std::string::npos;
+      },
+      absl::Seconds(15)))
       << ReadTextFile(log);
-  EXPECT_EQ(ReadTextFile(log).rfind("<6>[agent] ", 0), 0u) << ReadTextFile(log);
+  const std::string text = ReadTextFile(log);
+  EXPECT_NE(text.find("<6>[agent] agent "), std::string::npos) << text;  // "starting"
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    EXPECT_TRUE(line.size() > 3 && line[0] == '<' && line[2] == '>') << line;
+  }
   (*agent)->Signal(SIGTERM);
   (*agent)->Wait(absl::Seconds(20));
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "tests/support/process.h"
 
 namespace rollguard::agent {
@@ -58,6 +60,21 @@ TEST(AgentConfigTest, TheSpoolIsOnByDefaultUnderTheStateFolderPerHost) {
   ASSERT_TRUE(FinalizeAgentConfig(&*c).ok());
   EXPECT_EQ(c->spool_dir, dir.File("spool"));
   EXPECT_EQ(c->spool_max_bytes, 1u << 20);
+}
+
+// Flags alone under systemd's StateDirectory= (the packaged unit): the spool
+// goes there; without it and without a state folder, memory only.
+TEST(AgentConfigTest, FlagsAloneSpoolUnderSystemdsStateDirectory) {
+  AgentConfig c;
+  c.host_id = "bot-1";
+  c.collector = "127.0.0.1:7700";
+  ::unsetenv("STATE_DIRECTORY");
+  ASSERT_TRUE(FinalizeAgentConfig(&c).ok());
+  EXPECT_EQ(c.spool_dir, "");
+  ::setenv("STATE_DIRECTORY", "/var/lib/rollguard-agent:/var/lib/other", 1);
+  ASSERT_TRUE(FinalizeAgentConfig(&c).ok());
+  ::unsetenv("STATE_DIRECTORY");
+  EXPECT_EQ(c.spool_dir, "/var/lib/rollguard-agent/spool/bot-1");
 }
 
 TEST(AgentConfigTest, ErrorsNameFileLineAndKey) {

@@ -177,6 +177,13 @@ TEST(SpoolTest, AFolderThatIsALinkIsRefused) {
   EXPECT_NE(spool.status().message().find("not a folder (a link or a file)"),
             absl::string_view::npos)
       << spool.status();
+  // --check-config says the same without touching anything; an absent
+  // folder is fine (Open makes it), a real one of ours too.
+  absl::Status check = CheckSpoolFolder(dir.File("link"));
+  EXPECT_EQ(check.code(), absl::StatusCode::kFailedPrecondition) << check;
+  EXPECT_TRUE(CheckSpoolFolder(dir.File("real")).ok());
+  EXPECT_TRUE(CheckSpoolFolder(dir.File("not-yet")).ok());
+  EXPECT_FALSE(fs::exists(dir.File("not-yet")));
 }
 
 TEST(SpoolTest, OneAgentPerSpool) {

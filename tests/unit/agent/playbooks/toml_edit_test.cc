@@ -186,6 +186,18 @@ TEST(ValueTypeTest, NewValuesAreNeverCodeNorBrokenText) {
   // .env: a multi-line old value and a control character are refused.
   EXPECT_FALSE(SetEnvValue("K=\"a\nb\"\n", "K", "x").ok());
   EXPECT_FALSE(SetEnvValue("K=a\n", "K", "x\ry").ok());
+  // .env keeps the kind of value the bot reads: a flag stays true/false, a
+  // number stays a number, unless the step names a type.
+  absl::StatusOr<std::string> yes = SetEnvValue("DEBUG=true\n", "DEBUG", "yes");
+  ASSERT_FALSE(yes.ok());
+  EXPECT_NE(yes.status().message().find("holds a bool (true); 'yes' is not true or false"),
+            absl::string_view::npos)
+      << yes.status();
+  EXPECT_EQ(*SetEnvValue("DEBUG='True'\n", "DEBUG", "false"), "DEBUG='False'\n");
+  EXPECT_FALSE(SetEnvValue("LIMIT=10\n", "LIMIT", "ten").ok());
+  EXPECT_EQ(*SetEnvValue("LIMIT=10\n", "LIMIT", "2.5"), "LIMIT=2.5\n");
+  EXPECT_EQ(*SetEnvValue("LIMIT=10\n", "LIMIT", "ten", ValueType::kString), "LIMIT=ten\n");
+  EXPECT_EQ(*SetEnvValue("MODE=full\n", "MODE", "42"), "MODE=42\n");  // a string takes anything
 }
 
 TEST(ValueTypeTest, ConfigFilesAreEditedByTheirName) {

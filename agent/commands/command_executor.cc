@@ -54,7 +54,11 @@ absl::Status ValidateCommandId(const std::string& id) {
 }
 
 CommandExecutor::CommandExecutor(PlaybookRunner* runner, Send send, const Clock* clock)
-    : runner_(runner), send_(std::move(send)), clock_(clock) {}
+    : runner_(runner),
+      send_(std::move(send)),
+      clock_(clock),
+      fence_(runner->config().state_dir.empty() ? ""
+                                                : runner->config().state_dir + "/leader_epoch") {}
 
 CommandExecutor::~CommandExecutor() { Stop(); }
 
@@ -169,6 +173,12 @@ void CommandExecutor::Execute(const Command& cmd) {
     return;
   }
   if (AnswerFromRecord(cmd)) return;
+  if (absl::Status s = fence_.Admit(cmd.leader_epoch()); !s.ok()) {
+    // Not a final record: the same id from the real leader must still run.
+    spdlog::warn("command {}: {}", cmd.id(), std::string(s.message()));
+    SendState(cmd.id(), rollguard::v1::REFUSED, std::string(s.message()));
+    return;
+  }
   if (cmd.deadline_ms() > 0 && clock_->NowMs() > cmd.deadline_ms()) {
     CommandUpdate u;
     u.set_command_id(cmd.id());

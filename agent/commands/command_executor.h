@@ -2,7 +2,8 @@
 // the uplink's reader never waits on a playbook. Each command's progress goes
 // back as CommandUpdates; its final update is saved under the state dir, so a
 // redelivered command (after a reconnect or an agent restart) is answered
-// from that record and never run twice.
+// from that record and never run twice. A command from a collector that no
+// longer leads (a lower leader epoch) is refused (epoch_fence.h).
 #pragma once
 
 #include <condition_variable>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "agent/commands/epoch_fence.h"
 #include "agent/playbooks/runner.h"
 #include "common/clock.h"
 #include "common/mutex.h"
@@ -53,6 +55,7 @@ class CommandExecutor {
   PlaybookRunner* const runner_;
   const Send send_;
   const Clock* const clock_;
+  EpochFence fence_;  // the executor thread's only
 
   Mutex mu_;
   std::condition_variable cv_;

@@ -97,6 +97,43 @@ TEST_F(CommandExecutorTest, ARedeliveredCommandIsAnsweredFromItsRecordAndNotRunA
   EXPECT_EQ(StartedLines("c-2"), 1);
 }
 
+// A collector that led and was replaced wakes up and sends a command: the
+// agent has seen the new leader's epoch and refuses it, without recording a
+// result (the same id from the real leader must still run), and remembers
+// the epoch across its own restart.
+TEST_F(CommandExecutorTest, ACommandFromADeposedLeaderIsRefusedAcrossRestarts) {
+  Start(kSoccerOff);
+  auto from_new = Cmd("c-new", "off");
+  from_new.set_leader_epoch(7);
+  executor_->Submit(from_new);
+  ASSERT_EQ(Final("c-new")->state(), rollguard::v1::SUCCEEDED);
+  WriteTextFile(dir_.File("bot/config.py"), "FEATURES = {\"soccer_integration\": True}\n");
+  auto from_old = Cmd("c-old", "off");
+  from_old.set_leader_epoch(6);
+  executor_->Submit(from_old);
+  auto refused = Final("c-old");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->state(), rollguard::v1::REFUSED);
+  EXPECT_NE(refused->error().find("no longer leads"), std::string::npos) << refused->error();
+  EXPECT_EQ(StartedLines("c-old"), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("state/results/c-old.pb")));
+  EXPECT_EQ(ReadTextFile(dir_.File("bot/config.py")),
+            "FEATURES = {\"soccer_integration\": True}\n");
+
+  executor_->Stop();  // the agent restarts
+  executor_ = std::make_unique<CommandExecutor>(runner_.get(), [this](auto u) {
+    std::lock_guard<std::mutex> lock(mu_);
+    updates_.push_back(std::move(u));
+  });
+  executor_->Start();
+  executor_->Submit(from_old);
+  ASSERT_EQ(Final("c-old", 2)->state(), rollguard::v1::REFUSED);
+  from_old.set_leader_epoch(7);  // the same id, now from the leader
+  executor_->Submit(from_old);
+  ASSERT_EQ(Final("c-old", 3)->state(), rollguard::v1::SUCCEEDED);
+  EXPECT_EQ(StartedLines("c-old"), 1);
+}
+
 TEST_F(CommandExecutorTest, ACommandInterruptedByACrashIsNotStartedTwice) {
   Start(kSoccerOff);
   fs::create_directories(dir_.File("state"));

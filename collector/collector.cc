@@ -223,6 +223,27 @@ void Collector::Wait() {
   cv_.wait(lock.native(), [&] { return stopped_; });
 }
 
+std::function<void(httplib::Server*)> Collector::ConsoleRoutes() {
+  if (!config_.console) return nullptr;
+  if (!config_.tls.enabled() && !IsLoopbackAddress(config_.http_listen)) {
+    // --insecure opened /metrics in plaintext to the network; the console
+    // there would sign anyone in as the all-powerful local user.
+    spdlog::warn("console: off: plaintext on {} (not loopback); configure TLS to serve it",
+                 config_.http_listen);
+    return nullptr;
+  }
+  console_sessions_ = std::make_unique<SessionStore>(tokens_.get(), clock_);
+  ConsoleOptions co;
+  co.admin = admin_service_.get();
+  co.sessions = console_sessions_.get();
+  co.storage = storage_.get();
+  co.registry = registry_.get();
+  co.clock = clock_;
+  co.tls = config_.tls.enabled();
+  console_ = std::make_unique<Console>(co);
+  return [this](httplib::Server* server) { console_->AddRoutes(server); };
+}
+
 absl::Status Collector::ServeHttp() {
   if (config_.http_listen.empty()) return absl::OkStatus();
   HttpListenerOptions o;
@@ -254,25 +275,7 @@ absl::Status Collector::ServeHttp() {
     }
     return page;
   };
-  const bool console_safe = config_.tls.enabled() || IsLoopbackAddress(config_.http_listen);
-  if (config_.console && !console_safe) {
-    // --insecure opened /metrics in plaintext to the network; the console
-    // there would sign anyone in as the all-powerful local user.
-    spdlog::warn("console: off: plaintext on {} (not loopback); configure TLS to serve it",
-                 config_.http_listen);
-  }
-  if (config_.console && console_safe) {
-    console_sessions_ = std::make_unique<SessionStore>(tokens_.get(), clock_);
-    ConsoleOptions co;
-    co.admin = admin_service_.get();
-    co.sessions = console_sessions_.get();
-    co.storage = storage_.get();
-    co.registry = registry_.get();
-    co.clock = clock_;
-    co.tls = config_.tls.enabled();
-    console_ = std::make_unique<Console>(co);
-    o.console = [this](httplib::Server* server) { console_->AddRoutes(server); };
-  }
+  o.console = ConsoleRoutes();
   http_ = std::make_unique<HttpListener>(std::move(o));
   absl::Status s = http_->Start();
   if (!s.ok() && !config_.http_listen_set) {

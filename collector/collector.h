@@ -19,11 +19,11 @@
 #include "collector/auth/token_store.h"
 #include "collector/automation/remediator.h"
 #include "collector/collector_config.h"
-#include "collector/console/console.h"
-#include "collector/console/session_store.h"
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
 #include "collector/commands/rollout_manager.h"
+#include "collector/console/console.h"
+#include "collector/console/session_store.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/ingest/work_pool.h"
 #include "collector/registry/host_registry.h"
@@ -102,6 +102,9 @@ class Collector {
   std::unique_ptr<grpc::Server> server_;
   CommandOutcomes command_outcomes_;
   RemoteWriters remote_write_;
+  // Makes the console (when on and safe here) and returns its routes; null
+  // when it is off.
+  std::function<void(httplib::Server*)> ConsoleRoutes();
   std::unique_ptr<SessionStore> console_sessions_;  // null: no console
   std::unique_ptr<Console> console_;
   std::unique_ptr<HttpListener> http_;  // null: no /metrics

@@ -67,6 +67,61 @@ class MetricsHttpServer::BoundedQueue final : public httplib::TaskQueue {
   std::vector<std::thread> threads_;
 };
 
+// What httplib's defaults lack: no port sharing, a bounded handler queue
+// (counted in `full`), short timeouts, small bodies that must say their
+// length, and no exception text sent to a client.
+void MetricsHttpServer::ApplyBounds(httplib::Server* server,
+                                    std::shared_ptr<std::atomic<uint64_t>> full) {
+  // httplib's default sets SO_REUSEPORT: a second collector would bind the
+  // same port and answer every other scrape. SO_REUSEADDR only.
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
+  // A handler thread serves one connection at a time: an idle kept-alive
+  // connection (or one that never sends) holds it at most the keep-alive or
+  // read timeout, so a few idle clients cannot blind every scraper for long.
+  server->new_task_queue = [full] { return new BoundedQueue(4, 16, full); };
+  server->set_read_timeout(2, 0);
+  server->set_write_timeout(5, 0);
+  server->set_keep_alive_timeout(1);
+  server->set_keep_alive_max_count(10);
+  server->set_payload_max_length(64 * 1024);  // GETs and small JSON: nothing big comes in
+  // httplib bounds a body only by its Content-Length: a chunked body, or a
+  // POST without a length (read to the end of the connection), would be read
+  // whole into memory before any handler runs. Neither is accepted.
+  server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    const bool has_body_method = req.method == "POST" || req.method == "PUT" ||
+                                 req.method == "PATCH" || req.method == "DELETE" ||
+                                 req.method == "PRI";
+    if (req.has_header("Transfer-Encoding") ||
+        (has_body_method && !req.has_header("Content-Length"))) {
+      res.status = 411;
+      res.set_header("Connection", "close");
+      res.set_content(
+          "a request with a body needs a Content-Length header (chunked bodies are not "
+          "accepted)\n",
+          "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // A handler's exception (none is expected) answers 500 without details.
+  server->set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("http: {} {}: handler failed: {}", req.method, req.path, what);
+        res.status = 500;
+        res.set_content("internal error (see the server's log)\n", "text/plain");
+      });
+}
+
 MetricsHttpServer::MetricsHttpServer(MetricsHttpOptions options)
     : options_(std::move(options)), queue_full_(std::make_shared<std::atomic<uint64_t>>(0)) {}
 
@@ -93,53 +148,7 @@ absl::Status MetricsHttpServer::Start() {
     return absl::InvalidArgumentError(absl::StrCat(
         options_.flag_name, " ", listen, ": cannot load the TLS certificate ", options_.cert_file));
   }
-  // httplib's default sets SO_REUSEPORT: a second collector would bind the
-  // same port and answer every other scrape. SO_REUSEADDR only.
-  server_->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
-  });
-  auto full = queue_full_;
-  // A handler thread serves one connection at a time: an idle kept-alive
-  // connection (or one that never sends) holds it at most the keep-alive or
-  // read timeout, so a few idle clients cannot blind every scraper for long.
-  server_->new_task_queue = [full] { return new BoundedQueue(4, 16, full); };
-  server_->set_read_timeout(2, 0);
-  server_->set_write_timeout(5, 0);
-  server_->set_keep_alive_timeout(1);
-  server_->set_keep_alive_max_count(10);
-  server_->set_payload_max_length(64 * 1024);  // GETs and small JSON: nothing big comes in
-  // httplib bounds a body only by its Content-Length: a chunked body, or a
-  // POST without a length (read to the end of the connection), would be read
-  // whole into memory before any handler runs. Neither is accepted.
-  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    const bool has_body_method = req.method == "POST" || req.method == "PUT" ||
-                                 req.method == "PATCH" || req.method == "DELETE" ||
-                                 req.method == "PRI";
-    if (req.has_header("Transfer-Encoding") ||
-        (has_body_method && !req.has_header("Content-Length"))) {
-      res.status = 411;
-      res.set_header("Connection", "close");
-      res.set_content("send the body with a Content-Length (chunked bodies are not accepted)\n",
-                      "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  // A handler's exception (none is expected) answers 500 without details.
-  server_->set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        spdlog::error("http: {} {}: handler failed: {}", req.method, req.path, what);
-        res.status = 500;
-        res.set_content("internal error (see the server's log)\n", "text/plain");
-      });
+  ApplyBounds(server_.get(), queue_full_);
   server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     if (options_.authorize && !options_.authorize(req.get_header_value("Authorization"))) {
       res.status = 401;

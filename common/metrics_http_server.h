@@ -51,6 +51,8 @@ class MetricsHttpServer {
 
  private:
   class BoundedQueue;
+  // No port sharing, the bounded queue, timeouts and body rules.
+  static void ApplyBounds(httplib::Server* server, std::shared_ptr<std::atomic<uint64_t>> full);
 
   MetricsHttpOptions options_;
   std::unique_ptr<httplib::Server> server_;

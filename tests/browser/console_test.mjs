@@ -90,20 +90,23 @@ try {
     check(await page.evaluate(() => document.cookie.includes('rg_session')) === false,
       'the page script cannot read the session cookie');
 
-    // The fleet page's time to render, measured the way a user waits for it:
-    // from the reload to the table being drawn with every sparkline.
+    // The fleet page's time to render: in the browser, from the start of the
+    // navigation to its address (coming from another page) to the table
+    // drawn with every sparkline (performance.now() at that moment; the
+    // harness's own round trips are not counted, but are printed).
     const times = [];
+    const walls = [];
     for (let i = 0; i < 5; ++i) {
+      await page.goto('about:blank');
       const t0 = Date.now();
-      await page.reload({ waitUntil: 'domcontentloaded' });
+      await page.goto(`${cfg.url}/#/fleet`, { waitUntil: 'domcontentloaded' });
       await readyView(page, 'fleet', 30000);
-      times.push(Date.now() - t0);
+      walls.push(Date.now() - t0);
       const t = await page.evaluate(() => window.rgFleetTimings);
-      const nav = await page.evaluate(() => {
-        const n = performance.getEntriesByType('navigation')[0];
-        return { dom_content_loaded_ms: Math.round(n.domContentLoadedEventEnd) };
-      });
-      console.log(`fleet_timings api_ms ${Math.round(t.api_ms)} in_page_ms ${Math.round(t.total_ms)} dom_ms ${nav.dom_content_loaded_ms}`);
+      const dom = await page.evaluate(() =>
+        Math.round(performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd));
+      times.push(Math.round(t.ready_ms));
+      console.log(`fleet_timings ready_ms ${Math.round(t.ready_ms)} dom_ms ${dom} api_ms ${Math.round(t.api_ms)} draw_ms ${Math.round(t.total_ms - t.api_ms)} harness_wall_ms ${walls[i]}`);
     }
     times.sort((a, b) => a - b);
     const median = times[2];
@@ -161,6 +164,13 @@ try {
     const progress = await text(page, '.commands tbody tr .steps-progress');
     check(/^2\/2/.test(progress), 'per-step progress shows every step done', progress);
     await shot(page, 'rollout');
+    const rolloutId = decodeURIComponent(await page.evaluate(() => location.hash.slice('#/rollout/'.length)));
+
+    await page.goto(`${cfg.url}/#/commands`);
+    await readyView(page, 'commands');
+    check(await page.$(`#rollouts tr[data-rollout="${rolloutId}"]`) !== null,
+      'the rollbacks page lists the rollout among the recent ones', rolloutId);
+    await shot(page, 'commands');
 
     await page.goto(`${cfg.url}/#/incidents`);
     await readyView(page, 'incidents');

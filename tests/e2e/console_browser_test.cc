@@ -7,7 +7,7 @@
 // silence added), is refused as a viewer, times the fleet page (the issue's
 // target: under 1 s for 1,000 hosts; this binary's tests run alone, see
 // SERIAL in tests/e2e/CMakeLists.txt) and saves screenshots under
-// build/tests/console-screenshots.
+// build/tests/e2e/console-screenshots (under ctest).
 #include <gtest/gtest.h>
 #include <signal.h>
 

@@ -257,7 +257,8 @@ async function fleetView() {
     table(['host', 'agent', 'bot', 'cpu %', 'mem %', 'errors %', metric, 'last seen', 'labels'], rows,
       { id: 'fleet-table' }));
   // For the browser test: where the time goes (the API calls, the drawing).
-  window.rgFleetTimings = { api_ms: tApi, total_ms: performance.now() - t0 };
+  // ready_ms: since this page's navigation began (performance's time origin).
+  window.rgFleetTimings = { api_ms: tApi, total_ms: performance.now() - t0, ready_ms: performance.now() };
   every(15000, () => { if (!document.hidden) fleetView(); });
 }
 
@@ -280,18 +281,22 @@ function loadChartJs() {
   return loadChartJs.promise;
 }
 
-function lineChart(canvas, datasets, extra) {
+const PALETTE = ['#2456c9', '#1a7f37', '#b7791f', '#8250df', '#0a7ea4', '#bf3989'];
+
+// A time chart over exactly [xmin, xmax]: the chosen range shows as chosen,
+// however little of it has data.
+function lineChart(canvas, datasets, xmin, xmax) {
+  const span = xmax - xmin;
+  const tick = (v) => new Date(v).toISOString().slice(span > 2 * 86400e3 ? 5 : 11, span > 2 * 86400e3 ? 16 : span < 600e3 ? 19 : 16).replace('T', ' ');
   const chart = new Chart(canvas, {
     type: 'line',
     data: { datasets },
-    options: Object.assign({
+    options: {
       animation: false, parsing: false, normalized: true, maintainAspectRatio: false,
       elements: { point: { radius: 0 } },
-      scales: {
-        x: { type: 'linear', ticks: { maxTicksLimit: 6, callback: (v) => new Date(v).toISOString().slice(11, 16) } },
-      },
+      scales: { x: { type: 'linear', min: xmin, max: xmax, ticks: { maxTicksLimit: 6, callback: tick } } },
       plugins: { legend: { display: datasets.length > 1 }, decimation: { enabled: true, algorithm: 'lttb', samples: 400 } },
-    }, extra || {}),
+    },
   });
   S.charts.push(chart);
   return chart;
@@ -303,18 +308,20 @@ async function metricChart(host, metric, startMs, thresholds) {
   box.append(el('b', {}, metric), canvas);
   try {
     const h = await api('QueryHistory', { host_id: host, metric, start_ms: String(Math.floor(startMs)), limit: 20000 });
-    const sets = (h.series || []).map((s) => ({
+    const sets = (h.series || []).map((s, i) => ({
       label: [metric, ...Object.entries(s.labels || {}).filter(([k]) => k !== 'host').map(([k, v]) => `${k}=${v}`)].join(' '),
       data: (s.points || []).map((p) => ({ x: Number(p.timestamp_ms), y: p.value })),
+      borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length],
       borderWidth: 1.5,
     }));
     for (const t of thresholds || []) {
       sets.push({ label: t.label, data: [{ x: startMs, y: t.value }, { x: Date.now(), y: t.value }],
-        borderColor: '#c0262d', borderDash: [6, 4], borderWidth: 1 });
+        borderColor: '#c0262d', backgroundColor: '#c0262d', borderDash: [6, 4], borderWidth: 1 });
     }
     await loadChartJs();
+    const now = Date.now();
     requestAnimationFrame(() => {
-      lineChart(canvas, sets);
+      lineChart(canvas, sets, startMs, now);
       box.dataset.points = String(sets.reduce((n, s) => n + s.data.length, 0));
     });
   } catch (e) {
@@ -487,13 +494,38 @@ function commandTable(list) {
   { class: 'commands' });
 }
 
+// The rollouts among the recent commands (the API lists commands; a
+// rollout's own page has its counters and every host).
+function rolloutTable(commands) {
+  const byId = new Map();
+  for (const c of commands) {
+    const id = c.command.rollout_id;
+    if (!id) continue;
+    const r = byId.get(id) || { id, playbook: c.command.playbook, by: c.command.requested_by, hosts: 0, done: 0, failed: 0, created: Number(c.command.created_ms) };
+    r.hosts++;
+    if (c.state === 'SUCCEEDED') r.done++;
+    else if (FINAL.includes(c.state)) r.failed++;
+    r.created = Math.min(r.created, Number(c.command.created_ms));
+    byId.set(id, r);
+  }
+  return table(['rollout', 'playbook', 'hosts', 'succeeded', 'failed', 'by', 'started'], [...byId.values()].map((r) => el('tr', { data: { rollout: r.id } },
+    el('td', {}, link(`#/rollout/${encodeURIComponent(r.id)}`, r.id)), el('td', {}, r.playbook),
+    el('td', { class: 'num' }, r.hosts), el('td', { class: 'num ok' }, r.done), el('td', { class: r.failed ? 'num bad' : 'num' }, r.failed),
+    el('td', {}, r.by), el('td', { class: 'muted' }, fmtAgo(r.created)))), { id: 'rollouts' });
+}
+
+function commandsPage(commands) {
+  return [el('h1', {}, 'Rollbacks and commands'), el('h2', {}, 'Rollouts'), rolloutTable(commands),
+    el('h2', {}, 'Commands'), commandTable(commands)];
+}
+
 async function commandsView() {
   resetView('commands');
   const list = await api('ListCommands', { limit: 200 });
-  ready(el('h1', {}, 'Rollbacks and commands'), commandTable(list.commands || []));
+  ready(...commandsPage(list.commands || []));
   every(3000, async () => {
     const again = await api('ListCommands', { limit: 200 }).catch(() => null);
-    if (again) main().replaceChildren(el('h1', {}, 'Rollbacks and commands'), commandTable(again.commands || []));
+    if (again) main().replaceChildren(...commandsPage(again.commands || []));
     main().dataset.ready = '1';
   });
 }

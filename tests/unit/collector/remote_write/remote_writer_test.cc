@@ -178,6 +178,9 @@ TEST_F(RemoteWriterTest, ARefusedRequestIsDroppedCountedAndTheRestGoesOn) {
       << writer.Stats().last_error;
   AppendBatches(8, 10);
   ASSERT_TRUE(ReceivedAll(2));
+  // The writer counts once the receiver has answered: wait for that, not
+  // only for the samples to arrive (CI saw the read land in between).
+  EXPECT_TRUE(WaitFor([&] { return writer.Stats().samples_sent == 2; }, absl::Seconds(10)));
   RemoteWriteStats st = writer.Stats();
   EXPECT_EQ(st.samples_sent, 2u);
   EXPECT_EQ(st.last_error, "");  // the next request worked

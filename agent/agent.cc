@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_format.h"
 #include "agent/sources/proc_parse.h"
+#include "common/address.h"
 #include "common/clock.h"
 #include "common/files.h"
 #include "common/mutex.h"
@@ -21,16 +23,21 @@ std::string RandomInstanceId() {
   return absl::StrFormat("%08x%08x", rd(), rd());
 }
 
+// The collectors to stream to (checked by FinalizeAgentConfig).
+std::vector<std::string> Collectors(const std::string& list) {
+  absl::StatusOr<std::vector<std::string>> all = SplitAddressList("collector", list);
+  return all.ok() ? *all : std::vector<std::string>{list};
+}
+
 }  // namespace
 
 Agent::Agent(AgentConfig config, const Clock* clock)
     : config_(std::move(config)),
       clock_(clock),
-      buffer_(config_.buffer_max_samples),
+      buffer_(config_.buffer_max_samples, static_cast<int>(Collectors(config_.collector).size())),
       system_(config_.proc_root, config_.disk_path),
       bot_(config_.proc_root, config_.bot) {
   UplinkOptions up;
-  up.collector = config_.collector;
   up.tls = config_.tls;  // checked by FinalizeAgentConfig
   up.host_id = config_.host_id;
   up.labels = config_.labels;
@@ -44,10 +51,18 @@ Agent::Agent(AgentConfig config, const Clock* clock)
     up.playbooks = runner_->config().Names();
     up.on_command = [this](rollguard::v1::Command c) { executor_->Submit(std::move(c)); };
   }
-  uplink_ = std::make_unique<Uplink>(std::move(up), &registry_, &buffer_, clock_);
+  const std::vector<std::string> collectors = Collectors(config_.collector);
+  for (size_t i = 0; i < collectors.size(); ++i) {
+    UplinkOptions one = up;
+    one.collector = collectors[i];
+    one.consumer = static_cast<int>(i);
+    uplinks_.push_back(std::make_unique<Uplink>(std::move(one), &registry_, &buffer_, clock_));
+  }
   if (runner_) {
-    executor_ = std::make_unique<CommandExecutor>(
-        runner_.get(), [this](auto update) { uplink_->SendCommandUpdate(std::move(update)); });
+    // Progress goes to every collector: whichever leads next knows it.
+    executor_ = std::make_unique<CommandExecutor>(runner_.get(), [this](auto update) {
+      for (auto& u : uplinks_) u->SendCommandUpdate(update);
+    });
   }
 }
 
@@ -56,7 +71,7 @@ Agent::~Agent() {
   if (prober_) prober_->Stop();
   if (scraper_) scraper_->Stop();
   if (statsd_) statsd_->Stop();
-  uplink_->Stop();
+  for (auto& u : uplinks_) u->Stop();
   if (executor_) executor_->Stop();
 }
 
@@ -64,7 +79,8 @@ absl::Status Agent::Init() {
   if (config_.tls.enabled()) {
     absl::StatusOr<std::string> described = CheckTlsFiles(config_.tls, true, "--tls-");
     spdlog::info("tls: on ({})", described.ok() ? *described : described.status().ToString());
-  } else if (!IsLoopbackAddress(config_.collector)) {
+  } else if (std::any_of(uplinks_.begin(), uplinks_.end(),
+                         [](const auto& u) { return !IsLoopbackAddress(u->collector()); })) {
     spdlog::warn(
         "tls: off: samples and commands to {} travel in plaintext, and anyone can "
         "claim to be that collector (set --tls-ca/--tls-cert/--tls-key)",
@@ -166,7 +182,7 @@ void Agent::Run() {
         config_.playbooks.state_dir, config_.playbooks.service.root);
   }
   if (executor_) executor_->Start();
-  uplink_->Start();
+  for (auto& u : uplinks_) u->Start();
   if (prober_) prober_->Start();
   if (scraper_) scraper_->Start();
   absl::Time next = clock_->Now();
@@ -185,7 +201,7 @@ void Agent::Run() {
   if (prober_) prober_->Stop();
   if (scraper_) scraper_->Stop();
   if (statsd_) statsd_->Stop();
-  uplink_->Stop();
+  for (auto& u : uplinks_) u->Stop();
   if (executor_) executor_->Stop();
   if (metrics_http_) metrics_http_->Stop();
   spdlog::info("agent stopped ({} samples still buffered)", buffer_.buffered_samples());
@@ -196,10 +212,21 @@ std::string Agent::MetricsPage() const {
   PrometheusText p;
   p.Family("rollguard_agent_build_info", "gauge", "The agent's version.");
   p.Sample(1, {{"version", ROLLGUARD_VERSION}, {"host", config_.host_id}});
-  p.Family("rollguard_agent_connected", "gauge", "1 while the stream to the collector is up.");
-  p.Sample(uplink_->connected() ? 1 : 0);
+  uint64_t reconnects = 0, refused = 0;
+  for (const auto& u : uplinks_) {
+    reconnects += u->reconnects();
+    refused += u->refused_samples();
+  }
+  p.Family("rollguard_agent_connected", "gauge",
+           "1 while the stream to the collector is up (one per collector of an HA pair).");
+  if (uplinks_.size() == 1) {
+    p.Sample(uplinks_[0]->connected() ? 1 : 0);
+  } else {
+    for (const auto& u : uplinks_)
+      p.Sample(u->connected() ? 1 : 0, {{"collector", u->collector()}});
+  }
   p.Family("rollguard_agent_reconnects_total", "counter", "Streams to the collector reopened.");
-  p.Sample(d(uplink_->reconnects()));
+  p.Sample(d(reconnects));
   p.Family("rollguard_agent_buffered_samples", "gauge",
            "Samples held for the collector (not yet acknowledged).");
   p.Sample(d(buffer_.buffered_samples()));
@@ -224,7 +251,7 @@ std::string Agent::MetricsPage() const {
   }
   p.Family("rollguard_agent_refused_samples_total", "counter",
            "Samples the collector refused (see the agent log for why).");
-  p.Sample(d(uplink_->refused_samples()));
+  p.Sample(d(refused));
   p.Family("rollguard_agent_series", "gauge", "Series this agent has defined.");
   p.Sample(d(registry_.size()));
   if (statsd_) {

@@ -61,7 +61,9 @@ class Agent {
   BotProcessProbe bot_;
   std::unique_ptr<PlaybookRunner> runner_;     // when the config has playbooks
   std::unique_ptr<CommandExecutor> executor_;  // runs the collector's commands
-  std::unique_ptr<Uplink> uplink_;
+  // One per collector (an HA pair has two), each with its own cursor in
+  // buffer_: every collector gets every sample.
+  std::vector<std::unique_ptr<Uplink>> uplinks_;
   std::unique_ptr<StatsdServer> statsd_;
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Scraper> scraper_;

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/address.h"
 #include "common/config_node.h"
 #include "common/status_macros.h"
@@ -237,8 +238,10 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path, AgentConfig
   }
   RETURN_IF_ERROR(LoadPlaybookConfig(root, &c.playbooks));
   if (root.Has("collector")) {
-    ASSIGN_OR_RETURN(c.collector, root.String("collector"));
-    if (auto a = ValidateAddress("collector", c.collector); !a.ok()) {
+    // One address, or an HA pair's members (a list, or "a:7700,b:7700").
+    ASSIGN_OR_RETURN(std::vector<std::string> list, root.Strings("collector"));
+    c.collector = absl::StrJoin(list, ",");
+    if (auto a = SplitAddressList("collector", c.collector); !a.ok()) {
       return root.Error("collector", a.status().message());
     }
   }
@@ -362,7 +365,7 @@ absl::Status FinalizeAgentConfig(AgentConfig* c) {
     }
     c->host_id = name;
   }
-  RETURN_IF_ERROR(ValidateAddress("--collector", c->collector).status());
+  RETURN_IF_ERROR(SplitAddressList("--collector", c->collector).status());
   if (c->interval < absl::Milliseconds(100)) {
     return absl::InvalidArgumentError("--interval must be at least 100ms");
   }

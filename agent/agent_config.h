@@ -17,6 +17,8 @@
 namespace rollguard::agent {
 
 struct AgentConfig {
+  // One collector, or an HA pair's members comma-separated: the agent
+  // streams everything to each and takes commands from whichever leads.
   std::string collector = "127.0.0.1:7700";
   // TLS to the collector: ca verifies the collector (and its name), cert/key
   // are this agent's identity (`rollguard pki agent HOST_ID`).

@@ -51,7 +51,8 @@ void AddFlags(CLI::App& app, Flags* f) {
                "validate the config and its playbooks, print what would run, exit: 0 or the "
                "file:line error");
   app.add_option("--collector", f->collector,
-                 "collector address HOST:PORT (default 127.0.0.1:7700)");
+                 "collector address HOST:PORT, or an HA pair's members comma-separated "
+                 "(default 127.0.0.1:7700)");
   app.add_option("--host-id", f->host_id, "this host's id (default: the hostname)");
   app.add_option("--interval", f->interval, "sampling interval, e.g. 10s, 500ms (default 10s)");
   app.add_option("--label", f->labels, "a label k=v for this host (repeatable)");

@@ -1,11 +1,18 @@
 // The CLI's connection to the collector's AdminService. Every call has a
 // deadline; failures become one-line errors a person can act on.
+//
+// `address` may list several collectors ("a:7700,b:7700", an HA pair): a
+// call goes to the one that answered last and moves on to the next when a
+// collector cannot be reached or says it is not the leader (a write on a
+// follower), so reads come from whichever answers and writes reach the
+// leader.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -26,13 +33,22 @@ class AdminClient {
   template <typename Req, typename Resp>
   absl::StatusOr<Resp> Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
                             const Req& req) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-    if (!token_.empty()) ctx.AddMetadata("authorization", "Bearer " + token_);
-    Resp resp;
-    absl::Status s = Convert((stub_.get()->*method)(&ctx, req, &resp));
-    if (!s.ok()) return s;
-    return resp;
+    absl::Status last;
+    for (size_t i = 0; i < members_.size(); ++i) {
+      Member& m = members_[(preferred_ + i) % members_.size()];
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+      if (!token_.empty()) ctx.AddMetadata("authorization", "Bearer " + token_);
+      Resp resp;
+      grpc::Status g = (m.stub.get()->*method)(&ctx, req, &resp);
+      if (g.ok()) {
+        preferred_ = (preferred_ + i) % members_.size();
+        return resp;
+      }
+      last = Convert(g, m.address);
+      if (!TryNext(g)) return last;
+    }
+    return last;
   }
 
   [[nodiscard]] absl::StatusOr<rollguard::v1::ListHostsResponse> ListHosts() {
@@ -44,13 +60,20 @@ class AdminClient {
   }
 
  private:
-  absl::Status Convert(const grpc::Status& s) const;
+  struct Member {
+    std::string address;
+    std::unique_ptr<Stub> stub;
+  };
+  absl::Status Convert(const grpc::Status& s, const std::string& address) const;
+  // Worth asking the next collector: this one was not reached (nothing was
+  // done), or it is a follower refusing a write.
+  bool TryNext(const grpc::Status& s) const;
 
-  std::string address_;
   absl::Duration timeout_;
   std::string token_;
   bool tls_;
-  std::unique_ptr<Stub> stub_;
+  std::vector<Member> members_;
+  size_t preferred_ = 0;
 };
 
 }  // namespace rollguard::cli

@@ -81,7 +81,7 @@ const std::vector<HelpGroup>& HelpGroups() {
        {"rollback", "rollout", "verify", "drill", "commands", "command", "undo", "audit"},
        "rollguard rollback full-rollback --selector env=prod --max-parallel 10 --wait"},
       {"Incidents", {"incidents", "incident", "approve", "ack", "replay"}, "rollguard incidents"},
-      {"Admin", {"pki", "version", "completion"}, "rollguard pki agent bot-eu-1"},
+      {"Admin", {"pki", "ha", "version", "completion"}, "rollguard pki agent bot-eu-1"},
   };
   return *groups;
 }
@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
   const char* env = std::getenv("ROLLGUARD_COLLECTOR");
   global.collector = env != nullptr && *env != '\0' ? env : "127.0.0.1:7700";
   app.add_option("--collector", global.collector,
-                 "collector address HOST:PORT (env ROLLGUARD_COLLECTOR)")
+                 "collector address HOST:PORT, or an HA pair's members comma-separated: reads "
+                 "go to whichever answers, writes to the leader (env ROLLGUARD_COLLECTOR)")
       ->capture_default_str();
   app.add_option("-o,--output", global.output, "output format")
       ->check(CLI::IsMember({"table", "json"}))
@@ -154,11 +155,12 @@ int main(int argc, char** argv) {
   RegisterIncidentsSubcommands(app, global, &exit_code);
   RegisterDrillSubcommands(app, global, &exit_code);
   RegisterPkiSubcommands(app, &exit_code);
+  RegisterHaSubcommands(app, global, &exit_code);
   RegisterVersionSubcommand(app, global, &exit_code);
   RegisterCompletionSubcommand(app);
   GroupSubcommands(app);
   app.parse_complete_callback([&] {
-    if (auto a = rollguard::ValidateAddress("--collector", global.collector); !a.ok()) {
+    if (auto a = rollguard::SplitAddressList("--collector", global.collector); !a.ok()) {
       throw CLI::ValidationError(std::string(a.status().message()));
     }
   });

@@ -25,6 +25,7 @@ absl::Status Collector::Start() {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, ServerCredentials());
   RETURN_IF_ERROR(Serve(std::move(creds)));
   RETURN_IF_ERROR(ServeHttp());
+  StartElection();
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   spdlog::info("collector {} listening on port {} (data {}, retention {}h, sync_writes {})",
                ROLLGUARD_VERSION, port_, config_.data_dir, absl::ToInt64Hours(config_.retention),
@@ -36,13 +37,18 @@ absl::Status Collector::OpenState() {
   RocksDbOptions ro;
   ro.sync_writes = config_.sync_writes;
   ASSIGN_OR_RETURN(storage_, OpenRocksDbStorage(config_.data_dir, ro));
+  // Made before anything that acts, so each asks it from its first step;
+  // it joins the election only once the collector serves (StartElection).
+  if (config_.ha.enabled()) election_ = std::make_unique<LeaderElection>(config_.ha, clock_);
   RETURN_IF_ERROR(remote_write_.Start(config_.remote_write, storage_.get(), clock_));
   registry_ = std::make_unique<HostRegistry>(storage_.get(), clock_);
   RETURN_IF_ERROR(registry_->Load());
   alerting_ = std::make_unique<Alerting>(config_.alerting, storage_.get(), registry_.get(), clock_);
+  alerting_->SetLeadership(leadership());
   audit_ = std::make_unique<AuditLog>(&storage_->records());
   commands_ = std::make_unique<CommandManager>(&storage_->records(), audit_.get(), clock_,
                                                config_.command_lost_after);
+  commands_->SetLeadership(leadership());
   RETURN_IF_ERROR(commands_->Load());
   commands_->AddListener(
       [this](const rollguard::v1::CommandRecord& r) { command_outcomes_.Count(r); });
@@ -57,6 +63,7 @@ absl::Status Collector::OpenState() {
       automation, storage_.get(), commands_.get(), registry_.get(), audit_.get(), clock_,
       [this](const rollguard::v1::Incident& inc, const EscalationLevel& level,
              const std::string& text) { SendEscalation(inc, level, text); });
+  remediator_->SetLeadership(leadership());
   RETURN_IF_ERROR(remediator_->Load());
   alerting_->SetChangeListener([this](const AlertChange& c) { remediator_->OnAlertChange(c); });
   RETURN_IF_ERROR(alerting_->Start());
@@ -103,10 +110,10 @@ absl::Status Collector::Serve(std::shared_ptr<grpc::ServerCredentials> creds) {
   agent_deps.limits = config_.ingest;
   agent_deps.limits.max_age = config_.retention;
   agent_service_ = std::make_unique<AgentServiceImpl>(agent_deps);
-  AdminServiceImpl::Deps deps{storage_.get(),    registry_.get(), alerting_.get(),
-                              commands_.get(),   rollouts_.get(), audit_.get(),
-                              remediator_.get(), clock_,          auth_.get(),
-                              config_.retention, &remote_write_};
+  AdminServiceImpl::Deps deps{
+      storage_.get(), registry_.get(),   alerting_.get(), commands_.get(), rollouts_.get(),
+      audit_.get(),   remediator_.get(), clock_,          auth_.get(),     config_.retention,
+      &remote_write_, leadership(),      election_.get()};
   admin_service_ = std::make_unique<AdminServiceImpl>(deps);
 
   grpc::ServerBuilder builder;
@@ -138,6 +145,19 @@ absl::Status Collector::Serve(std::shared_ptr<grpc::ServerCredentials> creds) {
     std::rename(tmp.c_str(), config_.port_file.c_str());
   }
   return absl::OkStatus();
+}
+
+void Collector::StartElection() {
+  if (!election_) return;
+  election_->Start(
+      [this](bool leading, int64_t epoch) {
+        if (!leading) return;  // each part asks Acting() before it acts
+        spdlog::warn("ha: leading at epoch {}: offering open commands to connected agents", epoch);
+        commands_->OnLeadershipGained();
+      },
+      [this] { return stats_.last_stored_ms.load(std::memory_order_relaxed); },
+      // The listen address with the port it got (":0" in tests).
+      absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port_));
 }
 
 void Collector::MaintenanceLoop() {
@@ -296,6 +316,9 @@ void Collector::Stop() {
     stopping_ = true;
     cv_.notify_all();
   }
+  // First: stop acting and hand the leadership over (the lease is revoked,
+  // so the follower leads at its next poll rather than a TTL from now).
+  if (election_) election_->Stop();
   if (maintenance_.joinable()) maintenance_.join();
   if (http_) http_->Stop();
   // Stop intake; the agents resend whatever they have not had acknowledged.

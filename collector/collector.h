@@ -24,6 +24,7 @@
 #include "collector/commands/rollout_manager.h"
 #include "collector/console/console.h"
 #include "collector/console/session_store.h"
+#include "collector/ha/leader_election.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/ingest/work_pool.h"
 #include "collector/registry/host_registry.h"
@@ -63,6 +64,11 @@ class Collector {
   absl::Status Serve(std::shared_ptr<grpc::ServerCredentials> creds);
   absl::Status ServeHttp();
   void MaintenanceLoop();
+  // HA: joins the election once the listener's port is known.
+  void StartElection();
+  const Leadership* leadership() const {
+    return election_ ? static_cast<const Leadership*>(election_.get()) : SoleLeader::Get();
+  }
   // Deletes records older than records_retention that have ended.
   void PruneOldRecords();
   void SendEscalation(const rollguard::v1::Incident& inc, const EscalationLevel& level,
@@ -86,6 +92,7 @@ class Collector {
   CollectorConfig config_;
   const Clock* clock_;
   std::unique_ptr<Storage> storage_;
+  std::unique_ptr<LeaderElection> election_;  // null: no HA
   std::unique_ptr<HostRegistry> registry_;
   std::unique_ptr<Alerting> alerting_;
   AlertingIngest alerting_ingest_{this};

@@ -1,5 +1,6 @@
 #include "collector/collector_config.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/address.h"
 #include "common/config_node.h"
@@ -148,6 +149,45 @@ absl::Status LoadIngestLimits(const ConfigNode& n, IngestLimits* l) {
   return LoadBound(n, "grpc_memory_mb", 64, 1 << 20, &l->grpc_memory_bytes, 20);
 }
 
+// ha: {etcd: [urls], ttl: 10s, cluster: name, member: name, address: host:port}
+absl::Status LoadHa(const ConfigNode& h, HaOptions* ha) {
+  RETURN_IF_ERROR(h.AllowOnly({"etcd", "ttl", "cluster", "member", "address"}));
+  ASSIGN_OR_RETURN(ha->etcd, h.Strings("etcd"));
+  if (ha->etcd.empty()) return h.Error("etcd", "needs at least one etcd client URL");
+  for (const std::string& url : ha->etcd) {
+    if (!absl::StartsWith(url, "http://") && !absl::StartsWith(url, "https://")) {
+      return h.Error("etcd", absl::StrCat("'", url, "' is not an http:// or https:// URL"));
+    }
+  }
+  if (h.Has("ttl")) {
+    ASSIGN_OR_RETURN(ha->ttl, h.Duration("ttl"));
+    // etcd refuses leases much shorter than its election timeout; a long
+    // one leaves the fleet without a leader that long after a crash.
+    if (ha->ttl < absl::Seconds(2) || ha->ttl > absl::Minutes(5)) {
+      return h.Error("ttl", "must be between 2s and 5m");
+    }
+    if (ha->ttl != absl::Seconds(absl::ToInt64Seconds(ha->ttl))) {
+      return h.Error("ttl", "must be whole seconds (etcd leases are)");
+    }
+  }
+  if (h.Has("cluster")) {
+    ASSIGN_OR_RETURN(ha->cluster, h.String("cluster"));
+    if (ha->cluster.empty() || ha->cluster.find('/') != std::string::npos) {
+      return h.Error("cluster", "must be a non-empty name without '/'");
+    }
+  }
+  if (h.Has("member")) {
+    ASSIGN_OR_RETURN(ha->member, h.String("member"));
+    if (ha->member.empty() || ha->member.find('/') != std::string::npos) {
+      return h.Error("member", "must be a non-empty name without '/'");
+    }
+  }
+  if (h.Has("address")) {
+    ASSIGN_OR_RETURN(ha->address, h.String("address"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text) {
@@ -163,7 +203,11 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path, Col
   RETURN_IF_ERROR(root.AllowOnly(
       {"listen", "http_listen", "data_dir", "retention", "retention_check_interval",
        "records_retention", "sync_writes", "ingest_threads", "log_level", "alerting", "commands",
-       "automation", "tls", "auth", "insecure", "ingest", "remote_write", "console"}));
+       "automation", "tls", "auth", "insecure", "ingest", "remote_write", "console", "ha"}));
+  if (root.Has("ha")) {
+    ASSIGN_OR_RETURN(ConfigNode h, root.Child("ha"));
+    RETURN_IF_ERROR(LoadHa(h, &c.ha));
+  }
   if (root.Has("console")) {
     ASSIGN_OR_RETURN(c.console, root.Bool("console"));
   }

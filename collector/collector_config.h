@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "collector/alerting/alerting.h"
 #include "collector/automation/automation_options.h"
+#include "collector/ha/ha_options.h"
 #include "collector/ingest/ingest_limits.h"
 #include "collector/remote_write/remote_write_config.h"
 #include "common/tls/grpc_tls.h"
@@ -51,6 +52,8 @@ struct CollectorConfig {
   bool insecure = false;
   // Where every stored sample is also sent (Prometheus remote write).
   std::vector<RemoteWriteConfig> remote_write;
+  // High availability (absent: this collector acts alone).
+  HaOptions ha;
 };
 
 [[nodiscard]] absl::StatusOr<AutomationMode> ParseAutomationMode(absl::string_view text);

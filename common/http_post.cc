@@ -10,10 +10,15 @@
 namespace rollguard {
 namespace {
 
-size_t KeepHead(char* data, size_t size, size_t n, void* body) {
-  auto* s = static_cast<std::string*>(body);
+struct Head {
+  std::string* body;
+  size_t keep;
+};
+
+size_t KeepHead(char* data, size_t size, size_t n, void* head) {
+  auto* h = static_cast<Head*>(head);
   size_t len = size * n;
-  if (s->size() < 300) s->append(data, std::min(len, 300 - s->size()));
+  if (h->body->size() < h->keep) h->body->append(data, std::min(len, h->keep - h->body->size()));
   return len;
 }
 
@@ -43,7 +48,8 @@ absl::StatusOr<HttpPostResponse> HttpPost(const HttpPostRequest& request,
                    static_cast<long>(absl::ToInt64Milliseconds(request.timeout)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, KeepHead);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body_head);
+  Head head{&response.body_head, request.keep_body_bytes};
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &head);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   if (!request.user_agent.empty()) {
     curl_easy_setopt(curl, CURLOPT_USERAGENT, request.user_agent.c_str());

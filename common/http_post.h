@@ -25,11 +25,14 @@ struct HttpPostRequest {
   // When set and it turns true, the request is abandoned (a stopping daemon
   // does not wait out a hanging receiver's timeout).
   const std::atomic<bool>* cancel = nullptr;
+  // How much of the answer to keep in body_head: error messages need its
+  // start; a JSON API client (etcd) needs all of it.
+  size_t keep_body_bytes = 300;
 };
 
 struct HttpPostResponse {
   long status = 0;
-  std::string body_head;  // the answer's first 300 bytes, for error messages
+  std::string body_head;  // the answer's first keep_body_bytes bytes
 };
 
 // Any HTTP answer is a response (the caller judges its status); a transport

@@ -161,3 +161,6 @@ bash "$(dirname "$0")/remote_write_e2e_bench.sh" "$BIN" 100 2000
 
 echo "== web console: the fleet page of 1,000 hosts in Debian's chromium (tests/e2e/console_browser_test.cc)"
 "$TESTS/console_browser_test" 2>&1 | grep -E "fleet_render_ms|fleet_timings|FAIL|PASSED|FAILED"
+
+echo "== HA failover: kill -9 the leader, time until the follower dispatches (scripts/ha_failover_bench.sh)"
+bash "$(dirname "$0")/ha_failover_bench.sh" "$BIN" 5

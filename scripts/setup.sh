@@ -34,6 +34,7 @@ PACKAGES=(
   zlib1g-dev               # the agent spool's record checksums (CRC-32)
   libjs-chart.js           # the web console's charts, compiled into the collector (no CDN)
   chromium                 # the console's browser test: Debian's chromium, headless
+  etcd-server              # HA: the collectors' leader election; the HA tests run a real etcd
 )
 # The browser test drives chromium with puppeteer-core from npm
 # (tests/browser/package-lock.json); Node.js itself from Debian if absent.

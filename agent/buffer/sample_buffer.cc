@@ -9,12 +9,26 @@
 
 namespace rollguard::agent {
 
-SampleBuffer::SampleBuffer(size_t max_samples) : max_samples_(std::max<size_t>(max_samples, 1)) {}
+namespace {
+
+int ClampConsumers(int n) { return std::clamp(n, 1, 32); }
+
+uint32_t Bit(int consumer) { return uint32_t{1} << consumer; }
+
+}  // namespace
+
+SampleBuffer::SampleBuffer(size_t max_samples, int consumers)
+    : max_samples_(std::max<size_t>(max_samples, 1)),
+      consumers_(ClampConsumers(consumers)),
+      all_acked_(consumers_ == 32 ? ~uint32_t{0} : Bit(consumers_) - 1),
+      in_flight_(consumers_, 0),
+      cursor_(consumers_, 0),
+      woken_(consumers_, false) {}
 
 void SampleBuffer::AttachSpool(std::unique_ptr<Spool> spool) {
   MutexLock lock(&mu_);
   for (const SpooledBatch& b : spool->recovery().batches) {
-    entries_.push_back(Entry{b.sequence, b.samples, false, {}, b.ref});
+    entries_.push_back(Entry{b.sequence, b.samples, 0, 0, {}, b.ref});
     samples_ += b.samples;
     ++stubs_;
   }
@@ -33,7 +47,7 @@ uint64_t SampleBuffer::Push(std::vector<BufferedSample> samples) {
     samples.erase(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(extra));
     dropped_ += extra;
   }
-  Entry e{next_sequence_++, static_cast<uint32_t>(samples.size()), false, std::move(samples), {}};
+  Entry e{next_sequence_++, static_cast<uint32_t>(samples.size()), 0, 0, std::move(samples), {}};
   if (spool_) {
     absl::StatusOr<SpoolRef> ref = spool_->Append(e.sequence, e.samples);
     if (ref.ok()) {
@@ -88,7 +102,10 @@ void SampleBuffer::EraseLocked(Iterator it, bool dropped) {
   } else {
     resident_ -= it->count;
   }
-  if (it->sent) --in_flight_;
+  for (int c = 0; c < consumers_; ++c) {
+    if ((it->sent & Bit(c)) != 0) --in_flight_[c];
+    if (index < cursor_[c]) --cursor_[c];
+  }
   if (dropped) dropped_ += it->count;
   if (spool_) spool_->Release(it->sequence, it->ref);
   entries_.erase(it);
@@ -99,19 +116,27 @@ absl::StatusOr<Batch> SampleBuffer::LoadLocked(const Entry& e) {
   return spool_->Read(e.sequence, e.ref);
 }
 
+bool SampleBuffer::NextUnsentLocked(int c) {
+  // Past what c already acknowledged (after a reconnect, acknowledgements
+  // of later batches may have come before those of earlier ones).
+  while (cursor_[c] < entries_.size() && (entries_[cursor_[c]].acked & Bit(c)) != 0) ++cursor_[c];
+  return cursor_[c] < entries_.size();
+}
+
 std::vector<Batch> SampleBuffer::TakeUnsent(size_t max_batches, size_t max_in_flight,
-                                            absl::Duration wait) {
+                                            absl::Duration wait, int consumer) {
+  const int c = std::clamp(consumer, 0, consumers_ - 1);
   MutexLock lock(&mu_);
   auto ready = [&] {
     mu_.AssertHeld();  // a wait predicate runs with the lock retaken
-    return woken_ || (in_flight_ < max_in_flight && in_flight_ < entries_.size());
+    return woken_[c] || (in_flight_[c] < max_in_flight && NextUnsentLocked(c));
   };
   cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(wait), ready);
-  woken_ = false;
+  woken_[c] = false;
   std::vector<Batch> out;
-  // The first unsent entry is always at in_flight_ (see the invariants).
-  while (out.size() < max_batches && in_flight_ < max_in_flight && in_flight_ < entries_.size()) {
-    auto it = entries_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
+  // c's first unsent entry is at (or, past acknowledged ones, after) its cursor.
+  while (out.size() < max_batches && in_flight_[c] < max_in_flight && NextUnsentLocked(c)) {
+    auto it = entries_.begin() + static_cast<std::ptrdiff_t>(cursor_[c]);
     absl::StatusOr<Batch> batch = LoadLocked(*it);
     if (!batch.ok()) {
       ++read_errors_;
@@ -120,32 +145,41 @@ std::vector<Batch> SampleBuffer::TakeUnsent(size_t max_batches, size_t max_in_fl
       EraseLocked(it, /*dropped=*/true);
       continue;
     }
-    it->sent = true;
-    ++in_flight_;
+    it->sent |= Bit(c);
+    ++in_flight_[c];
+    ++cursor_[c];
     out.push_back(std::move(*batch));
   }
   return out;
 }
 
-void SampleBuffer::Remove(uint64_t sequence) {
+void SampleBuffer::Remove(uint64_t sequence, int consumer) {
+  const int c = std::clamp(consumer, 0, consumers_ - 1);
   MutexLock lock(&mu_);
   // Sequences are increasing, so binary search the deque.
   auto it = std::lower_bound(entries_.begin(), entries_.end(), sequence,
                              [](const Entry& e, uint64_t s) { return e.sequence < s; });
-  if (it == entries_.end() || it->sequence != sequence) return;
-  EraseLocked(it, /*dropped=*/false);
+  if (it == entries_.end() || it->sequence != sequence || (it->acked & Bit(c)) != 0) return;
+  if ((it->sent & Bit(c)) != 0) {
+    it->sent &= ~Bit(c);
+    --in_flight_[c];
+  }
+  it->acked |= Bit(c);
+  if (it->acked == all_acked_) EraseLocked(it, /*dropped=*/false);
   cv_.notify_all();
 }
 
-void SampleBuffer::MarkAllUnsent() {
+void SampleBuffer::MarkAllUnsent(int consumer) {
+  const int c = std::clamp(consumer, 0, consumers_ - 1);
   MutexLock lock(&mu_);
-  for (Entry& e : entries_) e.sent = false;
-  in_flight_ = 0;
+  for (Entry& e : entries_) e.sent &= ~Bit(c);
+  in_flight_[c] = 0;
+  cursor_[c] = 0;
 }
 
 void SampleBuffer::Wake() {
   MutexLock lock(&mu_);
-  woken_ = true;
+  for (int c = 0; c < consumers_; ++c) woken_[c] = true;
   cv_.notify_all();
 }
 

@@ -182,7 +182,7 @@ absl::Status Uplink::RunStream(bool* got_hello_ack) {
   auto stream = stub_->Connect(&ctx);
   stream_broken_ = false;
   redefine_series_ = false;
-  buffer_->MarkAllUnsent();
+  buffer_->MarkAllUnsent(options_.consumer);
 
   std::atomic<bool> reader_done{false};
   std::thread reader;
@@ -238,7 +238,7 @@ void Uplink::ReadReplies(AgentStream* stream, bool* got_hello_ack) {
         spdlog::warn("collector refused {} sample(s) of batch {}: {} (is this host's clock right?)",
                      ack.samples_refused(), ack.sequence(), ack.refused_reason());
       }
-      buffer_->Remove(ack.sequence());
+      buffer_->Remove(ack.sequence(), options_.consumer);
     } else if (in.has_command()) {
       OnCommand(std::move(*in.mutable_command()));
     }
@@ -277,15 +277,15 @@ void Uplink::WriteUntilBroken(AgentStream* stream) {
       last_heartbeat = clock_->Now();
     }
     if (!WriteControl(stream)) return;
-    std::vector<Batch> batches =
-        buffer_->TakeUnsent(kBatchesPerWrite, options_.max_in_flight,
-                            last_heartbeat + options_.heartbeat_interval - clock_->Now());
+    std::vector<Batch> batches = buffer_->TakeUnsent(
+        kBatchesPerWrite, options_.max_in_flight,
+        last_heartbeat + options_.heartbeat_interval - clock_->Now(), options_.consumer);
     for (const Batch& b : batches) {
       if (redefine_series_.exchange(false)) defined.clear();
       AgentMessage msg;
       if (!BuildBatch(b, &defined, &msg)) {
         spdlog::error("batch {} names an unknown series; dropped", b.sequence);
-        buffer_->Remove(b.sequence);
+        buffer_->Remove(b.sequence, options_.consumer);
         continue;
       }
       if (!stream->Write(msg)) return;

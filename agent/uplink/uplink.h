@@ -31,6 +31,8 @@ namespace rollguard::agent {
 
 struct UplinkOptions {
   std::string collector;
+  // This uplink's cursor in the shared buffer (one per collector).
+  int consumer = 0;
   // TLS to the collector (common/tls/grpc_tls.h); plaintext when not enabled.
   // The files are read again for every new connection, so a rotated
   // certificate is used from the next one on; the open stream is untouched.
@@ -66,6 +68,7 @@ class Uplink {
   void SendCommandUpdate(rollguard::v1::CommandUpdate update);
 
   bool connected() const { return connected_.load(); }
+  const std::string& collector() const { return options_.collector; }
   uint64_t rejected_batches() const { return rejected_.load(); }
   // Samples the collector left out of accepted batches (their timestamps).
   uint64_t refused_samples() const { return refused_samples_.load(); }

@@ -44,6 +44,7 @@ void RegisterIncidentsSubcommands(CLI::App& app, const GlobalOptions& global, in
 void RegisterDrillSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 // `rollguard export`: history to stdout as JSON lines, CSV or Prometheus text.
 void RegisterExportSubcommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterHaSubcommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterVersionSubcommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 // `rollguard pki ...`: makes a CA, certificates and tokens; no collector needed.
 void RegisterPkiSubcommands(CLI::App& app, int* exit_code);

@@ -147,7 +147,7 @@ void Alerting::Apply(std::vector<AlertChange> changes) {
     if (c.to_state != c.from_state) {
       spdlog::info("alert {}: {} -> {} ({})", a.id(), ev.from_state(), ev.to_state(), c.reason);
     }
-    if (c.notify != NotifyKind::kNone) {
+    if (c.notify != NotifyKind::kNone && leadership_->Acting()) {
       Notification n;
       n.alert = a;
       n.kind = c.notify;
@@ -160,7 +160,7 @@ void Alerting::Apply(std::vector<AlertChange> changes) {
 }
 
 void Alerting::NotifyDirect(const Notification& n, const std::vector<std::string>& receivers) {
-  if (!notifier_) return;
+  if (!notifier_ || !leadership_->Acting()) return;
   if (receivers.empty()) {
     notifier_->Notify(n);
   } else {

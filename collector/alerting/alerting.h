@@ -34,6 +34,11 @@ class Alerting {
  public:
   Alerting(AlertingOptions options, Storage* storage, HostRegistry* registry, const Clock* clock);
   ~Alerting();
+  // HA: only the acting leader notifies (see RuleEngine::SetLeadership).
+  void SetLeadership(const Leadership* leadership) {
+    leadership_ = leadership;
+    engine_.SetLeadership(leadership);
+  }
 
   // Loads rules (a bad file is an error naming file and line), restores
   // alerts and silences, starts the notifier and the tick.
@@ -95,6 +100,7 @@ class Alerting {
   Storage* const storage_;
   HostRegistry* const registry_;
   const Clock* const clock_;
+  const Leadership* leadership_ = SoleLeader::Get();
   RuleEngine engine_;
   std::unique_ptr<Notifier> notifier_;
   std::function<void(const AlertChange&)> listener_;

@@ -261,6 +261,7 @@ std::string RuleEngine::CooldownKey(const Alert& a) {
 }
 
 NotifyKind RuleEngine::DecideFiringNotice(Alert* a, int64_t cooldown_ms, bool repeat) {
+  if (!leadership_->Acting()) return NotifyKind::kNone;
   int64_t now = clock_->NowMs();
   int64_t& last = last_notified_[CooldownKey(*a)];
   if (last != 0 && now - last < cooldown_ms) return NotifyKind::kNone;

@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "collector/alerting/rule.h"
+#include "collector/ha/leadership.h"
 #include "collector/notify/notification.h"
 #include "collector/storage/storage.h"
 #include "common/clock.h"
@@ -50,6 +51,9 @@ class RuleEngine {
   // Replaces the rules. Alerts of rules that still exist (by name) keep their
   // state; alerts of removed rules resolve with reason "rule removed".
   std::vector<AlertChange> SetRules(std::vector<Rule> rules);
+  // HA: a member that is not acting decides no firing notice and marks
+  // nothing notified, so the leader it may become still owes the notice.
+  void SetLeadership(const Leadership* leadership) { leadership_ = leadership; }
   void SetHostLabels(const std::string& host, const Labels& labels);
   void SetSilences(std::vector<rollguard::v1::Silence> silences);
   // Alerts that were pending or firing when the collector last stopped.
@@ -121,6 +125,7 @@ class RuleEngine {
 
   const Storage* storage_;
   const Clock* clock_;
+  const Leadership* leadership_ = SoleLeader::Get();
   const EngineOptions options_;
 
   mutable Mutex mu_;

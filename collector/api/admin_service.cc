@@ -44,6 +44,8 @@ AdminServiceImpl::AdminServiceImpl(Deps deps)
       clock_(deps.clock),
       retention_(deps.retention),
       remote_write_(deps.remote_write),
+      leadership_(deps.leadership != nullptr ? deps.leadership : SoleLeader::Get()),
+      election_(deps.election),
       auth_(deps.auth),
       started_ms_(deps.clock->NowMs()) {
   Register("ListHosts", &AdminServiceImpl::HandleListHosts);
@@ -66,6 +68,7 @@ AdminServiceImpl::AdminServiceImpl(Deps deps)
   Register("AckIncident", &AdminServiceImpl::HandleAckIncident);
   Register("GetStorageStats", &AdminServiceImpl::HandleGetStorageStats);
   Register("GetVersion", &AdminServiceImpl::HandleGetVersion);
+  Register("GetHaStatus", &AdminServiceImpl::HandleGetHaStatus);
   Register("ListSeries", &AdminServiceImpl::HandleListSeries);
 }
 
@@ -244,6 +247,18 @@ absl::Status AdminServiceImpl::Dispatch(const Principal& who, absl::string_view 
     return absl::NotFoundError(absl::StrCat("no AdminService method '", method, "' here"));
   }
   const Handler& h = it->second;
+  // In an HA pair only the acting leader changes anything: a write here
+  // would not be seen by the leader, or would act twice. The refusal names
+  // the leader; the CLI moves on to it. Rules reload is each member's own.
+  const MethodRole* role = FindMethodRole(method);
+  if (role != nullptr && role->role > Role::kViewer && method != "ReloadRules" &&
+      !leadership_->Acting()) {
+    std::string hint = leadership_->LeaderHint();
+    return absl::FailedPreconditionError(absl::StrCat(
+        kNotLeaderPrefix, ": ", method, " changes state and only the leader takes it; ",
+        hint.empty() ? "no member leads right now (election under way?), try again shortly"
+                     : absl::StrCat("the leader is ", hint)));
+  }
   // Invoke's callers build the messages from NewRequest/NewResponse; a
   // mismatch is a programming error, refused rather than cast.
   if (req.GetDescriptor() != h.request->GetDescriptor() ||
@@ -556,6 +571,33 @@ absl::Status AdminServiceImpl::HandleGetStorageStats(const Principal&,
   return absl::OkStatus();
 }
 
+absl::Status AdminServiceImpl::HandleGetHaStatus(const Principal&,
+                                                 const rollguard::v1::GetHaStatusRequest&,
+                                                 rollguard::v1::HaStatus* resp) const {
+  if (election_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "HA is off on this collector (no `ha:` section in its config): it acts alone");
+  }
+  ASSIGN_OR_RETURN(HaView view, election_->View());
+  resp->set_cluster(view.cluster);
+  resp->set_leader(view.leader);
+  resp->set_leader_address(view.leader_address);
+  resp->set_epoch(view.epoch);
+  resp->set_lease_ttl_left_s(view.lease_ttl_left_s);
+  for (const HaMember& m : view.members) {
+    rollguard::v1::HaMember* out = resp->add_members();
+    out->set_name(m.name);
+    out->set_address(m.address);
+    out->set_leader(m.leader);
+    out->set_heartbeat_ms(m.heartbeat_ms);
+    out->set_last_stored_ms(m.last_stored_ms);
+  }
+  resp->set_answered_by(view.self);
+  resp->set_answered_by_acting(election_->Acting());
+  resp->set_now_ms(clock_->NowMs());
+  return absl::OkStatus();
+}
+
 absl::Status AdminServiceImpl::HandleGetVersion(const Principal&,
                                                 const rollguard::v1::GetVersionRequest&,
                                                 rollguard::v1::VersionInfo* resp) const {
@@ -698,6 +740,12 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetStorageStats(
     grpc::CallbackServerContext* ctx, const rollguard::v1::GetStorageStatsRequest* req,
     rollguard::v1::StorageStats* resp) {
   return Serve(ctx, "GetStorageStats", *req, resp);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetHaStatus(
+    grpc::CallbackServerContext* ctx, const rollguard::v1::GetHaStatusRequest* req,
+    rollguard::v1::HaStatus* resp) {
+  return Serve(ctx, "GetHaStatus", *req, resp);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::GetVersion(grpc::CallbackServerContext* ctx,

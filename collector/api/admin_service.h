@@ -22,6 +22,8 @@
 #include "collector/commands/audit_log.h"
 #include "collector/commands/command_manager.h"
 #include "collector/commands/rollout_manager.h"
+#include "collector/ha/leader_election.h"
+#include "collector/ha/leadership.h"
 #include "collector/registry/host_registry.h"
 #include "collector/remote_write/remote_writers.h"
 #include "collector/storage/storage.h"
@@ -48,6 +50,11 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
     absl::Duration retention = absl::Hours(24 * 30);
     // Null: no remote write.
     const RemoteWriters* remote_write = nullptr;
+    // Who may act: writes (role above viewer, but for rules reload) are
+    // refused on a member that is not acting as leader.
+    const Leadership* leadership = SoleLeader::Get();
+    // Null: HA is off (GetHaStatus says so).
+    const LeaderElection* election = nullptr;
   };
   explicit AdminServiceImpl(Deps deps);
 
@@ -121,6 +128,9 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
                                        const rollguard::v1::ListSeriesRequest* req,
                                        rollguard::v1::ListSeriesResponse* resp) override;
 
+  grpc::ServerUnaryReactor* GetHaStatus(grpc::CallbackServerContext* ctx,
+                                        const rollguard::v1::GetHaStatusRequest* req,
+                                        rollguard::v1::HaStatus* resp) override;
   grpc::ServerUnaryReactor* GetVersion(grpc::CallbackServerContext* ctx,
                                        const rollguard::v1::GetVersionRequest* req,
                                        rollguard::v1::VersionInfo* resp) override;
@@ -210,6 +220,8 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   absl::Status HandleGetStorageStats(const Principal& who,
                                      const rollguard::v1::GetStorageStatsRequest& req,
                                      rollguard::v1::StorageStats* resp) const;
+  absl::Status HandleGetHaStatus(const Principal& who, const rollguard::v1::GetHaStatusRequest& req,
+                                 rollguard::v1::HaStatus* resp) const;
   absl::Status HandleGetVersion(const Principal& who, const rollguard::v1::GetVersionRequest& req,
                                 rollguard::v1::VersionInfo* resp) const;
   absl::Status HandleListSeries(const Principal& who, const rollguard::v1::ListSeriesRequest& req,
@@ -238,6 +250,8 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   const Clock* clock_;
   absl::Duration retention_;
   const RemoteWriters* remote_write_;
+  const Leadership* leadership_;
+  const LeaderElection* election_;
   const Authenticator* auth_;
   const int64_t started_ms_;  // for `rollguard version`
   // Replays run here, off the gRPC threads. A running replay's call is

@@ -20,6 +20,7 @@ const std::vector<MethodRole>& AdminMethodRoles() {
       {"GetStorageStats", Role::kViewer, "storage"},
       {"GetVersion", Role::kViewer, "version"},
       {"ListSeries", Role::kViewer, "export"},
+      {"GetHaStatus", Role::kViewer, "ha status"},
       {"AddSilence", Role::kOperator, "silence add"},
       {"RemoveSilence", Role::kOperator, "silence rm"},
       {"RemoveHost", Role::kOperator, "hosts rm"},

@@ -137,6 +137,7 @@ void Remediator::OnAlertChange(const AlertChange& change) {
   const bool resolved =
       change.from_state == AlertState::kFiring && change.to_state == AlertState::kResolved;
   if (!fired && !resolved) return;
+  if (!leadership_->Acting()) return;
   MutexLock lock(&mu_);
   if (resolved) {
     for (auto it = open_.begin(); it != open_.end(); ++it) {
@@ -370,6 +371,7 @@ void Remediator::CloseLocked(Incident* inc, IncidentState state, const std::stri
 }
 
 void Remediator::Tick() {
+  if (!leadership_->Acting()) return;
   MutexLock lock(&mu_);
   const int64_t now = clock_->NowMs();
   std::vector<std::string> ids;

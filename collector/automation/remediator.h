@@ -20,6 +20,7 @@
 #include "collector/alerting/rule_engine.h"
 #include "collector/automation/automation_options.h"
 #include "collector/commands/command_manager.h"
+#include "collector/ha/leadership.h"
 #include "collector/registry/host_registry.h"
 #include "collector/storage/storage.h"
 #include "common/mutex.h"
@@ -41,6 +42,9 @@ class Remediator {
 
   // Loads open incidents; registers for command completions.
   [[nodiscard]] absl::Status Load();
+  // HA: a member that is not acting opens, dispatches and escalates
+  // nothing (the leader does); set before use.
+  void SetLeadership(const Leadership* leadership) { leadership_ = leadership; }
 
   // Every stored alert change (from the alerting path; must not block long).
   void OnAlertChange(const AlertChange& change);
@@ -86,6 +90,7 @@ class Remediator {
   const HostRegistry* const registry_;
   AuditLog* const audit_;
   const Clock* const clock_;
+  const Leadership* leadership_ = SoleLeader::Get();
   const Escalate escalate_;
 
   mutable Mutex mu_;

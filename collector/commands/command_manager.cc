@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "collector/storage/record_messages.h"
 #include "common/duration.h"
+#include "common/grpc_status.h"
 #include "common/mutex.h"
 #include "common/status_macros.h"
 
@@ -145,6 +146,10 @@ absl::Status CommandManager::PersistLocked(const CommandRecord& record) {
 }
 
 void CommandManager::DeliverLocked(CommandRecord* record, AgentLink* link) {
+  // Asked right before sending: a member that stopped leading sends nothing
+  // more (and what it sent just before is fenced by the epoch on it).
+  if (!leadership_->Acting()) return;
+  record->mutable_command()->set_leader_epoch(static_cast<uint64_t>(leadership_->Epoch()));
   link->SendCommand(record->command());
   record->set_deliveries(record->deliveries() + 1);
   if (record->state() == rollguard::v1::QUEUED) {
@@ -163,6 +168,12 @@ absl::StatusOr<CommandRecord> CommandManager::Submit(Command command, const std:
     return absl::InvalidArgumentError("a command needs a playbook (or a command to undo)");
   }
   if (host_id.empty()) return absl::InvalidArgumentError("a command needs a host");
+  if (!leadership_->Acting()) {
+    std::string hint = leadership_->LeaderHint();
+    return absl::FailedPreconditionError(
+        absl::StrCat(kNotLeaderPrefix, ": commands are stored and sent by the leader only",
+                     hint.empty() ? "" : absl::StrCat("; the leader is ", hint)));
+  }
   absl::Time now = clock_->Now();
   if (command.id().empty()) command.set_id(NewTimeOrderedId("c", now));
   command.set_created_ms(absl::ToUnixMillis(now));
@@ -219,6 +230,21 @@ void CommandManager::OnAgentConnected(const std::string& host_id,
     spdlog::info("host '{}' connected: {} command {}", host_id,
                  rec.deliveries() == 0 ? "sending queued" : "offering again", id);
     DeliverLocked(&rec, link);
+  }
+}
+
+void CommandManager::OnLeadershipGained() {
+  MutexLock lock(&mu_);
+  const int64_t now = clock_->NowMs();
+  for (const auto& [host_id, link] : links_) {
+    auto mine = open_by_host_.find(host_id);
+    if (mine == open_by_host_.end()) continue;
+    for (const std::string& id : mine->second) {
+      CommandRecord& rec = open_.at(id);
+      bool waiting = rec.state() == rollguard::v1::QUEUED || rec.state() == rollguard::v1::SENT;
+      if (waiting && rec.command().deadline_ms() < now) continue;  // Tick expires it
+      DeliverLocked(&rec, link);
+    }
   }
 }
 
@@ -331,7 +357,10 @@ void CommandManager::Tick() {
     MutexLock lock(&mu_);
     SaveProgressLocked();
     int64_t now = clock_->NowMs();
-    for (auto it = open_.begin(); it != open_.end();) {
+    // Expired and lost are the leader's verdicts: a follower's view of the
+    // agents is its own, not the one that dispatched.
+    const bool acting = leadership_->Acting();
+    for (auto it = open_.begin(); acting && it != open_.end();) {
       CommandRecord& rec = it->second;
       bool waiting = rec.state() == rollguard::v1::QUEUED || rec.state() == rollguard::v1::SENT;
       // Lost: its host has been gone lost_after, counted from when it went

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "collector/commands/agent_link.h"
 #include "collector/commands/audit_log.h"
+#include "collector/ha/leadership.h"
 #include "collector/storage/record_store.h"
 #include "common/clock.h"
 #include "common/mutex.h"
@@ -55,6 +56,15 @@ class CommandManager {
   // host before it is LOST (and its rollout and automation slot move on).
   CommandManager(RecordStore* records, AuditLog* audit, const Clock* clock,
                  absl::Duration lost_after = absl::Minutes(15));
+
+  // Who may act (HA): only the acting leader stores new commands, sends
+  // them (stamped with its epoch) and declares them expired or lost. Set
+  // before use; default: a sole collector, always acting.
+  void SetLeadership(const Leadership* leadership) { leadership_ = leadership; }
+  // This member just became the leader: offers every open command to its
+  // connected host (the agent answers a command it already ran from its
+  // record: nothing runs twice).
+  void OnLeadershipGained();
 
   // Loads the unfinished commands (they are offered again on hello).
   [[nodiscard]] absl::Status Load();
@@ -118,6 +128,7 @@ class CommandManager {
   AuditLog* const audit_;
   const Clock* const clock_;
   const absl::Duration lost_after_;
+  const Leadership* leadership_ = SoleLeader::Get();
 
   mutable Mutex mu_;
   // Unfinished commands by id; finished ones are read from the store.

@@ -31,6 +31,8 @@ struct IngestStats {
   std::atomic<uint64_t> streams_refused{0};
   std::atomic<uint64_t> streams_cut_off{0};
   std::atomic<uint64_t> streams_without_hello{0};
+  // When a batch was last stored (HA status shows each member's).
+  std::atomic<int64_t> last_stored_ms{0};
 };
 
 struct AgentServiceDeps {

@@ -291,6 +291,7 @@ void AgentStream::OnStored(uint64_t sequence, const DecodedBatch& batch, absl::S
     if (status.ok()) {
       stats_->samples_stored += samples;
       ++stats_->batches_stored;
+      stats_->last_stored_ms.store(clock_->NowMs(), std::memory_order_relaxed);
       CollectorMessage ack;
       ack.mutable_batch_ack()->set_sequence(sequence);
       ack.mutable_batch_ack()->set_accepted(true);

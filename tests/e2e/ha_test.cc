@@ -1,0 +1,195 @@
+// High availability with real processes: one etcd (Debian's etcd-server),
+// two collectors, agents streaming to both, the CLI given both addresses.
+// One leads; a write sent to the follower is refused and the CLI moves on
+// to the leader; kill -9 the leader and the follower leads and dispatches;
+// a leader paused past its lease wakes up following and sends nothing; etcd
+// gone stops the leader from acting while both keep storing samples.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "rollguard/v1/admin_service.pb.h"
+#include "tests/support/etcd.h"
+#include "tests/support/fleet.h"
+
+namespace rollguard::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using rollguard::v1::HaStatus;
+using rollguard::v1::RolloutStatus;
+
+class HaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto e = EtcdUnderTest::Start(dir_.path());
+    ASSERT_TRUE(e.ok()) << e.status();
+    etcd_ = std::move(*e);
+    a_ = StartMember("a");
+    ASSERT_TRUE(a_);
+    // a leads before b exists: which member leads is then known.
+    ASSERT_TRUE(WaitFor([&] { return Leader(a_->address()) == "a"; }, absl::Seconds(10)));
+    b_ = StartMember("b");
+    ASSERT_TRUE(b_);
+  }
+
+  std::unique_ptr<CollectorUnderTest> StartMember(const std::string& name) {
+    std::string work = dir_.File(name);
+    fs::create_directories(work);
+    WriteTextFile(work + "/collector.yaml",
+                  absl::StrCat("ha:\n  etcd: [", etcd_->url(), "]\n  ttl: ", kTtlSeconds,
+                               "s\n  member: ", name, "\n"));
+    auto c =
+        CollectorUnderTest::Start(work, work + "/data", 0, {"--config", work + "/collector.yaml"});
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+
+  // An agent streaming to both members whose full-rollback appends the
+  // command's epoch fence file's contents to `ran`: one line per run.
+  void AddHost(const std::string& host, const std::string& collectors) {
+    std::string root = dir_.File("root-" + host);
+    fs::create_directories(root);
+    auto agent = StartAgent(
+        dir_.path(), collectors, host,
+        absl::StrCat("service:\n  root: root-", host, "\n  command: [/bin/sleep, '60']\n",
+                     "state_dir: state-", host,
+                     "\nplaybooks:\n  full-rollback:\n    steps:\n"
+                     "      - run: {command: [/bin/sh, -c, 'echo ran >> ran'], timeout: 10s}\n"));
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agents_[host] = std::move(*agent);
+  }
+  int Runs(const std::string& host) {
+    return CountOccurrences(ReadTextFile(dir_.File("root-" + host + "/ran")), "ran");
+  }
+  int64_t FencedEpoch(const std::string& host) {
+    int64_t epoch = 0;
+    if (!absl::SimpleAtoi(ReadTextFile(dir_.File("state-" + host + "/leader_epoch")), &epoch)) {
+      return -1;
+    }
+    return epoch;
+  }
+
+  // The leader as `collector` reports it ("" when none, or unreachable).
+  std::string Leader(const std::string& collector, HaStatus* out = nullptr) {
+    HaStatus status;
+    if (!RunCliJson(collector, {"ha", "status"}, &status).ok()) return "";
+    if (out != nullptr) *out = status;
+    return status.leader();
+  }
+  std::string Both() const { return absl::StrCat(a_->address(), ",", b_->address()); }
+  // Points of `host`'s memory_usage the collector has stored.
+  int Points(const std::string& collector, const std::string& host) {
+    CommandResult r = RunCli(collector, {"history", host, "memory_usage", "--since", "10m"});
+    return r.exit_code == 0 ? CountOccurrences(r.out, "\n") : 0;
+  }
+
+  static constexpr int kTtlSeconds = 2;
+  TempDir dir_;
+  std::unique_ptr<EtcdUnderTest> etcd_;
+  std::unique_ptr<CollectorUnderTest> a_, b_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
+};
+
+TEST_F(HaTest, OneLeadsWritesReachItAndAKilledLeaderIsReplacedWithAHigherEpoch) {
+  AddHost("h1", Both());
+  // Every sample reaches both members.
+  ASSERT_TRUE(WaitUntilReporting(a_->address(), "h1"));
+  ASSERT_TRUE(WaitUntilReporting(b_->address(), "h1"));
+
+  HaStatus status;
+  ASSERT_EQ(Leader(Both(), &status), "a");
+  EXPECT_EQ(status.members_size(), 2);
+  EXPECT_GT(status.epoch(), 0);
+  const int64_t first_epoch = status.epoch();
+
+  // The follower alone refuses a write and names the leader.
+  CommandResult refused = RunCli(b_->address(), {"rollback", "full-rollback", "--host", "h1"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("not the leader"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("a at " + a_->address()), std::string::npos) << refused.err;
+  EXPECT_EQ(Runs("h1"), 0);
+
+  // Given both (follower first), the CLI's write reaches the leader.
+  std::string b_first = absl::StrCat(b_->address(), ",", a_->address());
+  RolloutStatus done;
+  ASSERT_TRUE(
+      RunCliJson(b_first, {"rollback", "full-rollback", "--host", "h1", "--wait"}, &done).ok());
+  EXPECT_EQ(done.rollout().state(), "succeeded");
+  EXPECT_EQ(Runs("h1"), 1);
+  EXPECT_EQ(FencedEpoch("h1"), first_epoch);
+
+  // kill -9 the leader: b leads once a's lease runs out.
+  a_->process().Signal(SIGKILL);
+  ASSERT_TRUE(WaitFor([&] { return Leader(b_->address(), &status) == "b"; }, absl::Seconds(20)));
+  EXPECT_GT(status.epoch(), first_epoch);
+  // And dispatches: the CLI, still given both, finds it.
+  ASSERT_TRUE(
+      RunCliJson(Both(), {"rollback", "full-rollback", "--host", "h1", "--wait"}, &done).ok());
+  EXPECT_EQ(done.rollout().state(), "succeeded");
+  EXPECT_EQ(Runs("h1"), 2);
+  EXPECT_EQ(FencedEpoch("h1"), status.epoch());
+  // The survivor kept h1's history through the failover.
+  const int before = Points(b_->address(), "h1");
+  ASSERT_TRUE(WaitFor([&] { return Points(b_->address(), "h1") > before; }, absl::Seconds(10)));
+}
+
+TEST_F(HaTest, ALeaderPausedPastItsLeaseWakesUpFollowingAndSendsNothing) {
+  // h2 talks to a only, and is away: a queues a command for it.
+  AddHost("h2", a_->address());
+  ASSERT_TRUE(WaitUntilReporting(a_->address(), "h2"));
+  agents_["h2"]->Signal(SIGTERM);
+  ASSERT_TRUE(agents_["h2"]->Wait(absl::Seconds(10)).has_value());
+  CommandResult queued =
+      RunCli(a_->address(), {"rollback", "full-rollback", "--host", "h2", "--yes"});
+  ASSERT_EQ(queued.exit_code, 0) << queued.out << queued.err;
+
+  a_->process().Signal(SIGSTOP);
+  ASSERT_TRUE(WaitFor([&] { return Leader(b_->address()) == "b"; }, absl::Seconds(20)));
+  // h2 comes back (to a, which holds its queued command) and a wakes up.
+  AddHost("h2", a_->address());
+  a_->process().Signal(SIGCONT);
+  ASSERT_TRUE(WaitFor(
+      [&] { return a_->process().Log().find("member 'a' stops leading") != std::string::npos; },
+      absl::Seconds(10)))
+      << a_->process().Log();
+  ASSERT_TRUE(WaitUntilReporting(a_->address(), "h2"));
+  // a is a follower now: the command it queued as leader is not sent.
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_EQ(Runs("h2"), 0);
+  EXPECT_EQ(Leader(a_->address()), "b");
+  CommandResult refused = RunCli(a_->address(), {"silence", "add", "--host", "h2", "--for", "1h"});
+  EXPECT_NE(refused.err.find("not the leader"), std::string::npos) << refused.err;
+}
+
+TEST_F(HaTest, WithoutEtcdNobodyActsAndBothKeepStoring) {
+  AddHost("h3", Both());
+  ASSERT_TRUE(WaitUntilReporting(a_->address(), "h3"));
+  ASSERT_TRUE(WaitUntilReporting(b_->address(), "h3"));
+  etcd_->process().Signal(SIGSTOP);
+  // The leader stops acting before its lease could have run out at etcd.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        CommandResult r = RunCli(a_->address(), {"silence", "add", "--host", "h3", "--for", "1h"});
+        return r.err.find("not the leader") != std::string::npos;
+      },
+      absl::Seconds(kTtlSeconds + 3)));
+  const int a_before = Points(a_->address(), "h3");
+  const int b_before = Points(b_->address(), "h3");
+  EXPECT_TRUE(WaitFor([&] { return Points(a_->address(), "h3") > a_before; }, absl::Seconds(10)));
+  EXPECT_TRUE(WaitFor([&] { return Points(b_->address(), "h3") > b_before; }, absl::Seconds(10)));
+  etcd_->process().Signal(SIGCONT);
+  // Back: someone leads and writes go through again.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return RunCli(Both(), {"silence", "add", "--host", "h3", "--for", "1h"}).exit_code == 0;
+      },
+      absl::Seconds(15)));
+}
+
+}  // namespace
+}  // namespace rollguard::testing

@@ -272,7 +272,7 @@ absl::Status Collector::ServeHttp() {
   o.tokens = tokens_.get();
   MetricsSources sources{&stats_,         storage_.get(),  registry_.get(),   alerting_.get(),
                          commands_.get(), rollouts_.get(), remediator_.get(), &command_outcomes_,
-                         &remote_write_,  clock_->NowMs()};
+                         &remote_write_,  clock_->NowMs(), election_.get()};
   o.metrics = [this, sources] {
     std::string page = RenderMetrics(sources);
     absl::StrAppend(&page,

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_join.h"
 #include "collector/alerting/rule.h"
 #include "collector/auth/token_store.h"
 #include "collector/collector.h"
@@ -204,6 +206,17 @@ int CheckConfig(const Flags& flags, const CollectorConfig& config) {
               config.data_dir.c_str());
   for (const auto& r : config.remote_write) {
     std::printf("remote_write: %s -> %s\n", r.name.c_str(), rollguard::RedactUrl(r.url).c_str());
+  }
+  if (config.ha.enabled()) {
+    std::vector<std::string> etcd;
+    for (const std::string& u : config.ha.etcd) etcd.push_back(rollguard::RedactUrl(u));
+    std::printf("ha: cluster '%s', member '%s', lease ttl %llds, etcd %s\n",
+                config.ha.cluster.c_str(),
+                config.ha.member.empty() ? "<hostname>:<port>" : config.ha.member.c_str(),
+                static_cast<long long>(absl::ToInt64Seconds(config.ha.ttl)),
+                absl::StrJoin(etcd, ",").c_str());
+  } else {
+    std::printf("ha: off (this collector acts alone)\n");
   }
   std::printf("config OK\n");
   return 0;

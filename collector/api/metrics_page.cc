@@ -6,6 +6,7 @@
 #include "collector/automation/remediator.h"
 #include "collector/commands/command_manager.h"
 #include "collector/commands/rollout_manager.h"
+#include "collector/ha/leader_election.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/registry/host_registry.h"
 #include "collector/remote_write/remote_writers.h"
@@ -146,6 +147,14 @@ std::string RenderMetrics(const MetricsSources& s) {
   const size_t connected = s.registry->ConnectedCount();
   p.Sample(D(connected), {{"state", "connected"}});
   p.Sample(D(s.registry->Count() - connected), {{"state", "offline"}});
+  if (s.election != nullptr) {
+    // Alert on sum(rollguard_ha_acting) != 1 across the pair.
+    p.Family("rollguard_ha_acting", "gauge",
+             "1 while this member leads and may act (HA), 0 while it follows.");
+    p.Sample(s.election->Acting() ? 1 : 0);
+    p.Family("rollguard_ha_epoch", "gauge", "The epoch this member leads at (0 while following).");
+    p.Sample(D(static_cast<uint64_t>(s.election->Epoch())));
+  }
   Ingest(*s.ingest, &p);
   StorageFamilies(s.storage->Stats(), &p);
   Notifications(*s.alerting, &p);

@@ -16,6 +16,7 @@ namespace rollguard::collector {
 class Alerting;
 class CommandManager;
 class HostRegistry;
+class LeaderElection;
 class Remediator;
 class RemoteWriters;
 class RolloutManager;
@@ -46,6 +47,8 @@ struct MetricsSources {
   const CommandOutcomes* outcomes = nullptr;
   const RemoteWriters* remote_write = nullptr;
   int64_t started_ms = 0;
+  // Null: no HA (the rollguard_ha_* families are left out).
+  const LeaderElection* election = nullptr;
 };
 
 // The page, in the text exposition format.

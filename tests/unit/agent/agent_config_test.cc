@@ -27,6 +27,20 @@ TEST(AgentConfigTest, ShippedExampleLoads) {
   EXPECT_FALSE(c->host_id.empty());
 }
 
+// An HA pair: a list, or the same comma-separated; each entry checked.
+TEST(AgentConfigTest, TheCollectorMayBeAnHaPairsMembers) {
+  TempDir dir;
+  WriteTextFile(dir.File("agent.yaml"), "collector: [10.0.0.1:7700, 10.0.0.2:7700]\n");
+  auto c = LoadAgentConfig(dir.File("agent.yaml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->collector, "10.0.0.1:7700,10.0.0.2:7700");
+  WriteTextFile(dir.File("agent.yaml"), "collector: [10.0.0.1:7700, 10.0.0.2]\n");
+  auto bad = LoadAgentConfig(dir.File("agent.yaml"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'10.0.0.2' is not HOST:PORT"), std::string::npos)
+      << bad.status();
+}
+
 TEST(AgentConfigTest, RelativePidfileResolvesAgainstConfigFolder) {
   TempDir dir;
   WriteTextFile(dir.File("agent.yaml"), "bot:\n  pidfile: run/bot.pid\n");

@@ -81,6 +81,13 @@ TEST(CollectorConfigTest, ErrorsNameFileLineAndKey) {
       {"ingest:\n  grpc_memory_mb: 1\n", ":2: ingest.grpc_memory_mb: 1 is out of range"},
       {"records_retention: 5m\n", ":1: records_retention: must be between 1h and 36500d"},
       {"records_retention: 40000d\n", ":1: records_retention: must be between 1h and 36500d"},
+      {"ha:\n  ttl: 10s\n", "ha.etcd"},
+      {"ha:\n  etcd: []\n", "needs at least one etcd client URL"},
+      {"ha:\n  etcd: [127.0.0.1:2379]\n", "'127.0.0.1:2379' is not an http:// or https:// URL"},
+      {"ha:\n  etcd: [http://e:2379]\n  ttl: 1s\n", ":3: ha.ttl: must be between 2s and 5m"},
+      {"ha:\n  etcd: [http://e:2379]\n  ttl: 2500ms\n", "must be whole seconds"},
+      {"ha:\n  etcd: [http://e:2379]\n  member: a/b\n", "without '/'"},
+      {"ha:\n  etcd: [http://e:2379]\n  leader: me\n", "unknown key 'ha.leader'"},
   };
   for (const auto& tc : cases) {
     WriteTextFile(dir.File("collector.yaml"), tc.yaml);
@@ -89,6 +96,22 @@ TEST(CollectorConfigTest, ErrorsNameFileLineAndKey) {
     EXPECT_NE(c.status().message().find(tc.expect), std::string::npos)
         << "got: " << c.status().message();
   }
+}
+
+TEST(CollectorConfigTest, AnHaSectionIsReadAndItsAbsenceMeansAlone) {
+  TempDir dir;
+  WriteTextFile(dir.File("c.yaml"),
+                "ha:\n  etcd: [http://10.0.0.5:2379, http://10.0.0.6:2379]\n  ttl: 4s\n"
+                "  member: a\n  cluster: eu\n");
+  auto c = LoadCollectorConfig(dir.File("c.yaml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->ha.enabled());
+  EXPECT_EQ(c->ha.etcd.size(), 2u);
+  EXPECT_EQ(c->ha.ttl, absl::Seconds(4));
+  EXPECT_EQ(c->ha.member, "a");
+  EXPECT_EQ(c->ha.cluster, "eu");
+  WriteTextFile(dir.File("c.yaml"), "data_dir: d\n");
+  EXPECT_FALSE(LoadCollectorConfig(dir.File("c.yaml"))->ha.enabled());
 }
 
 TEST(CollectorConfigTest, RelativeDataDirResolvesAgainstConfigFolder) {

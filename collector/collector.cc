@@ -39,7 +39,11 @@ absl::Status Collector::OpenState() {
   ASSIGN_OR_RETURN(storage_, OpenRocksDbStorage(config_.data_dir, ro));
   // Made before anything that acts, so each asks it from its first step;
   // it joins the election only once the collector serves (StartElection).
-  if (config_.ha.enabled()) election_ = std::make_unique<LeaderElection>(config_.ha, clock_);
+  if (config_.ha.enabled()) {
+    election_ = std::make_unique<LeaderElection>(config_.ha, clock_);
+    replicated_ = std::make_unique<ReplicatedRecords>(&storage_->local_records(), election_.get());
+    storage_->ReplaceRecords(replicated_.get());
+  }
   RETURN_IF_ERROR(remote_write_.Start(config_.remote_write, storage_.get(), clock_));
   registry_ = std::make_unique<HostRegistry>(storage_.get(), clock_);
   RETURN_IF_ERROR(registry_->Load());
@@ -157,7 +161,29 @@ void Collector::StartElection() {
       },
       [this] { return stats_.last_stored_ms.load(std::memory_order_relaxed); },
       // The listen address with the port it got (":0" in tests).
-      absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port_));
+      absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port_),
+      [this](int64_t epoch) { return CatchUp(epoch); });
+}
+
+absl::Status Collector::CatchUp(int64_t epoch) {
+  MutexLock control(&control_mu_);
+  ASSIGN_OR_RETURN(ReplicatedRecords::Pulled pulled, replicated_->PullFromEtcd(epoch));
+  if (pulled.seeded) {
+    spdlog::warn("ha: first leader of the cluster: {} control records copied to etcd",
+                 pulled.written);
+  } else {
+    spdlog::info("ha: {} control records taken from etcd, {} stale ones removed", pulled.written,
+                 pulled.deleted);
+  }
+  RETURN_IF_ERROR(commands_->Reload());
+  RETURN_IF_ERROR(remediator_->Reload());
+  alerting_->TakeOver(pulled.leader_alerts);
+  // Rollouts go on where the old leader left them; a command it recorded
+  // but never stored is queued now (sent once this member acts).
+  commands_->SetPromoting(true);
+  absl::Status s = rollouts_->Reload();
+  commands_->SetPromoting(false);
+  return s;
 }
 
 void Collector::MaintenanceLoop() {
@@ -166,8 +192,11 @@ void Collector::MaintenanceLoop() {
   while (!stopping_) {
     lock.Unlock();
     if (absl::Status s = registry_->Flush(); !s.ok()) spdlog::error("host flush: {}", s.ToString());
-    commands_->Tick();
-    remediator_->Tick();
+    {
+      MutexLock control(&control_mu_);
+      commands_->Tick();
+      remediator_->Tick();
+    }
     if (clock_->Now() >= next_retention) {
       int64_t cutoff = absl::ToUnixMillis(clock_->Now() - config_.retention);
       if (absl::Status s = storage_->DeleteBefore(cutoff); !s.ok()) {

@@ -25,6 +25,7 @@
 #include "collector/console/console.h"
 #include "collector/console/session_store.h"
 #include "collector/ha/leader_election.h"
+#include "collector/ha/replicated_records.h"
 #include "collector/ingest/agent_service.h"
 #include "collector/ingest/work_pool.h"
 #include "collector/registry/host_registry.h"
@@ -66,6 +67,9 @@ class Collector {
   void MaintenanceLoop();
   // HA: joins the election once the listener's port is known.
   void StartElection();
+  // HA: won the leadership key at `epoch`, not acting yet: pull the control
+  // records from etcd and reload every part that holds them.
+  absl::Status CatchUp(int64_t epoch);
   const Leadership* leadership() const {
     return election_ ? static_cast<const Leadership*>(election_.get()) : SoleLeader::Get();
   }
@@ -92,7 +96,11 @@ class Collector {
   CollectorConfig config_;
   const Clock* clock_;
   std::unique_ptr<Storage> storage_;
-  std::unique_ptr<LeaderElection> election_;  // null: no HA
+  std::unique_ptr<LeaderElection> election_;       // null: no HA
+  std::unique_ptr<ReplicatedRecords> replicated_;  // with HA: storage_->records()
+  // Held by the maintenance ticks and by CatchUp: no tick runs on state
+  // being replaced.
+  Mutex control_mu_;
   std::unique_ptr<HostRegistry> registry_;
   std::unique_ptr<Alerting> alerting_;
   AlertingIngest alerting_ingest_{this};

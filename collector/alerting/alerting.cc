@@ -75,6 +75,15 @@ absl::Status Alerting::Start() {
   return absl::OkStatus();
 }
 
+void Alerting::TakeOver(const std::vector<rollguard::v1::Alert>& leader_alerts) {
+  PushSilences();
+  size_t marked = engine_.MergeNotified(leader_alerts);
+  spdlog::info(
+      "alerting: taking over: {} of the old leader's alert states read, {} firing here "
+      "already notified by it",
+      leader_alerts.size(), marked);
+}
+
 void Alerting::Stop() {
   {
     MutexLock lock(&tick_mu_);

@@ -49,6 +49,10 @@ class Alerting {
   void Observe(absl::Span<const StoredSample> samples);
   void OnHostHello(const std::string& host, const Labels& labels);
 
+  // HA promotion: silences as the store has them now, and the old leader's
+  // notices (RuleEngine::MergeNotified).
+  void TakeOver(const std::vector<rollguard::v1::Alert>& leader_alerts);
+
   // Re-reads the rules file; on error the running rules stay.
   [[nodiscard]] absl::StatusOr<size_t> Reload();
   // New receivers and routes (a re-read config file); see Notifier::Reload.

@@ -94,6 +94,26 @@ void RuleEngine::Restore(const std::vector<Alert>& alerts) {
   }
 }
 
+size_t RuleEngine::MergeNotified(const std::vector<Alert>& leader_alerts) {
+  MutexLock lock(&mu_);
+  // Alert ids are the same on every member (rule, host and labels): match
+  // by id, and carry each cooldown key's newest notice.
+  size_t marked = 0;
+  for (const Alert& theirs : leader_alerts) {
+    if (theirs.last_notified_ms() == 0) continue;
+    int64_t& last = last_notified_[CooldownKey(theirs)];
+    last = std::max(last, theirs.last_notified_ms());
+    auto it = active_.find(theirs.id());
+    if (it == active_.end() || !theirs.firing_notified() || StateOf(it->second) != kFiring) {
+      continue;
+    }
+    marked += !it->second.firing_notified();
+    it->second.set_firing_notified(true);
+    it->second.set_last_notified_ms(std::max(it->second.last_notified_ms(), last));
+  }
+  return marked;
+}
+
 const RuleEngine::SeriesRules& RuleEngine::RulesFor(SeriesId id) {
   static const SeriesRules kNoRules = [] {
     SeriesRules r;

@@ -66,6 +66,19 @@ Remediator::Remediator(AutomationOptions options, Storage* storage, CommandManag
 
 absl::Status Remediator::Load() {
   commands_->AddListener([this](const rollguard::v1::CommandRecord& r) { OnCommandFinished(r); });
+  return LoadIncidents();
+}
+
+absl::Status Remediator::Reload() {
+  {
+    MutexLock lock(&mu_);
+    open_.clear();
+    last_dispatch_ms_.clear();
+  }
+  return LoadIncidents();
+}
+
+absl::Status Remediator::LoadIncidents() {
   MutexLock lock(&mu_);
   return ScanMessages<Incident>(storage_->records(), Table::kIncidents, "", "",
                                 [&](Incident&& inc) {

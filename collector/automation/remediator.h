@@ -42,6 +42,9 @@ class Remediator {
 
   // Loads open incidents; registers for command completions.
   [[nodiscard]] absl::Status Load();
+  // HA promotion: the open incidents as the store has them now (the old
+  // leader's, pulled from etcd), replacing what this member held.
+  [[nodiscard]] absl::Status Reload();
   // HA: a member that is not acting opens, dispatches and escalates
   // nothing (the leader does); set before use.
   void SetLeadership(const Leadership* leadership) { leadership_ = leadership; }
@@ -89,6 +92,7 @@ class Remediator {
   CommandManager* const commands_;
   const HostRegistry* const registry_;
   AuditLog* const audit_;
+  absl::Status LoadIncidents();
   const Clock* const clock_;
   const Leadership* leadership_ = SoleLeader::Get();
   const Escalate escalate_;

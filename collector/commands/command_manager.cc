@@ -113,6 +113,21 @@ absl::Status CommandManager::Load() {
   return s;
 }
 
+absl::Status CommandManager::Reload() {
+  {
+    MutexLock lock(&mu_);
+    open_.clear();
+    open_by_host_.clear();
+    unsaved_.clear();
+    gone_since_ms_.clear();
+    drill_ended_ms_.clear();
+  }
+  RETURN_IF_ERROR(Load());
+  MutexLock lock(&mu_);
+  for (const auto& [host, link] : links_) gone_since_ms_.erase(host);  // connected here
+  return absl::OkStatus();
+}
+
 void CommandManager::SaveProgressLocked() {
   for (const std::string& id : unsaved_) {
     auto it = open_.find(id);
@@ -168,7 +183,7 @@ absl::StatusOr<CommandRecord> CommandManager::Submit(Command command, const std:
     return absl::InvalidArgumentError("a command needs a playbook (or a command to undo)");
   }
   if (host_id.empty()) return absl::InvalidArgumentError("a command needs a host");
-  if (!leadership_->Acting()) {
+  if (!leadership_->Acting() && !promoting_) {
     std::string hint = leadership_->LeaderHint();
     return absl::FailedPreconditionError(
         absl::StrCat(kNotLeaderPrefix, ": commands are stored and sent by the leader only",

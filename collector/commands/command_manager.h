@@ -7,6 +7,7 @@
 // to the audit log.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <set>
@@ -68,6 +69,13 @@ class CommandManager {
 
   // Loads the unfinished commands (they are offered again on hello).
   [[nodiscard]] absl::Status Load();
+  // HA promotion: the open commands as the store has them now (the old
+  // leader's), replacing what this member held.
+  [[nodiscard]] absl::Status Reload();
+  // HA promotion: while the new leader catches up (not acting yet), its
+  // rollouts may queue the commands the old leader recorded; they are sent
+  // once it acts (OnLeadershipGained).
+  void SetPromoting(bool promoting) { promoting_ = promoting; }
 
   // Stores the command for `host_id` and sends it if the agent is connected.
   // Fills in id (when empty), created_ms and deadline_ms (from queue_for).
@@ -129,6 +137,7 @@ class CommandManager {
   const Clock* const clock_;
   const absl::Duration lost_after_;
   const Leadership* leadership_ = SoleLeader::Get();
+  std::atomic<bool> promoting_{false};
 
   mutable Mutex mu_;
   // Unfinished commands by id; finished ones are read from the store.

@@ -43,6 +43,18 @@ absl::Status RolloutManager::Load() {
       [this](const rollguard::v1::CommandRecord& r, rollguard::v1::CommandState replaced) {
         OnCommandCorrected(r, replaced);
       });
+  return LoadRunning();
+}
+
+absl::Status RolloutManager::Reload() {
+  {
+    MutexLock lock(&mu_);
+    running_.clear();
+  }
+  return LoadRunning();
+}
+
+absl::Status RolloutManager::LoadRunning() {
   std::vector<Rollout> loaded;
   RETURN_IF_ERROR(ScanMessages<Rollout>(*records_, Table::kRollouts, "", "", [&](Rollout&& r) {
     if (StateOf(r) == RolloutState::kRunning) loaded.push_back(std::move(r));

@@ -38,6 +38,10 @@ class RolloutManager {
 
   // Loads running rollouts and drives them on. Registers with `commands`.
   [[nodiscard]] absl::Status Load();
+  // HA promotion: the running rollouts as the store has them now (the old
+  // leader's), rebuilt and driven on; commands the old leader recorded but
+  // never stored are queued under their recorded ids (never twice).
+  [[nodiscard]] absl::Status Reload();
 
   // Validates (hosts exist, the playbook is one they announced), then stores
   // and starts the rollout, unless resolve_only.
@@ -68,6 +72,7 @@ class RolloutManager {
   bool DispatchLocked(rollguard::v1::Rollout* rollout, const std::string& host,
                       const std::string& command_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads back what was dispatched and how each command stands (at load).
+  absl::Status LoadRunning();
   absl::Status RebuildLocked(Running* running) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CountFinished(Running* running, const rollguard::v1::CommandRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -57,7 +57,8 @@ LeaderElection::LeaderElection(HaOptions options, const Clock* clock)
 LeaderElection::~LeaderElection() { Stop(); }
 
 void LeaderElection::Start(OnChange on_change, std::function<int64_t()> last_stored_ms,
-                           const std::string& address) {
+                           const std::string& address, Prepare prepare) {
+  prepare_ = std::move(prepare);
   if (options_.address.empty()) options_.address = address;
   if (options_.member.empty()) {
     char host[256] = {0};
@@ -105,6 +106,11 @@ int64_t LeaderElection::Epoch() const {
 std::string LeaderElection::LeaderHint() const {
   MutexLock lock(&mu_);
   return hint_;
+}
+
+int64_t LeaderElection::HeldEpoch() const {
+  MutexLock lock(&mu_);
+  return held_epoch_;
 }
 
 bool LeaderElection::leader() const {
@@ -214,6 +220,28 @@ void LeaderElection::Campaign() {
 void LeaderElection::BecomeLeader(int64_t epoch, absl::Time acting_until) {
   {
     MutexLock lock(&mu_);
+    held_epoch_ = epoch;
+  }
+  if (prepare_) {
+    absl::Time started = clock_->Now();
+    if (absl::Status s = prepare_(epoch); !s.ok()) {
+      // Not ready to act: give the key back rather than lead half-informed.
+      spdlog::error("ha: member '{}' won epoch {} but cannot catch up ({}); giving it back",
+                    options_.member, epoch, s.ToString());
+      {
+        MutexLock lock(&mu_);
+        held_epoch_ = 0;
+      }
+      (void)etcd_.PutIfHeld(LeaderKey(), epoch, LeaderKey(), std::nullopt);
+      return;
+    }
+    // (The lease is not renewed meanwhile: a catch-up longer than the
+    // lease ends with acting_until already past, until the next renewal.)
+    spdlog::info("ha: caught up with the cluster's control records in {} ms",
+                 absl::ToInt64Milliseconds(clock_->Now() - started));
+  }
+  {
+    MutexLock lock(&mu_);
     leader_ = true;
     epoch_ = epoch;
     acting_until_ = acting_until;
@@ -226,6 +254,7 @@ void LeaderElection::BecomeLeader(int64_t epoch, absl::Time acting_until) {
 void LeaderElection::StepDown(const std::string& why) {
   {
     MutexLock lock(&mu_);
+    held_epoch_ = 0;
     if (!leader_) return;
     leader_ = false;
     acting_until_ = absl::InfinitePast();

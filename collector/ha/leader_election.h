@@ -57,6 +57,10 @@ class LeaderElection final : public Leadership {
   // Runs on the election thread when this member starts or stops acting as
   // leader (epoch 0 when it stops). Must not block for long.
   using OnChange = std::function<void(bool leading, int64_t epoch)>;
+  // Runs on the election thread once the key is won, before Acting() turns
+  // true (HeldEpoch() is set): the new leader catches up here. An error
+  // gives the key back (to try again later, or for the other member).
+  using Prepare = std::function<absl::Status(int64_t epoch)>;
 
   LeaderElection(HaOptions options, const Clock* clock = &Clock::Real());
   ~LeaderElection() override;
@@ -65,7 +69,7 @@ class LeaderElection final : public Leadership {
   // `address`: this member's, when the options leave it (and the member's
   // name, then "<hostname>:<port>") to be filled in.
   void Start(OnChange on_change, std::function<int64_t()> last_stored_ms,
-             const std::string& address);
+             const std::string& address, Prepare prepare = nullptr);
   // Steps down (revokes the lease: the follower takes over at once) and
   // joins the thread. Idempotent.
   void Stop();
@@ -79,6 +83,12 @@ class LeaderElection final : public Leadership {
   [[nodiscard]] absl::StatusOr<HaView> View() const;
 
   std::string LeaderKey() const { return prefix_ + "leader"; }
+  // Where the replicated control records live (collector/ha/replicated_records.h).
+  std::string RecordsPrefix() const { return prefix_ + "records/"; }
+  EtcdClient* etcd() const { return &etcd_; }
+  // The epoch while this member holds the leadership key (also while it
+  // prepares to act, before Acting()); 0 otherwise.
+  int64_t HeldEpoch() const;
 
  private:
   void Run();
@@ -98,6 +108,7 @@ class LeaderElection final : public Leadership {
   const absl::Duration margin_;
   mutable EtcdClient etcd_;
   OnChange on_change_;
+  Prepare prepare_;
   std::function<int64_t()> last_stored_ms_;
 
   // The election thread's own state (only it touches these).
@@ -113,6 +124,7 @@ class LeaderElection final : public Leadership {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool leader_ ABSL_GUARDED_BY(mu_) = false;
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t held_epoch_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time acting_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::string hint_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;

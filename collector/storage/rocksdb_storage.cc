@@ -337,7 +337,9 @@ class RocksDbStorage final : public Storage {
     return FromRocks(db_->Write(write_options_, &batch), "retention delete");
   }
 
-  RecordStore& records() override { return records_; }
+  RecordStore& records() override { return replaced_ != nullptr ? *replaced_ : records_; }
+  void ReplaceRecords(RecordStore* replacement) override { replaced_ = replacement; }
+  RecordStore& local_records() override { return records_; }
 
   absl::StatusOr<uint64_t> OpenLogReader(absl::string_view name) override {
     return readers_.Open(name, log_seq_.Floor());
@@ -426,6 +428,7 @@ class RocksDbStorage final : public Storage {
   // Entries in quarantine_cf_ (counted at open, then kept up to date).
   std::atomic<uint64_t> quarantined_{0};
   RocksDbRecords records_;
+  RecordStore* replaced_ = nullptr;
   SeriesIndex index_;
   SeriesHeads heads_;
   LogSequence log_seq_;

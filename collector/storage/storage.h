@@ -109,6 +109,12 @@ class Storage {
 
   // Keyed records kept in the same database (alerts, silences, hosts, ...).
   virtual RecordStore& records() = 0;
+  // HA: from now on records() answers `replacement` (collector/ha: it writes
+  // control records through to etcd and keeps local_records() as its copy).
+  // Set once, before anything reads records().
+  virtual void ReplaceRecords(RecordStore* replacement) = 0;
+  // This database's own records, whatever records() answers.
+  virtual RecordStore& local_records() = 0;
 
   // Readers of the sample log (remote write). Each has a named cursor kept in
   // the database, and the log keeps every record from the lowest cursor on,

@@ -24,6 +24,7 @@ class MemoryRecordStore : public collector::RecordStore {
       const std::function<bool(absl::string_view, absl::string_view)>& fn) const override;
 
  private:
+  collector::RecordStore* replaced_ = nullptr;
   mutable Mutex mu_;
   std::map<std::string, std::string> tables_[collector::kTableCount] ABSL_GUARDED_BY(mu_);
 };
@@ -42,7 +43,11 @@ class MemoryStorage : public collector::Storage {
                                                       int64_t end_ms, size_t limit) const override;
   absl::StatusOr<std::optional<collector::Point>> Latest(collector::SeriesId id) const override;
   absl::Status DeleteBefore(int64_t cutoff_ms) override;
-  collector::RecordStore& records() override { return records_; }
+  collector::RecordStore& records() override {
+    return replaced_ != nullptr ? *replaced_ : records_;
+  }
+  void ReplaceRecords(collector::RecordStore* r) override { replaced_ = r; }
+  collector::RecordStore& local_records() override { return records_; }
 
  private:
   mutable Mutex mu_;
@@ -51,6 +56,7 @@ class MemoryStorage : public collector::Storage {
   std::map<std::string, collector::SeriesId> ids_ ABSL_GUARDED_BY(mu_);  // canonical key -> id
   std::map<collector::SeriesId, std::map<int64_t, double>> points_ ABSL_GUARDED_BY(mu_);
   MemoryRecordStore records_;
+  collector::RecordStore* replaced_ = nullptr;
 };
 
 }  // namespace rollguard::testing

@@ -15,6 +15,7 @@
 #include "rollguard/v1/admin_service.pb.h"
 #include "tests/support/etcd.h"
 #include "tests/support/fleet.h"
+#include "tests/support/http_receiver.h"
 
 namespace rollguard::testing {
 namespace {
@@ -37,12 +38,14 @@ class HaTest : public ::testing::Test {
     ASSERT_TRUE(b_);
   }
 
+  virtual std::string ExtraConfig() { return ""; }
+
   std::unique_ptr<CollectorUnderTest> StartMember(const std::string& name) {
     std::string work = dir_.File(name);
     fs::create_directories(work);
     WriteTextFile(work + "/collector.yaml",
                   absl::StrCat("ha:\n  etcd: [", etcd_->url(), "]\n  ttl: ", kTtlSeconds,
-                               "s\n  member: ", name, "\n"));
+                               "s\n  member: ", name, "\n", ExtraConfig()));
     auto c =
         CollectorUnderTest::Start(work, work + "/data", 0, {"--config", work + "/collector.yaml"});
     EXPECT_TRUE(c.ok()) << c.status();
@@ -247,6 +250,45 @@ TEST_F(HaTest, WithoutEtcdNobodyActsAndBothKeepStoring) {
         return RunCli(Both(), {"silence", "add", "--host", "h3", "--for", "1h"}).exit_code == 0;
       },
       absl::Seconds(15)));
+}
+
+// Notices across a failover: one receiver counts what both members send.
+class HaAlertTest : public HaTest {
+ protected:
+  std::string ExtraConfig() override {
+    WriteTextFile(dir_.File("rules.yaml"),
+                  "rules:\n  - {name: disk_seen, metric: disk_usage, op: '>=', threshold: 0, "
+                  "severity: warning}\n");
+    return absl::StrCat("alerting:\n  rules: ", dir_.File("rules.yaml"),
+                        "\n  receivers:\n    - {name: hook, type: webhook, url: '",
+                        receiver_.base(), "/hook'}\n  routes:\n    - {receivers: [hook]}\n");
+  }
+  int Notices(const std::string& host) {
+    int n = 0;
+    for (const std::string& body : receiver_.Bodies("/hook")) {
+      n += body.find("\"" + host + "\"") != std::string::npos;
+    }
+    return n;
+  }
+  HttpReceiver receiver_;
+};
+
+// The third test: an alert the old leader notified is not notified
+// again by the new one, and one that fired while nobody led is notified
+// once, by the new leader.
+TEST_F(HaAlertTest, EachFiringAlertIsNotifiedExactlyOnceAcrossAFailover) {
+  AddHost("early", Both());
+  ASSERT_TRUE(WaitFor([&] { return Notices("early") == 1; }, absl::Seconds(15)));
+  a_->process().Signal(SIGKILL);
+  // While a's lease runs out nobody leads: "late" fires on b, unannounced.
+  AddHost("late", b_->address());
+  ASSERT_TRUE(WaitUntilReporting(b_->address(), "late"));
+  ASSERT_TRUE(WaitFor([&] { return Leader(b_->address()) == "b"; }, absl::Seconds(20)));
+  EXPECT_TRUE(WaitFor([&] { return Notices("late") == 1; }, absl::Seconds(10)));
+  // Both alerts keep firing; the cooldown (5 min) is far off: nothing more.
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_EQ(Notices("early"), 1) << b_->process().Log();
+  EXPECT_EQ(Notices("late"), 1);
 }
 
 }  // namespace

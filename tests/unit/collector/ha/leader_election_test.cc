@@ -10,34 +10,12 @@
 #include <atomic>
 
 #include "collector/ha/etcd_client.h"
-#include "tests/support/etcd.h"
+#include "tests/unit/collector/ha/etcd_fixture.h"
 
 namespace rollguard::collector {
 namespace {
 
-using rollguard::testing::EtcdUnderTest;
-using rollguard::testing::TempDir;
 using rollguard::testing::WaitFor;
-
-class EtcdTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto e = EtcdUnderTest::Start(dir_.path());
-    ASSERT_TRUE(e.ok()) << e.status();
-    etcd_ = std::move(*e);
-  }
-  HaOptions Options(const std::string& member) {
-    HaOptions o;
-    o.etcd = {etcd_->url()};
-    o.ttl = absl::Seconds(2);
-    o.member = member;
-    o.address = "127.0.0.1:1";
-    o.poll = absl::Milliseconds(100);
-    return o;
-  }
-  TempDir dir_;
-  std::unique_ptr<EtcdUnderTest> etcd_;
-};
 
 TEST_F(EtcdTest, CreateIfAbsentLetsOneCallerHaveTheKey) {
   EtcdClient etcd({etcd_->url()}, absl::Seconds(2));

@@ -347,6 +347,11 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
       OpenLocked(rec);
     }
   }
+  // A follower keeps its copy of the record up to date (agents send their
+  // progress to every collector), but only the leader audits an outcome and
+  // drives rollouts and incidents on it: a member that led and stepped down
+  // must not halt its stale copy of a rollout for want of the leadership.
+  if (finished_now && !leadership_->Acting() && !promoting_) return;
   if (finished_now) {
     AuditOutcome(rec);
     // Listeners (rollouts, automation) hear a command finish once: a late

@@ -173,6 +173,15 @@ void Agent::Run() {
   if (config_.playbooks.enabled) {
     if (const char* w = SharedCgroupWarning(config_.playbooks.service)) spdlog::warn("{}", w);
   }
+  if (uplinks_.size() > 1 && runner_ && config_.playbooks.state_dir.empty()) {
+    // The fence against a deposed collector's commands then lives in memory:
+    // an agent restart forgets the epoch it had seen.
+    spdlog::warn(
+        "{} collectors (HA) but no state_dir: the highest leader epoch seen is kept in memory "
+        "only, so after a restart a deposed collector's command would not be refused; set "
+        "state_dir",
+        uplinks_.size());
+  }
   if (StateDirInsideRoot(config_.playbooks)) {
     // The bot can write there: it could edit the journal undo replays or
     // the record of commands that ran. Fine for a demo, not for a fleet.

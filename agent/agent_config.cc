@@ -365,7 +365,12 @@ absl::Status FinalizeAgentConfig(AgentConfig* c) {
     }
     c->host_id = name;
   }
-  RETURN_IF_ERROR(SplitAddressList("--collector", c->collector).status());
+  ASSIGN_OR_RETURN(std::vector<std::string> collectors,
+                   SplitAddressList("--collector", c->collector));
+  if (collectors.size() > 8) {
+    return absl::InvalidArgumentError(absl::StrCat("--collector: ", collectors.size(),
+                                                   " collectors; at most 8 (an HA pair needs 2)"));
+  }
   if (c->interval < absl::Milliseconds(100)) {
     return absl::InvalidArgumentError("--interval must be at least 100ms");
   }

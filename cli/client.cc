@@ -25,8 +25,13 @@ AdminClient::AdminClient(std::string address, absl::Duration timeout,
 
 bool AdminClient::TryNext(const grpc::Status& s) const {
   if (members_.size() < 2) return false;
-  // Not DEADLINE_EXCEEDED: a write that timed out may have been done.
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) return true;
+  // Only a collector never reached: a call cut off after it arrived (the
+  // collector killed mid-call) may have been done, and a write repeated on
+  // the other member would be done twice. Not DEADLINE_EXCEEDED either.
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      absl::StrContains(s.error_message(), "failed to connect to all addresses")) {
+    return true;
+  }
   return s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
          absl::StartsWith(s.error_message(), kNotLeaderPrefix);
 }

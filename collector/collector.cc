@@ -156,7 +156,6 @@ void Collector::StartElection() {
   election_->Start(
       [this](bool leading, int64_t epoch) {
         if (!leading) return;  // each part asks Acting() before it acts
-        spdlog::warn("ha: leading at epoch {}: offering open commands to connected agents", epoch);
         commands_->OnLeadershipGained();
       },
       [this] { return stats_.last_stored_ms.load(std::memory_order_relaxed); },
@@ -167,13 +166,18 @@ void Collector::StartElection() {
 
 absl::Status Collector::CatchUp(int64_t epoch) {
   MutexLock control(&control_mu_);
-  ASSIGN_OR_RETURN(ReplicatedRecords::Pulled pulled, replicated_->PullFromEtcd(epoch));
+  ASSIGN_OR_RETURN(ReplicatedRecords::Pulled pulled,
+                   replicated_->PullFromEtcd(epoch, [this] { election_->RenewDuringPrepare(); }));
   if (pulled.seeded) {
-    spdlog::warn("ha: first leader of the cluster: {} control records copied to etcd",
+    spdlog::info("ha: first leader of the cluster: its {} control records copied to etcd",
                  pulled.written);
+  } else if (pulled.deleted > 0) {
+    spdlog::warn(
+        "ha: {} control records taken from etcd; {} of this member's own that the cluster does "
+        "not have were removed (its state from before it last led, or from before it joined)",
+        pulled.written, pulled.deleted);
   } else {
-    spdlog::info("ha: {} control records taken from etcd, {} stale ones removed", pulled.written,
-                 pulled.deleted);
+    spdlog::info("ha: {} control records taken from etcd", pulled.written);
   }
   RETURN_IF_ERROR(commands_->Reload());
   RETURN_IF_ERROR(remediator_->Reload());

@@ -13,12 +13,15 @@ namespace {
 struct Head {
   std::string* body;
   size_t keep;
+  bool* truncated;
 };
 
 size_t KeepHead(char* data, size_t size, size_t n, void* head) {
   auto* h = static_cast<Head*>(head);
   size_t len = size * n;
-  if (h->body->size() < h->keep) h->body->append(data, std::min(len, h->keep - h->body->size()));
+  size_t room = h->keep - std::min(h->keep, h->body->size());
+  if (len > room) *h->truncated = true;
+  h->body->append(data, std::min(len, room));
   return len;
 }
 
@@ -48,7 +51,7 @@ absl::StatusOr<HttpPostResponse> HttpPost(const HttpPostRequest& request,
                    static_cast<long>(absl::ToInt64Milliseconds(request.timeout)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, KeepHead);
-  Head head{&response.body_head, request.keep_body_bytes};
+  Head head{&response.body_head, request.keep_body_bytes, &response.truncated};
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &head);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   if (!request.user_agent.empty()) {

@@ -32,7 +32,8 @@ struct HttpPostRequest {
 
 struct HttpPostResponse {
   long status = 0;
-  std::string body_head;  // the answer's first keep_body_bytes bytes
+  std::string body_head;   // the answer's first keep_body_bytes bytes
+  bool truncated = false;  // the answer was longer than that
 };
 
 // Any HTTP answer is a response (the caller judges its status); a transport

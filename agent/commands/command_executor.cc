@@ -174,9 +174,10 @@ void CommandExecutor::Execute(const Command& cmd) {
   }
   if (AnswerFromRecord(cmd)) return;
   if (absl::Status s = fence_.Admit(cmd.leader_epoch()); !s.ok()) {
-    // Not a final record: the same id from the real leader must still run.
-    spdlog::warn("command {}: {}", cmd.id(), std::string(s.message()));
-    SendState(cmd.id(), rollguard::v1::REFUSED, std::string(s.message()));
+    // No answer at all: progress goes to every collector, and a REFUSED
+    // (final) would end the real leader's copy of this same id, which must
+    // still run. The deposed sender learns nothing; it is no longer acting.
+    spdlog::warn("command {} not run: {}", cmd.id(), std::string(s.message()));
     return;
   }
   if (cmd.deadline_ms() > 0 && clock_->NowMs() > cmd.deadline_ms()) {

@@ -77,11 +77,18 @@ absl::Status Alerting::Start() {
 
 void Alerting::TakeOver(const std::vector<rollguard::v1::Alert>& leader_alerts) {
   PushSilences();
-  size_t marked = engine_.MergeNotified(leader_alerts);
+  std::vector<rollguard::v1::Alert> marked = engine_.MergeNotified(leader_alerts);
+  // Stored (and so written through): a second failover must see the marks.
+  for (const rollguard::v1::Alert& a : marked) {
+    if (absl::Status s = storage_->records().Put(Table::kAlerts, a.id(), a.SerializeAsString());
+        !s.ok()) {
+      spdlog::error("alerting: storing {}: {}", a.id(), s.ToString());
+    }
+  }
   spdlog::info(
       "alerting: taking over: {} of the old leader's alert states read, {} firing here "
       "already notified by it",
-      leader_alerts.size(), marked);
+      leader_alerts.size(), marked.size());
 }
 
 void Alerting::Stop() {
@@ -153,10 +160,14 @@ void Alerting::Apply(std::vector<AlertChange> changes) {
       s.Update(records.Delete(Table::kAlerts, a.id()));
     }
     if (!s.ok()) spdlog::error("alerting: storing {}: {}", a.id(), s.ToString());
+    // With HA the store is etcd too: a notice whose "notified" mark did not
+    // reach it could be sent again by the next leader. Not sent: never
+    // twice before late (a still-firing alert repeats after its cooldown).
+    const bool mark_stored = s.ok() || c.notify == NotifyKind::kNone;
     if (c.to_state != c.from_state) {
       spdlog::info("alert {}: {} -> {} ({})", a.id(), ev.from_state(), ev.to_state(), c.reason);
     }
-    if (c.notify != NotifyKind::kNone && leadership_->Acting()) {
+    if (c.notify != NotifyKind::kNone && leadership_->Acting() && mark_stored) {
       Notification n;
       n.alert = a;
       n.kind = c.notify;

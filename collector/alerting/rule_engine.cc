@@ -94,11 +94,11 @@ void RuleEngine::Restore(const std::vector<Alert>& alerts) {
   }
 }
 
-size_t RuleEngine::MergeNotified(const std::vector<Alert>& leader_alerts) {
+std::vector<Alert> RuleEngine::MergeNotified(const std::vector<Alert>& leader_alerts) {
   MutexLock lock(&mu_);
   // Alert ids are the same on every member (rule, host and labels): match
   // by id, and carry each cooldown key's newest notice.
-  size_t marked = 0;
+  std::vector<Alert> marked;
   for (const Alert& theirs : leader_alerts) {
     if (theirs.last_notified_ms() == 0) continue;
     int64_t& last = last_notified_[CooldownKey(theirs)];
@@ -107,9 +107,10 @@ size_t RuleEngine::MergeNotified(const std::vector<Alert>& leader_alerts) {
     if (it == active_.end() || !theirs.firing_notified() || StateOf(it->second) != kFiring) {
       continue;
     }
-    marked += !it->second.firing_notified();
+    const bool newly = !it->second.firing_notified();
     it->second.set_firing_notified(true);
     it->second.set_last_notified_ms(std::max(it->second.last_notified_ms(), last));
+    if (newly) marked.push_back(it->second);
   }
   return marked;
 }

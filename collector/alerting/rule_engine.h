@@ -60,9 +60,10 @@ class RuleEngine {
   void Restore(const std::vector<rollguard::v1::Alert>& alerts);
   // HA promotion: what the old leader notified. Its cooldowns hold here,
   // and an alert firing here that it had announced is not announced again
-  // (one it had not is, at the next evaluation). Returns how many of this
-  // member's firing alerts were marked.
-  size_t MergeNotified(const std::vector<rollguard::v1::Alert>& leader_alerts);
+  // (one it had not is, at the next evaluation). Returns this member's
+  // firing alerts it marked (to be stored).
+  std::vector<rollguard::v1::Alert> MergeNotified(
+      const std::vector<rollguard::v1::Alert>& leader_alerts);
 
   // The hot path: evaluates every rule that selects each sample's series.
   std::vector<AlertChange> Observe(absl::Span<const StoredSample> samples);

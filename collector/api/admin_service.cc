@@ -176,6 +176,14 @@ void WarnUnauthenticated(const std::string& peer, absl::string_view method,
 
 }  // namespace
 
+bool IsControlRead(absl::string_view method) {
+  static constexpr absl::string_view kControlReads[] = {
+      "ListSilences", "GetRollout",    "GetCommand", "ListCommands",
+      "ListAudit",    "ListIncidents", "GetIncident"};
+  return std::find(std::begin(kControlReads), std::end(kControlReads), method) !=
+         std::end(kControlReads);
+}
+
 std::string ActorName(const Principal& who, const std::string& claimed) {
   if (who.kind != PrincipalKind::kLocal) return who.Display();
   return claimed.empty() ? "local" : absl::StrCat("local (says ", claimed, ")");
@@ -256,8 +264,26 @@ absl::Status AdminServiceImpl::Dispatch(const Principal& who, absl::string_view 
     std::string hint = leadership_->LeaderHint();
     return absl::FailedPreconditionError(absl::StrCat(
         kNotLeaderPrefix, ": ", method, " changes state and only the leader takes it; ",
-        hint.empty() ? "no member leads right now (election under way?), try again shortly"
-                     : absl::StrCat("the leader is ", hint)));
+        hint.empty() ? "no member leads right now (an election, or etcd unreachable): try again "
+                       "within the lease ttl"
+                     : absl::StrCat("the leader is ", hint,
+                                    " (if it does not answer, the other member takes over "
+                                    "within the lease ttl: try again then)")));
+  }
+  // A follower's copy of the control records (silences, commands,
+  // rollouts, incidents, audit) is brought up to date only when it leads:
+  // while another member leads, reading them here would be stale, so the
+  // caller is sent to the leader (the CLI moves on by itself). With nobody
+  // leading (etcd away) the local copy is the best there is.
+  if (IsControlRead(method) && !leadership_->Acting()) {
+    std::string hint = leadership_->LeaderHint();
+    if (!hint.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(kNotLeaderPrefix, ": ", method,
+                       " reads control records, which are current on the leader only; the "
+                       "leader is ",
+                       hint));
+    }
   }
   // Invoke's callers build the messages from NewRequest/NewResponse; a
   // mismatch is a programming error, refused rather than cast.
@@ -578,7 +604,17 @@ absl::Status AdminServiceImpl::HandleGetHaStatus(const Principal&,
     return absl::FailedPreconditionError(
         "HA is off on this collector (no `ha:` section in its config): it acts alone");
   }
-  ASSIGN_OR_RETURN(HaView view, election_->View());
+  resp->set_answered_by_acting(election_->Acting());
+  resp->set_now_ms(clock_->NowMs());
+  absl::StatusOr<HaView> got = election_->View();
+  if (!got.ok()) {
+    // An answer, not an error: the CLI would take UNAVAILABLE for "this
+    // collector is down" when it is etcd that is.
+    resp->set_etcd_error(std::string(got.status().message()));
+    resp->set_answered_by(election_->member());
+    return absl::OkStatus();
+  }
+  const HaView& view = *got;
   resp->set_cluster(view.cluster);
   resp->set_leader(view.leader);
   resp->set_leader_address(view.leader_address);
@@ -593,8 +629,6 @@ absl::Status AdminServiceImpl::HandleGetHaStatus(const Principal&,
     out->set_last_stored_ms(m.last_stored_ms);
   }
   resp->set_answered_by(view.self);
-  resp->set_answered_by_acting(election_->Acting());
-  resp->set_now_ms(clock_->NowMs());
   return absl::OkStatus();
 }
 

@@ -265,6 +265,9 @@ class AdminServiceImpl final : public rollguard::v1::AdminService::CallbackServi
   mutable absl::flat_hash_map<std::string, int64_t> last_denied_ms_ ABSL_GUARDED_BY(denied_mu_);
 };
 
+// HA: methods that read control records (current on the leader only).
+bool IsControlRead(absl::string_view method);
+
 // The audit log's "who": the principal, or for an unauthenticated local
 // caller "local (says <claimed>)".
 std::string ActorName(const Principal& who, const std::string& claimed);

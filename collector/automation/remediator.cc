@@ -308,8 +308,12 @@ void Remediator::DispatchQueuedLocked() {
       }
     }
     if (next == nullptr) return;
-    DispatchLocked(next, next->playbook(), "rule:" + next->rule());
+    const bool sent = DispatchLocked(next, next->playbook(), "rule:" + next->rule());
     SaveLocked(*next);
+    // Not dispatched (the store or etcd refused, or this member stopped
+    // leading): the incident is unchanged and would be picked again at
+    // once. Try again at the next tick, not in a loop.
+    if (!sent) return;
   }
 }
 

@@ -213,6 +213,13 @@ absl::StatusOr<CommandRecord> CommandManager::Submit(Command command, const std:
   audit.set_outcome(rec.command().dry_run() ? "requested (dry run)" : "requested");
 
   MutexLock lock(&mu_);
+  // Asked again under the lock (it may have waited on a long Tick): a member
+  // that stopped leading meanwhile would store this locally only, and
+  // nobody would ever send it.
+  if (!leadership_->Acting() && !promoting_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kNotLeaderPrefix, ": this collector stopped leading; nothing was stored"));
+  }
   // Indexed, then stored, then sent: a crash after sending cannot lose it,
   // and a stored command is always in its host's listing.
   if (absl::Status s =
@@ -285,8 +292,12 @@ void CommandManager::OnUpdate(const std::string& host_id, const CommandUpdate& u
     } else {
       auto stored = GetMessage<CommandRecord>(*records_, Table::kCommands, update.command_id());
       if (!stored.ok() || !*stored) {
-        spdlog::warn("host '{}' reported on unknown command '{}'; ignored", host_id,
-                     update.command_id());
+        // A follower hears of every command the leader runs (agents report
+        // to both): not worth a warning each.
+        if (leadership_->Acting()) {
+          spdlog::warn("host '{}' reported on unknown command '{}'; ignored", host_id,
+                       update.command_id());
+        }
         return;
       }
       rec = std::move(**stored);

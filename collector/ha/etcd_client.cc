@@ -3,9 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/http_post.h"
+#include "common/redact.h"
 
 namespace rollguard::collector {
 namespace {
@@ -106,7 +108,13 @@ absl::StatusOr<std::string> EtcdClient::Call(const std::string& path, const std:
     request.user_agent = "rollguard-collector";
     absl::StatusOr<HttpPostResponse> r = HttpPost(request, {});
     if (!r.ok()) {
-      last = r.status();
+      // HttpPost names the URL with its path hidden (webhook paths hold
+      // secrets; etcd's do not): name the endpoint and the API path instead.
+      absl::string_view why = r.status().message();
+      const std::string hidden = absl::StrCat(RedactUrl(request.url), ": ");
+      if (absl::StartsWith(why, hidden)) why.remove_prefix(hidden.size());
+      last =
+          absl::UnavailableError(absl::StrCat("etcd ", RedactUrl(endpoints_[at]), path, ": ", why));
       continue;
     }
     if (r->status != 200) {
@@ -114,10 +122,15 @@ absl::StatusOr<std::string> EtcdClient::Call(const std::string& path, const std:
       json j = json::parse(r->body_head, nullptr, false);
       json m = Field(j, "message");
       std::string message = m.is_string() ? m.get<std::string>() : r->body_head.substr(0, 200);
-      last = absl::UnavailableError(
-          absl::StrCat("etcd ", endpoints_[at], path, ": HTTP ", r->status, ": ", message));
+      last = absl::UnavailableError(absl::StrCat("etcd ", RedactUrl(endpoints_[at]), path,
+                                                 ": HTTP ", r->status, ": ", message));
       if (r->status < 500) return last;  // the request is wrong, not the member
       continue;
+    }
+    if (r->truncated) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("etcd ", RedactUrl(endpoints_[at]), path, ": answer over ", kMaxAnswer >> 20,
+                       " MiB (a read that should have been paged)"));
     }
     MutexLock lock(&mu_);
     preferred_ = at;
@@ -203,14 +216,25 @@ absl::StatusOr<std::optional<EtcdKv>> EtcdClient::Get(const std::string& key) {
 }
 
 absl::StatusOr<std::vector<EtcdKv>> EtcdClient::GetPrefix(const std::string& prefix) {
-  json body = {{"key", B64(prefix)}, {"range_end", B64(PrefixEnd(prefix))}};
-  absl::StatusOr<std::string> text = Call("/v3/kv/range", body.dump());
-  if (!text.ok()) return text.status();
-  absl::StatusOr<json> j = Parse(*text, "range");
-  if (!j.ok()) return j.status();
+  // In pages of kPage keys, all at the first page's revision (one
+  // consistent picture however long the walk).
+  constexpr int kPage = 500;
   std::vector<EtcdKv> out;
-  for (const json& kv : Items(*j, "kvs")) out.push_back(ParseKv(kv));
-  return out;
+  std::string from = prefix;
+  int64_t revision = 0;
+  while (true) {
+    json body = {{"key", B64(from)}, {"range_end", B64(PrefixEnd(prefix))}, {"limit", kPage}};
+    if (revision != 0) body["revision"] = std::to_string(revision);
+    absl::StatusOr<std::string> text = Call("/v3/kv/range", body.dump());
+    if (!text.ok()) return text.status();
+    absl::StatusOr<json> j = Parse(*text, "range");
+    if (!j.ok()) return j.status();
+    if (revision == 0) revision = Int(Field(*j, "header"), "revision");
+    std::vector<json> kvs = Items(*j, "kvs");
+    for (const json& kv : kvs) out.push_back(ParseKv(kv));
+    if (!True(*j, "more") || kvs.empty()) return out;
+    from = out.back().key + std::string(1, '\0');  // the next key after the last
+  }
 }
 
 absl::StatusOr<int64_t> EtcdClient::Put(const std::string& key, const std::string& value,
@@ -222,6 +246,24 @@ absl::StatusOr<int64_t> EtcdClient::Put(const std::string& key, const std::strin
   absl::StatusOr<json> j = Parse(*text, "put");
   if (!j.ok()) return j.status();
   return Int(Field(*j, "header"), "revision");
+}
+
+absl::StatusOr<bool> EtcdClient::PutManyIfHeld(
+    const std::string& guard_key, int64_t guard_revision,
+    const std::vector<std::pair<std::string, std::string>>& puts) {
+  json ops = json::array();
+  for (const auto& [key, value] : puts) {
+    ops.push_back({{"request_put", {{"key", B64(key)}, {"value", B64(value)}}}});
+  }
+  json body = {{"compare", json::array({{{"key", B64(guard_key)},
+                                         {"target", "CREATE"},
+                                         {"create_revision", std::to_string(guard_revision)}}})},
+               {"success", ops}};
+  absl::StatusOr<std::string> text = Call("/v3/kv/txn", body.dump());
+  if (!text.ok()) return text.status();
+  absl::StatusOr<json> j = Parse(*text, "txn");
+  if (!j.ok()) return j.status();
+  return True(*j, "succeeded");
 }
 
 absl::StatusOr<bool> EtcdClient::PutIfHeld(const std::string& guard_key, int64_t guard_revision,

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,6 +51,7 @@ class EtcdClient {
                                                             const std::string& value,
                                                             int64_t lease);
   [[nodiscard]] absl::StatusOr<std::optional<EtcdKv>> Get(const std::string& key);
+  // Every key under `prefix`, read in pages at one revision.
   [[nodiscard]] absl::StatusOr<std::vector<EtcdKv>> GetPrefix(const std::string& prefix);
   // lease 0: none. Returns the revision of the write.
   [[nodiscard]] absl::StatusOr<int64_t> Put(const std::string& key, const std::string& value,
@@ -60,6 +62,12 @@ class EtcdClient {
   [[nodiscard]] absl::StatusOr<bool> PutIfHeld(const std::string& guard_key, int64_t guard_revision,
                                                const std::string& key,
                                                const std::optional<std::string>& value);
+
+  // Several puts in one guarded transaction (etcd takes up to 128 by
+  // default): all or none.
+  [[nodiscard]] absl::StatusOr<bool> PutManyIfHeld(
+      const std::string& guard_key, int64_t guard_revision,
+      const std::vector<std::pair<std::string, std::string>>& puts);
 
   const std::vector<std::string>& endpoints() const { return endpoints_; }
 

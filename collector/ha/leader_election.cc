@@ -3,11 +3,14 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/redact.h"
 
 namespace rollguard::collector {
 namespace {
@@ -15,6 +18,12 @@ namespace {
 using nlohmann::json;
 
 constexpr absl::Duration kHeartbeatEvery = absl::Seconds(1);
+
+// Lease arithmetic runs on the monotonic clock: a wall clock stepped back
+// (NTP, `date -s`) must not keep a leader acting past its lease.
+absl::Time SteadyNow() {
+  return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
 
 struct MemberInfo {
   std::string name;
@@ -59,7 +68,21 @@ LeaderElection::~LeaderElection() { Stop(); }
 void LeaderElection::Start(OnChange on_change, std::function<int64_t()> last_stored_ms,
                            const std::string& address, Prepare prepare) {
   prepare_ = std::move(prepare);
-  if (options_.address.empty()) options_.address = address;
+  if (options_.address.empty()) {
+    // A wildcard listen address is no address to give others: the host's
+    // name with the port is.
+    const std::string host = address.substr(0, address.rfind(':'));
+    if (host == "0.0.0.0" || host == "[::]" || host.empty()) {
+      char name[256] = {0};
+      if (gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0') {
+        options_.address = absl::StrCat(name, address.substr(address.rfind(':')));
+      } else {
+        options_.address = address;
+      }
+    } else {
+      options_.address = address;
+    }
+  }
   if (options_.member.empty()) {
     char host[256] = {0};
     if (gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "collector");
@@ -68,8 +91,10 @@ void LeaderElection::Start(OnChange on_change, std::function<int64_t()> last_sto
   }
   on_change_ = std::move(on_change);
   last_stored_ms_ = std::move(last_stored_ms);
+  std::vector<std::string> etcd;
+  for (const std::string& url : options_.etcd) etcd.push_back(RedactUrl(url));
   spdlog::info("ha: member '{}' ({}) of cluster '{}', etcd {}, lease ttl {}s", options_.member,
-               options_.address, options_.cluster, absl::StrJoin(options_.etcd, ","),
+               options_.address, options_.cluster, absl::StrJoin(etcd, ","),
                absl::ToInt64Seconds(options_.ttl));
   thread_ = std::thread([this] { Run(); });
 }
@@ -95,7 +120,7 @@ void LeaderElection::Stop() {
 
 bool LeaderElection::Acting() const {
   MutexLock lock(&mu_);
-  return leader_ && clock_->Now() < acting_until_;
+  return leader_ && SteadyNow() < acting_until_;
 }
 
 int64_t LeaderElection::Epoch() const {
@@ -129,7 +154,7 @@ void LeaderElection::Run() {
 }
 
 void LeaderElection::Round() {
-  absl::Time now = clock_->Now();
+  absl::Time now = SteadyNow();
   if (lease_ == 0 || now >= lease_until_) {
     if (lease_ != 0) StepDown("its lease ran out before it could be renewed");
     lease_ = 0;
@@ -145,21 +170,34 @@ void LeaderElection::Round() {
   }
   if (now >= next_renew_) Renew();
   if (lease_ == 0) return;
-  if (clock_->Now() >= next_heartbeat_) Heartbeat();
+  if (SteadyNow() >= next_heartbeat_) Heartbeat();
   Campaign();
 }
 
 void LeaderElection::Warn(const std::string& what) {
-  // An etcd outage fails every poll: say it when it changes, and every 10 s.
-  absl::Time now = clock_->Now();
-  if (what == last_warning_ && now - last_warning_at_ < absl::Seconds(10)) return;
-  last_warning_ = what;
+  // An etcd outage fails every request of every poll: one line every 10 s,
+  // with how many were left out.
+  absl::Time now = SteadyNow();
+  if (now - last_warning_at_ < absl::Seconds(10)) {
+    ++suppressed_warnings_;
+    return;
+  }
   last_warning_at_ = now;
-  spdlog::warn("ha: {}", what);
+  if (suppressed_warnings_ > 0) {
+    spdlog::warn("ha: {} ({} more etcd errors in the last 10 s not logged)", what,
+                 suppressed_warnings_);
+  } else {
+    spdlog::warn("ha: {}", what);
+  }
+  suppressed_warnings_ = 0;
+}
+
+void LeaderElection::RenewDuringPrepare() {
+  if (lease_ != 0 && SteadyNow() >= next_renew_) Renew();
 }
 
 void LeaderElection::Renew() {
-  absl::Time sent = clock_->Now();
+  absl::Time sent = SteadyNow();
   absl::StatusOr<int64_t> ttl = etcd_.KeepAlive(lease_);
   if (!ttl.ok()) {
     // Try again next round; Acting() runs out on its own meanwhile.
@@ -179,7 +217,7 @@ void LeaderElection::Renew() {
 }
 
 void LeaderElection::Heartbeat() {
-  next_heartbeat_ = clock_->Now() + kHeartbeatEvery;
+  next_heartbeat_ = SteadyNow() + kHeartbeatEvery;
   absl::StatusOr<int64_t> r =
       etcd_.Put(absl::StrCat(prefix_, "members/", options_.member), MemberValue(), lease_);
   if (!r.ok()) Warn(absl::StrCat("writing the member key: ", r.status().ToString()));
@@ -199,9 +237,17 @@ void LeaderElection::Campaign() {
       etcd_.CreateIfAbsent(LeaderKey(), value.dump(), lease_);
   if (!r.ok()) {
     Warn(absl::StrCat("reading the leadership key: ", r.status().ToString()));
+    if (absl::StrContains(r.status().message(), "lease not found")) {
+      // Our lease is gone at etcd (revoked, or expired unseen): so is the key.
+      StepDown("etcd no longer has its lease");
+      lease_ = 0;
+    }
     return;
   }
   if (r->created) {
+    // Created now: if this member thought it led, its key had vanished (an
+    // operator deleted it?): that leadership ended; this is a new epoch.
+    if (leader()) StepDown("its leadership key vanished");
     BecomeLeader(r->revision, lease_until_ - margin_);
     return;
   }
@@ -213,8 +259,14 @@ void LeaderElection::Campaign() {
   }
   MemberInfo holder = ParseMember(r->holder->value);
   if (leader()) StepDown(absl::StrCat("member '", holder.name, "' holds the leadership key"));
-  MutexLock lock(&mu_);
-  hint_ = absl::StrCat(holder.name, " at ", holder.address);
+  std::string hint = absl::StrCat(holder.name, " at ", holder.address);
+  {
+    MutexLock lock(&mu_);
+    if (hint_ == hint) return;
+    hint_ = hint;
+  }
+  spdlog::info("ha: member '{}' follows; the leader is {} (epoch {})", options_.member, hint,
+               r->holder->create_revision);
 }
 
 void LeaderElection::BecomeLeader(int64_t epoch, absl::Time acting_until) {
@@ -223,7 +275,7 @@ void LeaderElection::BecomeLeader(int64_t epoch, absl::Time acting_until) {
     held_epoch_ = epoch;
   }
   if (prepare_) {
-    absl::Time started = clock_->Now();
+    absl::Time started = SteadyNow();
     if (absl::Status s = prepare_(epoch); !s.ok()) {
       // Not ready to act: give the key back rather than lead half-informed.
       spdlog::error("ha: member '{}' won epoch {} but cannot catch up ({}); giving it back",
@@ -238,7 +290,7 @@ void LeaderElection::BecomeLeader(int64_t epoch, absl::Time acting_until) {
     // (The lease is not renewed meanwhile: a catch-up longer than the
     // lease ends with acting_until already past, until the next renewal.)
     spdlog::info("ha: caught up with the cluster's control records in {} ms",
-                 absl::ToInt64Milliseconds(clock_->Now() - started));
+                 absl::ToInt64Milliseconds(SteadyNow() - started));
   }
   {
     MutexLock lock(&mu_);

@@ -78,6 +78,11 @@ class LeaderElection final : public Leadership {
   int64_t Epoch() const override;
   std::string LeaderHint() const override;
   bool leader() const;
+  const std::string& member() const { return options_.member; }
+
+  // For the Prepare callback only (it runs on the election thread): renews
+  // the lease when due, so a long catch-up does not let it lapse.
+  void RenewDuringPrepare();
 
   // The cluster as etcd has it now.
   [[nodiscard]] absl::StatusOr<HaView> View() const;
@@ -102,8 +107,8 @@ class LeaderElection final : public Leadership {
   std::string MemberValue() const;
   void Warn(const std::string& what);
 
-  HaOptions options_;  // member and address filled in by Start
-  const Clock* const clock_;
+  HaOptions options_;         // member and address filled in by Start
+  const Clock* const clock_;  // wall times in heartbeats; leases use the steady clock
   const std::string prefix_;
   const absl::Duration margin_;
   mutable EtcdClient etcd_;
@@ -116,8 +121,8 @@ class LeaderElection final : public Leadership {
   absl::Time lease_until_ = absl::InfinitePast();
   absl::Time next_renew_ = absl::InfinitePast();
   absl::Time next_heartbeat_ = absl::InfinitePast();
-  std::string last_warning_;
   absl::Time last_warning_at_ = absl::InfinitePast();
+  int suppressed_warnings_ = 0;
 
   mutable Mutex mu_;
   std::condition_variable cv_;

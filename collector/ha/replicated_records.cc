@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
@@ -51,9 +52,17 @@ absl::Status ReplicatedRecords::WriteThrough(Table table, absl::string_view key,
   if (!Replicated(table)) return absl::OkStatus();
   const int64_t epoch = election_->HeldEpoch();
   if (epoch == 0) return absl::OkStatus();  // a follower's own copy
-  ASSIGN_OR_RETURN(bool held, election_->etcd()->PutIfHeld(election_->LeaderKey(), epoch,
-                                                           EtcdKey(table, key), value));
-  if (!held) {
+  absl::StatusOr<bool> held =
+      election_->etcd()->PutIfHeld(election_->LeaderKey(), epoch, EtcdKey(table, key), value);
+  if (!held.ok()) {
+    // Not UNAVAILABLE: a client would take that for "never reached" and try
+    // the other member. etcd may have taken it (a timeout after the write).
+    return absl::AbortedError(
+        absl::StrCat("storing a ", kTableNames[static_cast<int>(table)],
+                     " record through etcd failed, and etcd may or may not have it (",
+                     held.status().message(), "): check before trying again"));
+  }
+  if (!*held) {
     return absl::FailedPreconditionError(
         absl::StrCat(kNotLeaderPrefix, ": this member lost the leadership (epoch ", epoch,
                      ") before it could store a ", kTableNames[static_cast<int>(table)],
@@ -78,25 +87,33 @@ absl::Status ReplicatedRecords::Scan(
   return local_->Scan(table, start, end, fn);
 }
 
-absl::Status ReplicatedRecords::Seed(int64_t epoch, Pulled* out) {
+absl::Status ReplicatedRecords::Seed(int64_t epoch, const std::function<void()>& keep_alive,
+                                     Pulled* out) {
   EtcdClient* etcd = election_->etcd();
+  // 100 records a transaction (etcd takes up to 128 operations in one).
+  constexpr size_t kBatch = 100;
+  std::vector<std::pair<std::string, std::string>> batch;
+  auto flush = [&]() -> absl::Status {
+    if (batch.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(bool held, etcd->PutManyIfHeld(election_->LeaderKey(), epoch, batch));
+    if (!held) return absl::FailedPreconditionError("lost the leadership while seeding");
+    out->written += batch.size();
+    batch.clear();
+    if (keep_alive) keep_alive();
+    return absl::OkStatus();
+  };
   for (int t = 0; t < kTableCount; ++t) {
     const Table table = static_cast<Table>(t);
     if (!Replicated(table)) continue;
     absl::Status failed = absl::OkStatus();
     RETURN_IF_ERROR(local_->Scan(table, "", "", [&](absl::string_view k, absl::string_view v) {
-      absl::StatusOr<bool> held =
-          etcd->PutIfHeld(election_->LeaderKey(), epoch, EtcdKey(table, k), std::string(v));
-      if (!held.ok() || !*held) {
-        failed = held.ok() ? absl::FailedPreconditionError("lost the leadership while seeding")
-                           : held.status();
-        return false;
-      }
-      ++out->written;
-      return true;
+      batch.emplace_back(EtcdKey(table, k), std::string(v));
+      if (batch.size() >= kBatch) failed = flush();
+      return failed.ok();
     }));
     RETURN_IF_ERROR(failed);
   }
+  RETURN_IF_ERROR(flush());
   ASSIGN_OR_RETURN(bool held, etcd->PutIfHeld(election_->LeaderKey(), epoch,
                                               election_->RecordsPrefix() + kSeededKey, "seeded"));
   if (!held) return absl::FailedPreconditionError("lost the leadership while seeding");
@@ -104,14 +121,16 @@ absl::Status ReplicatedRecords::Seed(int64_t epoch, Pulled* out) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ReplicatedRecords::Pulled> ReplicatedRecords::PullFromEtcd(int64_t epoch) {
+absl::StatusOr<ReplicatedRecords::Pulled> ReplicatedRecords::PullFromEtcd(
+    int64_t epoch, const std::function<void()>& keep_alive) {
   Pulled out;
   EtcdClient* etcd = election_->etcd();
   ASSIGN_OR_RETURN(std::optional<EtcdKv> seeded,
                    etcd->Get(election_->RecordsPrefix() + kSeededKey));
   if (!seeded.has_value()) {
-    // The cluster's first leader: its history becomes the cluster's.
-    RETURN_IF_ERROR(Seed(epoch, &out));
+    // The cluster's first leader: its records become the cluster's (so
+    // start the collector that has history first when turning HA on).
+    RETURN_IF_ERROR(Seed(epoch, keep_alive, &out));
     return out;
   }
   for (int t = 0; t < kTableCount; ++t) {
@@ -119,6 +138,7 @@ absl::StatusOr<ReplicatedRecords::Pulled> ReplicatedRecords::PullFromEtcd(int64_
     if (!Replicated(table)) continue;
     const std::string prefix = TablePrefix(table);
     ASSIGN_OR_RETURN(std::vector<EtcdKv> kvs, etcd->GetPrefix(prefix));
+    if (keep_alive) keep_alive();
     if (table == Table::kAlerts) {
       // The follower's engine has its own alert states; only the old
       // leader's notices matter (handed back for the engine to merge).
@@ -129,7 +149,10 @@ absl::StatusOr<ReplicatedRecords::Pulled> ReplicatedRecords::PullFromEtcd(int64_
       continue;
     }
     std::map<std::string, std::string> wanted;
-    for (EtcdKv& kv : kvs) wanted.emplace(kv.key.substr(prefix.size()), std::move(kv.value));
+    for (EtcdKv& kv : kvs) {
+      if (!absl::StartsWith(kv.key, prefix)) continue;  // not asked for: ignored
+      wanted.emplace(kv.key.substr(prefix.size()), std::move(kv.value));
+    }
     std::vector<std::string> stale;
     std::set<std::string> same;
     RETURN_IF_ERROR(local_->Scan(table, "", "", [&](absl::string_view k, absl::string_view v) {
@@ -153,6 +176,7 @@ absl::StatusOr<ReplicatedRecords::Pulled> ReplicatedRecords::PullFromEtcd(int64_
       RETURN_IF_ERROR(local_->Put(table, k, v));
       ++out.written;
     }
+    if (keep_alive) keep_alive();
   }
   return out;
 }

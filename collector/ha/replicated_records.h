@@ -14,6 +14,7 @@
 // on keeps a collector's history.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,10 @@ class ReplicatedRecords final : public RecordStore {
     std::vector<rollguard::v1::Alert> leader_alerts;  // the old leader's alert states
   };
   // Promotion (this member holds the key at `epoch`, is not acting yet).
-  [[nodiscard]] absl::StatusOr<Pulled> PullFromEtcd(int64_t epoch);
+  // `keep_alive` is called between steps (the lease must not lapse while a
+  // long catch-up runs).
+  [[nodiscard]] absl::StatusOr<Pulled> PullFromEtcd(int64_t epoch,
+                                                    const std::function<void()>& keep_alive = {});
 
   static bool Replicated(Table table);
 
@@ -52,7 +56,7 @@ class ReplicatedRecords final : public RecordStore {
   // Writes (or deletes) in etcd while the key is held; OK when not held.
   absl::Status WriteThrough(Table table, absl::string_view key,
                             const std::optional<std::string>& value);
-  absl::Status Seed(int64_t epoch, Pulled* out);
+  absl::Status Seed(int64_t epoch, const std::function<void()>& keep_alive, Pulled* out);
 
   RecordStore* const local_;
   const LeaderElection* const election_;

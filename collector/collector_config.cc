@@ -151,7 +151,18 @@ absl::Status LoadIngestLimits(const ConfigNode& n, IngestLimits* l) {
 
 // ha: {etcd: [urls], ttl: 10s, cluster: name, member: name, address: host:port}
 absl::Status LoadHa(const ConfigNode& h, HaOptions* ha) {
-  RETURN_IF_ERROR(h.AllowOnly({"etcd", "ttl", "cluster", "member", "address"}));
+  RETURN_IF_ERROR(h.AllowOnly({"etcd", "ttl", "cluster", "member", "address", "tls"}));
+  if (h.Has("tls")) {
+    ASSIGN_OR_RETURN(ConfigNode t, h.Child("tls"));
+    TlsFiles files;
+    RETURN_IF_ERROR(LoadTlsSection(t, "ca", &files));
+    if (files.cert.empty() != files.key.empty()) {
+      return t.Error(files.cert.empty() ? "cert" : "key", "cert and key go together");
+    }
+    ha->tls_ca = files.ca;
+    ha->tls_cert = files.cert;
+    ha->tls_key = files.key;
+  }
   ASSIGN_OR_RETURN(ha->etcd, h.Strings("etcd"));
   if (ha->etcd.empty()) return h.Error("etcd", "needs at least one etcd client URL");
   for (const std::string& url : ha->etcd) {

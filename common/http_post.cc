@@ -58,6 +58,10 @@ absl::StatusOr<HttpPostResponse> HttpPost(const HttpPostRequest& request,
     curl_easy_setopt(curl, CURLOPT_USERAGENT, request.user_agent.c_str());
   }
   if (!request.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.cert_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, request.cert_file.c_str());
+  }
+  if (!request.key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, request.key_file.c_str());
   if (request.cancel != nullptr) {
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortWhenCancelled);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(request.cancel));

@@ -21,6 +21,9 @@ struct HttpPostRequest {
   absl::Duration timeout = absl::Seconds(10);
   // The CA bundle to trust for https (empty: the system's).
   std::string ca_file;
+  // A client certificate and its key for https (etcd with client auth).
+  std::string cert_file;
+  std::string key_file;
   std::string user_agent;
   // When set and it turns true, the request is abandoned (a stopping daemon
   // does not wait out a hanging receiver's timeout).

@@ -87,8 +87,13 @@ absl::StatusOr<json> Parse(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-EtcdClient::EtcdClient(std::vector<std::string> endpoints, absl::Duration timeout)
-    : endpoints_(std::move(endpoints)), timeout_(timeout) {}
+EtcdClient::EtcdClient(std::vector<std::string> endpoints, absl::Duration timeout, std::string ca,
+                       std::string cert, std::string key)
+    : endpoints_(std::move(endpoints)),
+      timeout_(timeout),
+      ca_(std::move(ca)),
+      cert_(std::move(cert)),
+      key_(std::move(key)) {}
 
 absl::StatusOr<std::string> EtcdClient::Call(const std::string& path, const std::string& body) {
   if (endpoints_.empty()) return absl::FailedPreconditionError("etcd: no endpoints");
@@ -106,6 +111,9 @@ absl::StatusOr<std::string> EtcdClient::Call(const std::string& path, const std:
     request.timeout = timeout_;
     request.keep_body_bytes = kMaxAnswer;
     request.user_agent = "rollguard-collector";
+    request.ca_file = ca_;
+    request.cert_file = cert_;
+    request.key_file = key_;
     absl::StatusOr<HttpPostResponse> r = HttpPost(request, {});
     if (!r.ok()) {
       // HttpPost names the URL with its path hidden (webhook paths hold

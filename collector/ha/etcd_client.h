@@ -30,7 +30,10 @@ struct EtcdKv {
 class EtcdClient {
  public:
   // `endpoints`: "http://host:port" each; `timeout` bounds each request.
-  EtcdClient(std::vector<std::string> endpoints, absl::Duration timeout);
+  // For https endpoints: `ca` (empty: the system's), and a client `cert`
+  // and `key` when etcd authenticates clients.
+  EtcdClient(std::vector<std::string> endpoints, absl::Duration timeout, std::string ca = "",
+             std::string cert = "", std::string key = "");
 
   // A new lease; returns its id.
   [[nodiscard]] absl::StatusOr<int64_t> Grant(absl::Duration ttl);
@@ -78,6 +81,7 @@ class EtcdClient {
 
   const std::vector<std::string> endpoints_;
   const absl::Duration timeout_;
+  const std::string ca_, cert_, key_;
   Mutex mu_;
   size_t preferred_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -11,6 +11,11 @@ namespace rollguard::collector {
 
 struct HaOptions {
   std::vector<std::string> etcd;  // client URLs, "http://127.0.0.1:2379"
+  // https to etcd: the CA that signed etcd's certificate, and this
+  // collector's client certificate and key when etcd asks for one.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
   // A leader that cannot renew its lease stops acting before it expires;
   // a follower takes over within ttl (plus one poll) of the leader's death.
   absl::Duration ttl = absl::Seconds(10);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/redact.h"
+#include "common/tls/tls_config.h"
 
 namespace rollguard::collector {
 namespace {
@@ -61,7 +62,8 @@ LeaderElection::LeaderElection(HaOptions options, const Clock* clock)
       // stops acting this long before etcd could let its key go.
       margin_(std::max(options_.ttl / 10, absl::Milliseconds(200))),
       etcd_(options_.etcd,
-            std::max(std::min(options_.ttl / 4, absl::Seconds(2)), absl::Milliseconds(200))) {}
+            std::max(std::min(options_.ttl / 4, absl::Seconds(2)), absl::Milliseconds(200)),
+            options_.tls_ca, options_.tls_cert, options_.tls_key) {}
 
 LeaderElection::~LeaderElection() { Stop(); }
 
@@ -92,7 +94,18 @@ void LeaderElection::Start(OnChange on_change, std::function<int64_t()> last_sto
   on_change_ = std::move(on_change);
   last_stored_ms_ = std::move(last_stored_ms);
   std::vector<std::string> etcd;
-  for (const std::string& url : options_.etcd) etcd.push_back(RedactUrl(url));
+  for (const std::string& url : options_.etcd) {
+    etcd.push_back(RedactUrl(url));
+    if (absl::StartsWith(url, "http://")) {
+      std::string host_port = url.substr(7, url.find('/', 7) - 7);
+      if (!IsLoopbackAddress(host_port)) {
+        spdlog::warn(
+            "ha: etcd at {} in plaintext: whoever can reach it can write the control records the "
+            "next leader acts on; use https with ha.tls (and etcd's client-certificate auth)",
+            RedactUrl(url));
+      }
+    }
+  }
   spdlog::info("ha: member '{}' ({}) of cluster '{}', etcd {}, lease ttl {}s", options_.member,
                options_.address, options_.cluster, absl::StrJoin(etcd, ","),
                absl::ToInt64Seconds(options_.ttl));

@@ -298,5 +298,54 @@ TEST_F(HaAlertTest, EachFiringAlertIsNotifiedExactlyOnceAcrossAFailover) {
   EXPECT_EQ(Notices("late"), 1);
 }
 
+// etcd over https with client-certificate auth (ha.tls): a collector with
+// the certificate leads; one without it is refused by etcd, says so in
+// `ha status`, and never acts.
+TEST(HaTlsTest, EtcdWithClientCertificatesTakesOnlyCollectorsThatHaveOne) {
+  TempDir dir;
+  ASSERT_EQ(RunCommand({BinPath("rollguard"), "pki", "init", "--dir", dir.File("pki")}).exit_code,
+            0);
+  ASSERT_EQ(
+      RunCommand({BinPath("rollguard"), "pki", "agent", "collector-a", "--dir", dir.File("pki")})
+          .exit_code,
+      0);
+  EtcdTls tls{dir.File("pki/ca.crt"), dir.File("pki/collector.crt"), dir.File("pki/collector.key"),
+              dir.File("pki/agents/collector-a.crt"), dir.File("pki/agents/collector-a.key")};
+  auto etcd = EtcdUnderTest::Start(dir.path(), &tls);
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  auto member = [&](const std::string& name, bool with_cert) {
+    std::string work = dir.File(name);
+    fs::create_directories(work);
+    WriteTextFile(work + "/collector.yaml",
+                  absl::StrCat("ha:\n  etcd: [", (*etcd)->url(), "]\n  ttl: 2s\n  member: ", name,
+                               "\n  tls:\n    ca: ", tls.ca, "\n",
+                               with_cert ? absl::StrCat("    cert: ", tls.client_cert,
+                                                        "\n    key: ", tls.client_key, "\n")
+                                         : ""));
+    return CollectorUnderTest::Start(work, work + "/data", 0,
+                                     {"--config", work + "/collector.yaml"});
+  };
+  auto a = member("a", true);
+  ASSERT_TRUE(a.ok()) << a.status();
+  HaStatus status;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return RunCliJson((*a)->address(), {"ha", "status"}, &status).ok() &&
+               status.leader() == "a";
+      },
+      absl::Seconds(10)))
+      << (*a)->process().Log();
+  auto b = member("b", false);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_TRUE(RunCliJson((*b)->address(), {"ha", "status"}, &status).ok());
+  EXPECT_NE(status.etcd_error(), "");
+  CommandResult text = RunCli((*b)->address(), {"ha", "status"});
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.out.find("etcd UNREACHABLE from member b"), std::string::npos) << text.out;
+  // b never acts: it refuses writes and sends nothing.
+  CommandResult refused = RunCli((*b)->address(), {"silence", "add", "--host", "x", "--for", "1h"});
+  EXPECT_NE(refused.err.find("not the leader"), std::string::npos) << refused.err;
+}
+
 }  // namespace
 }  // namespace rollguard::testing

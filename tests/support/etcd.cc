@@ -8,7 +8,8 @@
 
 namespace rollguard::testing {
 
-absl::StatusOr<std::unique_ptr<EtcdUnderTest>> EtcdUnderTest::Start(const std::string& work_dir) {
+absl::StatusOr<std::unique_ptr<EtcdUnderTest>> EtcdUnderTest::Start(const std::string& work_dir,
+                                                                    const EtcdTls* tls) {
   constexpr char kEtcd[] = "/usr/bin/etcd";
   if (access(kEtcd, X_OK) != 0) {
     return absl::FailedPreconditionError(
@@ -20,19 +21,39 @@ absl::StatusOr<std::unique_ptr<EtcdUnderTest>> EtcdUnderTest::Start(const std::s
   for (int attempt = 0; attempt < 3; ++attempt) {
     const int client = PickFreeTcpPort();
     const int peer = PickFreeTcpPort();
-    const std::string client_url = absl::StrCat("http://127.0.0.1:", client);
+    const std::string client_url =
+        absl::StrCat(tls != nullptr ? "https" : "http", "://127.0.0.1:", client);
     const std::string peer_url = absl::StrCat("http://127.0.0.1:", peer);
-    auto p = ChildProcess::Start(
-        {kEtcd, "--name", "test", "--data-dir", absl::StrCat(work_dir, "/etcd-", attempt),
-         "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
-         "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-         "--initial-cluster", absl::StrCat("test=", peer_url), "--log-level", "warn"},
-        absl::StrCat(work_dir, "/etcd.log"));
+    std::vector<std::string> argv = {kEtcd,
+                                     "--name",
+                                     "test",
+                                     "--data-dir",
+                                     absl::StrCat(work_dir, "/etcd-", attempt),
+                                     "--listen-client-urls",
+                                     client_url,
+                                     "--advertise-client-urls",
+                                     client_url,
+                                     "--listen-peer-urls",
+                                     peer_url,
+                                     "--initial-advertise-peer-urls",
+                                     peer_url,
+                                     "--initial-cluster",
+                                     absl::StrCat("test=", peer_url),
+                                     "--log-level",
+                                     "warn"};
+    std::vector<std::string> curl = {"/usr/bin/curl", "-sS", "--max-time", "1", "-X", "POST"};
+    if (tls != nullptr) {
+      argv.insert(argv.end(), {"--cert-file", tls->cert, "--key-file", tls->key,
+                               "--client-cert-auth", "--trusted-ca-file", tls->ca});
+      curl.insert(curl.end(),
+                  {"--cacert", tls->ca, "--cert", tls->client_cert, "--key", tls->client_key});
+    }
+    auto p = ChildProcess::Start(argv, absl::StrCat(work_dir, "/etcd.log"));
     if (!p.ok()) return p.status();
+    curl.insert(curl.end(), {client_url + "/v3/kv/range", "-d", "{\"key\":\"AA==\"}"});
     bool up = WaitFor(
         [&] {
-          CommandResult r = RunCommand({"/usr/bin/curl", "-sS", "--max-time", "1", "-X", "POST",
-                                        client_url + "/v3/kv/range", "-d", "{\"key\":\"AA==\"}"});
+          CommandResult r = RunCommand(curl);
           return r.exit_code == 0 && r.out.find("header") != std::string::npos;
         },
         absl::Seconds(15));

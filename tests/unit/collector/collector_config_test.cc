@@ -88,6 +88,8 @@ TEST(CollectorConfigTest, ErrorsNameFileLineAndKey) {
       {"ha:\n  etcd: [http://e:2379]\n  ttl: 2500ms\n", "must be whole seconds"},
       {"ha:\n  etcd: [http://e:2379]\n  member: a/b\n", "without '/'"},
       {"ha:\n  etcd: [http://e:2379]\n  leader: me\n", "unknown key 'ha.leader'"},
+      {"ha:\n  etcd: [https://e:2379]\n  tls: {ca: ca.crt, cert: c.crt}\n",
+       "cert and key go together"},
   };
   for (const auto& tc : cases) {
     WriteTextFile(dir.File("collector.yaml"), tc.yaml);

@@ -162,7 +162,10 @@ void LeaderElection::Run() {
     lock.Unlock();
     Round();
     lock.Lock();
-    cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(options_.poll), [&] { return stop_; });
+    cv_.wait_for(lock.native(), absl::ToChronoMilliseconds(options_.poll), [&] {
+      mu_.AssertHeld();  // a wait predicate runs with the lock retaken
+      return stop_;
+    });
   }
 }
 

@@ -24,7 +24,6 @@ class MemoryRecordStore : public collector::RecordStore {
       const std::function<bool(absl::string_view, absl::string_view)>& fn) const override;
 
  private:
-  collector::RecordStore* replaced_ = nullptr;
   mutable Mutex mu_;
   std::map<std::string, std::string> tables_[collector::kTableCount] ABSL_GUARDED_BY(mu_);
 };

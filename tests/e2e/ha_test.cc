@@ -234,6 +234,38 @@ TEST_F(HaTest, ALeaderPausedPastItsLeaseWakesUpFollowingAndSendsNothing) {
   EXPECT_NE(refused.err.find("not the leader"), std::string::npos) << refused.err;
 }
 
+// The fence on a real agent: one that has already seen a later epoch (as
+// after a failover the deposed leader never heard of) runs nothing a lower
+// epoch sends, and answers nothing (a final answer would end the real
+// leader's copy of the same command).
+TEST_F(HaTest, AnAgentThatHasSeenALaterEpochRunsNothingFromALowerOne) {
+  AddHost("h4", Both());
+  ASSERT_TRUE(WaitUntilReporting(a_->address(), "h4"));
+  HaStatus status;
+  ASSERT_EQ(Leader(Both(), &status), "a");
+  agents_["h4"]->Signal(SIGTERM);
+  ASSERT_TRUE(agents_["h4"]->Wait(absl::Seconds(10)).has_value());
+  WriteTextFile(dir_.File("state-h4/leader_epoch"), absl::StrCat(status.epoch() + 1000, "\n"));
+  AddHost("h4", Both());
+  rollguard::v1::Rollout started;
+  ASSERT_TRUE(
+      RunCliJson(Both(), {"rollback", "full-rollback", "--host", "h4", "--yes"}, &started).ok());
+  const std::string log = dir_.File("agent-h4.log");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return ReadTextFile(log).find("sent by a collector that no longer leads") !=
+               std::string::npos;
+      },
+      absl::Seconds(15)))
+      << ReadTextFile(log);
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(Runs("h4"), 0);
+  EXPECT_EQ(FencedEpoch("h4"), status.epoch() + 1000);
+  RolloutStatus now;
+  ASSERT_TRUE(RunCliJson(Both(), {"rollout", started.id()}, &now).ok());
+  EXPECT_EQ(now.rollout().state(), "running");  // no answer: nothing final
+}
+
 TEST_F(HaTest, WithoutEtcdNobodyActsAndBothKeepStoring) {
   AddHost("h3", Both());
   ASSERT_TRUE(WaitUntilReporting(a_->address(), "h3"));

@@ -32,13 +32,17 @@ TEST_F(EtcdTest, CreateIfAbsentLetsOneCallerHaveTheKey) {
   EXPECT_EQ(second->holder->lease, *lease);
   EXPECT_EQ(second->holder->create_revision, first->revision);
   // A write guarded by the key's revision goes through; by a stale one, not.
-  EXPECT_TRUE(*etcd.PutIfHeld("/k", first->revision, "/x", "1"));
-  EXPECT_FALSE(*etcd.PutIfHeld("/k", first->revision - 1, "/x", "2"));
-  EXPECT_EQ((*etcd.Get("/x"))->value, "1");
+  EXPECT_TRUE(etcd.PutIfHeld("/k", first->revision, "/x", "1").value_or(false));
+  EXPECT_FALSE(etcd.PutIfHeld("/k", first->revision - 1, "/x", "2").value_or(true));
+  auto x = etcd.Get("/x");
+  ASSERT_TRUE(x.ok() && x->has_value());
+  EXPECT_EQ((*x)->value, "1");
   // Revoking the lease deletes the key; a keepalive then says it expired.
   ASSERT_TRUE(etcd.Revoke(*lease).ok());
-  EXPECT_FALSE(etcd.Get("/k")->has_value());
-  EXPECT_EQ(*etcd.KeepAlive(*lease), 0);
+  auto k = etcd.Get("/k");
+  ASSERT_TRUE(k.ok());
+  EXPECT_FALSE(k->has_value());
+  EXPECT_EQ(etcd.KeepAlive(*lease).value_or(-1), 0);
 }
 
 TEST_F(EtcdTest, ADeadEndpointIsSkipped) {

@@ -26,6 +26,12 @@ std::map<std::string, std::string> Table_(const RecordStore& s, Table t) {
 
 class ReplicatedRecordsTest : public EtcdTest {
  protected:
+  // The elections first: their threads call into the records objects
+  // (a prepare may still run while the other member hands over).
+  void TearDown() override {
+    if (a_) a_->Stop();
+    if (b_) b_->Stop();
+  }
   // a leads (its catch-up pulls into a_local_), b follows.
   void StartPair() {
     a_ = std::make_unique<LeaderElection>(Options("a"));
@@ -53,9 +59,12 @@ TEST_F(ReplicatedRecordsTest, TheFirstLeaderSeedsEtcdWithItsHistory) {
   StartPair();
   EtcdClient etcd({etcd_->url()}, absl::Seconds(2));
   auto audit = etcd.Get(a_->RecordsPrefix() + "audit/0001");
+  ASSERT_TRUE(audit.ok()) << audit.status();
   ASSERT_TRUE(audit.ok() && audit->has_value());
   EXPECT_EQ((*audit)->value, "turned HA on");
-  EXPECT_FALSE(etcd.Get(a_->RecordsPrefix() + "hosts/h1")->has_value());
+  auto host = etcd.Get(a_->RecordsPrefix() + "hosts/h1");
+  ASSERT_TRUE(host.ok());
+  EXPECT_FALSE(host->has_value());
 }
 
 TEST_F(ReplicatedRecordsTest, TheLeaderWritesThroughAndANewLeaderTakesEtcdsCopy) {
@@ -69,7 +78,9 @@ TEST_F(ReplicatedRecordsTest, TheLeaderWritesThroughAndANewLeaderTakesEtcdsCopy)
   ASSERT_TRUE(b_records_->Put(Table::kCommands, "c-old", "stale").ok());
   ASSERT_TRUE(b_records_->Put(Table::kAudit, "0002", "refused on b").ok());
   EtcdClient etcd({etcd_->url()}, absl::Seconds(2));
-  EXPECT_FALSE(etcd.Get(b_->RecordsPrefix() + "commands/c-old")->has_value());
+  auto old = etcd.Get(b_->RecordsPrefix() + "commands/c-old");
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->has_value());
 
   a_->Stop();  // hands over
   ASSERT_TRUE(WaitFor([&] { return b_->Acting(); }, absl::Seconds(5)));
@@ -98,7 +109,9 @@ TEST_F(ReplicatedRecordsTest, AWriteUnderALostKeyIsRefusedAndNotMade) {
     EXPECT_NE(s.message().find("not the leader"), std::string::npos) << s;
     EXPECT_EQ(Table_(a_local_, Table::kSilences)["s-1"], "v1");
   }
-  EXPECT_EQ((*etcd.Get(b_->RecordsPrefix() + "silences/s-1"))->value, "v1");
+  auto in_etcd = etcd.Get(b_->RecordsPrefix() + "silences/s-1");
+  ASSERT_TRUE(in_etcd.ok() && in_etcd->has_value());
+  EXPECT_EQ((*in_etcd)->value, "v1");
 }
 
 }  // namespace

@@ -25,6 +25,13 @@ absl::Status Collector::Start() {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, ServerCredentials());
   RETURN_IF_ERROR(Serve(std::move(creds)));
   RETURN_IF_ERROR(ServeHttp());
+  // The port file says "serving": written once the HTTP side listens too
+  // (a test or script that reads it then reaches both).
+  if (!config_.port_file.empty()) {
+    std::string tmp = config_.port_file + ".tmp";
+    std::ofstream(tmp) << port_ << "\n";
+    std::rename(tmp.c_str(), config_.port_file.c_str());
+  }
   StartElection();
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   spdlog::info("collector {} listening on port {} (data {}, retention {}h, sync_writes {})",
@@ -142,11 +149,6 @@ absl::Status Collector::Serve(std::shared_ptr<grpc::ServerCredentials> creds) {
   if (!server_ || port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", config_.listen, " (in use, or not a local address?)"));
-  }
-  if (!config_.port_file.empty()) {
-    std::string tmp = config_.port_file + ".tmp";
-    std::ofstream(tmp) << port_ << "\n";
-    std::rename(tmp.c_str(), config_.port_file.c_str());
   }
   return absl::OkStatus();
 }

@@ -107,8 +107,8 @@ TEST_F(EtcdTest, AnEtcdOutageStopsTheLeaderBeforeItsLeaseCouldExpire) {
 // other leads with a higher epoch. (A paused collector process is the
 // end-to-end test's: tests/e2e/ha_test.cc.)
 TEST_F(EtcdTest, AMemberWhoseLeaseIsGoneStepsDownAndTheOtherLeads) {
+  std::atomic<int> a_changes{0};  // outlives a, whose thread counts into it
   LeaderElection a(Options("a")), b(Options("b"));
-  std::atomic<int> a_changes{0};
   a.Start([&](bool, int64_t) { ++a_changes; }, nullptr, "");
   ASSERT_TRUE(WaitFor([&] { return a.Acting(); }, absl::Seconds(5)));
   b.Start(nullptr, nullptr, "");
